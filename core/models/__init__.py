@@ -1,0 +1,14 @@
+"""The domain model. Import models from here: `from minqing.core.models import Case, Grid`."""
+from .base import Base, UTCDateTime, utcnow
+from .basedata import Address, House, Household, KeyPerson, KeyPlace, Resident, Unit, Visit
+from .cases import Attachment, Case, CaseEvent, CaseSource, Urgency
+from .geo import Grid, GridColour, GridLevel, GridMember, MemberRole, Region, RegionLevel
+from .org import Account, Department, Person, Role, RoleGrant
+from .system import AuditRecord, ChangeCounter, PluginState, Setting
+
+__all__ = [
+    "Account", "Address", "Attachment", "AuditRecord", "Base", "Case", "CaseEvent", "CaseSource", "ChangeCounter",
+    "Department", "Grid", "GridColour", "GridLevel", "GridMember", "House", "Household", "KeyPerson", "KeyPlace",
+    "MemberRole", "Person", "PluginState", "Region", "RegionLevel", "Resident", "Role", "RoleGrant", "Setting", "Unit",
+    "UTCDateTime", "Urgency", "Visit", "utcnow",
+]

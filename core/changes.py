@@ -1,0 +1,35 @@
+"""The one way a change of state is recorded: who, when, what and from where.
+
+Every function of the platform that changes something calls `record_change` inside the same transaction as
+the change, so the record exists exactly when the change does. Case changes also get a line on the case's
+own timeline through `record_case_event`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from .actors import Actor
+from .models import AuditRecord, Case, CaseEvent, utcnow
+
+
+def record_change(session: Session, actor: Actor, action: str, *, object_type: str = "", object_id: Any = "",
+                  summary: str = "", details: dict | None = None) -> AuditRecord:
+    record = AuditRecord(at=utcnow(), actor_account_id=actor.account_id, actor_name=actor.name,
+                         origin=actor.origin, action=action, object_type=object_type,
+                         object_id=str(object_id), summary=summary, details=details or {})
+    session.add(record)
+    return record
+
+
+def record_case_event(session: Session, actor: Actor, case: Case, action: str, *, from_status: str | None,
+                      to_status: str | None, comment: str = "", data: dict | None = None) -> CaseEvent:
+    """Append a line to the case's timeline and the audit log. The case must have been flushed (has an id)."""
+    event = CaseEvent(case_id=case.id, at=utcnow(), actor_account_id=actor.account_id, actor_name=actor.name,
+                      action=action, from_status=from_status, to_status=to_status, comment=comment,
+                      data=data or {}, origin=actor.origin)
+    session.add(event)
+    record_change(session, actor, f"case.{action}", object_type="case", object_id=case.id,
+                  summary=f"{from_status or '-'} → {to_status or '-'}", details={"comment": comment})
+    return event

@@ -1,0 +1,20 @@
+"""Change counters: how processes learn that something they cached (grids, plugin switches, themes) changed."""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from .models import ChangeCounter
+
+
+def value(session: Session, name: str) -> int:
+    return session.scalar(select(ChangeCounter.value).where(ChangeCounter.name == name)) or 0
+
+
+def bump(session: Session, name: str) -> None:
+    """Increment the counter within the caller's transaction, so it moves exactly when the change commits."""
+    done = session.execute(update(ChangeCounter).where(ChangeCounter.name == name)
+                           .values(value=ChangeCounter.value + 1)).rowcount
+    if not done:
+        session.add(ChangeCounter(name=name, value=1))
+        session.flush()

@@ -1,0 +1,150 @@
+"""Every hook a Minqing plugin can implement. This module is the plugin author's reference.
+
+A plugin is a module (or object) with functions decorated by `hookimpl` whose names match the specs below; it
+is found through the entry-point group ``minqing.plugins``::
+
+    # pyproject.toml of your package
+    [project.entry-points."minqing.plugins"]
+    my_department = "my_package.plugin"
+
+    # my_package/plugin.py
+    from minqing.core.hooks import hookimpl
+
+    @hookimpl
+    def register_departments():
+        return [{"key": "heating", "name": "兰州市供热管理办公室", "short_name": "供热"}]
+
+Plugins may implement any subset of hooks and may take any subset of a hook's arguments (pluggy passes the
+ones a function names). The host calls each plugin on its own: a plugin that raises is logged, its error is
+recorded on its status (``minqing plugins list``), and the other plugins' answers still count. Administrators
+enable and disable plugins at run time (``minqing plugins enable|disable NAME``); a disabled plugin's hooks
+are not called.
+"""
+from __future__ import annotations
+
+import pluggy
+
+PROJECT = "minqing"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def register_departments():
+    """Departments (职能部门) this plugin brings.
+
+    Return a list of dicts with ``key`` (stable ASCII identifier), ``name`` (full Chinese name, e.g.
+    "兰州市城市管理局"), ``short_name`` (e.g. "城管") and optionally ``kind`` ("government", "utility",
+    "mass_organisation") and ``description``. Departments are created (or updated) when the platform is set
+    up or the demo is built; a plugin's themes refer to departments by key.
+    """
+
+
+@hookspec
+def register_themes():
+    """Business themes (业务主题) this plugin brings, as theme documents (see ``themes/theme.schema.json``).
+
+    Each theme belongs to a department (``department`` key), and declares its map layer, its forms (JSON
+    Schema) and its workflow. Declarative themes are loaded by a built-in plugin through this same hook.
+    """
+
+
+@hookspec(firstresult=True)
+def route_case(case, session):
+    """Choose the department that should handle a newly reported case. The first plugin that answers wins.
+
+    ``case`` is a :class:`minqing.core.models.Case` (not yet dispatched: category, location, grid, region code
+    and form data are set). Return a department key, or None to let the next plugin (and finally the theme's
+    category routing table) decide.
+    """
+
+
+@hookspec
+def validate_case(case, session):
+    """Check a case before it is accepted; return a list of problems, or an empty list / None.
+
+    A problem is ``(field_path, message_in_chinese)``; use ``""`` as the path for the case as a whole. Any
+    problem refuses the report with these messages and nothing is stored. Use it for rules a JSON Schema cannot
+    express: cross-field rules, checks against base data.
+    """
+
+
+@hookspec
+def validate_submission(theme_key, form_key, document, session):
+    """Check a form submission (a record, a visit or a report form) after JSON Schema validation passed.
+
+    ``form_key`` is the name of the theme's form ("record", "report", "visit", or a workflow step form).
+    Return a list of ``(field_path, message_in_chinese)``, or an empty list / None when it is acceptable.
+    """
+
+
+@hookspec
+def case_transitioned(case, transition, actor, session):
+    """React to every change of a case's state, after it was applied (within the same transaction).
+
+    ``transition`` is the name of the step taken ("report", "dispatch", "handle", "close", ...), ``actor`` a
+    :class:`minqing.core.actors.Actor`. Raising here does not undo the transition: the host records the error
+    on the plugin. Use the notification outbox for anything that leaves the process.
+    """
+
+
+@hookspec
+def map_layers(viewer, session):
+    """Map layers this plugin contributes beyond its themes' own record layers (e.g. a computed layer).
+
+    Return a list of dicts: ``key``, ``title``, ``department`` (key), ``geometry_type`` ("point", "line",
+    "polygon"), ``style`` (Leaflet path options, e.g. ``{"color": "#c00"}``) and ``features`` — a callable
+    ``features(bbox, session) -> list of GeoJSON Feature dicts`` (``bbox`` is ``(min_lon, min_lat, max_lon,
+    max_lat)`` or None). ``viewer`` is the :class:`minqing.core.actors.Actor` looking at the map: return only
+    what that viewer may see.
+    """
+
+
+@hookspec
+def periodic_tasks():
+    """Periodic work this plugin needs, run by the scheduler (``minqing beat``) on the workers.
+
+    Return a list of dicts: ``name`` (unique, e.g. "water.river_patrol_reminders"), ``every`` (seconds) and
+    ``run`` — a callable ``run(platform)`` that must be idempotent: it may run twice, or on two workers.
+    """
+
+
+@hookspec
+def dashboard_figures(viewer, session):
+    """Figures for the management dashboard (小兰民情).
+
+    Return a list of dicts: ``key``, ``title``, ``value`` (a number or short text), optional ``unit``,
+    ``department`` (key) and ``detail``. Compute them within ``viewer``'s scope.
+    """
+
+
+@hookspec
+def web_blueprints():
+    """Flask blueprints this plugin adds to the web application (extra pages or API endpoints).
+
+    Return a list of ``flask.Blueprint`` objects. They are registered when the application starts; a request
+    to a blueprint of a disabled plugin answers 404.
+    """
+
+
+@hookspec
+def register_commands(cli):
+    """Add commands to the ``minqing`` command line. ``cli`` is the top-level :class:`click.Group`."""
+
+
+@hookspec
+def grid_colour(grid, session):
+    """Say how risky a grid is, to colour it 红/黄/蓝 on the map.
+
+    Return None, or ``(colour, reason)`` with colour "red", "yellow" or "blue" and a reason in Chinese. The
+    most severe answer of all plugins wins and the reasons are joined.
+    """
+
+
+@hookspec
+def deliver_notification(notification):
+    """Deliver one notification from the outbox (SMS, app push, a message to another system).
+
+    ``notification`` is a dict with ``channel``, ``recipient``, ``subject``, ``body`` and ``data``. Return True
+    when this plugin delivered it; the outbox retries notifications that no plugin delivered.
+    """

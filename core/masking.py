@@ -1,0 +1,85 @@
+"""The one place personal data is masked: ID numbers, phone numbers and exact addresses.
+
+Pages, exports, API answers and log lines call these functions on every value of those kinds; a value is shown
+whole only when `may_see` says the viewer's role needs it (and revealing it is then a deliberate, audited act).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+
+from .actors import Actor
+from .models import Role
+
+ID_NUMBER = "id_number"
+PHONE = "phone"
+ADDRESS = "address"
+
+# Roles that need the plain value in their daily work. ID numbers are never among them: they are revealed one at
+# a time, on purpose, and audited.
+NEEDED_BY = {
+    ID_NUMBER: frozenset(),
+    PHONE: frozenset({Role.GRID_WORKER, Role.OPERATOR}),
+    ADDRESS: frozenset({Role.GRID_WORKER, Role.OPERATOR, Role.DEPARTMENT_STAFF}),
+}
+
+_ID_PATTERN = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?![\dXx])")
+_PHONE_PATTERN = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_DETAIL_PATTERN = re.compile(r"\d+")
+
+
+def mask_id_number(value: str | None) -> str:
+    """620102199001011234 → 620102********1234: the birth date is always hidden."""
+    if not value:
+        return ""
+    return value[:6] + "*" * (len(value) - 10) + value[-4:] if len(value) > 10 else "*" * len(value)
+
+
+def mask_phone(value: str | None) -> str:
+    """13912345678 → 139****5678."""
+    if not value:
+        return ""
+    return value[:3] + "****" + value[-4:] if len(value) >= 8 else "*" * len(value)
+
+
+def mask_address(value: str | None) -> str:
+    """Keep the street and community, hide house, building, unit and room numbers."""
+    return _DETAIL_PATTERN.sub("*", value or "")
+
+
+MASKERS = {ID_NUMBER: mask_id_number, PHONE: mask_phone, ADDRESS: mask_address}
+
+
+def may_see(viewer: Actor | None, kind: str) -> bool:
+    return viewer is not None and viewer.has_role(*NEEDED_BY[kind])
+
+
+def show(viewer: Actor | None, kind: str, value: str | None) -> str:
+    """The value as this viewer may see it."""
+    if value is None:
+        return ""
+    return value if may_see(viewer, kind) else MASKERS[kind](value)
+
+
+def scrub_text(text: str) -> str:
+    """Mask every ID number and mobile number found in free text (log lines, case descriptions in exports)."""
+    text = _ID_PATTERN.sub(lambda m: m.group(1) + "********" + m.group(2)[-4:], text)
+    return _PHONE_PATTERN.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+
+
+def id_digest(key: bytes, id_number: str) -> str:
+    """Keyed digest for look-ups by ID number, so no query ever carries the plain number."""
+    return hmac.new(key, id_number.upper().encode(), hashlib.sha256).hexdigest()
+
+
+class ScrubbingFilter(logging.Filter):
+    """A logging filter that masks ID and phone numbers in every record's message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        scrubbed = scrub_text(message)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, None
+        return True

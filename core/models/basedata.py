@@ -1,0 +1,146 @@
+"""一标三实: standard addresses, and actual population, housing and units; key persons and places; visits."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Date, Float, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, utcnow
+
+
+class Located:
+    """Where a base-data row sits: its grid and region code (the columns every scope filter uses)."""
+
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(15), index=True)
+
+
+class Address(Located, Base):
+    """标准地址: a standard address (一标)."""
+
+    __tablename__ = "addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    text: Mapped[str] = mapped_column(String(300))
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+
+
+class House(Located, Base):
+    """实有房屋."""
+
+    __tablename__ = "houses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address_id: Mapped[int | None] = mapped_column(ForeignKey("addresses.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))          # residential, self_built, commercial, public
+    structure: Mapped[str] = mapped_column(String(20), default="")
+    floors: Mapped[int] = mapped_column(default=1)
+    area_m2: Mapped[float | None] = mapped_column(Float)
+    built_year: Mapped[int | None]
+    owner_name: Mapped[str] = mapped_column(String(60), default="")
+
+
+class Household(Located, Base):
+    __tablename__ = "households"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    house_id: Mapped[int | None] = mapped_column(ForeignKey("houses.id"), index=True)
+    head_name: Mapped[str] = mapped_column(String(50), default="")
+    size: Mapped[int] = mapped_column(default=1)
+    last_visit_at: Mapped[dt.datetime | None]
+
+
+class Resident(Located, Base):
+    """实有人口. The ID number is stored, and looked up through its keyed digest, never through the number."""
+
+    __tablename__ = "residents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    id_number: Mapped[str] = mapped_column(String(18))
+    id_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    gender: Mapped[str] = mapped_column(String(6))
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
+    relation: Mapped[str] = mapped_column(String(10), default="")   # 户主, 配偶, 子女, ...
+    residency: Mapped[str] = mapped_column(String(12), default="registered")  # registered | floating
+    ethnicity: Mapped[str] = mapped_column(String(20), default="汉族")
+
+
+class Unit(Located, Base):
+    """实有单位: a business or organisation."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    address_id: Mapped[int | None] = mapped_column(ForeignKey("addresses.id"))
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    contact_name: Mapped[str] = mapped_column(String(50), default="")
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    employees: Mapped[int] = mapped_column(default=0)
+
+
+class VisitDue:
+    """Something a grid worker must visit every `visit_every_days` days."""
+
+    visit_every_days: Mapped[int] = mapped_column(default=30)
+    last_visit_at: Mapped[dt.datetime | None]
+    next_visit_due: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    responsible_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+
+
+class KeyPerson(VisitDue, Located, Base):
+    """重点人员."""
+
+    __tablename__ = "key_persons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    category: Mapped[str] = mapped_column(String(30))
+    risk_level: Mapped[str] = mapped_column(String(10), default="low")  # low | medium | high
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class KeyPlace(VisitDue, Located, Base):
+    """重点场所."""
+
+    __tablename__ = "key_places"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    category: Mapped[str] = mapped_column(String(30))
+    address_text: Mapped[str] = mapped_column(String(300), default="")
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    department_key: Mapped[str | None] = mapped_column(String(40))
+
+
+class Visit(Base):
+    """走访/巡查 record."""
+
+    __tablename__ = "visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_kind: Mapped[str] = mapped_column(String(20))   # key_person | key_place | household
+    target_id: Mapped[int] = mapped_column(index=True)
+    visitor_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    visitor_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(15), default="", index=True)
+    visited_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    theme_key: Mapped[str | None] = mapped_column(String(80))
+    form_data: Mapped[dict] = mapped_column(default=dict)
+    schema_version: Mapped[str] = mapped_column(String(80), default="")
+    client_id: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -1,0 +1,112 @@
+"""Cases (事件), their append-only history and their attachments."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Float, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, utcnow
+
+
+class CaseSource(enum.StrEnum):
+    GRID_WORKER = "grid_worker"
+    CITIZEN = "citizen"
+    HOTLINE = "hotline"
+    API = "api"
+    PLUGIN = "plugin"
+
+
+class Urgency(enum.StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
+    CRITICAL = "critical"
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_region_status", "region_code", "status"),
+        Index("ix_cases_lon_lat", "lon", "lat"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    theme_key: Mapped[str] = mapped_column(String(80), index=True)
+    theme_version: Mapped[int] = mapped_column(default=1)
+    category: Mapped[str] = mapped_column(String(80), default="")
+    subcategory: Mapped[str] = mapped_column(String(80), default="")
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(15), default="", index=True)
+    source: Mapped[str] = mapped_column(String(20))
+    reporter_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    reporter_name: Mapped[str] = mapped_column(String(60), default="")
+    reporter_phone: Mapped[str] = mapped_column(String(20), default="")
+    urgency: Mapped[str] = mapped_column(String(10), default=Urgency.NORMAL)
+    workflow_key: Mapped[str] = mapped_column(String(80), default="standard")
+    status: Mapped[str] = mapped_column(String(40), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    state_entered_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    state_deadline_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    due_at: Mapped[dt.datetime | None]
+    form_data: Mapped[dict] = mapped_column(default=dict)
+    schema_version: Mapped[str] = mapped_column(String(80), default="")
+    client_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    rework_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[dt.datetime | None]
+    # Optimistic locking: an UPDATE carries "WHERE version = <the version read>", so of two people acting on the
+    # same case at once exactly one succeeds.
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id")
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="case")
+
+    @property
+    def number(self) -> str:
+        """The case number people quote on the phone."""
+        return f"MQ{self.created_at:%Y%m%d}{self.id:07d}"
+
+
+class CaseEvent(Base):
+    """One line of a case's timeline; rows are only ever added."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    actor_name: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(40))
+    to_status: Mapped[str | None] = mapped_column(String(40))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict] = mapped_column(default=dict)
+    origin: Mapped[str] = mapped_column(String(64), default="")
+
+    case: Mapped[Case] = relationship(back_populates="events")
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    owner_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case | None] = relationship(back_populates="attachments")

@@ -1,0 +1,35 @@
+"""The platform object: one database, one plugin host and the caches built from them.
+
+Everything that runs Minqing (the web application, the command line, a Celery worker, a test) makes one
+`Platform` and hands it on; nothing lives at module level.
+"""
+from __future__ import annotations
+
+import threading
+
+from . import counters
+from .db import Database
+from .locator import GridLocator
+from .plugin_host import PluginHost
+
+GRIDS_COUNTER = "grids"
+
+
+class Platform:
+    def __init__(self, database_url: str | None = None, *, load_plugins: bool = True):
+        self.db = Database(database_url)
+        self.plugins = PluginHost(self.db, load_entry_points=load_plugins)
+        self._locator: tuple[int, GridLocator] | None = None
+        self._lock = threading.Lock()
+
+    def locator(self) -> GridLocator:
+        """The grid locator, rebuilt when any process changed the grids since it was built."""
+        with self.db.session() as session:
+            generation = counters.value(session, GRIDS_COUNTER)
+            with self._lock:
+                if self._locator is None or self._locator[0] != generation:
+                    self._locator = (generation, GridLocator.from_session(session))
+                return self._locator[1]
+
+    def close(self) -> None:
+        self.db.dispose()

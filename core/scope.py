@@ -1,0 +1,75 @@
+"""The one place that limits what a viewer may see. Every query of cases, people, places, grids, themes and
+layers goes through `restrict`; pages, the API and exports never filter on their own.
+
+Rules, by role (a viewer with several grants sees the union):
+- admin: everything; leader and operator: everything at or under their region;
+- department staff: their department's cases (and, through themes, their department's records);
+- grid worker: what lies in their grid and the grids under it;
+- citizen: only the cases they reported themselves;
+- auditor: nothing here (the audit log has its own page).
+"""
+from __future__ import annotations
+
+from sqlalchemy import Select, false, or_, select, true
+from sqlalchemy.sql import ColumnElement
+
+from .actors import Actor
+from .models import (Account, Address, Case, Grid, House, Household, KeyPerson, KeyPlace, Person, Region,
+                     Resident, Role, Unit, Visit)
+from .regions import within
+
+BASE_DATA = (Address, House, Household, Resident, KeyPerson, KeyPlace, Unit, Visit)
+
+
+def _grid_subtree(model, grid_code: str) -> ColumnElement[bool]:
+    return model.grid_id.in_(select(Grid.id).where(within(Grid.code, grid_code)))
+
+
+def condition(model, viewer: Actor) -> ColumnElement[bool]:
+    """A WHERE clause: the rows of `model` that `viewer` may see."""
+    if viewer.has_role(Role.ADMIN):
+        return true()
+    clauses = []
+    for grant in viewer.grants:
+        clause = _grant_condition(model, grant)
+        if clause is not None:
+            clauses.append(clause)
+    return or_(*clauses) if clauses else false()
+
+
+def _grant_condition(model, grant) -> ColumnElement[bool] | None:
+    role = grant.role
+    if role in (Role.LEADER, Role.OPERATOR) and grant.region_code:
+        if model is Grid or model is Case or model in BASE_DATA:
+            return within(model.region_code, grant.region_code)
+        if model is Region:
+            return within(Region.code, grant.region_code)
+        if model is Person:
+            return Person.region_id.in_(select(Region.id).where(within(Region.code, grant.region_code)))
+    if role == Role.DEPARTMENT_STAFF and grant.department_id:
+        if model is Case:
+            return Case.department_id == grant.department_id
+        if model is Person:
+            return Person.department_id == grant.department_id
+    if role == Role.GRID_WORKER and grant.grid_code:
+        if model is Grid:
+            return within(Grid.code, grant.grid_code)
+        if model is Case or model in BASE_DATA:
+            return _grid_subtree(model, grant.grid_code)
+    return None
+
+
+def restrict(statement: Select, model, viewer: Actor) -> Select:
+    """Add the viewer's scope to a SELECT over `model`."""
+    if model is Case and viewer.has_role(Role.CITIZEN) and viewer.account_id is not None:
+        own = Case.reporter_account_id == viewer.account_id
+        return statement.where(or_(own, condition(model, viewer)))
+    if model is Account and not viewer.has_role(Role.ADMIN):
+        return statement.where(Account.id == viewer.account_id)
+    return statement.where(condition(model, viewer))
+
+
+def can_see(session, model, row_id, viewer: Actor) -> bool:
+    """Whether one row (by primary key) is in the viewer's scope; for pages that open a single object."""
+    statement = restrict(select(model.id).where(model.id == row_id), model, viewer)
+    return session.scalar(statement) is not None

@@ -1,0 +1,60 @@
+"""`minqing serve` and `minqing demo`: the web application's commands, added through the plugin hook."""
+from __future__ import annotations
+
+import click
+
+from minqing.core.hooks import hookimpl
+
+MINQING_REQUIRED = True  # the web application's commands are part of the platform, not an optional plugin
+
+
+def _serve(platform, host: str, port: int, threads: int) -> None:
+    from waitress import serve
+
+    from . import create_app
+
+    app = create_app(platform=platform)
+    click.echo(f"民情地图已启动: http://{host}:{port}/  (Ctrl+C 退出)")
+    serve(app, host=host, port=port, threads=threads, ident="minqing")
+
+
+@hookimpl
+def register_commands(cli):
+    @cli.command("serve")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=5000, show_default=True, type=int)
+    @click.option("--threads", default=8, show_default=True, type=int)
+    @click.pass_obj
+    def serve_command(context, host, port, threads):
+        """Serve the web UI for an existing database."""
+        _serve(context.platform, host, port, threads)
+
+    @cli.command("demo")
+    @click.option("--seed", default=None, type=int, help="Random seed of the demo city.")
+    @click.option("--residents", default=None, type=int, help="Number of residents (default 200,000).")
+    @click.option("--no-serve", is_flag=True, help="Only build the database, do not start the web UI.")
+    @click.option("--rebuild", is_flag=True, help="Throw away the existing database content and build anew.")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=5000, show_default=True, type=int)
+    @click.pass_obj
+    def demo_command(context, seed, residents, no_serve, rebuild, host, port):
+        """Build the Lanzhou-scale demo city (SQLite by default) and serve the web UI on 127.0.0.1:5000."""
+        from minqing.core.demo import build
+
+        platform = context.platform
+        if rebuild:
+            platform.db.reset()
+        with platform.db.session() as session:
+            already = build.is_built(session)
+        if already:
+            click.echo("演示城市已存在，直接启动（使用 --rebuild 重新生成）。")
+        else:
+            build.build_demo(platform, seed=seed or build.spec.DEFAULT_SEED,
+                             residents=residents if residents is not None else build.spec.DEFAULT_RESIDENTS)
+        with platform.db.session() as session:
+            accounts = build.demo_accounts(session)
+        click.echo("演示账号（用户名 / 密码 / 角色）：")
+        for username, password, purpose in accounts:
+            click.echo(f"  {username:12} {password}  {purpose}")
+        if not no_serve:
+            _serve(platform, host, port, threads=8)
