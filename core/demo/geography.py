@@ -14,6 +14,7 @@ a 3-digit sequence (large), + 3 digits (medium), + 3 digits (small).
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.resources
 import json
@@ -46,13 +47,13 @@ TOTAL_STEPS = COUNTS["county"] + COUNTS["township"] + COUNTS["village"] + COUNTS
 LEVELS = ("city", "county", "township", "village", "group")
 _KX = math.cos(math.radians(36.3))  # km per degree of longitude / km per degree of latitude at Lanzhou
 
-# Relative area of a township by kind (街道 in the core are small, 乡镇 large), its village count range and the
-# share of its villages that are 社区.
+# Per township kind (see names.py): relative area (街道 in the core are small, 乡镇 large), the range of its
+# village count and its relative share of villages.
 _TOWNSHIP_AREA = {"street": 1.0, "street_mixed": 4.0, "seat": 4.0, "town": 7.0, "xiang": 7.0}
 _VILLAGE_RANGE = {"street": (8, 11), "street_mixed": (8, 15), "seat": (10, 20), "town": (8, 20), "xiang": (8, 20)}
-# Relative amplitude of the wave in cut lines: winding rural borders, straight streets in town.
-_WAVE = {"township": 0.05, "village": 0.05, "rural": 0.04, "urban": 0.0}
 _VILLAGE_WEIGHT = {"street": 1.0, "street_mixed": 1.2, "seat": 1.6, "town": 1.5, "xiang": 1.3}
+# Relative amplitude of the wave in cut lines: winding borders in the country, straight streets in town.
+_WAVE = {"township": 0.05, "village": 0.05, "rural": 0.04, "urban": 0.0}
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ class GridCell:
     name: str                           # e.g. "张掖路街道第1大网格", "……社区第2网格"
     level: str                          # "large" | "medium" | "small"
     parent_code: str | None             # parent grid code
-    region_code: str                    # the region it serves (see module docstring)
+    region_code: str                    # the region it serves: large → its township (its county when it covers
+    #                                     two), medium → its village (its township when two), small → its group
     urban: bool
     dedicated: bool
     geometry: BaseGeometry
@@ -430,66 +432,81 @@ def _village_name(rng: random.Random, used: set[str]) -> str:
 # ---------------------------------------------------------------------------------------------------- build
 
 
-@dataclass
+@dataclass(eq=False)
 class _Township:
     code: str
     name: str
-    kind: str
-    county: str
-    geometry: BaseGeometry = None
+    kind: str                           # see names.py
+    county: str                         # 6 digits
+    geometry: BaseGeometry | None = None
     villages: list[_Village] = field(default_factory=list)
 
+    @property
+    def urban(self) -> bool:
+        return self.kind.startswith("street")
 
-@dataclass
+
+@dataclass(eq=False)
 class _Village:
     code: str
     name: str
     urban: bool
     township: _Township
-    weight: float
-    geometry: BaseGeometry = None
-    small: int = 0
+    weight: float                       # relative area within the township
+    geometry: BaseGeometry | None = None
+    small: int = 0                      # how many small grids (and groups)
     pieces: list[BaseGeometry] = field(default_factory=list)
 
 
 def build_geography(seed: int = 2260, progress: Callable[[int], None] | None = None) -> Geography:
-    """The whole demo geography for `seed`; `progress(n)` is told of n more of TOTAL_STEPS pieces made."""
+    """The whole demo geography for `seed`.
+
+    `progress(n)` is told of n more of the TOTAL_STEPS (= build_geography.TOTAL_STEPS) pieces made.
+    """
     rng = random.Random(seed)
     step = progress or (lambda n: None)
-    geography = Geography(seed=seed)
-    regions = geography.regions
     outlines = dict(_outlines())
-    city_code, city_name = names.CITY
-    regions.append(Area(city_code, city_name, "city", None, True, city_outline()))
     seats = {code: seat for code, _, _, seat in names.COUNTIES}
-    for code, name, urban, _ in names.COUNTIES:
-        regions.append(Area(code + "000000", name, "county", city_code, urban, outlines[code]))
     step(COUNTS["county"])
+    townships, township_pairs = _townships(rng, outlines, seats, step)
+    village_pairs = _villages(rng, townships, seats, step)
+    villages = [village for township in townships for village in township.villages]
+    _small_grids(rng, villages, seats, step)
+    geography = Geography(seed=seed, regions=_regions(townships, villages, outlines))
+    geography.grids = _grids(rng, townships, township_pairs, village_pairs)
+    return geography
 
-    # Townships: codes by kind (街道 001-, 镇 101-, 乡 201-), areas by kind, split out of the county.
+
+def _townships(rng: random.Random, outlines: dict[str, BaseGeometry], seats: dict[str, tuple[float, float]],
+               step: Callable[[int], None]) -> tuple[list[_Township], list[tuple[_Township, _Township]]]:
+    """The 114 townships with their outlines, and the adjacent pairs made by a last bisection."""
     townships: list[_Township] = []
-    township_pairs: list[tuple[_Township, _Township]] = []
+    adjacent: list[tuple[_Township, _Township]] = []
     for county, *_ in names.COUNTIES:
-        next_code = {"street": 1, "town": 101, "xiang": 201}
+        next_number = {"street": 1, "town": 101, "xiang": 201}  # 街道 001-099, 镇 100-199, 乡 200-399
         own: list[_Township] = []
         for name, kind in names.TOWNSHIPS[county]:
             series = "street" if kind.startswith("street") else ("xiang" if kind == "xiang" else "town")
-            own.append(_Township(f"{county}{next_code[series]:03d}000", name, kind, county))
-            next_code[series] += 1
-        weights = [_TOWNSHIP_AREA[t.kind] * _jitter(rng, 0.3) for t in own]
+            own.append(_Township(f"{county}{next_number[series]:03d}000", name, kind, county))
+            next_number[series] += 1
+        weights = [_TOWNSHIP_AREA[township.kind] * _jitter(rng, 0.3) for township in own]
         pairs: list[tuple[int, int]] = []
-        for township, piece in zip(own, _split_ordered(outlines[county], weights, rng, seats[county], _WAVE["township"], pairs)):
+        pieces = _split_ordered(outlines[county], weights, rng, seats[county], _WAVE["township"], pairs)
+        for township, piece in zip(own, pieces):
             township.geometry = piece
-        township_pairs.extend((own[a], own[b]) for a, b in pairs)
+        adjacent.extend((own[a], own[b]) for a, b in pairs)
         townships.extend(own)
         step(len(own))
+    return townships, adjacent
 
-    # Villages: how many per township, how many of them 社区, then their names and areas.
-    low = [_VILLAGE_RANGE[t.kind][0] for t in townships]
-    high = [_VILLAGE_RANGE[t.kind][1] for t in townships]
-    village_counts = _apportion(COUNTS["village"], [_VILLAGE_WEIGHT[t.kind] * _jitter(rng, 0.35) for t in townships],
-                                low, high, rng)
-    for township, count in zip(townships, village_counts):
+
+def _villages(rng: random.Random, townships: list[_Township], seats: dict[str, tuple[float, float]],
+              step: Callable[[int], None]) -> list[tuple[_Village, _Village]]:
+    """1,180 villages: how many per township, how many of them 社区, their names and outlines."""
+    low = [_VILLAGE_RANGE[township.kind][0] for township in townships]
+    high = [_VILLAGE_RANGE[township.kind][1] for township in townships]
+    weights = [_VILLAGE_WEIGHT[township.kind] * _jitter(rng, 0.35) for township in townships]
+    for township, count in zip(townships, _apportion(COUNTS["village"], weights, low, high, rng)):
         if township.kind == "street":
             communities = count
         elif township.kind in ("street_mixed", "seat"):
@@ -501,137 +518,131 @@ def build_geography(seed: int = 2260, progress: Callable[[int], None] | None = N
         used: set[str] = set()
         for index in range(count):
             urban = index < communities
-            sequence = index + 1 if urban else 200 + index - communities + 1
+            number = index + 1 if urban else 200 + index - communities + 1  # 社区 001-199, 村 200-399
             name = _community_name(rng, used) if urban else _village_name(rng, used)
             weight = (1.0 if urban else 3.0) * _jitter(rng, 0.3)
-            township.villages.append(_Village(f"{township.code[:9]}{sequence:03d}", name, urban, township, weight))
+            township.villages.append(_Village(f"{township.code[:9]}{number:03d}", name, urban, township, weight))
 
-    village_pairs: list[tuple[_Village, _Village]] = []
+    adjacent: list[tuple[_Village, _Village]] = []
     for township in townships:
-        pairs = []
-        pieces = _split_ordered(township.geometry, [v.weight for v in township.villages], rng,
+        pairs: list[tuple[int, int]] = []
+        pieces = _split_ordered(township.geometry, [village.weight for village in township.villages], rng,
                                 seats[township.county], _WAVE["village"], pairs)
         for village, piece in zip(township.villages, pieces):
             village.geometry = piece
-        village_pairs.extend((township.villages[a], township.villages[b]) for a, b in pairs)
+        adjacent.extend((township.villages[a], township.villages[b]) for a, b in pairs)
         step(len(pieces))
-    villages = [village for township in townships for village in township.villages]
+    return adjacent
 
-    # Small grids: 3,900 in 村 and 3,607 in 社区, at least 2 per village, then cut out of the villages.
-    rural = [v for v in villages if not v.urban]
-    urban_villages = [v for v in villages if v.urban]
-    rural_total = min(max(RURAL_SMALL_GRIDS, 2 * len(rural)), COUNTS["small"] - 2 * len(urban_villages))
-    for pool, total in ((rural, rural_total), (urban_villages, COUNTS["small"] - rural_total)):
+
+def _small_grids(rng: random.Random, villages: list[_Village], seats: dict[str, tuple[float, float]],
+                 step: Callable[[int], None]) -> None:
+    """7,507 small grids: RURAL_SMALL_GRIDS in 村, the rest in 社区, at least 2 per village, cut out of it."""
+    rural = [village for village in villages if not village.urban]
+    urban = [village for village in villages if village.urban]
+    rural_total = min(max(RURAL_SMALL_GRIDS, 2 * len(rural)), COUNTS["small"] - 2 * len(urban))
+    for pool, total in ((rural, rural_total), (urban, COUNTS["small"] - rural_total)):
         counts = _apportion(total, [_jitter(rng, 0.35) for _ in pool], [2] * len(pool), [200] * len(pool), rng)
         for village, count in zip(pool, counts):
             village.small = count
     for village in villages:
-        village.pieces = _split(village.geometry, [_jitter(rng, 0.2) for _ in range(village.small)], rng,
-                                seats[village.township.county], _WAVE["urban" if village.urban else "rural"])
+        weights = [_jitter(rng, 0.2) for _ in range(village.small)]
+        village.pieces = _split(village.geometry, weights, rng, seats[village.township.county],
+                                _WAVE["urban" if village.urban else "rural"])
         step(len(village.pieces))
 
-    # Regions below the county, level by level.
-    for township in townships:
-        urban = township.kind.startswith("street")
-        regions.append(Area(township.code, township.name, "township", township.county + "000000", urban,
-                            township.geometry))
-    for village in villages:
-        regions.append(Area(village.code, village.name, "village", village.township.code, village.urban,
-                            village.geometry))
+
+def _regions(townships: list[_Township], villages: list[_Village],
+             outlines: dict[str, BaseGeometry]) -> list[Area]:
+    city_code, city_name = names.CITY
+    regions = [Area(city_code, city_name, "city", None, True, city_outline())]
+    regions += [Area(code + "000000", name, "county", city_code, urban, outlines[code])
+                for code, name, urban, _ in names.COUNTIES]
+    regions += [Area(township.code, township.name, "township", township.county + "000000", township.urban,
+                     township.geometry) for township in townships]
+    regions += [Area(village.code, village.name, "village", village.township.code, village.urban,
+                     village.geometry) for village in villages]
     for village in villages:
         for index, piece in enumerate(village.pieces, start=1):
-            group = names.chinese_number(index) if index < 100 else str(index)
-            name = f"第{group}居民小组" if village.urban else f"{group}组"
+            number = names.chinese_number(index) if index < 100 else str(index)
+            name = f"第{number}居民小组" if village.urban else f"{number}组"
             regions.append(Area(f"{village.code}{index:03d}", name, "group", village.code, village.urban, piece))
+    return regions
 
-    # Grids. Pairs that share a large/medium grid are siblings of the last bisection (so they are adjacent).
-    double_towns = _choose_pairs(township_pairs, DOUBLE_TOWNSHIP_LARGE_GRIDS, rng, key=lambda t: t.county)
-    double_villages = _choose_pairs(village_pairs, DOUBLE_VILLAGE_MEDIUM_GRIDS, rng, key=lambda v: v.township.code)
-    partner = {}
-    for a, b in double_towns + double_villages:
+
+def _grids(rng: random.Random, townships: list[_Township], township_pairs: list[tuple[_Township, _Township]],
+           village_pairs: list[tuple[_Village, _Village]]) -> list[GridCell]:
+    """Large, medium and small grids; grids that cover two regions get pairs made by the same last cut."""
+    partner: dict[str, _Township | _Village] = {}
+    for a, b in (_choose_pairs(township_pairs, DOUBLE_TOWNSHIP_LARGE_GRIDS, rng, key=lambda t: t.county)
+                 + _choose_pairs(village_pairs, DOUBLE_VILLAGE_MEDIUM_GRIDS, rng, key=lambda v: v.township.code)):
         partner[a.code], partner[b.code] = b, a
 
-    large_cells: list[GridCell] = []
-    medium_cells: list[GridCell] = []
-    small_cells: list[GridCell] = []
-    large_sequence: dict[str, int] = {}
+    large: list[GridCell] = []
+    medium: list[GridCell] = []
+    small: list[GridCell] = []
+    large_numbers: dict[str, int] = {}
     dedicated_candidates: list[int] = []
     done: set[str] = set()
     for township in townships:
         if township.code in done:
             continue
         members = [township] + ([partner[township.code]] if township.code in partner else [])
-        done.update(t.code for t in members)
-        large_sequence[township.county] = large_sequence.get(township.county, 0) + 1
-        large_code = f"G{township.county}{large_sequence[township.county]:03d}"
+        done.update(member.code for member in members)
+        large_numbers[township.county] = large_numbers.get(township.county, 0) + 1
+        large_code = f"G{township.county}{large_numbers[township.county]:03d}"
         if len(members) == 1:
-            large_name, large_region = f"{township.name}第1大网格", township.code
-            large_geometry = township.geometry
+            name, region, geometry = f"{township.name}第1大网格", township.code, township.geometry
         else:
-            large_name = f"{members[0].name}{members[1].name}联合大网格"
-            large_region = township.county + "000000"
-            large_geometry = _polygonal(shapely.union(members[0].geometry, members[1].geometry))
-        large_urban = any(t.kind.startswith("street") for t in members)
-        large_cells.append(GridCell(large_code, large_name, "large", None, large_region, large_urban, False,
-                                    large_geometry))
-        medium_sequence = 0
+            name = f"{members[0].name}{members[1].name}联合大网格"
+            region = township.county + "000000"
+            geometry = _polygonal(shapely.union(members[0].geometry, members[1].geometry))
+        large.append(GridCell(large_code, name, "large", None, region, any(m.urban for m in members), False,
+                              geometry))
+        medium_number = 0
         for member in members:
             for village in member.villages:
                 if village.code in done:
                     continue
                 pair = [village] + ([partner[village.code]] if village.code in partner else [])
                 done.update(v.code for v in pair)
-                medium_sequence += 1
-                medium_code = f"{large_code}{medium_sequence:03d}"
+                medium_number += 1
+                medium_code = f"{large_code}{medium_number:03d}"
                 if len(pair) == 1:
-                    medium_name, medium_region, medium_geometry = f"{village.name}中网格", village.code, \
-                        village.geometry
+                    name, region, geometry = f"{village.name}中网格", village.code, village.geometry
                 else:
-                    medium_name = f"{pair[0].name}{pair[1].name}联合中网格"
-                    medium_region = member.code
-                    medium_geometry = _polygonal(shapely.union(pair[0].geometry, pair[1].geometry))
-                medium_cells.append(GridCell(medium_code, medium_name, "medium", large_code, medium_region,
-                                             any(v.urban for v in pair), False, medium_geometry))
-                small_sequence = 0
+                    name, region = f"{pair[0].name}{pair[1].name}联合中网格", member.code
+                    geometry = _polygonal(shapely.union(pair[0].geometry, pair[1].geometry))
+                medium.append(GridCell(medium_code, name, "medium", large_code, region, any(v.urban for v in pair),
+                                       False, geometry))
+                small_number = 0
                 for v in pair:
                     for index, piece in enumerate(v.pieces, start=1):
-                        small_sequence += 1
+                        small_number += 1
                         if v.urban and member.county in URBAN_DISTRICTS:
-                            dedicated_candidates.append(len(small_cells))
-                        small_cells.append(GridCell(f"{medium_code}{small_sequence:03d}", f"{v.name}第{index}网格",
-                                                    "small", medium_code, f"{v.code}{index:03d}", v.urban, False,
-                                                    piece))
-    for index in rng.sample(dedicated_candidates, min(DEDICATED_GRIDS, len(dedicated_candidates))):
-        cell = small_cells[index]
-        small_cells[index] = GridCell(cell.code, cell.name, cell.level, cell.parent_code, cell.region_code,
-                                      cell.urban, True, cell.geometry)
-    geography.grids = large_cells + medium_cells + small_cells
-    return geography
+                            dedicated_candidates.append(len(small))
+                        small.append(GridCell(f"{medium_code}{small_number:03d}", f"{v.name}第{index}网格", "small",
+                                              medium_code, f"{v.code}{index:03d}", v.urban, False, piece))
+    for index in sorted(rng.sample(dedicated_candidates, min(DEDICATED_GRIDS, len(dedicated_candidates)))):
+        small[index] = dataclasses.replace(small[index], dedicated=True)
+    return large + medium + small
 
 
 def _choose_pairs(candidates: list, count: int, rng: random.Random, key: Callable) -> list:
-    """`count` disjoint pairs, spread over as many different `key`s (counties, townships) as possible."""
+    """`count` of the (disjoint) candidate pairs, spread over as many `key`s (counties, townships) as possible."""
     by_key: dict[str, list] = {}
     for pair in candidates:
         by_key.setdefault(key(pair[0]), []).append(pair)
     keys = sorted(by_key)
     rng.shuffle(keys)
+    for k in keys:
+        rng.shuffle(by_key[k])
     chosen: list = []
-    round_ = 0
-    while len(chosen) < count:
-        progressed = False
-        for k in keys:
-            if len(chosen) == count:
-                break
-            if round_ < len(by_key[k]):
-                if round_ == 0:
-                    rng.shuffle(by_key[k])
-                chosen.append(by_key[k][round_])
-                progressed = True
-        if not progressed:
-            raise RuntimeError(f"only {len(chosen)} adjacent pairs for {count} double grids")
-        round_ += 1
-    return chosen
+    for round_ in range(max((len(pairs) for pairs in by_key.values()), default=0)):
+        chosen += [by_key[k][round_] for k in keys if round_ < len(by_key[k])]
+        if len(chosen) >= count:
+            return chosen[:count]
+    raise RuntimeError(f"only {len(chosen)} adjacent pairs for {count} double grids")
 
 
 build_geography.TOTAL_STEPS = TOTAL_STEPS  # type: ignore[attr-defined]
