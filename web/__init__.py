@@ -1,6 +1,8 @@
 """The web application (Flask): blueprints only; the rules live in core, forms, workflows and themes."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 
 from minqing.core.platform import Platform
@@ -8,7 +10,9 @@ from minqing.core.platform import Platform
 
 def create_app(config: dict | None = None, platform: Platform | None = None) -> Flask:
     """App factory. `config` may set DATABASE_URL (default: $MINQING_DATABASE_URL or sqlite:///minqing.db)."""
-    app = Flask(__name__)
+    # Explicit paths: Flask cannot locate a package inside a namespace that an editable install maps.
+    here = Path(__file__).parent
+    app = Flask(__name__, root_path=str(here), instance_path=str(Path.cwd() / "instance"))
     app.config.from_mapping(DATABASE_URL=None, SECRET_KEY=None)
     app.config.from_prefixed_env("MINQING")
     if config:

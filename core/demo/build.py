@@ -27,7 +27,7 @@ from ..models import (Account, Address, Department, Grid, GridMember, House, Hou
 from ..platform import GRIDS_COUNTER, Platform
 from ..settings import secret_key
 from . import people, spec
-from .geography import build_geography
+from .geography import TOTAL_STEPS, build_geography
 
 DEMO_PASSWORD = "Minqing#2026"
 KEY_PERSON_CATEGORIES = (  # category, visit every N days, share of residents (per mille)
@@ -68,7 +68,7 @@ def build_demo(platform: Platform, *, seed: int = spec.DEFAULT_SEED, residents: 
         if is_built(session):
             raise DemoAlreadyBuilt("数据库中已有区划数据，演示城市只能建在空数据库中")
     with tqdm(total=100, desc="演示城市", unit="%", disable=not show_progress, leave=True) as bar:
-        geography = build_geography(seed, progress=_scaled(bar, 40, getattr(build_geography, "TOTAL_STEPS", 0)))
+        geography = build_geography(seed, progress=_scaled(bar, 40, TOTAL_STEPS))
         bar.n = 40
         bar.refresh()
         with platform.db.session() as session:
@@ -92,8 +92,9 @@ def _scaled(bar: tqdm, share: int, total: int) -> Callable[[int], None]:
 
     def advance(step: int = 1) -> None:
         done[0] += step
-        if total:
-            bar.n = min(share, int(share * done[0] / total))
+        shown = min(share, int(share * done[0] / total)) if total else 0
+        if shown != bar.n:  # redraw only when the bar moves: a log file gets a line per redraw
+            bar.n = shown
             bar.refresh()
     return advance
 
@@ -133,8 +134,9 @@ class _Builder:
         self.department_ids: dict[str, int] = {}
 
     def _advance(self, to: int) -> None:
-        self.bar.n = to
-        self.bar.refresh()
+        if to != self.bar.n:
+            self.bar.n = to
+            self.bar.refresh()
 
     def regions(self) -> None:
         rows = []
@@ -195,10 +197,12 @@ class _Builder:
         ordinary = [cell for cell in self.small_grids if not cell.dedicated]
         rural = [cell for cell in ordinary if not cell.urban]
         urban = [cell for cell in ordinary if cell.urban]
+        # Rural small grids first (3,823 of the full-time workers serve them), then urban ones; where there are
+        # more workers than ordinary small grids, the busiest urban grids get a second full-time worker.
         full_time_rural = min(spec.RURAL_FULL_TIME, len(rural))
-        staffed = rural[:full_time_rural] + urban[:spec.GRID_MEMBERS["full_time"] - full_time_rural]
-        chosen = {cell.code for cell in staffed}
-        staffed += [cell for cell in ordinary if cell.code not in chosen][:spec.GRID_MEMBERS["full_time"] - len(staffed)]
+        others = urban + rural[full_time_rural:]
+        wanted = spec.GRID_MEMBERS["full_time"] - full_time_rural
+        staffed = rural[:full_time_rural] + [others[index % len(others)] for index in range(wanted)]
         for index, cell in enumerate(staffed):
             rural_group_leader = not cell.urban and index < spec.RURAL_GROUP_LEADERS
             member(cell.code, self._person(persons, cell.region_code,
@@ -237,6 +241,7 @@ class _BaseData:
         self.rng = builder.rng
         self.key = secret_key(builder.session)
         self.today = dt.date(2026, 11, 24)
+        self.used_numbers: set[str] = set()
 
     def build(self, resident_count: int) -> None:
         weights = [4.0 if cell.urban else 1.0 for cell in self.b.small_grids]
@@ -310,7 +315,12 @@ class _BaseData:
         else:
             age, relation = self.rng.randint(0, 40), "子女"
         born = self.today - dt.timedelta(days=age * 365 + self.rng.randint(0, 364))
-        number = idcard.make(county_code, born, self.rng.randrange(1000))
+        sequence = self.rng.randrange(1000)
+        number = idcard.make(county_code, born, sequence)
+        while number in self.used_numbers:  # two people may not share a number: take the next sequence
+            sequence = (sequence + 2) % 1000  # + 2 keeps the sex digit
+            number = idcard.make(county_code, born, sequence)
+        self.used_numbers.add(number)
         return {"id": resident_id, "name": people.name(self.rng), "id_number": number,
                 "id_digest": id_digest(self.key, number), "gender": idcard.sex(number), "birth_date": born,
                 "phone": people.mobile(self.rng) if age >= 16 else None, "household_id": household_id,

@@ -1,0 +1,47 @@
+"""The user's path: `minqing demo --no-serve` builds a database, `minqing serve` serves it on 127.0.0.1."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+from click.testing import CliRunner
+
+from minqing.core.cli import build_cli
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_demo_builds_then_serve_answers(tmp_path):
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    runner = CliRunner()
+    result = runner.invoke(build_cli(), ["--db", url, "demo", "--no-serve", "--residents", "2000"])
+    assert result.exit_code == 0, result.output
+    assert "admin" in result.output and "Minqing#2026" in result.output
+    again = runner.invoke(build_cli(), ["--db", url, "demo", "--no-serve"])
+    assert again.exit_code == 0 and "演示城市已存在" in again.output
+    figures = json.loads(runner.invoke(build_cli(), ["--db", url, "stats", "--json"]).output)
+    assert figures["grids"]["total"] == 8703 and figures["base_data"]["residents"] == 2000
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "minqing.core.cli", "--db", url, "serve", "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(os.environ))
+    try:
+        body = ""
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    body = response.read().decode()
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert "大网格 110" in body
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -1,0 +1,104 @@
+"""What each role sees: the one scope filter, applied to cases, residents, grids and people."""
+import datetime as dt
+
+import pytest
+from shapely.geometry import box, mapping
+from sqlalchemy import select
+
+from minqing.core import scope
+from minqing.core.actors import Actor, Grant
+from minqing.core.models import Account, Case, Department, Grid, Person, Region, Resident
+
+
+@pytest.fixture
+def city(session):
+    """Two townships of one county, one grid in each, a department, a case and a resident in each grid."""
+    def region(code, name, level, parent=None):
+        row = Region(code=code, name=name, level=level, parent_id=parent.id if parent else None)
+        session.add(row)
+        session.flush()
+        return row
+
+    lanzhou = region("620100000000", "兰州市", "city")
+    chengguan = region("620102000000", "城关区", "county", lanzhou)
+    zhangye = region("620102001000", "张掖路街道", "township", chengguan)
+    jiuquan = region("620102002000", "酒泉路街道", "township", chengguan)
+    grids = {}
+    for code, township, x in (("G620102001", zhangye, 0), ("G620102002", jiuquan, 1)):
+        grids[code] = Grid(code=code, name=township.name + "网格", level="large", region_id=township.id,
+                           region_code=township.code, geometry=mapping(box(x, 0, x + 1, 1)))
+        session.add(grids[code])
+    small = Grid(code="G620102001001", name="小网格", level="small", region_id=zhangye.id,
+                 region_code=zhangye.code, geometry=mapping(box(0, 0, 0.5, 1)))
+    session.add(small)
+    water = Department(key="water_affairs", name="兰州市水务局", short_name="水务")
+    police = Department(key="police", name="兰州市公安局", short_name="公安")
+    session.add_all([water, police])
+    session.flush()
+    small.parent_id = grids["G620102001"].id
+    reporters = [Account(username=f"citizen{n}", display_name=f"市民{n}") for n in (1, 2)]
+    session.add_all(reporters)
+    session.flush()
+    cases = {
+        "zhangye": Case(theme_key="t", title="张掖路积水", source="grid_worker", status="reported",
+                        region_code=zhangye.code, grid_id=small.id, department_id=water.id,
+                        reporter_account_id=reporters[0].id),
+        "jiuquan": Case(theme_key="t", title="酒泉路噪音", source="citizen", status="reported",
+                        region_code=jiuquan.code, grid_id=grids["G620102002"].id, department_id=police.id,
+                        reporter_account_id=reporters[1].id),
+    }
+    session.add_all(cases.values())
+    for name, grid, code in (("甲", small, zhangye.code), ("乙", grids["G620102002"], jiuquan.code)):
+        session.add(Resident(name=name, id_number="620102199001011234", id_digest=name, gender="male",
+                             birth_date=dt.date(1990, 1, 1), grid_id=grid.id, region_code=code))
+    session.add(Person(name="王员", region_id=zhangye.id, department_id=water.id))
+    session.flush()
+    return {"reporters": reporters, "zhangye": zhangye, "jiuquan": jiuquan, "small": small, "water": water, "cases": cases}
+
+
+def titles(session, viewer):
+    return sorted(session.scalars(scope.restrict(select(Case.title), Case, viewer)))
+
+
+def residents(session, viewer):
+    return sorted(session.scalars(scope.restrict(select(Resident.name), Resident, viewer)))
+
+
+def test_operator_sees_only_their_region_subtree(session, city):
+    township = Actor(1, "指挥所", (Grant("operator", region_code=city["zhangye"].code),))
+    county = Actor(2, "分中心", (Grant("operator", region_code="620102000000"),))
+    assert titles(session, township) == ["张掖路积水"]
+    assert titles(session, county) == ["张掖路积水", "酒泉路噪音"]
+    assert residents(session, township) == ["甲"]
+    assert scope.can_see(session, Case, city["cases"]["zhangye"].id, township)
+    assert not scope.can_see(session, Case, city["cases"]["jiuquan"].id, township)
+
+
+def test_department_sees_its_cases_and_no_residents(session, city):
+    staff = Actor(3, "水务", (Grant("department_staff", department_id=city["water"].id),))
+    assert titles(session, staff) == ["张掖路积水"]
+    assert residents(session, staff) == []
+    assert session.scalars(scope.restrict(select(Person.name), Person, staff)).all() == ["王员"]
+
+
+def test_grid_worker_sees_their_grid_and_those_below(session, city):
+    leader = Actor(4, "网格长", (Grant("grid_worker", grid_code="G620102001"),))
+    worker = Actor(5, "网格员", (Grant("grid_worker", grid_code="G620102001001"),))
+    other = Actor(6, "网格员", (Grant("grid_worker", grid_code="G620102002"),))
+    assert titles(session, leader) == ["张掖路积水"] == titles(session, worker)
+    assert titles(session, other) == ["酒泉路噪音"]
+    assert residents(session, worker) == ["甲"]
+    grids = session.scalars(scope.restrict(select(Grid.code), Grid, leader)).all()
+    assert sorted(grids) == ["G620102001", "G620102001001"]
+
+
+def test_citizen_sees_only_own_reports(session, city):
+    citizen = Actor(city["reporters"][1].id, "市民", (Grant("citizen"),))
+    assert titles(session, citizen) == ["酒泉路噪音"]
+    assert residents(session, citizen) == []
+
+
+def test_no_grant_sees_nothing_and_admin_everything(session, city):
+    assert titles(session, Actor(9, "无角色")) == []
+    assert residents(session, Actor(10, "审计", (Grant("auditor"),))) == []
+    assert len(titles(session, Actor(11, "管理员", (Grant("admin"),)))) == 2
