@@ -14,11 +14,12 @@ from sqlalchemy import Select, false, or_, select, true
 from sqlalchemy.sql import ColumnElement
 
 from .actors import Actor
-from .models import (Account, Address, Case, Grid, House, Household, KeyPerson, KeyPlace, Person, Region,
-                     Resident, Role, Unit, Visit)
+from .models import (Account, Address, Case, Department, Grid, House, Household, KeyPerson, KeyPlace, Person,
+                     Region, Resident, Role, ThemeRecord, Unit, Visit)
 from .regions import within
 
 BASE_DATA = (Address, House, Household, Resident, KeyPerson, KeyPlace, Unit, Visit)
+LOCATED = (*BASE_DATA, ThemeRecord)  # rows with grid_id and region_code
 
 
 def _grid_subtree(model, grid_code: str) -> ColumnElement[bool]:
@@ -40,7 +41,7 @@ def condition(model, viewer: Actor) -> ColumnElement[bool]:
 def _grant_condition(model, grant) -> ColumnElement[bool] | None:
     role = grant.role
     if role in (Role.LEADER, Role.OPERATOR) and grant.region_code:
-        if model is Grid or model is Case or model in BASE_DATA:
+        if model is Grid or model is Case or model in LOCATED:
             return within(model.region_code, grant.region_code)
         if model is Region:
             return within(Region.code, grant.region_code)
@@ -51,10 +52,14 @@ def _grant_condition(model, grant) -> ColumnElement[bool] | None:
             return Case.department_id == grant.department_id
         if model is Person:
             return Person.department_id == grant.department_id
+        if model is ThemeRecord:  # the records of the department's themes
+            key = grant.department_key or (select(Department.key).where(Department.id == grant.department_id)
+                                           .scalar_subquery())
+            return ThemeRecord.department_key == key
     if role == Role.GRID_WORKER and grant.grid_code:
         if model is Grid:
             return within(Grid.code, grant.grid_code)
-        if model is Case or model in BASE_DATA:
+        if model is Case or model in LOCATED:
             return _grid_subtree(model, grant.grid_code)
     return None
 

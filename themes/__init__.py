@@ -1,0 +1,28 @@
+"""Business themes (业务主题): the theme document, the registry of the enabled plugins' themes, published
+versions and theme records, routing by category, map layers, coverage and grid colours. See docs/themes.md.
+
+    from minqing import themes
+
+    themes.validate_theme(document)                        # [] or [ThemeProblem(path, message), ...]
+    registry = themes.registry(platform, session)          # enabled plugins' themes + the issues found
+    themes.sync_themes(platform, session, actor)           # publish changed documents as new versions
+    themes.route(registry.get("urban_management.street_vending"), "0301")   # → department key
+    themes.visible_layers(platform, session, viewer)       # layers by department
+    themes.layer_features(platform, session, key, viewer, bbox)            # GeoJSON features, scoped
+"""
+from .coverage import coverage
+from .document import (BrokenTheme, ThemeDocument, ThemeError, ThemeProblem, content_hash, load_theme_file,
+                       meta_schema, validate_theme)
+from .layers import LayerHidden, layer_features, visible_layers
+from .registry import THEMES_COUNTER, Registry, Theme, ThemeIssue, UnknownTheme, get_theme, registry, themes
+from .routing import UnknownCategory, route, routing_table
+from .versions import (NotPublished, Published, add_record, latest_versions, record_schema, sync_themes,
+                       theme_version)
+
+__all__ = [
+    "BrokenTheme", "LayerHidden", "NotPublished", "Published", "Registry", "THEMES_COUNTER", "Theme",
+    "ThemeDocument", "ThemeError", "ThemeIssue", "ThemeProblem", "UnknownCategory", "UnknownTheme", "add_record",
+    "content_hash", "coverage", "get_theme", "latest_versions", "layer_features", "load_theme_file", "meta_schema",
+    "record_schema", "registry", "route", "routing_table", "sync_themes", "theme_version", "themes",
+    "validate_theme", "visible_layers",
+]

@@ -5,10 +5,11 @@ from .cases import Attachment, Case, CaseEvent, CaseSource, Urgency
 from .geo import Grid, GridColour, GridLevel, GridMember, MemberRole, Region, RegionLevel
 from .org import Account, Department, Person, Role, RoleGrant
 from .system import AuditRecord, ChangeCounter, PluginState, Setting
+from .themes import ThemeRecord, ThemeVersion
 
 __all__ = [
     "Account", "Address", "Attachment", "AuditRecord", "Base", "Case", "CaseEvent", "CaseSource", "ChangeCounter",
     "Department", "Grid", "GridColour", "GridLevel", "GridMember", "House", "Household", "KeyPerson", "KeyPlace",
-    "MemberRole", "Person", "PluginState", "Region", "RegionLevel", "Resident", "Role", "RoleGrant", "Setting", "Unit",
-    "UTCDateTime", "Urgency", "Visit", "utcnow",
+    "MemberRole", "Person", "PluginState", "Region", "RegionLevel", "Resident", "Role", "RoleGrant", "Setting",
+    "ThemeRecord", "ThemeVersion", "Unit", "UTCDateTime", "Urgency", "Visit", "utcnow",
 ]

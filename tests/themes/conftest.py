@@ -1,0 +1,98 @@
+"""Theme documents, theme plugins and a small city for the theme tests."""
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from shapely.geometry import box, mapping
+
+from minqing.core.hooks import hookimpl
+from minqing.core.models import Grid, Region
+
+
+def make_theme(key: str = "urban_management.street_vending", department: str | None = None, **changes) -> dict:
+    department = department or key.split(".")[0]
+    document = {
+        "key": key, "department": department, "title": "占道经营", "description": "沿街占道经营摊点",
+        "guide": "城管执法队员巡查录入，网格员发现上报，城管局负责处置。", "icon": "store", "colour": "#e65100",
+        "layer": {"geometry": "point", "style": {"color": "#e65100", "radius": 6}, "source": "records",
+                  "visible_to": ["admin", "operator", "department_staff", "grid_worker", "leader"]},
+        "forms": {
+            "record": {"type": "object", "properties": {"name": {"type": "string", "title": "摊点名称"}},
+                       "required": ["name"]},
+            "report": {"type": "object", "properties": {"note": {"type": "string", "title": "情况说明"}}},
+        },
+        "workflow": "standard",
+        "categories": [{"code": "0301", "title": "占道经营", "parent": "市容环境"},
+                       {"code": "0302", "title": "店外经营", "parent": "市容环境", "department": "market_regulation"}],
+        "patrol_every_days": 7,
+    }
+    document.update(changes)
+    return document
+
+
+class ThemePlugin:
+    """A test plugin that brings the given theme documents (copied, so a test may change them later)."""
+
+    def __init__(self, *documents):
+        self.documents = list(documents)
+
+    @hookimpl
+    def register_themes(self):
+        return copy.deepcopy(self.documents)
+
+
+@pytest.fixture
+def theme():
+    return make_theme
+
+
+@pytest.fixture
+def theme_plugin():
+    return ThemePlugin
+
+
+@pytest.fixture
+def theme_dir(tmp_path, monkeypatch):
+    """An empty directory the loader reads (through MINQING_THEME_DIRS); `write(name, document)` adds a file."""
+    directory = tmp_path / "themes"
+    directory.mkdir()
+    monkeypatch.setenv("MINQING_THEME_DIRS", str(directory))
+
+    def write(name: str, document) -> str:
+        path = directory / name
+        path.write_text(document if isinstance(document, str) else json.dumps(document, ensure_ascii=False),
+                        encoding="utf-8")
+        return str(path)
+
+    write.directory = directory
+    return write
+
+
+@pytest.fixture
+def city(platform):
+    """A county with two townships; a large grid in each and a small grid inside the first (committed)."""
+    with platform.db.session() as session:
+        def region(code, name, level, parent=None):
+            row = Region(code=code, name=name, level=level, parent_id=parent.id if parent else None)
+            session.add(row)
+            session.flush()
+            return row
+
+        lanzhou = region("620100000000", "兰州市", "city")
+        chengguan = region("620102000000", "城关区", "county", lanzhou)
+        zhangye = region("620102001000", "张掖路街道", "township", chengguan)
+        jiuquan = region("620102002000", "酒泉路街道", "township", chengguan)
+        east = Grid(code="G620102001", name="张掖路大网格", level="large", region_id=zhangye.id,
+                    region_code=zhangye.code, geometry=mapping(box(103.0, 36.0, 103.1, 36.1)))
+        west = Grid(code="G620102002", name="酒泉路大网格", level="large", region_id=jiuquan.id,
+                    region_code=jiuquan.code, geometry=mapping(box(103.1, 36.0, 103.2, 36.1)))
+        session.add_all([east, west])
+        session.flush()
+        small = Grid(code="G620102001001", name="张掖路小网格", level="small", region_id=zhangye.id,
+                     region_code=zhangye.code, parent_id=east.id, geometry=mapping(box(103.0, 36.0, 103.05, 36.05)))
+        session.add(small)
+        session.flush()
+        ids = {"east": east.id, "west": west.id, "small": small.id, "zhangye": zhangye.code, "jiuquan": jiuquan.code}
+    return ids

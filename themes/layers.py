@@ -1,0 +1,112 @@
+"""Map layers: the record layer of each enabled theme, and the computed layers of the `map_layers` hook.
+
+Who sees a layer is the theme's ``layer.visible_to`` (admins see every layer); which features of it they see
+is `minqing.core.scope` — except on a layer shown to citizens, whose records are public by definition.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from minqing.core import scope
+from minqing.core.actors import Actor
+from minqing.core.models import Department, Role, ThemeRecord
+
+from .registry import Theme, UnknownTheme, registry
+
+MAX_FEATURES = 5000
+LABEL_FIELDS = ("title", "name", "label")
+
+
+class LayerHidden(PermissionError):
+    def __init__(self, key: str):
+        super().__init__(f"无权查看图层“{key}”")
+        self.key = key
+
+
+def may_see(theme: Theme, viewer: Actor) -> bool:
+    return viewer.has_role(Role.ADMIN) or viewer.has_role(*theme.layer["visible_to"])
+
+
+def theme_layer(theme: Theme) -> dict:
+    layer = theme.layer
+    return {"key": theme.key, "title": theme.title, "department": theme.department, "plugin": theme.plugin,
+            "kind": "theme", "geometry": layer["geometry"], "style": layer["style"], "source": layer["source"],
+            "icon": theme.document.get("icon", ""), "colour": theme.document.get("colour", ""),
+            "visible_to": layer["visible_to"]}
+
+
+def _computed(platform, session: Session, viewer: Actor, registered: dict[str, Theme]) -> list[tuple[str, dict]]:
+    """The hook's layers, without those that are the features of a plugin-sourced theme of the same plugin."""
+    found = []
+    for plugin, layer in platform.plugins.collect("map_layers", viewer=viewer, session=session):
+        theme = registered.get(layer.get("key"))
+        if theme is not None and theme.plugin == plugin:
+            continue
+        found.append((plugin, layer))
+    return found
+
+
+def visible_layers(platform, session: Session, viewer: Actor) -> list[dict]:
+    """The layers `viewer` may see, grouped by department: ``[{"department", "name", "layers": [...]}]``."""
+    registered = registry(platform, session).themes
+    layers = [theme_layer(theme) for theme in registered.values() if may_see(theme, viewer)]
+    for plugin, layer in _computed(platform, session, viewer, registered):
+        layers.append({"key": layer["key"], "title": layer.get("title", layer["key"]),
+                       "department": layer.get("department", ""), "plugin": plugin, "kind": "computed",
+                       "geometry": layer.get("geometry_type", "point"), "style": dict(layer.get("style", {})),
+                       "source": "plugin", "icon": layer.get("icon", ""), "colour": layer.get("style", {}).get(
+                           "color", "")})
+    names = dict(session.execute(select(Department.key, Department.short_name)).all())
+    groups: dict[str, dict] = {}
+    for layer in sorted(layers, key=lambda layer: (layer["department"], layer["key"])):
+        group = groups.setdefault(layer["department"], {"department": layer["department"],
+                                                        "name": names.get(layer["department"], layer["department"]),
+                                                        "layers": []})
+        group["layers"].append(layer)
+    return list(groups.values())
+
+
+def layer_features(platform, session: Session, theme_key: str, viewer: Actor, bbox=None,
+                   limit: int = MAX_FEATURES) -> list[dict]:
+    """GeoJSON Features of a layer within `bbox` ``(min_lon, min_lat, max_lon, max_lat)``, as `viewer` may see.
+
+    Raises UnknownTheme when no enabled theme or computed layer has that key, LayerHidden when the viewer's
+    roles may not see it.
+    """
+    registered = registry(platform, session).themes
+    theme = registered.get(theme_key)
+    if theme is None:
+        for _, layer in _computed(platform, session, viewer, registered):
+            if layer.get("key") == theme_key:
+                return list(layer["features"](bbox, session))[:limit]
+        raise UnknownTheme(theme_key)
+    if not may_see(theme, viewer):
+        raise LayerHidden(theme_key)
+    if theme.layer["source"] == "plugin":
+        for plugin, layer in platform.plugins.collect("map_layers", viewer=viewer, session=session):
+            if plugin == theme.plugin and layer.get("key") == theme_key:
+                return list(layer["features"](bbox, session))[:limit]
+        return []
+    statement = select(ThemeRecord).where(ThemeRecord.theme_key == theme_key)
+    if "citizen" not in theme.layer["visible_to"]:
+        statement = scope.restrict(statement, ThemeRecord, viewer)
+    if bbox is not None:
+        min_lon, min_lat, max_lon, max_lat = bbox
+        statement = statement.where(ThemeRecord.min_lon <= max_lon, ThemeRecord.max_lon >= min_lon,
+                                    ThemeRecord.min_lat <= max_lat, ThemeRecord.max_lat >= min_lat)
+    records = session.scalars(statement.order_by(ThemeRecord.id).limit(limit))
+    return [feature(record, theme) for record in records]
+
+
+def feature(record: ThemeRecord, theme: Theme) -> dict:
+    geometry = record.geometry
+    if geometry is None and record.lon is not None and record.lat is not None:
+        geometry = {"type": "Point", "coordinates": [record.lon, record.lat]}
+    data = record.form_data or {}
+    label = next((data[name] for name in LABEL_FIELDS if isinstance(data.get(name), str) and data[name]),
+                 theme.title)
+    return {"type": "Feature", "id": record.id, "geometry": geometry,
+            "properties": {"id": record.id, "theme": record.theme_key, "theme_version": record.theme_version,
+                           "label": label, "grid_id": record.grid_id, "region_code": record.region_code,
+                           "updated_at": record.updated_at.isoformat() if record.updated_at else None}}

@@ -1,0 +1,72 @@
+"""Declarative themes: a built-in plugin that brings every theme file (``*.json``) of ``themes/builtin/`` and of
+the directories named in ``MINQING_THEME_DIRS`` (separated by ``os.pathsep``).
+
+It is registered through the ``minqing.plugins`` entry point like any third-party plugin, so disabling it
+(``minqing plugins disable declarative_themes``) removes the file themes like any other plugin's. A file that
+cannot be used is logged and handed on as a `BrokenTheme`, which the registry lists with its reason
+(``minqing themes check``); the other files still load.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from importlib import resources
+from pathlib import Path
+
+from minqing.core.hooks import hookimpl
+
+from .document import BrokenTheme, ThemeDocument, ThemeError, load_theme_file
+
+log = logging.getLogger(__name__)
+ENVIRONMENT = "MINQING_THEME_DIRS"
+
+
+def theme_directories() -> list[Path]:
+    """The built-in theme directory, then the extra ones from the environment, in order."""
+    directories = [Path(str(resources.files("minqing.themes") / "builtin"))]
+    extra = os.environ.get(ENVIRONMENT, "")
+    directories.extend(Path(part) for part in extra.split(os.pathsep) if part.strip())
+    return directories
+
+
+def load_directory(directory: Path) -> list[ThemeDocument]:
+    """Every theme file of one directory (and its subdirectories), sorted by path; broken ones as BrokenTheme."""
+    if not directory.is_dir():
+        return []
+    documents: list[ThemeDocument] = []
+    for path in sorted(directory.rglob("*.json")):
+        try:
+            documents.append(load_theme_file(path))
+        except ThemeError as error:
+            log.error("%s", error)
+            documents.append(BrokenTheme(str(path), error.problems))
+    return documents
+
+
+@hookimpl
+def register_themes():
+    documents: list[ThemeDocument] = []
+    for directory in theme_directories():
+        documents.extend(load_directory(directory))
+    return documents
+
+
+@hookimpl
+def register_commands(cli):
+    from .commands import themes
+
+    cli.add_command(themes)
+
+
+@hookimpl
+def periodic_tasks():
+    return [{"name": "themes.grid_colours", "every": 3600, "run": _recolour}]
+
+
+def _recolour(platform) -> None:
+    from minqing.core.actors import system_actor
+
+    from .colours import recompute_grid_colours
+
+    with platform.db.session() as session:
+        recompute_grid_colours(platform, session, system_actor("beat"))

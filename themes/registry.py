@@ -1,0 +1,161 @@
+"""The registry: the themes of the enabled plugins, checked, each tagged with the plugin that brought it.
+
+It is read through the plugin host on every call, so disabling a plugin removes its themes (layers, forms,
+routing) at once in every process, and enabling it brings them back. What is costly (collecting and checking
+the documents) is cached under the plugin-switch counter, the themes counter (bumped when a version is
+published) and the set of registered plugins and departments; reading those is one small query each.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import weakref
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from minqing.core import counters
+from minqing.core.models import Department
+from minqing.core.plugin_host import PLUGINS_COUNTER
+
+from .document import BrokenTheme, ThemeProblem, content_hash, describe, layer_of, validate_theme
+
+log = logging.getLogger(__name__)
+THEMES_COUNTER = "themes"
+
+
+class UnknownTheme(LookupError):
+    def __init__(self, key: str):
+        super().__init__(f"没有名为“{key}”的业务主题（或提供它的插件已停用）")
+        self.key = key
+
+
+@dataclasses.dataclass(frozen=True)
+class Theme:
+    """A usable theme of an enabled plugin."""
+
+    key: str
+    department: str
+    plugin: str
+    document: dict
+    source: str | None
+    content_hash: str
+
+    @property
+    def title(self) -> str:
+        return self.document["title"]
+
+    @property
+    def layer(self) -> dict:
+        return layer_of(self.document)
+
+    @property
+    def categories(self) -> list[dict]:
+        return list(self.document.get("categories", ()))
+
+    def form(self, name: str) -> dict | None:
+        return self.document["forms"].get(name)
+
+
+@dataclasses.dataclass(frozen=True)
+class ThemeIssue:
+    """A theme (or theme file) that was left out, with who brought it and why."""
+
+    plugin: str
+    key: str | None
+    source: str | None
+    problems: tuple[ThemeProblem, ...]
+
+    @property
+    def message(self) -> str:
+        return f"{describe(self.key, self.source, self.plugin)}无效：" + "；".join(map(str, self.problems))
+
+    def as_dict(self) -> dict:
+        return {"plugin": self.plugin, "key": self.key, "source": self.source,
+                "problems": [{"path": p.path, "message": p.message} for p in self.problems],
+                "message": self.message}
+
+
+@dataclasses.dataclass(frozen=True)
+class Registry:
+    themes: dict[str, Theme]
+    issues: tuple[ThemeIssue, ...]
+
+    def get(self, key: str) -> Theme:
+        try:
+            return self.themes[key]
+        except KeyError:
+            raise UnknownTheme(key) from None
+
+    def by_department(self) -> dict[str, list[Theme]]:
+        grouped: dict[str, list[Theme]] = {}
+        for theme in sorted(self.themes.values(), key=lambda theme: theme.key):
+            grouped.setdefault(theme.department, []).append(theme)
+        return grouped
+
+
+_caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def registry(platform, session: Session | None = None) -> Registry:
+    """The themes of the enabled plugins as they are now."""
+    if session is None:
+        with platform.db.session() as own:
+            return registry(platform, own)
+    host = platform.plugins
+    generation = (counters.value(session, PLUGINS_COUNTER), counters.value(session, THEMES_COUNTER),
+                  tuple(host.names()), tuple(session.execute(select(func.count(), func.max(Department.id))).one()))
+    with _lock:
+        cached = _caches.get(platform)
+    if cached is not None and cached[0] == generation:
+        return cached[1]
+    built = build(host, department_keys(platform, session))
+    with _lock:
+        _caches[platform] = (generation, built)
+    return built
+
+
+def department_keys(platform, session: Session) -> set[str]:
+    """Departments a theme may belong to: those in the table and those the enabled plugins declare."""
+    keys = set(session.scalars(select(Department.key)))
+    keys.update(item["key"] for _, item in platform.plugins.collect("register_departments")
+                if isinstance(item, dict) and "key" in item)
+    return keys
+
+
+def build(host, departments: set[str]) -> Registry:
+    themes: dict[str, Theme] = {}
+    issues: list[ThemeIssue] = []
+    for plugin, document in host.collect("register_themes"):
+        source = getattr(document, "source", None)
+        if isinstance(document, BrokenTheme):
+            issues.append(ThemeIssue(plugin, None, source, tuple(document.problems)))
+            continue
+        key = document.get("key") if isinstance(document, dict) else None
+        key = key if isinstance(key, str) else None
+        problems = validate_theme(document, departments) if isinstance(document, dict) else [
+            ThemeProblem("", "主题文档应为 JSON 对象")]
+        if not problems and key in themes:
+            other = themes[key]
+            problems = [ThemeProblem("/key", f"主题键重复：已由{describe(key, other.source, other.plugin)}提供")]
+        if problems:
+            issues.append(ThemeIssue(plugin, key, source, tuple(problems)))
+            continue
+        plain = dict(document)
+        themes[key] = Theme(key=key, department=plain["department"], plugin=plugin, document=plain,
+                            source=source, content_hash=content_hash(plain))
+    for issue in issues:
+        log.error("%s", issue.message)
+    return Registry(themes=themes, issues=tuple(issues))
+
+
+def themes(platform, session: Session | None = None) -> list[Theme]:
+    """The usable themes of the enabled plugins, by key."""
+    return sorted(registry(platform, session).themes.values(), key=lambda theme: theme.key)
+
+
+def get_theme(platform, key: str, session: Session | None = None) -> Theme:
+    """One usable theme; UnknownTheme when there is none (or its plugin is disabled)."""
+    return registry(platform, session).get(key)

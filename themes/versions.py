@@ -1,0 +1,122 @@
+"""Published theme versions and the records filled in under them.
+
+`sync_themes` publishes a new `ThemeVersion` whenever a plugin's document changed (by content hash); old
+versions stay, so a record keeps the version it was filled in and `record_schema` answers that version's form.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from shapely.geometry import mapping, shape
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from minqing.core import counters
+from minqing.core.actors import Actor
+from minqing.core.changes import record_change
+from minqing.core.models import Grid, ThemeRecord, ThemeVersion, utcnow
+
+from .registry import THEMES_COUNTER, get_theme, registry
+
+
+class NotPublished(LookupError):
+    def __init__(self, key: str):
+        super().__init__(f"业务主题“{key}”尚未发布版本（先运行 minqing themes sync）")
+        self.key = key
+
+
+@dataclasses.dataclass(frozen=True)
+class Published:
+    key: str
+    version: int
+    plugin: str
+
+
+def latest_versions(session: Session) -> dict[str, ThemeVersion]:
+    """The newest published version of every theme key."""
+    newest = (select(ThemeVersion.theme_key, func.max(ThemeVersion.version).label("version"))
+              .group_by(ThemeVersion.theme_key).subquery())
+    rows = session.scalars(select(ThemeVersion).join(
+        newest, (ThemeVersion.theme_key == newest.c.theme_key) & (ThemeVersion.version == newest.c.version)))
+    return {row.theme_key: row for row in rows}
+
+
+def sync_themes(platform, session: Session, actor: Actor) -> list[Published]:
+    """Publish a new version of every enabled theme whose document changed since its newest version."""
+    latest = latest_versions(session)
+    published = []
+    for theme in sorted(registry(platform, session).themes.values(), key=lambda theme: theme.key):
+        current = latest.get(theme.key)
+        if current is not None and current.content_hash == theme.content_hash:
+            continue
+        number = (current.version if current else 0) + 1
+        session.add(ThemeVersion(theme_key=theme.key, version=number, document=theme.document,
+                                 content_hash=theme.content_hash, department_key=theme.department,
+                                 plugin_name=theme.plugin, published_at=utcnow(), published_by=actor.name))
+        record_change(session, actor, "theme.publish", object_type="theme", object_id=theme.key,
+                      summary=f"发布业务主题“{theme.title}”第 {number} 版",
+                      details={"version": number, "plugin": theme.plugin, "source": theme.source,
+                               "content_hash": theme.content_hash})
+        published.append(Published(theme.key, number, theme.plugin))
+    if published:
+        counters.bump(session, THEMES_COUNTER)
+        session.flush()
+    return published
+
+
+def theme_version(session: Session, key: str, version: int | None = None) -> ThemeVersion:
+    """One published version of a theme (the newest when `version` is None)."""
+    statement = select(ThemeVersion).where(ThemeVersion.theme_key == key)
+    statement = (statement.where(ThemeVersion.version == version) if version is not None
+                 else statement.order_by(ThemeVersion.version.desc()).limit(1))
+    found = session.scalar(statement)
+    if found is None:
+        raise NotPublished(key)
+    return found
+
+
+def record_schema(session: Session, record: ThemeRecord, form: str = "record") -> dict | None:
+    """The schema of `form` in the theme version the record was filled in under (not the newest one)."""
+    return theme_version(session, record.theme_key, record.theme_version).document["forms"].get(form)
+
+
+def schema_version(key: str, version: int) -> str:
+    return f"{key}@{version}"
+
+
+def add_record(platform, session: Session, actor: Actor, theme_key: str, data: dict, *,
+               lon: float | None = None, lat: float | None = None, geometry: dict | None = None,
+               client_id: str | None = None) -> ThemeRecord:
+    """Put an object on a theme's layer, under the theme's newest published version.
+
+    The grid and region come from the location (a point, or the centre of `geometry`). A `client_id` seen
+    before answers the record made then, so an app that resends after a lost answer does not make two.
+    """
+    if client_id is not None:
+        existing = session.scalar(select(ThemeRecord).where(ThemeRecord.client_id == client_id))
+        if existing is not None:
+            return existing
+    theme = get_theme(platform, theme_key, session)
+    version = theme_version(session, theme_key)
+    if geometry is not None:
+        shaped = shape(geometry)
+        if lon is None or lat is None:
+            centre = shaped.representative_point()
+            lon, lat = centre.x, centre.y
+        min_lon, min_lat, max_lon, max_lat = shaped.bounds
+        geometry = mapping(shaped)
+    else:
+        min_lon, min_lat, max_lon, max_lat = lon, lat, lon, lat
+    grid_id = platform.locator().locate(lon, lat) if lon is not None and lat is not None else None
+    region_code = session.scalar(select(Grid.region_code).where(Grid.id == grid_id)) if grid_id else ""
+    record = ThemeRecord(theme_key=theme_key, theme_version=version.version, department_key=theme.department,
+                         form_data=data, schema_version=schema_version(theme_key, version.version),
+                         lon=lon, lat=lat, geometry=geometry, min_lon=min_lon, min_lat=min_lat, max_lon=max_lon,
+                         max_lat=max_lat, grid_id=grid_id, region_code=region_code or "",
+                         created_by=actor.name, created_by_account_id=actor.account_id, client_id=client_id)
+    session.add(record)
+    session.flush()
+    record_change(session, actor, "theme_record.create", object_type="theme_record", object_id=record.id,
+                  summary=f"在业务主题“{theme.title}”新增记录", details={"theme": theme_key,
+                                                                   "version": version.version})
+    return record
