@@ -148,3 +148,28 @@ def deliver_notification(notification):
     ``notification`` is a dict with ``channel``, ``recipient``, ``subject``, ``body`` and ``data``. Return True
     when this plugin delivered it; the outbox retries notifications that no plugin delivered.
     """
+
+
+@hookspec(firstresult=True)
+def working_calendar():
+    """The working calendar that time limits counted in working hours use. The first plugin that answers wins.
+
+    Return a :class:`minqing.workflows.calendar.WorkingCalendar`, or a dict with ``timezone`` (default
+    "Asia/Shanghai"), ``periods`` (office hours of a workday, e.g. ``[["08:30", "12:00"], ["13:30", "18:00"]]``),
+    ``holidays`` (ISO dates off work) and ``workdays`` (ISO dates of weekend make-up workdays, 调休上班). Days
+    in neither list are workdays from Monday to Friday. Without an answer the platform uses China's official
+    calendar for 2026. Example::
+
+        @hookimpl
+        def working_calendar():
+            return {"holidays": ["2027-01-01"], "workdays": [], "periods": [["09:00", "17:00"]]}
+    """
+
+
+@hookspec
+def register_workflows():
+    """Case workflows (事件处置流程) this plugin brings, as documents shaped by
+    ``workflows/workflow.schema.json`` (states, transitions with roles and forms, time limits per urgency and
+    what happens on expiry). Return a list of dicts; a case names its workflow by ``key``. A plugin's
+    workflow with the key of a built-in template ("standard") replaces that template.
+    """

@@ -6,10 +6,12 @@ from .geo import Grid, GridColour, GridLevel, GridMember, MemberRole, Region, Re
 from .org import Account, Department, Person, Role, RoleGrant
 from .system import AuditRecord, ChangeCounter, PluginState, Setting
 from .themes import ThemeRecord, ThemeVersion
+from .workflow import CaseMilestone, Notification, Supervision, SweepMark
 
 __all__ = [
-    "Account", "Address", "Attachment", "AuditRecord", "Base", "Case", "CaseEvent", "CaseSource", "ChangeCounter",
-    "Department", "Grid", "GridColour", "GridLevel", "GridMember", "House", "Household", "KeyPerson", "KeyPlace",
-    "MemberRole", "Person", "PluginState", "Region", "RegionLevel", "Resident", "Role", "RoleGrant", "Setting",
-    "ThemeRecord", "ThemeVersion", "Unit", "UTCDateTime", "Urgency", "Visit", "utcnow",
+    "Account", "Address", "Attachment", "AuditRecord", "Base", "Case", "CaseEvent", "CaseMilestone", "CaseSource",
+    "ChangeCounter", "Department", "Grid", "GridColour", "GridLevel", "GridMember", "House", "Household",
+    "KeyPerson", "KeyPlace", "MemberRole", "Notification", "Person", "PluginState", "Region", "RegionLevel",
+    "Resident", "Role", "RoleGrant", "Setting", "Supervision", "SweepMark", "ThemeRecord", "ThemeVersion", "Unit",
+    "Urgency", "UTCDateTime", "utcnow", "Visit",
 ]

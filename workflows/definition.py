@@ -1,0 +1,179 @@
+"""Workflow documents: load, check against the published meta-schema, and look up states and transitions.
+
+A document is JSON (or YAML) shaped by `workflow.schema.json`. Beyond the schema, `check` verifies what a
+schema cannot: that transitions name existing states and that every form is itself a valid JSON Schema.
+Built-in templates live in `templates/`; plugins add more through the `register_workflows` hook.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+from pathlib import Path
+
+import jsonschema
+
+from .errors import DefinitionInvalid, UnknownWorkflow
+
+HERE = Path(__file__).parent
+META_SCHEMA_PATH = HERE / "workflow.schema.json"
+TEMPLATES = HERE / "templates"
+PREVIOUS = "@previous"
+URGENCIES = ("normal", "urgent", "critical")
+
+
+@dataclasses.dataclass(frozen=True)
+class TimeLimit:
+    hours: dict[str, float]
+    working: frozenset[str]          # urgency levels whose hours are working hours
+
+    @classmethod
+    def parse(cls, document: dict | None) -> TimeLimit | None:
+        if not document:
+            return None
+        working = document.get("working", True)
+        levels = frozenset(URGENCIES if working is True else () if working is False else working)
+        return cls(hours={level: float(document[level]) for level in URGENCIES}, working=levels)
+
+
+@dataclasses.dataclass(frozen=True)
+class State:
+    name: str
+    title: str
+    final: bool
+    paused: bool
+    time_limit: TimeLimit | None
+    on_expiry: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Transition:
+    name: str
+    title: str
+    sources: tuple[str, ...]
+    target: str
+    roles: frozenset[str]
+    form: dict | None
+    effects: frozenset[str]
+
+
+@dataclasses.dataclass(frozen=True)
+class Workflow:
+    key: str
+    title: str
+    initial: str
+    report_title: str
+    due: TimeLimit | None
+    states: dict[str, State]
+    transitions: dict[str, Transition]
+    document: dict
+
+    def state(self, name: str) -> State:
+        return self.states[name]
+
+    def available(self, status: str) -> list[Transition]:
+        """Transitions that may leave `status`, in the document's order."""
+        return [transition for transition in self.transitions.values() if status in transition.sources]
+
+    def open_states(self) -> list[str]:
+        return [name for name, state in self.states.items() if not state.final]
+
+
+@functools.cache
+def meta_schema() -> dict:
+    return json.loads(META_SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def check(document: dict) -> list[str]:
+    """Every problem of a workflow document, in Chinese; empty when it is usable."""
+    validator = jsonschema.Draft202012Validator(meta_schema())
+    problems = [f"{'/'.join(map(str, error.absolute_path)) or '(根)'}: {error.message}"
+                for error in validator.iter_errors(document)]
+    if problems:
+        return problems
+    states = document["states"]
+    if document["initial"] not in states:
+        problems.append(f"初始状态“{document['initial']}”未定义")
+    names = set()
+    for transition in document["transitions"]:
+        name = transition["name"]
+        if name in names:
+            problems.append(f"流转“{name}”重复定义")
+        names.add(name)
+        problems += [f"流转“{name}”的起始状态“{source}”未定义" for source in transition["from"] if source not in states]
+        target = transition["to"]
+        if target != PREVIOUS and target not in states:
+            problems.append(f"流转“{name}”的目标状态“{target}”未定义")
+        if target == PREVIOUS and not all(states.get(source, {}).get("paused") for source in transition["from"]):
+            problems.append(f"流转“{name}”返回上一状态（@previous），只能从暂停计时的状态出发")
+        if "form" in transition:
+            from .forms import schema_problems
+
+            problems += [f"流转“{name}”的表单无效：{problem}" for problem in schema_problems(transition["form"])]
+    return problems
+
+
+def parse(document: dict) -> Workflow:
+    problems = check(document)
+    if problems:
+        raise DefinitionInvalid(document.get("key", "?"), problems)
+    states = {name: State(name=name, title=body["title"], final=body.get("final", False),
+                          paused=body.get("paused", False), time_limit=TimeLimit.parse(body.get("time_limit")),
+                          on_expiry=tuple(body.get("on_expiry", ())))
+              for name, body in document["states"].items()}
+    transitions = {body["name"]: Transition(name=body["name"], title=body["title"], sources=tuple(body["from"]),
+                                            target=body["to"], roles=frozenset(body["roles"]),
+                                            form=body.get("form"), effects=frozenset(body.get("effects", ())))
+                   for body in document["transitions"]}
+    return Workflow(key=document["key"], title=document["title"], initial=document["initial"],
+                    report_title=document.get("report_title", "上报"), due=TimeLimit.parse(document.get("due")),
+                    states=states, transitions=transitions, document=document)
+
+
+def load_file(path: Path) -> Workflow:
+    text = Path(path).read_text(encoding="utf-8")
+    if Path(path).suffix in (".yaml", ".yml"):
+        import yaml
+
+        return parse(yaml.safe_load(text))
+    return parse(json.loads(text))
+
+
+@functools.cache
+def builtin(key: str) -> Workflow:
+    for suffix in (".json", ".yaml", ".yml"):
+        path = TEMPLATES / f"{key}{suffix}"
+        if path.exists():
+            return load_file(path)
+    raise UnknownWorkflow(key)
+
+
+def builtin_keys() -> list[str]:
+    return sorted(path.stem for path in TEMPLATES.iterdir() if path.suffix in (".json", ".yaml", ".yml"))
+
+
+def get(platform, key: str) -> Workflow:
+    """The workflow `key`: a plugin's (through `register_workflows`) or else a built-in template."""
+    for _plugin, document in platform.plugins.collect("register_workflows"):
+        if isinstance(document, dict) and document.get("key") == key:
+            return _parsed_plugin_document(json.dumps(document, sort_keys=True, ensure_ascii=False))
+    return builtin(key)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_plugin_document(text: str) -> Workflow:
+    return parse(json.loads(text))
+
+
+def all_workflows(platform) -> list[Workflow]:
+    """Built-in templates and plugins' workflows (a plugin's replaces a template of the same key)."""
+    found = {key: builtin(key) for key in builtin_keys()}
+    for _plugin, document in platform.plugins.collect("register_workflows"):
+        if isinstance(document, dict) and "key" in document:
+            found[document["key"]] = _parsed_plugin_document(json.dumps(document, sort_keys=True,
+                                                                        ensure_ascii=False))
+    return list(found.values())
+
+
+def final_states(platform) -> set[str]:
+    return {name for workflow in all_workflows(platform) for name, state in workflow.states.items() if state.final}

@@ -1,0 +1,103 @@
+"""Moving a case along its workflow: who may take a step, with what data, and what the step changes.
+
+`transition` is the one door: it checks role, scope, state and form before touching anything, then moves the
+case, sets its deadlines, appends the timeline, queues notifications and tells the plugins. The case's
+version column makes two people acting at once safe: one wins, the other gets `Conflict`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from minqing.core.actors import Actor
+from minqing.core.changes import record_case_event
+from minqing.core.models import Case, CaseMilestone, Role, utcnow
+from minqing.core.scope import can_see
+
+from . import calendar as calendars
+from . import clock, definition, effects, forms, notices
+from .definition import PREVIOUS, Transition, Workflow
+from .errors import Conflict, InvalidTransition, PermissionDenied
+
+
+def transition(platform, session: Session, case: Case, name: str, actor: Actor, data: dict | None = None, *,
+               now: dt.datetime | None = None) -> Case:
+    """Take step `name` on `case` as `actor` with the step's form `data`; return the case in its new state."""
+    workflow = definition.get(platform, case.workflow_key)
+    step = _step(workflow, case, name)
+    check_actor(session, case, actor, step.roles, step.title)
+    data = effects.normalise(step, dict(data or {}))
+    forms.validate(step.form, data)
+    now = now or utcnow()
+    calendar = calendars.for_platform(platform)
+    plan = effects.prepare(platform, session, workflow, step, case, data)  # lookups before the first change
+    milestone = session.get(CaseMilestone, case.id) or CaseMilestone(case_id=case.id)
+    from_status = case.status
+    clock_note = _move(session, workflow, step, case, now, calendar, plan)
+    effects.apply(workflow, step, case, milestone, data, plan, now, calendar)
+    flush_case(session)
+    session.add(milestone)
+    record_case_event(session, actor, case, step.name, from_status=from_status, to_status=case.status,
+                      comment=_comment(data), data={"title": step.title, "form": data, **clock_note, **plan.note})
+    notices.after_transition(platform, session, case, step, plan)
+    platform.plugins.call("case_transitioned", case=case, transition=step.name, actor=actor, session=session)
+    return case
+
+
+def _step(workflow: Workflow, case: Case, name: str) -> Transition:
+    step = workflow.transitions.get(name)
+    if step is None:
+        raise InvalidTransition(f"处置流程“{workflow.title}”中没有“{name}”这一步")
+    if case.status not in step.sources:
+        current = workflow.states[case.status].title if case.status in workflow.states else case.status
+        raise InvalidTransition(f"事件当前状态为“{current}”，不能执行“{step.title}”")
+    return step
+
+
+def check_actor(session: Session, case: Case, actor: Actor, roles, what: str) -> None:
+    """The actor holds one of `roles` (administrators hold every role) and the case is in the actor's scope."""
+    if not (actor.has_role(Role.ADMIN) or actor.has_role(*roles)):
+        raise PermissionDenied(f"您的角色无权执行“{what}”")
+    if not can_see(session, Case, case.id, actor):
+        raise PermissionDenied(f"该事件不在您的管辖范围内，无权执行“{what}”")
+
+
+def _move(session, workflow, step, case, now, calendar, plan) -> dict:
+    """Set the new state and its clock; return what the timeline must remember about the clock."""
+    source = workflow.states[case.status]
+    if step.target == PREVIOUS:
+        saved = clock.paused_event(session, case).data["clock"]
+        target = workflow.states[saved["paused_from"]]
+        clock.restore(case, target, saved, now, calendar, extra_hours=plan.extra_hours)
+        return {"resumed_to": target.name}
+    target = workflow.states[step.target]
+    if target.paused and not source.paused:
+        saved = clock.pause(case, source, now, calendar)
+        clock.enter_state(case, target, now, calendar)
+        return {"clock": saved}
+    clock.enter_state(case, target, now, calendar)
+    return {}
+
+
+def flush_case(session: Session) -> None:
+    """Write the case now, so that a lost race shows up here, as Conflict, before anything else is written."""
+    try:
+        session.flush()
+    except StaleDataError as error:
+        session.rollback()
+        raise Conflict() from error
+    except OperationalError as error:  # SQLite: another writer held the database past the busy timeout
+        if "database is locked" not in str(error):
+            raise
+        session.rollback()
+        raise Conflict("系统繁忙，该事件正被他人处理，请稍后重试") from error
+
+
+def _comment(data: dict) -> str:
+    for key in ("reason", "comment", "result"):
+        if isinstance(data.get(key), str) and data[key]:
+            return data[key]
+    return ""

@@ -1,0 +1,57 @@
+"""Who hears about what: the notifications a step of the loop puts in the outbox.
+
+Recipients are addresses a delivery plugin resolves: ``department:<key>`` (the department's staff),
+``region:<code>`` (the command body of that region), ``account:<id>`` (one person).
+"""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from minqing.core.models import Case, Department
+
+from . import outbox
+
+
+def department_or_region(session: Session, case: Case) -> str:
+    """Whoever holds the case now: its department once dispatched, else its region's command body."""
+    if case.department_id is not None:
+        department = session.get(Department, case.department_id)
+        if department is not None:
+            return f"department:{department.key}"
+    return f"region:{case.region_code}"
+
+
+def _send(platform, session: Session, case: Case, kind: str, recipient: str, subject: str, body: str = "",
+          data: dict | None = None) -> None:
+    outbox.add(session, kind=kind, recipient=recipient, subject=f"{subject} {case.number}：{case.title}",
+               body=body, case_id=case.id, data={"status": case.status, **(data or {})}, platform=platform)
+
+
+def reported(platform, session: Session, case: Case) -> None:
+    _send(platform, session, case, "report", f"region:{case.region_code}", "新上报事件")
+
+
+def after_transition(platform, session: Session, case: Case, step, plan) -> None:
+    effects = step.effects
+    if "assign_department" in effects:
+        _send(platform, session, case, step.name, f"department:{plan.department.key}", "新交办事件")
+    if "clear_department" in effects:
+        _send(platform, session, case, step.name, f"region:{case.region_code}", "事件被退回，请重新分拨")
+    if "count_rework" in effects:
+        _send(platform, session, case, step.name, department_or_region(session, case), "事件需返工")
+    if "close" in effects and case.reporter_account_id is not None:
+        _send(platform, session, case, step.name, f"account:{case.reporter_account_id}", "您反映的事件已办结")
+
+
+def urged(platform, session: Session, case: Case, comment: str, by: str) -> None:
+    _send(platform, session, case, "urge", department_or_region(session, case), "催办", comment, {"by": by})
+
+
+def escalated(platform, session: Session, case: Case, region_code: str) -> None:
+    _send(platform, session, case, "escalate", f"region:{region_code}", "超时升级", "事件超过办理时限，已升级至本级",
+          {"region_code": region_code})
+
+
+def supervised(platform, session: Session, case: Case, comment: str, deadline_iso: str) -> None:
+    _send(platform, session, case, "supervise", department_or_region(session, case), "督办", comment,
+          {"deadline_at": deadline_iso})

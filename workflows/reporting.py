@@ -1,0 +1,79 @@
+"""上报: a case enters the loop. Idempotent on the client's id, so a retried report never makes a second case."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from minqing.core.actors import Actor
+from minqing.core.changes import record_case_event
+from minqing.core.models import Case, CaseMilestone, Grid, utcnow
+
+from . import calendar as calendars
+from . import clock, definition, notices
+from .definition import URGENCIES
+from .errors import CaseRejected, FormInvalid
+
+
+def report_case(platform, session: Session, actor: Actor, *, theme_key: str, title: str, description: str,
+                lon: float | None, lat: float | None, category: str = "", subcategory: str = "",
+                urgency: str = "normal", source: str, form_data: dict | None = None, schema_version: str = "",
+                client_id: str | None = None, workflow_key: str = "standard", reporter_name: str = "",
+                reporter_phone: str = "", address: str = "", now: dt.datetime | None = None) -> Case:
+    """Report a case: locate its grid, let plugins validate it, enter the workflow's initial state."""
+    if client_id and (existing := _by_client_id(session, client_id)) is not None:
+        return existing
+    if urgency not in URGENCIES:
+        raise FormInvalid({"urgency": ["紧急程度只能是 normal、urgent 或 critical"]})
+    workflow = definition.get(platform, workflow_key)
+    grid_id = platform.locator().locate(lon, lat) if lon is not None and lat is not None else None
+    region_code = session.scalar(select(Grid.region_code).where(Grid.id == grid_id)) if grid_id else ""
+    now = now or utcnow()
+    case = Case(theme_key=theme_key, title=title, description=description, lon=lon, lat=lat, address=address,
+                category=category, subcategory=subcategory, urgency=urgency, source=source,
+                form_data=form_data or {}, schema_version=schema_version, client_id=client_id,
+                workflow_key=workflow.key, reporter_account_id=actor.account_id, reporter_name=reporter_name,
+                reporter_phone=reporter_phone, grid_id=grid_id, region_code=region_code or "",
+                rework_count=0, created_at=now, updated_at=now)
+    _validate(platform, session, case)
+    calendar = calendars.for_platform(platform)
+    clock.enter_state(case, workflow.states[workflow.initial], now, calendar)
+    clock.set_due(case, workflow, now, calendar)
+    stored = _insert(session, case)
+    if stored is not case:
+        return stored  # a concurrent retry of the same report won the race
+    session.add(CaseMilestone(case_id=case.id, accept_deadline_at=case.state_deadline_at, voided=False))
+    record_case_event(session, actor, case, "report", from_status=None, to_status=case.status,
+                      comment=description[:500], data={"title": workflow.report_title, "source": source})
+    notices.reported(platform, session, case)
+    platform.plugins.call("case_transitioned", case=case, transition="report", actor=actor, session=session)
+    return case
+
+
+def _by_client_id(session: Session, client_id: str) -> Case | None:
+    return session.scalar(select(Case).where(Case.client_id == client_id))
+
+
+def _validate(platform, session: Session, case: Case) -> None:
+    errors: dict[str, list[str]] = {}
+    for _plugin, problems in platform.plugins.call("validate_case", case=case, session=session):
+        for path, message in problems or ():
+            errors.setdefault(path, []).append(message)
+    if errors:
+        raise CaseRejected(errors)
+
+
+def _insert(session: Session, case: Case) -> Case:
+    """Insert in a savepoint: if the same client id was stored meanwhile, return that case instead."""
+    try:
+        with session.begin_nested():
+            session.add(case)
+            session.flush()
+    except IntegrityError:
+        existing = case.client_id and _by_client_id(session, case.client_id)
+        if not existing:
+            raise
+        return existing
+    return case

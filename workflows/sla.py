@@ -1,0 +1,144 @@
+"""The periodic SLA sweep: cases whose state's time limit has passed are urged or escalated, as declared.
+
+Idempotent by construction: before acting on an expired deadline the sweep inserts a mark keyed by (case, kind,
+start of the deadline's clock) with ON CONFLICT DO NOTHING, and acts only on the marks it inserted itself. A
+second sweep, or a sweep on another worker at the same moment, finds the mark and does nothing.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlalchemy import exists, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from minqing.core.actors import Actor, system_actor
+from minqing.core.changes import record_case_event
+from minqing.core.models import Case, SweepMark, Supervision, utcnow
+from minqing.core.regions import LEVELS, SIGNIFICANT, level_of
+
+from . import definition, notices
+
+BATCH = 1000
+
+
+@dataclasses.dataclass
+class SweepResult:
+    urged: int = 0
+    escalated: int = 0
+    supervisions: int = 0
+
+    @property
+    def actions(self) -> int:
+        return self.urged + self.escalated + self.supervisions
+
+
+def parent_region(code: str) -> str | None:
+    """The region one level up (a 12-digit code), or None at the top or for no region."""
+    if not code:
+        return None
+    level = LEVELS.index(level_of(code))
+    if level == 0:
+        return None
+    return code[:SIGNIFICANT[LEVELS[level - 1]]].ljust(12, "0")
+
+
+def sweep(platform, *, now: dt.datetime | None = None, batch: int = BATCH, actor: Actor | None = None) -> SweepResult:
+    """Act on every expired deadline not acted on yet; each batch in a transaction of its own."""
+    now, actor, result = now or utcnow(), actor or system_actor("sla"), SweepResult()
+    states = {workflow.key: workflow.states for workflow in definition.all_workflows(platform)}
+    last_id = 0
+    while last_id is not None:
+        with platform.db.session() as session:
+            last_id = _state_batch(session, states, now, batch, last_id, actor, result)
+    last_id = 0
+    finals = definition.final_states(platform)
+    while last_id is not None:
+        with platform.db.session() as session:
+            last_id = _supervision_batch(session, finals, now, batch, last_id, actor, result)
+    if result.actions:
+        from .tasks import enqueue_delivery
+
+        enqueue_delivery(platform)
+    return result
+
+
+def _claim(session: Session, rows: list[dict]) -> set[int]:
+    """Insert the marks; return the case ids whose mark this call inserted (the others were already taken)."""
+    if not rows:
+        return set()
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (dialect.insert(SweepMark).values(rows).on_conflict_do_nothing()
+                 .returning(SweepMark.case_id))
+    return set(session.scalars(statement).all())
+
+
+def _state_batch(session, states, now, batch, last_id, actor, result) -> int | None:
+    candidates = session.execute(
+        select(Case.id, Case.workflow_key, Case.status, Case.state_entered_at, Case.state_deadline_at,
+               Case.region_code)
+        .where(Case.id > last_id, Case.state_deadline_at <= now)
+        .where(~exists().where(SweepMark.case_id == Case.id, SweepMark.kind == "state",
+                               SweepMark.started_at == Case.state_entered_at))
+        .order_by(Case.id).limit(batch)).all()
+    if not candidates:
+        return None
+    escalated_to = _last_escalations(session, [row.id for row in candidates])
+    marks, plans = [], {}
+    for row in candidates:
+        state = states.get(row.workflow_key, {}).get(row.status)
+        actions = tuple(state.on_expiry) if state else ()
+        target = parent_region(escalated_to.get(row.id, row.region_code)) if "escalate" in actions else None
+        plans[row.id] = (row.state_entered_at, actions, target)
+        marks.append({"case_id": row.id, "kind": "state", "started_at": row.state_entered_at, "status": row.status,
+                      "deadline_at": row.state_deadline_at, "actions": ",".join(actions) or "none",
+                      "escalated_to": target or "", "created_at": now})
+    claimed = _claim(session, marks)
+    for case in session.scalars(select(Case).where(Case.id.in_(claimed))):
+        entered_at, actions, target = plans[case.id]
+        if case.state_entered_at == entered_at:  # still the deadline we saw (not moved on meanwhile)
+            _act(session, case, actions, target, actor, result)
+    return candidates[-1].id if len(candidates) == batch else None
+
+
+def _last_escalations(session: Session, case_ids: list[int]) -> dict[int, str]:
+    rows = session.execute(select(SweepMark.case_id, SweepMark.escalated_to)
+                           .where(SweepMark.case_id.in_(case_ids), SweepMark.escalated_to != "")
+                           .order_by(SweepMark.id))
+    return {case_id: code for case_id, code in rows}
+
+
+def _act(session: Session, case: Case, actions, target: str | None, actor: Actor, result: SweepResult) -> None:
+    if "urge" in actions or ("escalate" in actions and target is None):
+        record_case_event(session, actor, case, "urge", from_status=case.status, to_status=case.status,
+                          comment="已超过办理时限，系统自动催办", data={"title": "超时催办", "automatic": True})
+        notices.urged(None, session, case, "已超过办理时限，请尽快办理", actor.name)
+        result.urged += 1
+    if "escalate" in actions and target is not None:
+        record_case_event(session, actor, case, "escalate", from_status=case.status, to_status=case.status,
+                          comment=f"已超过办理时限，升级至上一级（{target}）",
+                          data={"title": "超时升级", "region_code": target, "automatic": True})
+        notices.escalated(None, session, case, target)
+        result.escalated += 1
+
+
+def _supervision_batch(session, finals, now, batch, last_id, actor, result) -> int | None:
+    candidates = session.execute(
+        select(Supervision.id, Supervision.case_id, Supervision.created_at, Supervision.deadline_at, Case.status)
+        .join(Case, Case.id == Supervision.case_id)
+        .where(Supervision.id > last_id, Supervision.deadline_at <= now, Case.status.not_in(finals))
+        .where(~exists().where(SweepMark.case_id == Supervision.case_id, SweepMark.kind == "supervision",
+                               SweepMark.started_at == Supervision.created_at))
+        .order_by(Supervision.id).limit(batch)).all()
+    if not candidates:
+        return None
+    claimed = _claim(session, [{"case_id": row.case_id, "kind": "supervision", "started_at": row.created_at,
+                                "status": row.status, "deadline_at": row.deadline_at, "actions": "urge",
+                                "escalated_to": "", "created_at": now} for row in candidates])
+    for case in session.scalars(select(Case).where(Case.id.in_(claimed))):
+        record_case_event(session, actor, case, "urge", from_status=case.status, to_status=case.status,
+                          comment="督办期限已到，系统自动催办", data={"title": "督办超期催办", "automatic": True})
+        notices.urged(None, session, case, "督办期限已到，请立即办理", actor.name)
+        result.supervisions += 1
+    return candidates[-1].id if len(candidates) == batch else None
