@@ -156,13 +156,13 @@ def _pristine(node: Node, form) -> bool:
         elif child.kind == "checkbox":
             same = bool(field_.data) == bool(child.default)
         elif child.kind == "checkboxes":
-            same = not field_.data or field_.data == [raw.scalar(child, v) for v in child.default or []]
+            same = not field_.data or "\n".join(sorted(field_.data)) == raw.default_text(child)
         elif child.kind == "geo":
             same = not any(v.strip() for v in field_.data.values())
         elif child.kind in ("attachment", "attachments"):
             same = not field_.data["keep"] and not field_.data["new"]
         else:
-            same = field_.data.strip() in ("", raw.scalar(child, child.default))
+            same = field_.data.strip() in ("", raw.default_text(child))
         if not same:
             return False
     return True

@@ -59,6 +59,11 @@ class NodeField:
     in_optional_row = False  # set by RepeatField for rows beyond minItems
 
     @property
+    def default_raw(self) -> str | None:
+        """The default as the page shows it, for forms.js's "row left as offered" test."""
+        return raw.default_text(self.node)
+
+    @property
     def optional_scope(self) -> bool:
         """Inside an optional group or row: its required fields are only required once it is used.
 

@@ -33,6 +33,20 @@ def scalar(node, value) -> str:
     return str(value)
 
 
+def default_text(node) -> str | None:
+    """A node's default as submitted text (checkbox lists sorted and joined by newlines).
+
+    Used to decide whether a repeat row was left as offered, identically here and in forms.js.
+    """
+    if node.kind == "checkbox":
+        return "true" if node.default else "false"
+    if node.default is None:
+        return None
+    if node.kind == "checkboxes":
+        return "\n".join(sorted(scalar(node, v) for v in node.default))
+    return scalar(node, node.default)
+
+
 def _local_datetime(value: str) -> str:
     try:
         moment = dt.datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
