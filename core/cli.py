@@ -119,7 +119,11 @@ def build_cli() -> click.Group:
 
 
 def main() -> None:
+    from .masking import ScrubbingFilter
+
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # no ID or phone number reaches a log file unmasked
+        handler.addFilter(ScrubbingFilter())
     build_cli()(prog_name="minqing")
 
 

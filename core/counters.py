@@ -12,9 +12,17 @@ def value(session: Session, name: str) -> int:
 
 
 def bump(session: Session, name: str) -> None:
-    """Increment the counter within the caller's transaction, so it moves exactly when the change commits."""
+    """Increment the counter within the caller's transaction, so it moves exactly when the change commits.
+
+    Safe inside a flush (no nested flush): a counter that does not exist yet is added to the session.
+    """
     done = session.execute(update(ChangeCounter).where(ChangeCounter.name == name)
-                           .values(value=ChangeCounter.value + 1)).rowcount
-    if not done:
+                           .values(value=ChangeCounter.value + 1),
+                           execution_options={"synchronize_session": False}).rowcount
+    if done:
+        return
+    pending = next((row for row in session.new if isinstance(row, ChangeCounter) and row.name == name), None)
+    if pending is not None:
+        pending.value += 1
+    else:
         session.add(ChangeCounter(name=name, value=1))
-        session.flush()

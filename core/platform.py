@@ -9,10 +9,11 @@ import threading
 
 from . import counters
 from .db import Database
+from .integrity import GRIDS_COUNTER
 from .locator import GridLocator
 from .plugin_host import PluginHost
 
-GRIDS_COUNTER = "grids"
+__all__ = ["GRIDS_COUNTER", "Platform"]
 
 
 class Platform:

@@ -25,6 +25,7 @@ from ..masking import id_digest
 from ..models import (Account, Address, Department, Grid, GridMember, House, Household, KeyPerson, KeyPlace,
                       Person, Region, Resident, RoleGrant, Unit)
 from ..platform import GRIDS_COUNTER, Platform
+from ..regions import code_problem
 from ..settings import secret_key
 from . import people, spec
 from .geography import TOTAL_STEPS, build_geography
@@ -141,6 +142,9 @@ class _Builder:
     def regions(self) -> None:
         rows = []
         for index, area in enumerate(self.geography.regions, start=1):
+            problem = code_problem(area.code, area.level, area.parent_code)
+            if problem:  # bulk inserts skip the ORM's flush check, so the same rule is applied here
+                raise ValueError(f"区划“{area.name}”：{problem}")
             self.region_ids[area.code] = index
             self.region_names[area.code] = area.name
             keep_geometry = area.geometry is not None and area.level != "group"

@@ -68,3 +68,16 @@ def test_id_digest_is_keyed():
     assert a == masking.id_digest(b"key-a", "620102199001011234")
     assert a != masking.id_digest(b"key-b", "620102199001011234")
     assert "620102199001011234" not in a
+
+
+def test_a_region_whose_code_does_not_fit_its_parent_is_refused(session):
+    from minqing.core.integrity import InvalidRegionCode
+    from minqing.core.models import Region
+
+    city = Region(code="620100000000", name="兰州市", level="city")
+    session.add(city)
+    session.flush()
+    session.add(Region(code="620202000000", name="嘉峪关市某区", level="county", parent=city))
+    with pytest.raises(InvalidRegionCode, match="前缀"):
+        session.flush()
+    session.rollback()

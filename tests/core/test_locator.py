@@ -65,3 +65,17 @@ def test_platform_rebuilds_the_locator_when_grids_change(platform):
                          geometry=mapping(box(1, 0, 2, 1))))
         counters.bump(session, GRIDS_COUNTER)
     assert platform.locator().locate(1.5, 0.5) is not None
+
+
+def test_any_orm_change_to_a_grid_rebuilds_the_locator(platform):
+    with platform.db.session() as session:
+        region = Region(code="620100000000", name="兰州市", level="city")
+        session.add(region)
+        session.flush()
+        grid = Grid(code="G620102001", name="一号", level="large", region_id=region.id,
+                    region_code=region.code, geometry=mapping(box(0, 0, 1, 1)))
+        session.add(grid)
+    assert platform.locator().locate(5.5, 0.5) is None
+    with platform.db.session() as session:
+        session.get(Grid, grid.id).geometry = mapping(box(5, 0, 6, 1))  # no explicit counter bump
+    assert platform.locator().locate(5.5, 0.5) == grid.id

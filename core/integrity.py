@@ -1,0 +1,43 @@
+"""Rules checked on every flush, whoever writes: region codes must fit their parents, and a change to any grid
+moves the grids counter so every process rebuilds its grid locator."""
+from __future__ import annotations
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from . import counters
+from .models import Grid, Region
+from .regions import code_problem
+
+GRIDS_COUNTER = "grids"
+
+
+class InvalidRegionCode(ValueError):
+    pass
+
+
+def _parent_code(session: Session, region: Region) -> str | None:
+    if region.parent is not None:
+        return region.parent.code
+    if region.parent_id is None:
+        return None
+    return session.scalar(select(Region.code).where(Region.id == region.parent_id))
+
+
+@event.listens_for(Session, "before_flush")
+def _check_before_flush(session: Session, _context, _instances) -> None:
+    touched_grids = False
+    for row in (*session.new, *session.dirty):
+        if isinstance(row, Region):
+            problem = code_problem(row.code, row.level, _parent_code(session, row))
+            if problem:
+                raise InvalidRegionCode(f"区划“{row.name}”：{problem}")
+        touched_grids = touched_grids or isinstance(row, Grid)
+    touched_grids = touched_grids or any(isinstance(row, Grid) for row in session.deleted)
+    if touched_grids and not session.info.get("bumping_grids"):
+        session.info["bumping_grids"] = True
+        try:
+            with session.no_autoflush:
+                counters.bump(session, GRIDS_COUNTER)
+        finally:
+            session.info.pop("bumping_grids", None)
