@@ -1,0 +1,16 @@
+"""The 预警发布 page. The platform object is the one the web application keeps in `app.extensions["minqing"]`."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+
+from . import recent_warnings
+
+blueprint = Blueprint("meteorology", __name__, url_prefix="/meteorology", template_folder="templates")
+
+
+@blueprint.get("/warnings")
+def warnings():
+    platform = current_app.extensions["minqing"]
+    with platform.db.session() as session:
+        rows = recent_warnings(session)
+    return render_template("meteorology/warnings.html", warnings=rows)

@@ -1,0 +1,64 @@
+"""公安 (police): the 治安隐患 theme, a check of reported persons against the resident register, and a grid
+colour rule for key persons whose visits are overdue.
+
+The ID check looks residents up by the keyed digest of the number (`masking.id_digest`), so no query ever carries
+a plain ID number. The colour rule is narrower than the platform's default (which counts key persons by risk):
+a high-risk key person whose visit is overdue is out of sight of the police, which is what makes a grid red.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from minqing.core.hooks import hookimpl
+from minqing.core.masking import id_digest
+from minqing.core.models import Grid, KeyPerson, Resident
+from minqing.core.regions import within
+from minqing.core.settings import secret_key
+
+from .. import theme_files
+
+THEMES = theme_files.load(__name__)
+SECURITY_THEME = "police.public_security"
+CITY_TIMEZONE = ZoneInfo("Asia/Shanghai")
+
+
+@hookimpl
+def register_themes():
+    return THEMES
+
+
+@hookimpl
+def validate_submission(theme_key, form_key, document, session):
+    if theme_key != SECURITY_THEME or form_key != "report":
+        return None
+    key = secret_key(session)
+    problems = []
+    for index, person in enumerate(document.get("persons") or ()):
+        number = person.get("id_number")
+        if not number:
+            continue
+        resident = session.scalar(select(Resident).where(Resident.id_digest == id_digest(key, number)))
+        path = f"persons/{index}/id_number"
+        if resident is None:
+            problems.append((path, "该身份证号不在实有人口库中，请核实，或先登记为流动人口"))
+        elif person.get("name") and person["name"].strip() != resident.name:
+            problems.append((f"persons/{index}/name", "姓名与实有人口库中该身份证号的登记姓名不一致"))
+    return problems
+
+
+@hookimpl
+def grid_colour(grid, session):
+    today = dt.datetime.now(CITY_TIMEZONE).date()
+    counts = dict(session.execute(
+        select(KeyPerson.risk_level, func.count())
+        .where(KeyPerson.grid_id.in_(select(Grid.id).where(within(Grid.code, grid.code))),
+               KeyPerson.risk_level.in_(("high", "medium")), KeyPerson.next_visit_due < today)
+        .group_by(KeyPerson.risk_level)).all())
+    if counts.get("high"):
+        return "red", f"高风险重点人员走访逾期 {counts['high']} 人"
+    if counts.get("medium"):
+        return "yellow", f"中风险重点人员走访逾期 {counts['medium']} 人"
+    return None
