@@ -44,9 +44,9 @@ class ThemeDocument(dict):
 class BrokenTheme(ThemeDocument):
     """What the loader hands on for a file it could not use, so the registry reports it with the others."""
 
-    def __init__(self, source: str, problems: list[ThemeProblem]):
+    def __init__(self, source: str, problems: list[ThemeProblem], key: str | None = None):
         super().__init__(source=source)
-        self.problems = problems
+        self.problems, self.key = problems, key
 
 
 class ThemeError(ValueError):
@@ -60,7 +60,7 @@ class ThemeError(ValueError):
 def describe(key: str | None, source: str | None = None, plugin: str | None = None) -> str:
     """“主题“x”（插件 p，文件 f）”: how messages name a theme."""
     where = [part for part in (plugin and f"插件 {plugin}", source and f"文件 {source}") if part]
-    return f"主题“{key or '?'}”" + (f"（{'，'.join(where)}）" if where else "")
+    return (f"主题“{key}”" if key else "主题") + (f"（{'，'.join(where)}）" if where else "")
 
 
 @functools.cache

@@ -39,7 +39,7 @@ def load_directory(directory: Path) -> list[ThemeDocument]:
             documents.append(load_theme_file(path))
         except ThemeError as error:
             log.error("%s", error)
-            documents.append(BrokenTheme(str(path), error.problems))
+            documents.append(BrokenTheme(str(path), error.problems, error.key))
     return documents
 
 

@@ -99,17 +99,21 @@ _caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
-def registry(platform, session: Session | None = None) -> Registry:
-    """The themes of the enabled plugins as they are now."""
+def registry(platform, session: Session | None = None, *, fresh: bool = False) -> Registry:
+    """The themes of the enabled plugins as they are now.
+
+    `fresh` collects the documents again even when nothing the cache watches changed (a theme file edited
+    on disk): `sync_themes` does, and publishing then moves the themes counter for every process.
+    """
     if session is None:
         with platform.db.session() as own:
-            return registry(platform, own)
+            return registry(platform, own, fresh=fresh)
     host = platform.plugins
     generation = (counters.value(session, PLUGINS_COUNTER), counters.value(session, THEMES_COUNTER),
                   tuple(host.names()), tuple(session.execute(select(func.count(), func.max(Department.id))).one()))
     with _lock:
         cached = _caches.get(platform)
-    if cached is not None and cached[0] == generation:
+    if cached is not None and cached[0] == generation and not fresh:
         return cached[1]
     built = build(host, department_keys(platform, session))
     with _lock:
@@ -128,10 +132,12 @@ def department_keys(platform, session: Session) -> set[str]:
 def build(host, departments: set[str]) -> Registry:
     themes: dict[str, Theme] = {}
     issues: list[ThemeIssue] = []
-    for plugin, document in host.collect("register_themes"):
+    # In plugin-name order, so which of two plugins claiming one key wins does not depend on load order.
+    collected = sorted(host.collect("register_themes"), key=lambda item: item[0])
+    for plugin, document in collected:
         source = getattr(document, "source", None)
         if isinstance(document, BrokenTheme):
-            issues.append(ThemeIssue(plugin, None, source, tuple(document.problems)))
+            issues.append(ThemeIssue(plugin, document.key, source, tuple(document.problems)))
             continue
         key = document.get("key") if isinstance(document, dict) else None
         key = key if isinstance(key, str) else None

@@ -45,7 +45,7 @@ def sync_themes(platform, session: Session, actor: Actor) -> list[Published]:
     """Publish a new version of every enabled theme whose document changed since its newest version."""
     latest = latest_versions(session)
     published = []
-    for theme in sorted(registry(platform, session).themes.values(), key=lambda theme: theme.key):
+    for theme in sorted(registry(platform, session, fresh=True).themes.values(), key=lambda theme: theme.key):
         current = latest.get(theme.key)
         if current is not None and current.content_hash == theme.content_hash:
             continue

@@ -11,7 +11,7 @@ from minqing.core.hooks import hookimpl
 from minqing.core.models import Grid, Region
 
 
-def make_theme(key: str = "urban_management.street_vending", department: str | None = None, **changes) -> dict:
+def make_theme(key: str = "urban_management.zz_stalls", department: str | None = None, **changes) -> dict:
     department = department or key.split(".")[0]
     document = {
         "key": key, "department": department, "title": "占道经营", "description": "沿街占道经营摊点",

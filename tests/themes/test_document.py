@@ -20,7 +20,7 @@ def test_meta_schema_is_published_and_accepts_a_good_theme(theme):
 
 
 def test_minimal_theme_is_enough(theme):
-    minimal = {"key": "water_affairs.river", "department": "water_affairs", "title": "河湖", "layer": {"geometry": "line"},
+    minimal = {"key": "water_affairs.zz_river", "department": "water_affairs", "title": "河湖", "layer": {"geometry": "line"},
                "forms": {"report": {"type": "object", "properties": {"note": {"type": "string"}}}}}
     assert themes.validate_theme(minimal, DEPARTMENTS) == []
     assert themes.validate_theme(theme(workflow={"key": "inline", "states": {}}), DEPARTMENTS) == []
@@ -78,7 +78,7 @@ def test_load_theme_file_names_the_file_and_the_paths(tmp_path, theme):
     with pytest.raises(themes.ThemeError) as raised:
         themes.load_theme_file(bad)
     message = str(raised.value)
-    assert "urban_management.street_vending" in message and str(bad) in message and "/layer/geometry" in message
+    assert "urban_management.zz_stalls" in message and str(bad) in message and "/layer/geometry" in message
 
     broken = tmp_path / "broken.json"
     broken.write_text('{"key": "x",', encoding="utf-8")

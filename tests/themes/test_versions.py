@@ -1,0 +1,87 @@
+"""Published versions: a new one whenever a document changes, old ones kept, records keep theirs."""
+import pytest
+from sqlalchemy import select
+
+from minqing import themes
+from minqing.core import counters
+from minqing.core.models import AuditRecord, ThemeRecord, ThemeVersion
+
+
+def _versions(session, key):
+    return session.scalars(select(ThemeVersion.version).where(ThemeVersion.theme_key == key)
+                           .order_by(ThemeVersion.version)).all()
+
+
+def test_sync_publishes_on_change_and_keeps_old_versions(platform, system, theme, theme_plugin):
+    plugin = theme_plugin(theme("water_affairs.zz_river", title="河湖"))
+    platform.plugins.register(plugin, "water_plugin")
+    with platform.db.session() as session:
+        published = themes.sync_themes(platform, session, system)
+        assert ("water_affairs.zz_river", 1, "water_plugin") in [(p.key, p.version, p.plugin) for p in published]
+        first_counter = counters.value(session, themes.THEMES_COUNTER)
+    with platform.db.session() as session:
+        assert themes.sync_themes(platform, session, system) == []  # nothing changed: nothing published
+        assert counters.value(session, themes.THEMES_COUNTER) == first_counter
+
+    plugin.documents[0]["title"] = "河湖长制"
+    plugin.documents[0]["forms"]["record"]["properties"]["length_km"] = {"type": "number", "title": "长度"}
+    with platform.db.session() as session:
+        published = themes.sync_themes(platform, session, system)
+        assert [(p.key, p.version) for p in published] == [("water_affairs.zz_river", 2)]
+        assert counters.value(session, themes.THEMES_COUNTER) == first_counter + 1
+    with platform.db.session() as session:
+        assert _versions(session, "water_affairs.zz_river") == [1, 2]
+        old, new = (themes.theme_version(session, "water_affairs.zz_river", n) for n in (1, 2))
+        assert old.document["title"] == "河湖" and new.document["title"] == "河湖长制"
+        assert old.plugin_name == new.plugin_name == "water_plugin" and new.department_key == "water_affairs"
+        assert new.published_by == "系统" and old.content_hash != new.content_hash
+        assert themes.theme_version(session, "water_affairs.zz_river").version == 2
+        audit = session.scalars(select(AuditRecord).where(AuditRecord.action == "theme.publish",
+                                                          AuditRecord.object_id == "water_affairs.zz_river")).all()
+        assert [record.details["version"] for record in audit] == [1, 2]
+        assert "第 2 版" in audit[1].summary
+
+
+def test_records_keep_the_version_they_were_filled_in(platform, system, city, theme, theme_plugin):
+    plugin = theme_plugin(theme("water_affairs.zz_river", title="河湖"))
+    platform.plugins.register(plugin, "water_plugin")
+    with platform.db.session() as session:
+        with pytest.raises(themes.NotPublished, match="尚未发布"):
+            themes.add_record(platform, session, system, "water_affairs.zz_river", {"name": "黄河"}, lon=103.01, lat=36.01)
+        themes.sync_themes(platform, session, system)
+        old = themes.add_record(platform, session, system, "water_affairs.zz_river", {"name": "黄河"},
+                                lon=103.01, lat=36.01, client_id="app-1")
+        assert old.theme_version == 1 and old.schema_version == "water_affairs.zz_river@1"
+        assert old.grid_id == city["small"] and old.region_code == city["zhangye"]
+        assert old.department_key == "water_affairs" and old.created_by == "系统"
+        again = themes.add_record(platform, session, system, "water_affairs.zz_river", {"name": "黄河"},
+                                  lon=103.01, lat=36.01, client_id="app-1")
+        assert again.id == old.id  # a resent record is not made twice
+
+    plugin.documents[0]["forms"]["record"]["properties"]["length_km"] = {"type": "number", "title": "长度"}
+    plugin.documents[0]["forms"]["record"]["required"] = ["name", "length_km"]
+    with platform.db.session() as session:
+        themes.sync_themes(platform, session, system)
+        new = themes.add_record(platform, session, system, "water_affairs.zz_river", {"name": "湟水", "length_km": 3},
+                                geometry={"type": "LineString", "coordinates": [[103.11, 36.01], [103.15, 36.05]]})
+        assert new.theme_version == 2 and new.grid_id == city["west"]
+        assert (new.min_lon, new.max_lon) == (103.11, 103.15)
+    with platform.db.session() as session:
+        old = session.scalar(select(ThemeRecord).where(ThemeRecord.client_id == "app-1"))
+        assert old.theme_version == 1
+        assert themes.record_schema(session, old)["required"] == ["name"]
+        assert "length_km" not in themes.record_schema(session, old)["properties"]
+        new = session.get(ThemeRecord, new.id)
+        assert themes.record_schema(session, new)["required"] == ["name", "length_km"]
+        assert themes.record_schema(session, new, "report")["properties"]["note"]["type"] == "string"
+        assert session.scalar(select(AuditRecord.action).where(AuditRecord.object_type == "theme_record"))
+
+
+def test_disabled_plugin_theme_is_not_published_nor_recordable(platform, system, theme, theme_plugin):
+    platform.plugins.register(theme_plugin(theme("water_affairs.zz_river")), "water_plugin")
+    with platform.db.session() as session:
+        platform.plugins.set_enabled("water_plugin", False, session=session, actor=system)
+    with platform.db.session() as session:
+        assert "water_affairs.zz_river" not in [p.key for p in themes.sync_themes(platform, session, system)]
+        with pytest.raises(themes.UnknownTheme):
+            themes.add_record(platform, session, system, "water_affairs.zz_river", {}, lon=103.0, lat=36.0)
