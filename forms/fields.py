@@ -126,11 +126,15 @@ class TextAreaField(TextField):
 
 
 class ChoiceField(NodeField, SelectField):
-    """select / radio for enum, oneOf and yes/no; data is the raw option value."""
+    """select / radio for enum, oneOf and yes/no; data is the raw option value.
+
+    The options are kept in `options_raw` rather than WTForms' `choices`: the templates render
+    them, and the schema (not WTForms) decides what is a valid choice.
+    """
 
     def __init__(self, *args, node=None, **kwargs):
-        choices = [(raw.scalar(node, value), label) for value, label in node.choices]
-        super().__init__(*args, node=node, choices=choices, validate_choice=False, **kwargs)
+        super().__init__(*args, node=node, validate_choice=False, **kwargs)
+        self.options_raw = [(raw.scalar(node, value), label) for value, label in node.choices]
 
     def process_data(self, value):
         self.data = raw.scalar(self.node, value)
@@ -141,7 +145,7 @@ class ChoiceField(NodeField, SelectField):
 
     def options(self):
         """(raw value, label, selected) for the template."""
-        return [(value, label, value == self.data) for value, label in self.choices]
+        return [(value, label, value == self.data) for value, label in self.options_raw]
 
 
 class CheckboxField(NodeField, BooleanField):
@@ -156,8 +160,8 @@ class ChoicesField(NodeField, SelectMultipleField):
     """Checkboxes for an array of options; data is the list of raw values."""
 
     def __init__(self, *args, node=None, **kwargs):
-        choices = [(raw.scalar(node, value), label) for value, label in node.choices]
-        super().__init__(*args, node=node, choices=choices, validate_choice=False, **kwargs)
+        super().__init__(*args, node=node, validate_choice=False, **kwargs)
+        self.options_raw = [(raw.scalar(node, value), label) for value, label in node.choices]
 
     def process_data(self, value):
         self.data = [raw.scalar(self.node, v) for v in value] if isinstance(value, list) else []
@@ -166,7 +170,7 @@ class ChoicesField(NodeField, SelectMultipleField):
         self.data = [v for v in valuelist if isinstance(v, str)]
 
     def options(self):
-        return [(value, label, value in self.data) for value, label in self.choices]
+        return [(value, label, value in self.data) for value, label in self.options_raw]
 
 
 class GeoForm(Form):
