@@ -89,7 +89,7 @@ def _value(node: Node, field_, parts: list, ctx: _Context):
         return bool(field_.data)
     if kind == "checkboxes":
         values = [raw.parse(node, text) for text in field_.data]
-        return [v for v in values if v is not MISSING] or MISSING
+        return _array([v for v in values if v is not MISSING], node)
     if kind == "geo":
         return _geo(field_.data)
     if kind in ("attachment", "attachments"):
@@ -105,7 +105,7 @@ def _rows(node: Node, field_, parts: list, ctx: _Context):
         row_parts = parts + [len(rows)]  # document index: dropped rows leave no gap
         ctx.result.locations[format_path(row_parts)] = entry
         rows.append(_object(node.row, entry.form, row_parts, ctx))
-    return rows or MISSING
+    return _array(rows, node)
 
 
 def _geo(data: dict):
@@ -132,7 +132,12 @@ def _attachments(node: Node, field_, parts: list, ctx: _Context):
     if node.kind == "attachment":
         ids = new[-1:] or kept[:1]  # a new file replaces the kept one
         return ids[0] if ids else MISSING
-    return kept + new or MISSING
+    return _array(kept + new, node)
+
+
+def _array(items: list, node: Node):
+    """An empty array is left out, unless minItems asks for items: then [] lets validation say so."""
+    return items if items or node.min_items > 0 else MISSING
 
 
 def _previous(previous: dict, parts: list, default):

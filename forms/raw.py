@@ -18,6 +18,7 @@ LOCAL_TZ = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 
 _LOOSE_DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
 _MOBILE_NOISE = re.compile(r"[\s-]")
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
 def scalar(node, value) -> str:
@@ -66,18 +67,18 @@ def parse(node, text: str):
     if not text:
         return MISSING
     if node.choices:
-        return next((value for value, _ in node.choices if scalar(node, value) == text), text)
-    parser = _PARSERS.get(node.kind)
+        chosen = next((value for value, _ in node.choices if scalar(node, value) == text), MISSING)
+        if chosen is not MISSING:
+            return chosen
+    parser = _PARSERS.get(node.kind) or _PARSERS.get(node.value_type)  # not an option: validation says so
     return parser(text) if parser else text
 
 
 def parse_number(text: str):
-    try:
-        value = decimal.Decimal(text)
-    except decimal.InvalidOperation:
+    """Plain decimal notation only (no "1_000", "NaN", "0x1F"), exactly as forms.js reads numbers."""
+    if not _NUMBER.fullmatch(text):
         return text
-    if not value.is_finite():
-        return text
+    value = decimal.Decimal(text)
     if value == value.to_integral_value():
         return int(value)
     return float(value)  # a fraction in an integer field stays a number, so "应为整数" is reported
