@@ -209,6 +209,13 @@ class AttachmentField(NodeField, Field):
         return self.node.kind == "attachments"
 
     @property
+    def pick_label(self) -> str:
+        accept = self.node.attachment.get("accept", [])
+        photos = bool(accept) and all(a.startswith("image/") for a in accept)
+        noun = "照片" if photos else "文件"
+        return f"{'拍照或' if photos else ''}选择{'新的' if self.data['keep'] else ''}{noun}"
+
+    @property
     def hint(self) -> str:
         """What may be uploaded, e.g. "可上传 image/jpeg、image/png，每个文件不超过 5 MB"."""
         spec, parts = self.node.attachment, []
