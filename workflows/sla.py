@@ -64,14 +64,14 @@ def sweep(platform, *, now: dt.datetime | None = None, batch: int = BATCH, actor
     return result
 
 
-def _claim(session: Session, rows: list[dict]) -> set[int]:
-    """Insert the marks; return the case ids whose mark this call inserted (the others were already taken)."""
+def _claim(session: Session, rows: list[dict]) -> set[tuple[int, int]]:
+    """Insert the marks; return (case id, ref) of those this call inserted (the others were already taken)."""
     if not rows:
         return set()
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (dialect.insert(SweepMark).values(rows).on_conflict_do_nothing()
-                 .returning(SweepMark.case_id))
-    return set(session.scalars(statement).all())
+                 .returning(SweepMark.case_id, SweepMark.ref))
+    return {(case_id, ref) for case_id, ref in session.execute(statement)}
 
 
 def _state_batch(session, states, now, batch, last_id, actor, result) -> int | None:
@@ -80,7 +80,7 @@ def _state_batch(session, states, now, batch, last_id, actor, result) -> int | N
                Case.region_code)
         .where(Case.id > last_id, Case.state_deadline_at <= now)
         .where(~exists().where(SweepMark.case_id == Case.id, SweepMark.kind == "state",
-                               SweepMark.started_at == Case.state_entered_at))
+                               SweepMark.started_at == Case.state_entered_at, SweepMark.ref == 0))
         .order_by(Case.id).limit(batch)).all()
     if not candidates:
         return None
@@ -91,10 +91,11 @@ def _state_batch(session, states, now, batch, last_id, actor, result) -> int | N
         actions = tuple(state.on_expiry) if state else ()
         target = parent_region(escalated_to.get(row.id, row.region_code)) if "escalate" in actions else None
         plans[row.id] = (row.state_entered_at, actions, target)
-        marks.append({"case_id": row.id, "kind": "state", "started_at": row.state_entered_at, "status": row.status,
+        marks.append({"case_id": row.id, "kind": "state", "started_at": row.state_entered_at, "ref": 0,
+                      "status": row.status,
                       "deadline_at": row.state_deadline_at, "actions": ",".join(actions) or "none",
                       "escalated_to": target or "", "created_at": now})
-    claimed = _claim(session, marks)
+    claimed = {case_id for case_id, _ref in _claim(session, marks)}
     for case in session.scalars(select(Case).where(Case.id.in_(claimed))):
         entered_at, actions, target = plans[case.id]
         if case.state_entered_at == entered_at:  # still the deadline we saw (not moved on meanwhile)
@@ -129,14 +130,17 @@ def _supervision_batch(session, finals, now, batch, last_id, actor, result) -> i
         .join(Case, Case.id == Supervision.case_id)
         .where(Supervision.id > last_id, Supervision.deadline_at <= now, Case.status.not_in(finals))
         .where(~exists().where(SweepMark.case_id == Supervision.case_id, SweepMark.kind == "supervision",
-                               SweepMark.started_at == Supervision.created_at))
+                               SweepMark.ref == Supervision.id))
         .order_by(Supervision.id).limit(batch)).all()
     if not candidates:
         return None
     claimed = _claim(session, [{"case_id": row.case_id, "kind": "supervision", "started_at": row.created_at,
-                                "status": row.status, "deadline_at": row.deadline_at, "actions": "urge",
-                                "escalated_to": "", "created_at": now} for row in candidates])
-    for case in session.scalars(select(Case).where(Case.id.in_(claimed))):
+                                "ref": row.id, "status": row.status, "deadline_at": row.deadline_at,
+                                "actions": "urge", "escalated_to": "", "created_at": now} for row in candidates])
+    cases = {case.id: case for case in session.scalars(
+        select(Case).where(Case.id.in_({case_id for case_id, _ref in claimed})))}
+    for case_id, _ref in sorted(claimed):
+        case = cases[case_id]
         record_case_event(session, actor, case, "urge", from_status=case.status, to_status=case.status,
                           comment="督办期限已到，系统自动催办", data={"title": "督办超期催办", "automatic": True})
         notices.urged(None, session, case, "督办期限已到，请立即办理", actor.name)

@@ -44,12 +44,13 @@ class SweepMark(Base):
     deadline (of a state entry or a supervision) is acted on once, however many sweeps run."""
 
     __tablename__ = "sweep_marks"
-    __table_args__ = (UniqueConstraint("case_id", "kind", "started_at", name="uq_sweep_marks_deadline"),)
+    __table_args__ = (UniqueConstraint("case_id", "kind", "started_at", "ref", name="uq_sweep_marks_deadline"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))          # "state" or "supervision"
     started_at: Mapped[dt.datetime]                        # state entry / supervision time the deadline belongs to
+    ref: Mapped[int] = mapped_column(default=0)            # the supervision's id; 0 for a state's deadline
     status: Mapped[str] = mapped_column(String(40))
     deadline_at: Mapped[dt.datetime]
     actions: Mapped[str] = mapped_column(String(40))       # "urge", "escalate", "urge,escalate"

@@ -76,6 +76,7 @@ def upgrade() -> None:
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('started_at', minqing.core.models.base.UTCDateTime(), nullable=False),
+    sa.Column('ref', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=40), nullable=False),
     sa.Column('deadline_at', minqing.core.models.base.UTCDateTime(), nullable=False),
     sa.Column('actions', sa.String(length=40), nullable=False),
@@ -83,7 +84,7 @@ def upgrade() -> None:
     sa.Column('created_at', minqing.core.models.base.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_sweep_marks_case_id_cases')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sweep_marks')),
-    sa.UniqueConstraint('case_id', 'kind', 'started_at', name='uq_sweep_marks_deadline')
+    sa.UniqueConstraint('case_id', 'kind', 'started_at', 'ref', name='uq_sweep_marks_deadline')
     )
     with op.batch_alter_table('sweep_marks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sweep_marks_case_id'), ['case_id'], unique=False)

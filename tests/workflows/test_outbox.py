@@ -1,0 +1,84 @@
+"""The outbox: notifications are stored with the change and delivered through plugins, even after an outage."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from minqing.core.hooks import hookimpl
+from minqing.core.models import Notification, utcnow
+from minqing.workflows import outbox, tasks
+
+from .conftest import report, step
+
+
+def notifications(platform):
+    with platform.db.session() as session:
+        return session.scalars(select(Notification).order_by(Notification.id)).all()
+
+
+class Sms:
+    """A test SMS gateway that can be switched off."""
+
+    def __init__(self):
+        self.sent, self.up = [], True
+
+    @hookimpl
+    def deliver_notification(self, notification):
+        if notification["channel"] != "sms" or not self.up:
+            return None
+        self.sent.append(notification["recipient"])
+        return True
+
+
+@pytest.fixture
+def sms(platform):
+    gateway = Sms()
+    platform.plugins.register(gateway, "test_sms")
+    yield gateway
+    platform.plugins.unregister("test_sms")
+
+
+def test_undelivered_notifications_back_off_and_are_retried(platform, city, sms):
+    sms.up = False
+    with platform.db.session() as session:
+        outbox.add(session, kind="close", channel="sms", recipient="13800000000", subject="已办结", platform=platform)
+    [row] = notifications(platform)
+    assert (row.status, row.attempts) == ("pending", 1) and row.next_attempt_at > utcnow()
+    assert outbox.redeliver(platform) == 0          # not due yet: backing off
+    sms.up = True
+    assert outbox.redeliver(platform, now=utcnow() + dt.timedelta(minutes=5)) == 1
+    [row] = notifications(platform)
+    assert (row.status, row.delivered_by, sms.sent) == ("delivered", "test_sms", ["13800000000"])
+
+
+def test_nothing_is_lost_while_the_broker_is_down(platform, city, monkeypatch):
+    monkeypatch.setattr(tasks.celery_app.conf, "task_always_eager", False)
+    monkeypatch.setattr(tasks.celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")  # nothing listens there
+    case_id = report(platform, city.worker)                  # the change commits although the broker is down
+    step(platform, case_id, "accept", city.station)
+    step(platform, case_id, "dispatch", city.station, {"department": "water_affairs"})
+    assert [(row.kind, row.status) for row in notifications(platform)] == [("report", "pending"),
+                                                                           ("dispatch", "pending")]
+    monkeypatch.undo()                                       # the broker is back: the periodic redelivery runs
+    assert tasks.run_periodic(platform, "workflows.redeliver_notifications")
+    assert [row.status for row in notifications(platform)] == ["delivered", "delivered"]
+
+
+def test_a_stale_claim_is_given_up(platform, city):
+    with platform.db.session() as session:
+        row = outbox.add(session, kind="urge", recipient="department:water_affairs", subject="催办")
+        session.flush()
+        row.status, row.claimed_at = "sending", utcnow() - dt.timedelta(hours=1)   # its worker died
+    assert outbox.redeliver(platform) == 1
+    assert notifications(platform)[0].status == "delivered"
+
+
+def test_two_deliveries_never_send_a_row_twice(platform, city, sms):
+    with platform.db.session() as session:
+        outbox.add(session, kind="close", channel="sms", recipient="13900000000", subject="已办结")
+    [row] = notifications(platform)
+    assert outbox._claim(platform, row.id, utcnow()) is not None
+    assert outbox._deliver_one(platform, row.id, utcnow()) is False   # already claimed by someone else
+    assert sms.sent == []
