@@ -3,7 +3,7 @@
 The broker comes from ``MINQING_BROKER_URL`` (Redis in production, e.g. ``redis://127.0.0.1:6379/0``). Without
 it — the embedded default — tasks run in the calling process (``task_always_eager``), so a demo needs no
 broker; ``minqing beat`` then runs the schedule in-process too. Workers open the database named by
-``MINQING_DATABASE_URL``.
+``MINQING_DATABASE_URL`` and consume the queue ``MINQING_TASK_QUEUE`` (default "minqing").
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ def make_celery(broker_url: str | None = None) -> Celery:
         task_acks_late=True,                # a task a dead worker held is run again (every task is idempotent)
         worker_prefetch_multiplier=1,
         timezone="Asia/Shanghai",
+        task_default_queue=os.environ.get("MINQING_TASK_QUEUE", "minqing"),
     )
     return app
 
