@@ -16,13 +16,13 @@ from .document import (BrokenTheme, ThemeDocument, ThemeError, ThemeProblem, con
 from .layers import LayerHidden, layer_features, visible_layers
 from .registry import THEMES_COUNTER, Registry, Theme, ThemeIssue, UnknownTheme, get_theme, registry, themes
 from .routing import UnknownCategory, route, routing_table
-from .versions import (NotPublished, Published, add_record, latest_versions, record_schema, sync_themes,
-                       theme_version)
+from .versions import (NotPublished, Published, RecordInvalid, add_record, latest_versions, record_schema,
+                       sync_themes, theme_version, validate_record)
 
 __all__ = [
-    "BrokenTheme", "LayerHidden", "NotPublished", "Published", "Registry", "THEMES_COUNTER", "Theme",
-    "ThemeDocument", "ThemeError", "ThemeIssue", "ThemeProblem", "UnknownCategory", "UnknownTheme", "add_record",
+    "BrokenTheme", "LayerHidden", "NotPublished", "Published", "RecordInvalid", "Registry", "THEMES_COUNTER",
+    "Theme", "ThemeDocument", "ThemeError", "ThemeIssue", "ThemeProblem", "UnknownCategory", "UnknownTheme", "add_record",
     "content_hash", "coverage", "get_theme", "latest_versions", "layer_features", "load_theme_file", "meta_schema",
     "record_schema", "registry", "route", "routing_table", "sync_themes", "theme_version", "themes",
-    "validate_theme", "visible_layers",
+    "validate_record", "validate_theme", "visible_layers",
 ]

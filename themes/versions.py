@@ -11,6 +11,7 @@ from shapely.geometry import mapping, shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from minqing import forms
 from minqing.core import counters
 from minqing.core.actors import Actor
 from minqing.core.changes import record_change
@@ -23,6 +24,15 @@ class NotPublished(LookupError):
     def __init__(self, key: str):
         super().__init__(f"业务主题“{key}”尚未发布版本（先运行 minqing themes sync）")
         self.key = key
+
+
+class RecordInvalid(ValueError):
+    """Form data that its theme's form (or a plugin's `validate_submission`) refuses."""
+
+    def __init__(self, theme_key: str, errors: list[tuple[str, str]]):
+        self.theme_key, self.errors = theme_key, errors
+        super().__init__(f"业务主题“{theme_key}”的记录有误：" + "；".join(
+            f"{path}：{message}" if path else message for path, message in errors[:5]))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,6 +90,22 @@ def record_schema(session: Session, record: ThemeRecord, form: str = "record") -
     return theme_version(session, record.theme_key, record.theme_version).document["forms"].get(form)
 
 
+def check_data(platform, session: Session, theme_key: str, schema: dict | None, data: dict,
+               form: str = "record") -> list[tuple[str, str]]:
+    """(path, message) for every fault of `data` against `schema` and the plugins' `validate_submission`."""
+    errors = [(error.path, error.message) for error in forms.validate(schema, data)] if schema else []
+    if not errors:
+        for _, problems in platform.plugins.call("validate_submission", theme_key=theme_key, form_key=form,
+                                                 document=data, session=session):
+            errors.extend((str(path), str(message)) for path, message in problems or ())
+    return errors
+
+
+def validate_record(platform, session: Session, record: ThemeRecord) -> list[tuple[str, str]]:
+    """Check a record's data against the version it was filled in under (not the theme's newest)."""
+    return check_data(platform, session, record.theme_key, record_schema(session, record), record.form_data)
+
+
 def schema_version(key: str, version: int) -> str:
     return f"{key}@{version}"
 
@@ -89,8 +115,10 @@ def add_record(platform, session: Session, actor: Actor, theme_key: str, data: d
                client_id: str | None = None) -> ThemeRecord:
     """Put an object on a theme's layer, under the theme's newest published version.
 
-    The grid and region come from the location (a point, or the centre of `geometry`). A `client_id` seen
-    before answers the record made then, so an app that resends after a lost answer does not make two.
+    The data must pass the version's ``record`` form and the plugins' `validate_submission` (else
+    RecordInvalid). The grid and region come from the location (a point, or a point inside `geometry`). A
+    `client_id` seen before answers the record made then, so an app that resends after a lost answer does
+    not make two.
     """
     if client_id is not None:
         existing = session.scalar(select(ThemeRecord).where(ThemeRecord.client_id == client_id))
@@ -98,6 +126,9 @@ def add_record(platform, session: Session, actor: Actor, theme_key: str, data: d
             return existing
     theme = get_theme(platform, theme_key, session)
     version = theme_version(session, theme_key)
+    errors = check_data(platform, session, theme_key, version.document["forms"].get("record"), data)
+    if errors:
+        raise RecordInvalid(theme_key, errors)
     if geometry is not None:
         shaped = shape(geometry)
         if lon is None or lat is None:

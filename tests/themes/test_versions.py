@@ -71,8 +71,15 @@ def test_records_keep_the_version_they_were_filled_in(platform, system, city, th
         assert old.theme_version == 1
         assert themes.record_schema(session, old)["required"] == ["name"]
         assert "length_km" not in themes.record_schema(session, old)["properties"]
+        assert themes.validate_record(platform, session, old) == []  # valid as filled in, under version 1
         new = session.get(ThemeRecord, new.id)
         assert themes.record_schema(session, new)["required"] == ["name", "length_km"]
+        judged_by_new = ThemeRecord(theme_key=old.theme_key, theme_version=2, form_data=old.form_data)
+        assert [path for path, _ in themes.validate_record(platform, session, judged_by_new)] == ["length_km"]
+        with pytest.raises(themes.RecordInvalid, match="zz_river") as raised:
+            themes.add_record(platform, session, system, "water_affairs.zz_river", {"name": "庄浪河"},
+                              lon=103.01, lat=36.01)
+        assert [path for path, _ in raised.value.errors] == ["length_km"]
         assert themes.record_schema(session, new, "report")["properties"]["note"]["type"] == "string"
         assert session.scalar(select(AuditRecord.action).where(AuditRecord.object_type == "theme_record"))
 
