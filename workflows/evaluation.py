@@ -1,0 +1,142 @@
+"""考核评价: the loop's indicators per department, region or grid over a period, in one GROUP BY.
+
+Formulas (docs/evaluation.md): the population is the cases reported in [start, end), void cases excluded;
+a case's state is judged as of `as_of` (default: now).
+- 及时受理率 = accepted by the acceptance deadline / cases whose acceptance was due (accepted, or deadline passed)
+- 按期办结率 = closed by the due time / cases whose closure was due (closed, or due time passed)
+- 超期件数 = closed after the due time + still open past the due time
+- 返工率 = cases reworked at least once / cases with handling feedback
+- 满意率 = cases whose latest follow-up rating is 满意 or 基本满意 (score ≥ 3) / rated cases
+- 平均处置时长 = mean hours from report to close, over closed cases
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from minqing.core.actors import Actor
+from minqing.core.models import Case, CaseMilestone, utcnow
+from minqing.core.regions import SIGNIFICANT
+from minqing.core.scope import restrict
+
+DIMENSIONS = ("department", "region", "grid")
+
+
+@dataclasses.dataclass(frozen=True)
+class Indicators:
+    key: int | str | None
+    reported: int
+    acceptance_due: int
+    accepted_on_time: int
+    closure_due: int
+    closed_on_time: int
+    overdue: int
+    with_feedback: int
+    reworked: int
+    rated: int
+    satisfied: int
+    closed: int
+    handling_seconds: float
+
+    @staticmethod
+    def _rate(part: int, whole: int) -> float | None:
+        return part / whole if whole else None
+
+    @property
+    def timely_acceptance_rate(self) -> float | None:
+        return self._rate(self.accepted_on_time, self.acceptance_due)
+
+    @property
+    def on_time_closure_rate(self) -> float | None:
+        return self._rate(self.closed_on_time, self.closure_due)
+
+    @property
+    def rework_rate(self) -> float | None:
+        return self._rate(self.reworked, self.with_feedback)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return self._rate(self.satisfied, self.rated)
+
+    @property
+    def average_handling_hours(self) -> float | None:
+        return self.handling_seconds / self.closed / 3600 if self.closed else None
+
+
+def _count(condition):
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _seconds(session: Session, later, earlier):
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
+def dimension(by: str, region_level: str = "county"):
+    if by == "department":
+        return Case.department_id
+    if by == "grid":
+        return Case.grid_id
+    if by == "region":
+        return func.substr(Case.region_code, 1, SIGNIFICANT[region_level])
+    raise ValueError(f"unknown dimension {by!r}; use one of {DIMENSIONS}")
+
+
+def statement(session: Session, *, by: str, start: dt.datetime, end: dt.datetime, as_of: dt.datetime,
+              region_level: str = "county", viewer: Actor | None = None):
+    key = dimension(by, region_level).label("key")
+    m = CaseMilestone
+    closed = Case.closed_at.is_not(None)
+    late_close = and_(closed, Case.closed_at > Case.due_at)
+    late_open = and_(Case.closed_at.is_(None), Case.due_at <= as_of)
+    query = (select(
+        key, func.count().label("reported"),
+        _count(or_(m.accepted_at.is_not(None), m.accept_deadline_at <= as_of)).label("acceptance_due"),
+        _count(m.accepted_at <= m.accept_deadline_at).label("accepted_on_time"),
+        _count(or_(closed, Case.due_at <= as_of)).label("closure_due"),
+        _count(and_(closed, or_(Case.due_at.is_(None), Case.closed_at <= Case.due_at))).label("closed_on_time"),
+        _count(or_(late_close, late_open)).label("overdue"),
+        _count(m.feedback_at.is_not(None)).label("with_feedback"),
+        _count(Case.rework_count > 0).label("reworked"),
+        _count(m.rating.is_not(None)).label("rated"),
+        _count(m.satisfied.is_(True)).label("satisfied"),
+        _count(closed).label("closed"),
+        func.coalesce(func.sum(case((closed, _seconds(session, Case.closed_at, Case.created_at)), else_=literal(0))),
+                      0).label("handling_seconds"))
+        .select_from(Case).outerjoin(m, m.case_id == Case.id)
+        .where(Case.created_at >= start, Case.created_at < end, func.coalesce(m.voided, False).is_(False))
+        .group_by(key).order_by(key))
+    return restrict(query, Case, viewer) if viewer is not None else query
+
+
+def evaluate(session: Session, *, by: str, start: dt.datetime, end: dt.datetime, as_of: dt.datetime | None = None,
+             region_level: str = "county", viewer: Actor | None = None) -> list[Indicators]:
+    """Indicators per `by` ("department", "region" at `region_level`, "grid") for cases reported in
+    [start, end), within `viewer`'s scope when given."""
+    rows = session.execute(statement(session, by=by, start=start, end=end, as_of=as_of or utcnow(),
+                                     region_level=region_level, viewer=viewer))
+    return [Indicators(key=_key(row.key, by), **{name: _number(getattr(row, name))
+                                                  for name in _COUNTS}) for row in rows]
+
+
+_COUNTS = ("reported", "acceptance_due", "accepted_on_time", "closure_due", "closed_on_time", "overdue",
+           "with_feedback", "reworked", "rated", "satisfied", "closed", "handling_seconds")
+
+
+def _number(value):
+    if value is None:
+        return 0
+    return float(value) if not isinstance(value, int) else value
+
+
+def _key(value, by: str):
+    if by == "region" and value:
+        return value.ljust(12, "0")
+    return value
+
+
+__all__ = ["DIMENSIONS", "Indicators", "evaluate", "statement"]
