@@ -114,7 +114,8 @@ class _Semantic:
         for i, name in enumerate(schema.get("required", [])):
             self.known(props, name, at + ["required", i])
         for trigger, names in schema.get("dependentRequired", {}).items():
-            self.known(props, trigger, at + ["dependentRequired", trigger])
+            if self.known(props, trigger, at + ["dependentRequired", trigger]):
+                self.single(props[trigger], trigger, at + ["dependentRequired", trigger])
             for i, name in enumerate(names):
                 self.known(props, name, at + ["dependentRequired", trigger, i])
         for block, block_at in _blocks_at(schema, at):
@@ -128,10 +129,16 @@ class _Semantic:
             return False
         return True
 
+    def single(self, field: dict, name: str, at: list):
+        """Conditions test single fields: the browser cannot tell whether a group is "present"."""
+        if _value_kind(field) in ("group", "repeat"):
+            self.add(at, name, f"条件不能引用分组或重复填写组“{name}”", "inapplicable-keyword")
+
     def block(self, block: dict, props: dict, at: list):
         condition = block["if"]
         for i, name in enumerate(condition.get("required", [])):
-            self.known(props, name, at + ["if", "required", i])
+            if self.known(props, name, at + ["if", "required", i]):
+                self.single(props[name], name, at + ["if", "required", i])
         for name, test in condition.get("properties", {}).items():
             test_at = at + ["if", "properties", name]
             if self.known(props, name, test_at):

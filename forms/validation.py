@@ -118,8 +118,9 @@ def _make(schema: dict, parts: list, code: str, body: str) -> tuple[list, FieldE
 def field_error(schema: dict, parts: list, code: str, body: str) -> FieldError:
     """A FieldError for `parts`, titled, using the field's x-messages[code] when it has one."""
     chain = _schema_chain(schema, parts)
-    custom = next((s["x-messages"][code] for s in reversed(chain)
-                   if code in s.get("x-messages", {})), None)
+    codes = (code, "format") if code in formats.CHECKS else (code,)  # "format" covers every format
+    custom = next((s["x-messages"][c] for s in reversed(chain) for c in codes
+                   if c in s.get("x-messages", {})), None)
     return FieldError(format_path(parts), code, f"{title_at(schema, parts)}：{custom or body}")
 
 

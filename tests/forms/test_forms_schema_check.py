@@ -109,6 +109,18 @@ def test_names_used_by_required_conditions_and_dependencies_must_exist():
     assert ("/allOf/0/then/properties/void", "void", "unknown-property") in found
 
 
+def test_conditions_cannot_test_groups_or_repeat_groups():
+    schema = base(owner={"type": "object", "properties": {"name": {"type": "string"}}},
+                  rows={"type": "array", "items": {"type": "object", "properties": {"v": {"type": "string"}}}},
+                  note={"type": "string"})
+    schema["if"] = {"required": ["owner"]}
+    schema["then"] = {"required": ["note"]}
+    schema["dependentRequired"] = {"rows": ["note"]}
+    found = problems_of(schema)
+    assert found == {("/if/required/0", "owner", "inapplicable-keyword"),
+                     ("/dependentRequired/rows", "rows", "inapplicable-keyword")}
+
+
 def test_condition_and_constraint_keywords_must_suit_the_field():
     schema = base(flag={"type": "boolean"}, count={"type": "integer"}, note={"type": "string"})
     schema["if"] = {"properties": {"flag": {"minimum": 1}, "count": {"const": "three"}}}

@@ -89,6 +89,11 @@ def test_custom_messages_from_x_messages():
     assert one(schema, {"f": "abc"}) == ("f", "pattern", "字段：请输入6位邮政编码")
 
 
+def test_x_messages_format_covers_every_format():
+    schema = field_schema(type="string", format="cn-mobile", **{"x-messages": {"format": "请填写本人手机号"}})
+    assert one(schema, {"f": "110"}) == ("f", "cn-mobile", "字段：请填写本人手机号")
+
+
 def test_additional_properties_false_names_the_stray_key():
     schema = {"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": False}
     assert one(schema, {"a": "x", "b": 1}) == ("b", "additionalProperties", "b：表单中没有此项")
