@@ -111,7 +111,8 @@ def _unbound(node: Node):
     if node.kind == "repeat":
         row_class = _form_class(node.row, GroupForm, f"Row_{node.name}")
         row = f.GroupField(row_class, label=node.row.title, node=node.row)
-        return f.RepeatField(row, min_entries=max(node.min_items, 1), max_entries=node.max_items, **common)
+        # No max_entries: WTForms would silently drop extra rows; validation reports maxItems instead.
+        return f.RepeatField(row, min_entries=max(node.min_items, 1), **common)
     return _LEAF_CLASSES[node.kind](default=node.default, **common)
 
 

@@ -33,6 +33,7 @@ class NodeField:
     """Mixin: the spec Node, schema errors for the page, and shared HTML attributes."""
 
     node = None
+    in_optional_row = False  # set by RepeatField for rows beyond minItems
 
     def __init__(self, *args, node=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -55,8 +56,6 @@ class NodeField:
     def when(self) -> str | None:
         """JSON for data-mq-when: the gates forms.js evaluates (None: always applies)."""
         return json.dumps([g.rule for g in self.node.gates], ensure_ascii=False) if self.node.gates else None
-
-    in_optional_row = False  # set by RepeatField for rows beyond minItems
 
     @property
     def default_raw(self) -> str | None:
@@ -104,8 +103,8 @@ class TextField(NodeField, RawField):
 
     def input_attrs(self) -> Markup:
         node, schema = self.node, self.node.schema
-        attrs = {"type": _INPUT_TYPES[node.kind], "minlength": schema.get("minLength", False), "maxlength": schema.get("maxLength", False),
-                 "placeholder": node.ui.get("ui:placeholder", False)}
+        attrs = {"type": _INPUT_TYPES[node.kind], "minlength": schema.get("minLength", False),
+                 "maxlength": schema.get("maxLength", False), "placeholder": node.ui.get("ui:placeholder", False)}
         pattern = _PAGE_PATTERNS.get(node.kind) or html_pattern(schema.get("pattern", ""))
         attrs["pattern"] = pattern or False
         if node.kind in ("integer", "number"):
@@ -121,8 +120,8 @@ class TextAreaField(TextField):
     def input_attrs(self) -> Markup:
         schema = self.node.schema
         return self.control_attrs(
-            required=True, rows=self.node.ui.get("ui:rows", 4), minlength=schema.get("minLength", False), maxlength=schema.get("maxLength", False),
-            placeholder=self.node.ui.get("ui:placeholder", False))
+            required=True, rows=self.node.ui.get("ui:rows", 4), minlength=schema.get("minLength", False),
+            maxlength=schema.get("maxLength", False), placeholder=self.node.ui.get("ui:placeholder", False))
 
 
 class ChoiceField(NodeField, SelectField):

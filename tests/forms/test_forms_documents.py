@@ -412,3 +412,11 @@ def test_the_schema_is_not_needed_twice(house, house_ui, valid_house, kit):
     edited["properties"]["floors"]["title"] = "楼层数"
     assert forms.to_document(edited, form) == valid_house
     assert isinstance(form.residents, fields.RepeatField)
+
+
+def test_rows_beyond_max_items_are_reported_not_silently_dropped():
+    schema = {"type": "object", "properties": {"rows": {"type": "array", "title": "明细", "maxItems": 2, "items": {
+        "type": "object", "properties": {"v": {"type": "string"}}}}}}
+    form = forms.build_form(schema)(MultiDict({f"rows-{i}-v": str(i) for i in range(3)}))
+    assert not form.validate()
+    assert [(e.path, e.message) for e in form.schema_errors] == [("rows", "明细：最多只能有2项")]
