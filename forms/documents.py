@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import fields as f
 from . import messages, raw
 from .conditions import prune
 from .model import FieldError

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .conditions import Gate, object_gates
+from .describe import when_note
 
 _STRING_FORMAT_KINDS = {"date": "date", "date-time": "datetime", "email": "email",
                         "cn-mobile": "mobile", "cn-id": "idcard", "attachment": "attachment"}
@@ -33,6 +34,7 @@ class Node:
     row: Node | None = None          # repeat: the row object node
     gates: list[Gate] = field(default_factory=list)              # empty: always applicable
     in_optional_group: bool = False  # inside a group the parent does not require
+    when_note: str | None = None     # the gates in words, shown when JavaScript is off
 
     @property
     def min_items(self) -> int:
@@ -75,6 +77,8 @@ def _object_node(name: str, schema: dict, ui: dict, required: bool, optional: bo
         child = _node(prop, props[prop], ui.get(prop, {}), prop in base_required, inner_optional)
         child.gates = [] if prop in base_required else gates.get(prop, [])
         node.children.append(child)
+    for child in node.children:  # after the loop: a note may name any sibling
+        child.when_note = when_note(child.gates, node)
     return node
 
 

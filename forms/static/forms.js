@@ -348,6 +348,7 @@
   function setupForm(form) {
     if (form.dataset.mqReady) return;
     form.dataset.mqReady = "1";
+    form.classList.add("mq-js");
     form.addEventListener("click", function (e) {
       var b = e.target.closest("button[data-mq-action]");
       if (!b || !form.contains(b)) return;

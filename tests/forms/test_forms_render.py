@@ -83,6 +83,31 @@ def test_conditional_fields_degrade_to_visible_and_carry_their_rule(house, house
         {"if": {"properties": {"has_cracks": {"const": True}}, "required": ["has_cracks"]}, "is": True}]
     assert not page.named("crack_description")[0]["disabled"]
     assert "data-mq-when" not in wrapper(page, "address")
+    # without JavaScript the rule is also said in words (forms.js hides these notes)
+    html = render(house, house_ui)
+    assert '<p class="mq-when-note">当“墙体是否有裂缝”为“是”时填写</p>' in html
+    assert '<p class="mq-when-note">当“结构类型”为“其他”时填写</p>' in html
+
+
+def test_condition_notes_describe_every_kind_of_gate():
+    schema = {"type": "object", "properties": {
+        "registered": {"type": "string", "title": "是否登记", "enum": ["是", "否"]},
+        "reg": {"type": "string"}, "reason": {"type": "string"}, "n": {"type": "integer", "title": "人数"},
+        "x": {"type": "string"}, "y": {"type": "string"},
+        "tags": {"type": "array", "title": "类型",
+                 "items": {"type": "string", "oneOf": [{"const": "a", "title": "甲"}, {"const": "b", "title": "乙"}]}}},
+        "if": {"properties": {"registered": {"const": "是"}}, "required": ["registered"]},
+        "then": {"required": ["reg"]}, "else": {"required": ["reason"]},
+        "allOf": [{"if": {"properties": {"n": {"minimum": 3, "exclusiveMaximum": 10}}, "required": ["n"]},
+                   "then": {"required": ["x"]}},
+                  {"if": {"properties": {"tags": {"contains": {"const": "b"}}}, "required": ["tags"]},
+                   "then": {"required": ["y"]}}],
+        "dependentRequired": {"n": ["y"]}}
+    notes = re.findall(r'id="(\w+)-field"[^>]*>\s*(?:<label[^>]*>[^<]*</label>\s*)?<p class="mq-when-note">([^<]+)</p>',
+                       render(schema))
+    assert dict(notes) == {
+        "reg": "当“是否登记”为“是”时填写", "reason": "除非“是否登记”为“是”，否则填写",
+        "x": "当“人数”不小于3且“人数”小于10时填写", "y": "当“类型”包含“乙”时；或当已填写“人数”时填写"}
 
 
 def test_errors_are_shown_next_to_their_fields_with_a_summary(house, house_ui, valid_house, kit):
