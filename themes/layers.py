@@ -5,6 +5,8 @@ is `minqing.core.scope` — except on a layer shown to citizens, whose records a
 """
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,6 +16,7 @@ from minqing.core.models import Department, Role, ThemeRecord
 
 from .registry import Theme, UnknownTheme, registry
 
+log = logging.getLogger(__name__)
 MAX_FEATURES = 5000
 LABEL_FIELDS = ("title", "name", "label")
 
@@ -77,16 +80,16 @@ def layer_features(platform, session: Session, theme_key: str, viewer: Actor, bb
     registered = registry(platform, session).themes
     theme = registered.get(theme_key)
     if theme is None:
-        for _, layer in _computed(platform, session, viewer, registered):
+        for plugin, layer in _computed(platform, session, viewer, registered):
             if layer.get("key") == theme_key:
-                return list(layer["features"](bbox, session))[:limit]
+                return _hook_features(plugin, layer, bbox, session, limit)
         raise UnknownTheme(theme_key)
     if not may_see(theme, viewer):
         raise LayerHidden(theme_key)
     if theme.layer["source"] == "plugin":
         for plugin, layer in platform.plugins.collect("map_layers", viewer=viewer, session=session):
             if plugin == theme.plugin and layer.get("key") == theme_key:
-                return list(layer["features"](bbox, session))[:limit]
+                return _hook_features(plugin, layer, bbox, session, limit)
         return []
     statement = select(ThemeRecord).where(ThemeRecord.theme_key == theme_key)
     if "citizen" not in theme.layer["visible_to"]:
@@ -97,6 +100,16 @@ def layer_features(platform, session: Session, theme_key: str, viewer: Actor, bb
                                     ThemeRecord.min_lat <= max_lat, ThemeRecord.max_lat >= min_lat)
     records = session.scalars(statement.order_by(ThemeRecord.id).limit(limit))
     return [feature(record, theme) for record in records]
+
+
+def _hook_features(plugin: str, layer: dict, bbox, session: Session, limit: int) -> list[dict]:
+    """A plugin layer's features; a plugin that fails here shows an empty layer instead of breaking the map."""
+    try:
+        with session.begin_nested():  # a failed query of the plugin's rolls back to here, not the caller's work
+            return list(layer["features"](bbox, session))[:limit]
+    except Exception:
+        log.exception("plugin %s failed to give the features of layer %s", plugin, layer.get("key"))
+        return []
 
 
 def feature(record: ThemeRecord, theme: Theme) -> dict:

@@ -54,8 +54,21 @@ class Theme:
     def categories(self) -> list[dict]:
         return list(self.document.get("categories", ()))
 
+    @property
+    def workflow(self) -> str | dict:
+        """A workflow template key ("standard" unless the theme says otherwise) or an inline document."""
+        return self.document.get("workflow", "standard")
+
+    @property
+    def patrol_every_days(self) -> int | None:
+        return self.document.get("patrol_every_days")
+
     def form(self, name: str) -> dict | None:
+        """The theme's form `name` ("record", "report", "visit"), None when it has none."""
         return self.document["forms"].get(name)
+
+    def ui(self, name: str) -> dict | None:
+        return self.document.get("ui", {}).get(name)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,6 +11,8 @@ def test_route_by_category(platform, theme, theme_plugin):
     assert themes.route(vending, "0302") == "market_regulation"
     assert themes.route(vending, None) == themes.route(vending, "") == "urban_management"
     assert themes.route(theme(), "0302") == "market_regulation"  # a plain document works too
+    assert vending.workflow == "standard" and vending.patrol_every_days == 7
+    assert vending.form("report")["properties"]["note"]["type"] == "string" and vending.form("visit") is None
     assert themes.routing_table(vending) == {"0301": "urban_management", "0302": "market_regulation"}
     with pytest.raises(themes.UnknownCategory, match="没有代码为“9999”的分类"):
         themes.route(vending, "9999")
