@@ -5,6 +5,7 @@ Recipients are addresses a delivery plugin resolves: ``department:<key>`` (the d
 """
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from minqing.core.models import Case, Department
@@ -15,10 +16,24 @@ from . import outbox
 def department_or_region(session: Session, case: Case) -> str:
     """Whoever holds the case now: its department once dispatched, else its region's command body."""
     if case.department_id is not None:
-        department = session.get(Department, case.department_id)
-        if department is not None:
-            return f"department:{department.key}"
+        key = _department_keys(session).get(case.department_id)
+        if key is None:  # a department added since the keys were read
+            department = session.get(Department, case.department_id)
+            key = department.key if department is not None else None
+        if key is not None:
+            return f"department:{key}"
     return f"region:{case.region_code}"
+
+
+def _department_keys(session: Session) -> dict[int, str]:
+    # Read once per session and without flushing: the sweep calls this for thousands of cases, and a flush
+    # per case would stop its inserts from being batched.
+    keys = session.info.get("minqing_department_keys")
+    if keys is None:
+        with session.no_autoflush:
+            keys = dict(session.execute(select(Department.id, Department.key)).all())
+        session.info["minqing_department_keys"] = keys
+    return keys
 
 
 def _send(platform, session: Session, case: Case, kind: str, recipient: str, subject: str, body: str = "",

@@ -44,8 +44,10 @@ def parent_region(code: str) -> str | None:
     return code[:SIGNIFICANT[LEVELS[level - 1]]].ljust(12, "0")
 
 
-def sweep(platform, *, now: dt.datetime | None = None, batch: int = BATCH, actor: Actor | None = None) -> SweepResult:
-    """Act on every expired deadline not acted on yet; each batch in a transaction of its own."""
+def sweep(platform, *, now: dt.datetime | None = None, batch: int = BATCH, actor: Actor | None = None,
+          deliver: bool = True) -> SweepResult:
+    """Act on every expired deadline not acted on yet; each batch in a transaction of its own. The
+    notifications are queued with the actions and, with `deliver`, their delivery is kicked off at the end."""
     now, actor, result = now or utcnow(), actor or system_actor("sla"), SweepResult()
     states = {workflow.key: workflow.states for workflow in definition.all_workflows(platform)}
     last_id = 0
@@ -57,7 +59,7 @@ def sweep(platform, *, now: dt.datetime | None = None, batch: int = BATCH, actor
     while last_id is not None:
         with platform.db.session() as session:
             last_id = _supervision_batch(session, finals, now, batch, last_id, actor, result)
-    if result.actions:
+    if result.actions and deliver:
         from .tasks import enqueue_delivery
 
         enqueue_delivery(platform)
@@ -69,9 +71,8 @@ def _claim(session: Session, rows: list[dict]) -> set[tuple[int, int]]:
     if not rows:
         return set()
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (dialect.insert(SweepMark).values(rows).on_conflict_do_nothing()
-                 .returning(SweepMark.case_id, SweepMark.ref))
-    return {(case_id, ref) for case_id, ref in session.execute(statement)}
+    statement = dialect.insert(SweepMark).on_conflict_do_nothing().returning(SweepMark.case_id, SweepMark.ref)
+    return {(case_id, ref) for case_id, ref in session.execute(statement, rows)}
 
 
 def _state_batch(session, states, now, batch, last_id, actor, result) -> int | None:
