@@ -21,7 +21,7 @@ from minqing.core.models import Case, Notification, SweepMark, UTCDateTime
 from minqing.core.platform import Platform
 from minqing.workflows import sla
 
-from synthetic import fresh_database, insert_cases  # noqa: E402 - run as a script from benchmarks/
+from evaluation import fresh_database, insert_cases  # noqa: E402 - run as a script from benchmarks/
 
 NOW = dt.datetime(2027, 1, 4, 2, tzinfo=dt.UTC)
 
