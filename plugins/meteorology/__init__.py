@@ -29,9 +29,9 @@ def register_themes():
 
 @hookimpl
 def web_blueprints():
-    from .pages import blueprint  # Flask is imported only when the web application asks for pages
+    from .pages import make_blueprint  # Flask is imported only when the web application asks for pages
 
-    return [blueprint]
+    return [make_blueprint()]
 
 
 def recent_warnings(session, now: dt.datetime | None = None) -> list[dict]:

@@ -5,12 +5,17 @@ from flask import Blueprint, current_app, render_template
 
 from . import recent_warnings
 
-blueprint = Blueprint("meteorology", __name__, url_prefix="/meteorology", template_folder="templates")
 
+def make_blueprint() -> Blueprint:
+    """A new blueprint for each application: the host adds its own hooks to it, which Flask allows only before
+    a blueprint's first registration."""
+    blueprint = Blueprint("meteorology", __name__, url_prefix="/meteorology", template_folder="templates")
 
-@blueprint.get("/warnings")
-def warnings():
-    platform = current_app.extensions["minqing"]
-    with platform.db.session() as session:
-        rows = recent_warnings(session)
-    return render_template("meteorology/warnings.html", warnings=rows)
+    @blueprint.get("/warnings")
+    def warnings():
+        platform = current_app.extensions["minqing"]
+        with platform.db.session() as session:
+            rows = recent_warnings(session)
+        return render_template("meteorology/warnings.html", warnings=rows)
+
+    return blueprint
