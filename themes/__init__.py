@@ -10,6 +10,7 @@ versions and theme records, routing by category, map layers, coverage and grid c
     themes.visible_layers(platform, session, viewer)       # layers by department
     themes.layer_features(platform, session, key, viewer, bbox)            # GeoJSON features, scoped
 """
+from . import colours
 from .coverage import coverage
 from .document import (BrokenTheme, ThemeDocument, ThemeError, ThemeProblem, content_hash, load_theme_file,
                        meta_schema, validate_theme)
@@ -22,7 +23,7 @@ from .versions import (NotPublished, Published, RecordInvalid, add_record, lates
 __all__ = [
     "BrokenTheme", "LayerHidden", "NotPublished", "Published", "RecordInvalid", "Registry", "THEMES_COUNTER",
     "Theme", "ThemeDocument", "ThemeError", "ThemeIssue", "ThemeProblem", "UnknownCategory", "UnknownTheme", "add_record",
-    "content_hash", "coverage", "get_theme", "latest_versions", "layer_features", "load_theme_file", "meta_schema",
+    "colours", "content_hash", "coverage", "get_theme", "latest_versions", "layer_features", "load_theme_file", "meta_schema",
     "record_schema", "registry", "route", "routing_table", "sync_themes", "theme_version", "themes",
     "validate_record", "validate_theme", "visible_layers",
 ]

@@ -52,14 +52,19 @@ def themes_check(context: Context, as_json: bool) -> None:
     """Validate every theme of the enabled plugins; print each problem and exit non-zero when there is any."""
     platform = context.platform
     with platform.db.session() as session:
-        found = registry(platform, session)
+        found = registry(platform, session, fresh=True)
+    failed = [{"plugin": failure.plugin, "message": f"插件 {failure.plugin} 提供主题时出错：{failure.error!r}"}
+              for failure in platform.plugins.failures if failure.hook == "register_themes"]
     if as_json:
-        _echo_json({"themes": len(found.themes), "issues": [issue.as_dict() for issue in found.issues]})
+        _echo_json({"themes": len(found.themes), "issues": [issue.as_dict() for issue in found.issues],
+                    "failed_plugins": failed})
     else:
         for issue in found.issues:
             click.echo(issue.message)
+        for failure in failed:
+            click.echo(failure["message"])
         click.echo(f"可用主题 {len(found.themes)} 个，有问题的 {len(found.issues)} 个")
-    if found.issues:
+    if found.issues or failed:
         click.get_current_context().exit(1)
 
 

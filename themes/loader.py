@@ -15,7 +15,7 @@ from pathlib import Path
 
 from minqing.core.hooks import hookimpl
 
-from .document import BrokenTheme, ThemeDocument, ThemeError, load_theme_file
+from .document import BrokenTheme, ThemeDocument, ThemeError, ThemeProblem, load_theme_file
 
 log = logging.getLogger(__name__)
 ENVIRONMENT = "MINQING_THEME_DIRS"
@@ -40,6 +40,9 @@ def load_directory(directory: Path) -> list[ThemeDocument]:
         except ThemeError as error:
             log.error("%s", error)
             documents.append(BrokenTheme(str(path), error.problems, error.key))
+        except Exception as error:  # a fault of the checks must cost this file, not every file
+            log.exception("checking theme file %s failed", path)
+            documents.append(BrokenTheme(str(path), [ThemeProblem("", f"检查主题文件时出错：{error!r}")]))
     return documents
 
 

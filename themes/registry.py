@@ -154,8 +154,7 @@ def build(host, departments: set[str]) -> Registry:
             continue
         key = document.get("key") if isinstance(document, dict) else None
         key = key if isinstance(key, str) else None
-        problems = validate_theme(document, departments) if isinstance(document, dict) else [
-            ThemeProblem("", "主题文档应为 JSON 对象")]
+        problems = _problems(document, departments)
         if not problems and key in themes:
             other = themes[key]
             problems = [ThemeProblem("/key", f"主题键重复：已由{describe(key, other.source, other.plugin)}提供")]
@@ -168,6 +167,16 @@ def build(host, departments: set[str]) -> Registry:
     for issue in issues:
         log.error("%s", issue.message)
     return Registry(themes=themes, issues=tuple(issues))
+
+
+def _problems(document, departments: set[str]) -> list[ThemeProblem]:
+    if not isinstance(document, dict):
+        return [ThemeProblem("", "主题文档应为 JSON 对象")]
+    try:
+        return validate_theme(document, departments)
+    except Exception as error:  # a fault of the checks must cost this theme, not every theme
+        log.exception("checking theme %r failed", document.get("key"))
+        return [ThemeProblem("", f"检查主题时出错：{error!r}")]
 
 
 def themes(platform, session: Session | None = None) -> list[Theme]:

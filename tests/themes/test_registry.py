@@ -113,3 +113,22 @@ def test_registry_is_cached_until_something_changes(platform, theme, theme_plugi
     platform.plugins.register(theme_plugin(theme("water_affairs.zz_river")), "late_plugin")
     second = themes.registry(platform)
     assert second is not first and "water_affairs.zz_river" in second.themes
+
+
+def test_a_fault_in_the_checks_costs_only_that_theme(platform, theme, theme_plugin, monkeypatch):
+    import importlib
+
+    registry_module = importlib.import_module("minqing.themes.registry")  # the module, not the function
+
+    real = registry_module.validate_theme
+
+    def flaky(document, departments=None):
+        if document["key"] == "water_affairs.zz_bad":
+            raise KeyError("boom")
+        return real(document, departments)
+
+    monkeypatch.setattr(registry_module, "validate_theme", flaky)
+    platform.plugins.register(theme_plugin(theme("water_affairs.zz_bad"), theme("water_affairs.zz_river")), "p")
+    found = themes.registry(platform)
+    assert "water_affairs.zz_river" in found.themes and "water_affairs.zz_bad" not in found.themes
+    assert "检查主题时出错" in next(issue.message for issue in found.issues if issue.key == "water_affairs.zz_bad")
