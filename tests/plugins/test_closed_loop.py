@@ -1,0 +1,51 @@
+"""The department plugins inside the real loop: a report refused by a plugin's rule stores nothing, and a
+street-vending case in 城关区 is dispatched to the district team without anyone choosing the department."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from minqing import workflows
+from minqing.core.actors import Actor, Grant
+from minqing.core.departments import sync_departments
+from minqing.core.models import Case, Department
+from minqing.plugins import gas, urban_management
+
+WORKER = Actor(None, "南关社区网格员", (Grant("grid_worker", grid_code="G620102001001"),))
+STATION = Actor(None, "张掖路街道指挥所", (Grant("operator", region_code="620102001000"),))
+IN_NANGUAN = (103.81, 36.06)
+
+
+def report(platform, session, **fields):
+    values = {"title": "事件", "description": "网格员巡查发现", "lon": IN_NANGUAN[0], "lat": IN_NANGUAN[1],
+              "source": "grid_worker"}
+    values.update(fields)
+    return workflows.report_case(platform, session, WORKER, **values)
+
+
+def test_street_vending_in_chengguan_is_dispatched_to_the_district_team(platform, system, city):
+    code = next(c["code"] for c in urban_management.THEMES[0]["categories"] if c["title"] == "店外经营")
+    with platform.db.session() as session:
+        assert "urban_management_chengguan" in sync_departments(session, platform.plugins, system)
+    with platform.db.session() as session:
+        case = report(platform, session, theme_key="urban_management.street_vending", title="店外经营占道",
+                      category=code, form_data={"vending_type": "店外经营"})
+        assert case.region_code == city.regions["南关社区"]
+        workflows.transition(platform, session, case, "accept", STATION)
+        workflows.transition(platform, session, case, "dispatch", STATION)
+        assert session.get(Department, case.department_id).key == "urban_management_chengguan"
+
+
+def test_a_major_gas_hazard_without_a_valid_deadline_is_refused_and_nothing_stored(platform, city):
+    form = {"address": "南关什字1号", "user_type": "餐饮用户", "hazard_types": ["燃气泄漏"], "hazard_level": "重大",
+            "gas_stopped": True, "rectify_deadline": gas._today().isoformat(), "photos": ["a1"]}
+    with pytest.raises(workflows.CaseRejected) as refused:
+        with platform.db.session() as session:
+            report(platform, session, theme_key="gas.gas_hazard", title="饭店燃气泄漏", form_data=form)
+    assert list(refused.value.errors) == ["rectify_deadline"]
+    with platform.db.session() as session:
+        assert session.scalar(select(Case.id)) is None
+        form["rectify_deadline"] = (gas._today() + dt.timedelta(days=3)).isoformat()
+        assert report(platform, session, theme_key="gas.gas_hazard", title="饭店燃气泄漏", form_data=form).id
