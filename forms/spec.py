@@ -14,7 +14,6 @@ from .describe import when_note
 
 _STRING_FORMAT_KINDS = {"date": "date", "date-time": "datetime", "email": "email",
                         "cn-mobile": "mobile", "cn-id": "idcard", "attachment": "attachment"}
-BOOLEAN_LABELS = (("true", "是"), ("false", "否"))
 
 
 @dataclass

@@ -183,8 +183,13 @@
 
   // -- repeat groups --------------------------------------------------------------------------
 
+  // A direct child of el matching selector: querySelector would also find those of nested repeats.
+  function child(el, selector) {
+    return Array.prototype.filter.call(el.children, function (c) { return c.matches(selector); })[0] || null;
+  }
+
   function rowsOf(repeat) {
-    var box = repeat.querySelector("[data-mq-rows]");
+    var box = child(repeat, "[data-mq-rows]");
     return Array.prototype.slice.call(box.children).filter(function (r) { return r.hasAttribute("data-mq-row"); });
   }
 
@@ -203,11 +208,11 @@
     if (rows.length >= max) return;
     var next = Number(repeat.dataset.mqNext || rows.length);
     var prefix = repeat.dataset.mqRepeat;
-    var fragment = repeat.querySelector("template[data-mq-row-template]").content.cloneNode(true);
+    var fragment = child(repeat, "template[data-mq-row-template]").content.cloneNode(true);
     rename(fragment, prefix + "-" + PLACEHOLDER, prefix + "-" + next);
     repeat.dataset.mqNext = String(next + 1);
     var row = fragment.querySelector("[data-mq-row]");
-    repeat.querySelector("[data-mq-rows]").appendChild(fragment);
+    child(repeat, "[data-mq-rows]").appendChild(fragment);
     updateRows(repeat);
     all(row, "[data-mq-repeat]").forEach(function (r) { initRepeat(r); updateRows(r); });
     all(row, "[data-mq-geo]").forEach(function (g) { setupGeo(form, g); });
@@ -226,15 +231,14 @@
     var max = repeat.dataset.mqMax ? Number(repeat.dataset.mqMax) : Infinity;
     var label = repeat.dataset.mqRowLabel || "第{n}项";
     rows.forEach(function (row, i) {
-      var title = row.querySelector("[data-mq-row-title]");
+      var title = child(row, "[data-mq-row-title]");
       if (title) title.textContent = label.replace("{n}", String(i + 1));
       row.toggleAttribute("data-mq-optional", i >= min);
-      var remove = row.querySelector("[data-mq-action=remove]");
+      var remove = child(row, "[data-mq-action=remove]");
       if (remove && !remove.dataset.mqDisabled) remove.disabled = rows.length <= min;
     });
-    all(repeat, "[data-mq-action=add]").forEach(function (b) {
-      if (b.closest("[data-mq-repeat]") === repeat) b.disabled = rows.length >= max;
-    });
+    var add = child(repeat, "[data-mq-action=add]");
+    if (add && !add.dataset.mqDisabled) add.disabled = rows.length >= max;
   }
 
   function initRepeat(repeat) {
