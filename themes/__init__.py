@@ -21,9 +21,9 @@ from .versions import (NotPublished, Published, RecordInvalid, add_record, lates
                        sync_themes, theme_version, validate_record)
 
 __all__ = [
-    "BrokenTheme", "LayerHidden", "NotPublished", "Published", "RecordInvalid", "Registry", "THEMES_COUNTER",
-    "Theme", "ThemeDocument", "ThemeError", "ThemeIssue", "ThemeProblem", "UnknownCategory", "UnknownTheme", "add_record",
-    "colours", "content_hash", "coverage", "get_theme", "latest_versions", "layer_features", "load_theme_file", "meta_schema",
-    "record_schema", "registry", "route", "routing_table", "sync_themes", "theme_version", "themes",
-    "validate_record", "validate_theme", "visible_layers",
+    "BrokenTheme", "LayerHidden", "NotPublished", "Published", "RecordInvalid", "Registry", "Theme",
+    "ThemeDocument", "ThemeError", "ThemeIssue", "ThemeProblem", "THEMES_COUNTER", "UnknownCategory",
+    "UnknownTheme", "add_record", "colours", "content_hash", "coverage", "get_theme", "latest_versions",
+    "layer_features", "load_theme_file", "meta_schema", "record_schema", "registry", "route", "routing_table",
+    "sync_themes", "theme_version", "themes", "validate_record", "validate_theme", "visible_layers",
 ]

@@ -71,7 +71,8 @@ def test_default_rule(platform, system, city, quiet):
         west = session.scalar(select(Grid).where(Grid.code == "G620102002"))
         assert (west.colour, west.colour_reason) == ("red", "超期未办结事件 3 件") and west.colour_set_at
     with platform.db.session() as session:
-        before = session.scalar(select(func.count()).select_from(AuditRecord).where(AuditRecord.action == "grid.colour"))
+        before = session.scalar(select(func.count()).select_from(AuditRecord)
+                                .where(AuditRecord.action == "grid.colour"))
         assert before == 2
         assert recompute_grid_colours(platform, session, system)["changed"] == 0  # nothing changed: nothing recorded
         assert session.scalar(select(func.count()).select_from(AuditRecord)

@@ -20,7 +20,8 @@ def test_meta_schema_is_published_and_accepts_a_good_theme(theme):
 
 
 def test_minimal_theme_is_enough(theme):
-    minimal = {"key": "water_affairs.zz_river", "department": "water_affairs", "title": "河湖", "layer": {"geometry": "line"},
+    minimal = {"key": "water_affairs.zz_river", "department": "water_affairs", "title": "河湖",
+               "layer": {"geometry": "line"},
                "forms": {"report": {"type": "object", "properties": {"note": {"type": "string"}}}}}
     assert themes.validate_theme(minimal, DEPARTMENTS) == []
     assert themes.validate_theme(theme(workflow={"key": "inline", "states": {}}), DEPARTMENTS) == []

@@ -91,8 +91,9 @@ def test_visible_layers_grouped_by_department(platform, session, mapped):
     water = {layer["key"]: layer for layer in groups["water_affairs"]["layers"]}
     assert groups["water_affairs"]["name"] == "水务"
     assert {"water_affairs.zz_river", "water_affairs.zz_wells", "water_affairs.zz_heat"} <= set(water)
-    assert water["water_affairs.zz_river"]["kind"] == "theme" and water["water_affairs.zz_river"]["plugin"] == "city_plugin"
-    assert water["water_affairs.zz_heat"]["kind"] == "computed" and water["water_affairs.zz_heat"]["style"] == {"color": "#c00"}
+    river, heat = water["water_affairs.zz_river"], water["water_affairs.zz_heat"]
+    assert river["kind"] == "theme" and river["plugin"] == "city_plugin"
+    assert heat["kind"] == "computed" and heat["style"] == {"color": "#c00"}
     assert sum(layer["key"] == "water_affairs.zz_wells" for layer in groups["water_affairs"]["layers"]) == 1
     urban = {layer["key"] for layer in groups["urban_management"]["layers"]}
     assert "urban_management.zz_stalls" in urban and "urban_management.zz_toilets" not in urban

@@ -24,7 +24,8 @@ def test_loader_reads_a_directory_and_reports_the_broken_file(platform, theme, t
     with caplog.at_level(logging.ERROR):
         found = themes.registry(platform)
     vending = found.get("urban_management.zz_stalls")
-    assert vending.plugin == "declarative_themes" and vending.source == good and vending.department == "urban_management"
+    assert vending.plugin == "declarative_themes" and vending.source == good
+    assert vending.department == "urban_management"
     assert found.get("water_affairs.zz_river").layer["geometry"] == "line"
     mine = {issue.source: issue for issue in found.issues if issue.source and issue.source.startswith(
         str(theme_dir.directory))}

@@ -47,7 +47,8 @@ def test_records_keep_the_version_they_were_filled_in(platform, system, city, th
     platform.plugins.register(plugin, "water_plugin")
     with platform.db.session() as session:
         with pytest.raises(themes.NotPublished, match="尚未发布"):
-            themes.add_record(platform, session, system, "water_affairs.zz_river", {"name": "黄河"}, lon=103.01, lat=36.01)
+            themes.add_record(platform, session, system, "water_affairs.zz_river", {"name": "黄河"},
+                              lon=103.01, lat=36.01)
         themes.sync_themes(platform, session, system)
         old = themes.add_record(platform, session, system, "water_affairs.zz_river", {"name": "黄河"},
                                 lon=103.01, lat=36.01, client_id="app-1")
