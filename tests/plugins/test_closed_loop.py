@@ -49,3 +49,26 @@ def test_a_major_gas_hazard_without_a_valid_deadline_is_refused_and_nothing_stor
         assert session.scalar(select(Case.id)) is None
         form["rectify_deadline"] = (gas._today() + dt.timedelta(days=3)).isoformat()
         assert report(platform, session, theme_key="gas.gas_hazard", title="饭店燃气泄漏", form_data=form).id
+
+
+def test_a_self_built_house_record_passes_its_form_then_the_plugin_rules(platform, system, city):
+    from minqing import themes
+    from minqing.core import idcard
+
+    with platform.db.session() as session:
+        sync_departments(session, platform.plugins, system)
+        themes.sync_themes(platform, session, system)
+    survey = {"address": "南关社区平凉路12号", "location": {"lon": IN_NANGUAN[0], "lat": IN_NANGUAN[1]},
+              "owner_name": "李建国", "owner_id_number": idcard.make("620102", dt.date(1985, 7, 9), 101),
+              "owner_phone": "13919012345", "floors": 4, "structure": "砖混", "built_year": 2008,
+              "commercial": True, "business_types": ["餐饮", "出租公寓"], "has_cracks": True,
+              "crack_detail": "二层北墙斜向裂缝，长约1.2米，宽2毫米", "appraisal": "未鉴定", "photos": ["photo01"]}
+    with platform.db.session() as session:
+        with pytest.raises(themes.versions.RecordInvalid) as refused:
+            themes.add_record(platform, session, system, "housing_construction.self_built_housing", survey,
+                              lon=IN_NANGUAN[0], lat=IN_NANGUAN[1])
+        assert refused.value.errors == [("appraisal", "3层及以上经营性自建房必须经过安全鉴定")]
+        survey.update(appraisal="C级", appraisal_report=["report01"], control_measures=["限制使用", "加固维修"])
+        record = themes.add_record(platform, session, system, "housing_construction.self_built_housing", survey,
+                                   lon=IN_NANGUAN[0], lat=IN_NANGUAN[1])
+        assert record.region_code == city.regions["南关社区"]
