@@ -20,7 +20,7 @@ _STRING_FORMAT_KINDS = {"date": "date", "date-time": "datetime", "email": "email
 class Node:
     name: str                        # property name ("" for the root and for repeat rows)
     schema: dict
-    kind: str                        # see _kind(); "group" and "repeat" have children
+    kind: str                        # see kind_of(); "group" and "repeat" have children
     title: str
     help: str | None = None
     required: bool = False           # unconditionally required by its parent object
@@ -87,7 +87,7 @@ def _ordered(props: dict, order: list[str]) -> list[str]:
 
 
 def _node(name: str, schema: dict, ui: dict, required: bool, optional: bool) -> Node:
-    kind = _kind(schema, ui)
+    kind = kind_of(schema, ui)
     if kind == "group":
         return _object_node(name, schema, ui, required, optional)
     node = _base(name, schema, ui, kind, required)
@@ -116,7 +116,8 @@ def _choices(schema: dict) -> list[tuple[Any, str]]:
     return [(v, str(v)) for v in schema.get("enum", [])]
 
 
-def _kind(schema: dict, ui: dict) -> str:
+def kind_of(schema: dict, ui: dict) -> str:
+    """The widget kind of a field schema, given its UI options."""
     widget = ui.get("ui:widget")
     json_type = schema.get("type")
     if json_type == "object":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .model import SchemaProblem
 from .schema_check import pointer
+from .spec import kind_of
 
 _TEXT = {"ui:widget": ("text", "textarea"), "ui:placeholder": str, "ui:rows": int}
 _ALLOWED = {
@@ -70,21 +71,12 @@ def _check_order(order, props: dict, at: list, problems: list):
             _add(problems, at + ["ui:order", i], "ui:order", f"ui:order 中的“{name}”不是字段或重复")
 
 
+# spec kinds (with no widget chosen) -> the UI keys they accept
+_UI_GROUPS = {"text": "text", "date": "formatted", "datetime": "formatted", "email": "formatted",
+              "mobile": "formatted", "idcard": "formatted", "integer": "numeric", "number": "numeric",
+              "select": "options", "checkbox": "boolean", "checkboxes": "choices", "attachment": "attachment",
+              "attachments": "attachment", "geo": "geo", "group": "group", "repeat": "repeat"}
+
+
 def _ui_kind(field: dict) -> str:
-    kind = field["type"]
-    if kind == "object":
-        return "geo" if field.get("format") == "geo-point" else "group"
-    if kind == "array":
-        items = field["items"]
-        if items["type"] == "object":
-            return "repeat"
-        return "attachment" if items.get("format") == "attachment" else "choices"
-    if kind == "boolean":
-        return "boolean"
-    if "enum" in field or "oneOf" in field:
-        return "options"
-    if kind in ("integer", "number"):
-        return "numeric"
-    if field.get("format") == "attachment":
-        return "attachment"
-    return "formatted" if "format" in field else "text"
+    return _UI_GROUPS[kind_of(field, {})]
