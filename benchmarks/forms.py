@@ -77,7 +77,7 @@ def documents() -> tuple[list[dict], list[dict]]:
     return valids, invalids
 
 
-ROUNDS = 3
+ROUNDS = 5
 
 
 def rate(fn, docs: list[dict], seconds: float) -> float:
