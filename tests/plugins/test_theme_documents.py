@@ -115,3 +115,13 @@ def test_the_themes_engine_reports_every_department_covered(platform, session):
     report = coverage(platform, session)
     assert report["without_themes"] == []
     assert report["covered"] >= len(DEPARTMENT_KEYS)
+
+
+@pytest.mark.parametrize("source,document", all_documents(), ids=lambda value: value if isinstance(value, str) else "")
+def test_every_form_builds_and_renders_for_the_field_worker(source, document):
+    from minqing import forms
+
+    for name, schema in document["forms"].items():
+        form = forms.build_form(schema, document.get("ui", {}).get(name))()
+        html = str(forms.render(form))
+        assert all(field["title"] in html for field in schema["properties"].values()), (source, name)
