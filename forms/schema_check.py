@@ -199,6 +199,10 @@ class _Semantic:
         elif kind in ("string", "integer", "number"):
             self.scalar(field, at)
         self.bounds(field, at)
+        for keyword in ("default", "readOnly"):
+            if keyword in field and _value_kind(field) == "repeat":
+                self.add(at + [keyword], keyword, f"重复填写组不支持“{keyword}”", "inapplicable-keyword")
+                return
         if "default" in field:
             self.default(field, at)
 
@@ -240,9 +244,6 @@ class _Semantic:
             self.add(at, "pattern", f"正则表达式无效：{exc}", "invalid-pattern")
 
     def default(self, field: dict, at: list):
-        if any(_value_kind(field) == k for k in ("repeat", "group")):
-            self.add(at + ["default"], "default", "重复填写组和分组不支持默认值", "inapplicable-keyword")
-            return
         subject = {k: v for k, v in field.items() if k != "default"}
         if not Draft202012Validator(subject, format_checker=FORMAT_CHECKER).is_valid(field["default"]):
             self.add(at + ["default"], "default", "默认值不符合此字段的定义", "invalid-default")

@@ -155,6 +155,13 @@ def test_semantic_checks_on_fields():
     }
 
 
+def test_repeat_groups_take_no_default_or_read_only():
+    rows = {"type": "array", "items": {"type": "object", "properties": {"v": {"type": "string"}}}}
+    found = problems_of(base(a=dict(rows, default=[{"v": "x"}]), b=dict(rows, readOnly=True)))
+    assert found == {("/properties/a/default", "default", "inapplicable-keyword"),
+                     ("/properties/b/readOnly", "readOnly", "inapplicable-keyword")}
+
+
 def test_values_of_the_wrong_json_type_are_caught_by_the_meta_schema():
     found = problems_of(base(level={"type": "integer", "enum": [1, "二"]}, year={"type": "integer", "default": "1990"}))
     assert found == {("/properties/level/enum/1", "enum", "invalid-value"),
