@@ -93,3 +93,32 @@ def test_disabled_plugin_theme_is_not_published_nor_recordable(platform, system,
         assert "water_affairs.zz_river" not in [p.key for p in themes.sync_themes(platform, session, system)]
         with pytest.raises(themes.UnknownTheme):
             themes.add_record(platform, session, system, "water_affairs.zz_river", {}, lon=103.0, lat=36.0)
+
+
+def test_records_due_for_patrol(platform, system, city, theme, theme_plugin):
+    import datetime as dt
+
+    from minqing.core.actors import Actor, Grant
+
+    wells = theme("water_affairs.zz_wells")
+    del wells["patrol_every_days"]
+    platform.plugins.register(theme_plugin(theme("water_affairs.zz_river", patrol_every_days=7), wells),
+                              "water_plugin")
+    with platform.db.session() as session:
+        themes.sync_themes(platform, session, system)
+        east = themes.add_record(platform, session, system, "water_affairs.zz_river", {"name": "东"},
+                                 lon=103.01, lat=36.01)
+        west = themes.add_record(platform, session, system, "water_affairs.zz_river", {"name": "西"},
+                                 lon=103.15, lat=36.05)
+        themes.add_record(platform, session, system, "water_affairs.zz_wells", {"name": "井"}, lon=103.01, lat=36.01)
+        ids = {"east": east.id, "west": west.id}
+    later = east.created_at + dt.timedelta(days=8)
+    with platform.db.session() as session:
+        assert themes.due_for_patrol(platform, session, system, now=later - dt.timedelta(days=2)) == []
+        due = themes.due_for_patrol(platform, session, system, now=later)
+        assert sorted(record.id for record in due) == sorted(ids.values())  # not the well: no patrol rule
+        worker = Actor(3, "网格员", (Grant("grid_worker", grid_code="G620102002"),))
+        assert [r.id for r in themes.due_for_patrol(platform, session, worker, now=later)] == [ids["west"]]
+        themes.mark_patrolled(session, system, session.get(ThemeRecord, ids["west"]), at=later)
+    with platform.db.session() as session:
+        assert [r.id for r in themes.due_for_patrol(platform, session, system, now=later)] == [ids["east"]]
