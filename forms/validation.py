@@ -1,10 +1,10 @@
 """Server-side validation: JSON Schema 2020-12 semantics, errors as FieldError in Chinese.
 
 Two engines, compiled once per schema version:
-- fastjsonschema (generated Python code, ~7x faster) decides *whether* a document is valid;
+- fastjsonschema (generated Python code, about ten times faster) decides *whether* a document is valid;
 - jsonschema (Draft 2020-12) runs only when it is not, to list *every* error with its path.
 fastjsonschema may be stricter than jsonschema on exotic inputs (it never is more lenient on our
-subset; tests/forms/test_validation.py checks the two agree); a "no" from it only costs the slower
+subset; tests/forms/test_forms_validation.py checks the two agree); a "no" from it only costs the slower
 jsonschema pass, whose verdict is final. If fastjsonschema cannot compile a schema, jsonschema
 alone is used.
 """
@@ -44,22 +44,21 @@ class CompiledValidator:
         self._full = FormValidator(effective.for_jsonschema(schema), format_checker=formats.FORMAT_CHECKER)
         self._fast = _compile_fast(schema)
 
+    def _fast_says_valid(self, document) -> bool:
+        if self._fast is None:
+            return False
+        try:
+            self._fast(document)
+            return True
+        except Exception:  # JsonSchemaValueException, or odd input such as non-str keys
+            return False
+
     def is_valid(self, document) -> bool:
-        if self._fast is not None:
-            try:
-                self._fast(document)
-                return True
-            except Exception:  # JsonSchemaValueException, or odd input such as non-str keys
-                pass
-        return self._full.is_valid(document)
+        return self._fast_says_valid(document) or self._full.is_valid(document)
 
     def errors(self, document) -> list[FieldError]:
-        if self._fast is not None:
-            try:
-                self._fast(document)
-                return []
-            except Exception:
-                pass
+        if self._fast_says_valid(document):
+            return []
         found: dict[tuple[str, str], tuple[list, FieldError]] = {}
         for error in self._full.iter_errors(document):
             for parts, field_error in _field_errors(error, self.schema):
