@@ -2,7 +2,9 @@
 colour rule for key persons whose visits are overdue.
 
 The ID check looks residents up by the keyed digest of the number (`masking.id_digest`), so no query ever carries
-a plain ID number. The colour rule is narrower than the platform's default (which counts key persons by risk):
+a plain ID number. A name that differs from the register is refused (a mistyped number points at someone else);
+an unknown number is refused only for a tenant, who must be registered (流动人口登记) before renting, while a
+suspect or witness from elsewhere may well be unknown. The colour rule is narrower than the platform's default (which counts key persons by risk):
 a high-risk key person whose visit is overdue is out of sight of the police, which is what makes a grid red.
 """
 from __future__ import annotations
@@ -43,7 +45,8 @@ def validate_submission(theme_key, form_key, document, session):
         resident = session.scalar(select(Resident).where(Resident.id_digest == id_digest(key, number)))
         path = f"persons/{index}/id_number"
         if resident is None:
-            problems.append((path, "该身份证号不在实有人口库中，请核实，或先登记为流动人口"))
+            if person.get("role_in_event") == "承租人":
+                problems.append((path, "承租人未登记为实有人口，请先办理流动人口登记"))
         elif person.get("name") and person["name"].strip() != resident.name:
             problems.append((f"persons/{index}/name", "姓名与实有人口库中该身份证号的登记姓名不一致"))
     return problems

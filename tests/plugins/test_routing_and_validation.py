@@ -102,9 +102,10 @@ def test_reported_persons_are_checked_against_the_resident_register(platform, se
     from minqing.core import idcard
     stranger = idcard.make("620102", dt.date(1990, 1, 1), 555)
     problems = validate(platform, session, "police.public_security", "report", police_report(
-        [known, {"name": "赵某", "id_number": stranger}, {"name": "张三", "id_number": city.residents["张桂兰"]},
-         {"name": "未知人员"}]))
-    assert problems == [("persons/1/id_number", "该身份证号不在实有人口库中，请核实，或先登记为流动人口"),
+        [known, {"name": "赵某", "id_number": stranger, "role_in_event": "承租人"},
+         {"name": "张三", "id_number": city.residents["张桂兰"]}, {"name": "未知人员"},
+         {"name": "钱某", "id_number": stranger, "role_in_event": "当事人"}]))
+    assert problems == [("persons/1/id_number", "承租人未登记为实有人口，请先办理流动人口登记"),
                         ("persons/2/name", "姓名与实有人口库中该身份证号的登记姓名不一致")]
 
 
