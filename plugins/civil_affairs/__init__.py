@@ -16,14 +16,13 @@ from minqing.core.models import KeyPerson, Resident
 
 from .. import theme_files, visit_reminders
 
-THEMES = theme_files.load(__name__)
 CATEGORY = "独居老人"
 REMINDER_KIND = "civil_affairs.elderly_visit_overdue"
 
 
 @hookimpl
 def register_themes():
-    return THEMES
+    return theme_files.load(__name__)  # fresh documents: the caller may annotate what it is given
 
 
 @hookimpl

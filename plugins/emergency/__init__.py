@@ -18,7 +18,6 @@ from minqing.core.models import Grid, KeyPlace
 
 from .. import theme_files
 
-THEMES = theme_files.load(__name__)
 HIGH_RISK_CATEGORIES = ("危化品企业", "加油加气站", "燃气调压站", "烟花爆竹仓库", "矿山")
 LAYER_KEY = "emergency.high_risk_grids"
 CITY_TIMEZONE = ZoneInfo("Asia/Shanghai")
@@ -26,7 +25,7 @@ CITY_TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 @hookimpl
 def register_themes():
-    return THEMES
+    return theme_files.load(__name__)  # fresh documents: the caller may annotate what it is given
 
 
 @hookimpl

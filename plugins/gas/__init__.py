@@ -13,7 +13,6 @@ from minqing.core.hooks import hookimpl
 
 from .. import theme_files
 
-THEMES = theme_files.load(__name__)
 HAZARD_THEME = "gas.gas_hazard"
 MAJOR_LIMIT_DAYS = 15
 CITY_TIMEZONE = ZoneInfo("Asia/Shanghai")
@@ -21,7 +20,7 @@ CITY_TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 @hookimpl
 def register_themes():
-    return THEMES
+    return theme_files.load(__name__)  # fresh documents: the caller may annotate what it is given
 
 
 @hookimpl

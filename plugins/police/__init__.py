@@ -22,14 +22,13 @@ from minqing.core.settings import secret_key
 
 from .. import theme_files
 
-THEMES = theme_files.load(__name__)
 SECURITY_THEME = "police.public_security"
 CITY_TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 
 @hookimpl
 def register_themes():
-    return THEMES
+    return theme_files.load(__name__)  # fresh documents: the caller may annotate what it is given
 
 
 @hookimpl

@@ -33,7 +33,8 @@ def register_departments():
 
 @hookimpl
 def register_themes():
-    return THEMES + DISTRICT_THEMES
+    # fresh documents: the caller may annotate what it is given
+    return theme_files.load(__name__) + theme_files.load(__name__, "district_themes.json")
 
 
 @hookimpl
