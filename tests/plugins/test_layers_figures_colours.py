@@ -114,3 +114,15 @@ def test_fire_rescue_colours_grids_where_fire_lanes_are_blocked_again_and_again(
     blocked(3)
     assert colours(platform, session, "G620102001001")["dept_fire_rescue"][0] == "red"
     assert "dept_fire_rescue" not in colours(platform, session, "G620103001")
+
+
+def test_the_map_serves_the_computed_layer_through_the_themes_engine(platform, session, system, city,
+                                                                     add_key_place):
+    from minqing import themes
+
+    add_key_place("东岗加油站", "加油加气站", "emergency", LONG_AGO)
+    viewer = operator(city.regions["城关区"])
+    groups = {group["department"]: group for group in themes.visible_layers(platform, session, viewer)}
+    assert "emergency.high_risk_grids" in {layer["key"] for layer in groups["emergency"]["layers"]}
+    features = themes.layer_features(platform, session, "emergency.high_risk_grids", viewer)
+    assert [feature["properties"]["summary"] for feature in features] == ["加油加气站1处"]
