@@ -63,10 +63,18 @@ def show(viewer: Actor | None, kind: str, value: str | None) -> str:
     return value if may_see(viewer, kind) else MASKERS[kind](value)
 
 
-def scrub_text(text: str) -> str:
+def scrub_text(text: str, *, keep_phones: bool = False) -> str:
     """Mask every ID number and mobile number found in free text (log lines, case descriptions in exports)."""
     text = _ID_PATTERN.sub(lambda m: m.group(1) + "********" + m.group(2)[-4:], text)
+    if keep_phones:
+        return text
     return _PHONE_PATTERN.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+
+
+def text_for(viewer: Actor | None, text: str | None) -> str:
+    """Free text (a description, a form answer) as this viewer may see it: ID numbers always masked, phone
+    numbers unless the viewer's role needs them."""
+    return scrub_text(text or "", keep_phones=may_see(viewer, PHONE))
 
 
 def id_digest(key: bytes, id_number: str) -> str:

@@ -1,6 +1,7 @@
 """The web application (Flask): blueprints only; the rules live in core, forms, workflows and themes."""
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from flask import Flask
@@ -13,15 +14,43 @@ def create_app(config: dict | None = None, platform: Platform | None = None) -> 
     # Explicit paths: Flask cannot locate a package inside a namespace that an editable install maps.
     here = Path(__file__).parent
     app = Flask(__name__, root_path=str(here), instance_path=str(Path.cwd() / "instance"))
-    app.config.from_mapping(DATABASE_URL=None, SECRET_KEY=None)
+    app.config.from_mapping(
+        DATABASE_URL=None, SECRET_KEY=None,
+        BABEL_DEFAULT_LOCALE="zh_CN", BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
+        WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=30),
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+    )
     app.config.from_prefixed_env("MINQING")
     if config:
         app.config.from_mapping(config)
-    app.extensions["minqing"] = platform or Platform(app.config["DATABASE_URL"])
+    platform = platform or Platform(app.config["DATABASE_URL"])
+    app.extensions["minqing"] = platform
 
-    from . import home
-    app.register_blueprint(home.blueprint)
+    from . import context, errors, extensions
+    extensions.init_app(app)
+    context.init_app(app)
+    errors.init_app(app)
+
+    from . import admin, auth, home, map_view, vendor, work
+    for blueprint in (home.blueprint, auth.blueprint, map_view.blueprint, admin.blueprint, vendor.blueprint,
+                      work.blueprint):
+        app.register_blueprint(blueprint)
+    _register_plugin_blueprints(app, platform)
     return app
+
+
+def _register_plugin_blueprints(app: Flask, platform: Platform) -> None:
+    """Blueprints from plugins; a request to the blueprint of a disabled plugin answers 404."""
+    from flask import abort
+
+    for plugin_name, blueprint in platform.plugins.collect("web_blueprints"):
+        def only_when_enabled(name=plugin_name):
+            if not platform.plugins.is_enabled(name):
+                abort(404)
+        blueprint.before_request(only_when_enabled)
+        app.register_blueprint(blueprint)
 
 
 def platform_of(app: Flask) -> Platform:

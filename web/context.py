@@ -1,0 +1,81 @@
+"""Per request: one database session, the signed-in account and the `Actor` every rule of core takes."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, g, request
+from flask_login import UserMixin, current_user
+from sqlalchemy.orm import Session
+
+from minqing.core.actors import Actor, actor_for
+from minqing.core.models import Account, utcnow
+
+from .extensions import login_manager
+
+
+LOCAL_TIME = ZoneInfo("Asia/Shanghai")
+
+
+class SignedIn(UserMixin):
+    """The Flask-Login user: an account id plus the actor resolved for this request."""
+
+    def __init__(self, account: Account):
+        self.account = account
+        self.id = str(account.id)
+
+
+def platform():
+    return current_app.extensions["minqing"]
+
+
+def db() -> Session:
+    """This request's session; closed (and rolled back if not committed) when the request ends."""
+    if "db_session" not in g:
+        g.db_session = platform().db.sessionmaker()
+    return g.db_session
+
+
+def origin() -> str:
+    return request.remote_addr or ""
+
+
+def viewer() -> Actor:
+    """Who is looking: the signed-in account with its grants, or an anonymous actor who may see nothing."""
+    if "viewer" not in g:
+        if current_user.is_authenticated:
+            g.viewer = actor_for(db(), current_user.account, origin=origin())
+        else:
+            g.viewer = Actor(account_id=None, name="访客", grants=(), origin=origin())
+    return g.viewer
+
+
+@login_manager.user_loader
+def _load_user(account_id: str) -> SignedIn | None:
+    account = db().get(Account, int(account_id)) if account_id.isdigit() else None
+    if account is None or not account.is_active:
+        return None
+    return SignedIn(account)
+
+
+def init_app(app: Flask) -> None:
+    @app.teardown_appcontext
+    def _close_session(_error):
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.rollback()
+            session.close()
+
+    @app.template_filter("localtime")
+    def _localtime(value):
+        """Times are stored in UTC and shown in the city's time."""
+        return value.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    @app.template_filter("personal")
+    def _personal(text):
+        """Free text from people: ID numbers (and phones, unless the role needs them) masked."""
+        from minqing.core.masking import text_for
+        return text_for(viewer(), text)
+
+    @app.context_processor
+    def _inject():
+        return {"viewer": viewer(), "now": utcnow()}

@@ -1,0 +1,6 @@
+"""小兰网格: the work end of grid workers, command centres and departments."""
+from flask import Blueprint
+
+blueprint = Blueprint("work", __name__, url_prefix="/work")
+
+from . import attachments, case_page, inbox, my_grid, report  # noqa: E402,F401  (routes register on import)

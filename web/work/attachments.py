@@ -1,0 +1,32 @@
+"""Files of cases, served only to those who may see the case, as downloads that browsers do not sniff."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Response, abort
+from flask_login import login_required
+
+from minqing.core import attachments as storage
+from minqing.core.models import Attachment
+
+from ..context import db, viewer
+from . import blueprint
+from .common import case_in_scope
+
+
+@blueprint.get("/attachments/<attachment_id>")
+@login_required
+def attachment(attachment_id: str):
+    row = db().get(Attachment, attachment_id)
+    if row is None:
+        abort(404)
+    if row.case_id is not None:
+        case_in_scope(row.case_id)  # 404 unless the viewer may see the case
+    elif row.owner_account_id != viewer().account_id:
+        abort(404)
+    response = Response(storage.read(row), mimetype=row.content_type)
+    disposition = "inline" if row.content_type.startswith("image/") else "attachment"
+    response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(row.filename)}"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -1,0 +1,41 @@
+"""The inbox: every case in the viewer's scope, filtered by status, theme, urgency and overdue."""
+from __future__ import annotations
+
+from flask import render_template, request
+from sqlalchemy import func, select
+
+from minqing.core import scope
+from minqing.core.models import Case, utcnow
+
+from ..context import db, viewer
+from ..permissions import roles_required
+from . import blueprint
+from .common import URGENCY_TITLES, department_names, state_title, theme_titles
+
+PAGE_SIZE = 30
+FINAL = ("closed", "voided")
+
+
+@blueprint.get("/")
+@roles_required("admin", "operator", "department_staff", "grid_worker", "leader")
+def inbox():
+    filters = {key: request.args.get(key, "") for key in ("status", "theme", "urgency", "overdue")}
+    page = max(1, request.args.get("page", 1, type=int))
+    statement = scope.restrict(select(Case), Case, viewer())
+    if filters["status"] == "open":
+        statement = statement.where(Case.status.not_in(FINAL))
+    elif filters["status"]:
+        statement = statement.where(Case.status == filters["status"])
+    if filters["theme"]:
+        statement = statement.where(Case.theme_key == filters["theme"])
+    if filters["urgency"] in URGENCY_TITLES:
+        statement = statement.where(Case.urgency == filters["urgency"])
+    if filters["overdue"]:
+        statement = statement.where(Case.state_deadline_at < utcnow(), Case.status.not_in(FINAL))
+    total = db().scalar(select(func.count()).select_from(statement.subquery()))
+    cases = db().scalars(statement.order_by(Case.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    statuses = db().scalars(scope.restrict(select(Case.status).distinct(), Case, viewer())).all()
+    return render_template("work/inbox.html", cases=cases, total=total, page=page, page_size=PAGE_SIZE,
+                           filters=filters, themes=theme_titles(), departments=department_names(),
+                           urgencies=URGENCY_TITLES, statuses=sorted(statuses), state_title=state_title,
+                           now=utcnow())
