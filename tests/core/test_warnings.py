@@ -1,0 +1,157 @@
+"""Early warnings (预警): each rule fires on rows that call for it, stays quiet otherwise, and counts only what
+the viewer may see."""
+import datetime as dt
+
+import pytest
+from shapely.geometry import box, mapping
+
+from minqing.core import warnings
+from minqing.core.actors import Actor, Grant, system_actor
+from minqing.core.models import Case, Grid, Household, KeyPerson, KeyPlace, Region, Resident
+
+NOW = dt.datetime(2026, 5, 20, 4, 0, tzinfo=dt.UTC)       # 12:00 in Lanzhou
+TODAY = dt.date(2026, 5, 20)
+ADMIN = system_actor("test")
+
+
+@pytest.fixture
+def town(session):
+    """One county with two townships; a village and a grid in each."""
+    def region(code, name, level, parent=None):
+        row = Region(code=code, name=name, level=level, parent_id=parent.id if parent else None)
+        session.add(row)
+        session.flush()
+        return row
+
+    city = region("620100000000", "兰州市", "city")
+    county = region("620102000000", "城关区", "county", city)
+    zhangye = region("620102001000", "张掖路街道", "township", county)
+    jiuquan = region("620102002000", "酒泉路街道", "township", county)
+    yongchang = region("620102001001", "永昌路社区", "village", zhangye)
+    baiyin = region("620102002001", "白银路社区", "village", jiuquan)
+    grids = {}
+    for key, village, x in (("yongchang", yongchang, 0), ("baiyin", baiyin, 1)):
+        grids[key] = Grid(code=f"G{village.code}", name=village.name + "网格", level="small",
+                          region_id=village.id, region_code=village.code, geometry=mapping(box(x, 0, x + 1, 1)))
+        session.add(grids[key])
+    session.flush()
+    return {"grids": grids, "yongchang": yongchang, "baiyin": baiyin, "zhangye": zhangye, "jiuquan": jiuquan}
+
+
+def operator_of(region) -> Actor:
+    return Actor(7, "指挥所", (Grant("operator", region_code=region.code),))
+
+
+def add_cases(session, grid, *, count, days_ago, category="0301", theme="urban_management.street_vending",
+              status="reported"):
+    for n in range(count):
+        session.add(Case(theme_key=theme, category=category, title=f"事件{category}-{days_ago}-{n}",
+                         source="grid_worker", status=status, grid_id=grid.id, region_code=grid.region_code,
+                         created_at=NOW - dt.timedelta(days=days_ago, hours=n % 5)))
+    session.flush()
+
+
+# -- (a) surges ----------------------------------------------------------------------------------------------
+
+def test_a_surge_fires_when_the_last_week_exceeds_k_times_the_baseline_rate(session, town):
+    grid = town["grids"]["yongchang"]
+    add_cases(session, grid, count=3, days_ago=20)     # baseline: 3 in 30 days = 0.1 a day → 0.7 a week
+    add_cases(session, grid, count=6, days_ago=2)      # recent: 6 in 7 days
+    surges = warnings.event_surges(session, ADMIN, now=NOW, factor=3, minimum=5)
+    assert len(surges) == 1
+    surge = surges[0]
+    assert (surge.area, surge.area_key, surge.category, surge.recent, surge.baseline) == \
+        ("grid", grid.id, "0301", 6, 3)
+    assert surge.ratio == pytest.approx(6 / 0.7)
+    by_village = warnings.event_surges(session, ADMIN, area="village", now=NOW, factor=3, minimum=5)
+    assert [(s.area_key, s.recent) for s in by_village] == [("620102001001", 6)]
+
+
+def test_no_surge_below_the_minimum_or_within_the_usual_rate(session, town):
+    grid = town["grids"]["yongchang"]
+    add_cases(session, grid, count=4, days_ago=1)                       # new, but fewer than the minimum
+    assert warnings.event_surges(session, ADMIN, now=NOW, minimum=5) == []
+    add_cases(session, grid, count=30, days_ago=15, category="0302")     # 1 a day as usual …
+    add_cases(session, grid, count=8, days_ago=3, category="0302")       # … 8 a week is not 3 × 7
+    assert warnings.event_surges(session, ADMIN, now=NOW, factor=3, minimum=5) == []
+    # the same counts fire with a lower factor, and voided cases and cases older than the baseline never count
+    assert [s.category for s in warnings.event_surges(session, ADMIN, now=NOW, factor=1, minimum=5)] == ["0302"]
+    add_cases(session, grid, count=9, days_ago=2, category="0303", status="voided")
+    add_cases(session, grid, count=9, days_ago=60, category="0304")
+    assert [s.category for s in warnings.event_surges(session, ADMIN, now=NOW, factor=1, minimum=5)] == ["0302"]
+
+
+def test_surges_are_counted_per_grid_and_within_scope(session, town):
+    add_cases(session, town["grids"]["yongchang"], count=3, days_ago=1)
+    add_cases(session, town["grids"]["baiyin"], count=3, days_ago=1)    # 6 across two grids, 3 in each
+    assert warnings.event_surges(session, ADMIN, now=NOW, minimum=5) == []
+    add_cases(session, town["grids"]["baiyin"], count=3, days_ago=2)
+    assert [s.area_key for s in warnings.event_surges(session, ADMIN, now=NOW, minimum=5)] == \
+        [town["grids"]["baiyin"].id]
+    assert warnings.event_surges(session, operator_of(town["zhangye"]), now=NOW, minimum=5) == []
+    assert len(warnings.event_surges(session, operator_of(town["jiuquan"]), now=NOW, minimum=5)) == 1
+    with pytest.raises(ValueError):
+        warnings.event_surges(session, ADMIN, area="street")
+
+
+# -- (b) overdue visits --------------------------------------------------------------------------------------
+
+def add_resident(session, grid, name):
+    resident = Resident(name=name, id_number="620102199001011234", id_digest=name, gender="male",
+                        birth_date=dt.date(1960, 1, 1), grid_id=grid.id, region_code=grid.region_code)
+    session.add(resident)
+    session.flush()
+    return resident
+
+
+def test_overdue_visits_fire_only_for_dates_before_today(session, town):
+    grid, other = town["grids"]["yongchang"], town["grids"]["baiyin"]
+    for name, due in (("甲", TODAY - dt.timedelta(days=5)), ("乙", TODAY), ("丙", None),
+                      ("丁", TODAY + dt.timedelta(days=3))):
+        session.add(KeyPerson(resident_id=add_resident(session, grid, name).id, category="独居老人",
+                              grid_id=grid.id, region_code=grid.region_code, next_visit_due=due))
+    session.add(KeyPlace(name="金城加油站", category="加油站", grid_id=other.id, region_code=other.region_code,
+                         next_visit_due=TODAY - dt.timedelta(days=1)))
+    session.add(KeyPlace(name="永昌路学校", category="学校", grid_id=grid.id, region_code=grid.region_code,
+                         next_visit_due=TODAY + dt.timedelta(days=1)))
+    session.flush()
+    result = warnings.overdue_visits(session, ADMIN, today=TODAY)
+    assert (result.persons, result.places, result.total) == (1, 1, 2)
+    assert [(item.kind, item.label, item.days_overdue) for item in result.oldest] == \
+        [("key_person", "独居老人", 5), ("key_place", "金城加油站", 1)]
+    assert sorted(result.by_grid) == sorted([(grid.id, 1, 0), (other.id, 0, 1)])
+    township = warnings.overdue_visits(session, operator_of(town["zhangye"]), today=TODAY)
+    assert (township.persons, township.places) == (1, 0)
+    nothing_yet = warnings.overdue_visits(session, ADMIN, today=TODAY - dt.timedelta(days=10))
+    assert (nothing_yet.total, nothing_yet.oldest, nothing_yet.by_grid) == (0, [], [])
+
+
+# -- (c) households never visited ------------------------------------------------------------------------------
+
+def test_unvisited_households_are_counted_per_village_worst_first(session, town):
+    visited = NOW - dt.timedelta(days=3)
+    for village_key, never, seen in (("yongchang", 1, 3), ("baiyin", 4, 1)):
+        grid = town["grids"][village_key]
+        for n in range(never + seen):
+            session.add(Household(number=f"{village_key}-{n}", grid_id=grid.id, region_code=grid.region_code,
+                                  last_visit_at=None if n < never else visited))
+    session.flush()
+    result = warnings.unvisited_households(session, ADMIN)
+    assert (result.households, result.unvisited, result.villages_with_unvisited) == (9, 5, 2)
+    assert [(v.region_code, v.households, v.unvisited) for v in result.worst] == \
+        [("620102002001", 5, 4), ("620102001001", 4, 1)]
+    township = warnings.unvisited_households(session, operator_of(town["zhangye"]))
+    assert (township.households, township.unvisited) == (4, 1)
+
+
+def test_no_unvisited_household_warning_when_every_household_was_visited(session, town):
+    grid = town["grids"]["yongchang"]
+    session.add_all([Household(number=f"h{n}", grid_id=grid.id, region_code=grid.region_code,
+                               last_visit_at=NOW) for n in range(3)])
+    session.flush()
+    result = warnings.unvisited_households(session, ADMIN)
+    assert (result.households, result.unvisited, result.worst) == (3, 0, [])
+
+
+def test_city_today_is_the_local_date():
+    assert warnings.city_today(dt.datetime(2026, 5, 19, 17, 0, tzinfo=dt.UTC)) == TODAY   # 01:00 on the 20th
