@@ -173,3 +173,13 @@ def register_workflows():
     what happens on expiry). Return a list of dicts; a case names its workflow by ``key``. A plugin's
     workflow with the key of a built-in template ("standard") replaces that template.
     """
+
+
+@hookspec
+def seed_demo(platform, session, seed):
+    """Add demo data to a demo city that has just been built (``minqing demo``).
+
+    Called once, after the regions, grids, people, departments and published themes exist, with the demo's
+    random ``seed``; generate deterministically from it. Use the public functions of the platform (e.g.
+    ``minqing.workflows.report_case`` and ``transition``) so demo data runs through the same rules as real work.
+    """

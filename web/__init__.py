@@ -33,9 +33,9 @@ def create_app(config: dict | None = None, platform: Platform | None = None) -> 
     context.init_app(app)
     errors.init_app(app)
 
-    from . import admin, auth, home, map_view, vendor, work
+    from . import admin, auth, home, manage, map_view, vendor, work
     for blueprint in (home.blueprint, auth.blueprint, map_view.blueprint, admin.blueprint, vendor.blueprint,
-                      work.blueprint):
+                      work.blueprint, manage.blueprint):
         app.register_blueprint(blueprint)
     _register_plugin_blueprints(app, platform)
     return app

@@ -18,6 +18,24 @@ def _serve(platform, host: str, port: int, threads: int) -> None:
     serve(app, host=host, port=port, threads=threads, ident="minqing")
 
 
+def build_city(platform, seed: int, residents: int) -> None:
+    """The demo city, its published themes, then the plugins' demo data (cases through the real workflow)."""
+    from minqing import themes
+    from minqing.core.actors import system_actor
+    from minqing.core.demo import build
+    from minqing.themes.colours import recompute_grid_colours
+
+    build.build_demo(platform, seed=seed, residents=residents)
+    actor = system_actor("demo")
+    with platform.db.session() as session:
+        themes.sync_themes(platform, session, actor)
+    click.echo("生成演示事件……")
+    with platform.db.session() as session:
+        platform.plugins.call("seed_demo", platform=platform, session=session, seed=seed)
+    with platform.db.session() as session:
+        recompute_grid_colours(platform, session, actor)
+
+
 @hookimpl
 def register_commands(cli):
     @cli.command("serve")
@@ -49,8 +67,8 @@ def register_commands(cli):
         if already:
             click.echo("演示城市已存在，直接启动（使用 --rebuild 重新生成）。")
         else:
-            build.build_demo(platform, seed=seed or build.spec.DEFAULT_SEED,
-                             residents=residents if residents is not None else build.spec.DEFAULT_RESIDENTS)
+            build_city(platform, seed or build.spec.DEFAULT_SEED,
+                       residents if residents is not None else build.spec.DEFAULT_RESIDENTS)
         with platform.db.session() as session:
             accounts = build.demo_accounts(session)
         click.echo("演示账号（用户名 / 密码 / 角色）：")

@@ -1,0 +1,90 @@
+"""Demo history: a few hundred cases of the last 60 days, run through the real workflow engine, so the map, the
+inbox and the dashboard of the demo city have something to show (closed, in handling, overdue, reworked)."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from sqlalchemy import select
+
+from minqing import themes, workflows
+from minqing.core import attachments
+from minqing.core.actors import system_actor
+from minqing.core.hooks import hookimpl
+from minqing.core.models import Grid
+
+from .texts import report_text
+
+CASES = 300
+DAY = dt.timedelta(days=1)
+# Where a case stops: weights of the final stage reached
+STAGES = (("reported", 6), ("registered", 4), ("dispatched", 6), ("handling", 12), ("awaiting_follow_up", 8),
+          ("closed", 58), ("reworked", 4), ("voided", 2))
+
+
+@hookimpl
+def seed_demo(platform, session, seed):
+    rng = random.Random(seed * 7 + 1)
+    registry = themes.registry(platform, session)
+    candidates = [theme for theme in registry.themes.values() if theme.categories]
+    grids = session.execute(select(Grid.id, Grid.min_lon, Grid.min_lat, Grid.max_lon, Grid.max_lat, Grid.geometry)
+                            .where(Grid.level == "small").order_by(Grid.id)).all()
+    actor = system_actor("demo")
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    locator = platform.locator()
+    made = 0
+    while made < CASES:
+        theme = rng.choice(candidates)
+        category = rng.choice(theme.categories)
+        grid = rng.choice(grids)
+        lon, lat = rng.uniform(grid.min_lon, grid.max_lon), rng.uniform(grid.min_lat, grid.max_lat)
+        if locator.locate(lon, lat) is None:
+            continue
+        reported_at = now - dt.timedelta(days=rng.uniform(0.2, 60))
+        title, description = report_text(rng, theme.title, category["title"])
+        case = workflows.report_case(
+            platform, session, actor, theme_key=theme.key, title=title, description=description, lon=round(lon, 6),
+            lat=round(lat, 6), category=category.get("parent", ""), subcategory=category["code"],
+            urgency=rng.choices(("normal", "urgent", "critical"), (85, 12, 3))[0],
+            source=rng.choice(("grid_worker", "grid_worker", "citizen", "hotline")),
+            client_id=f"demo-{seed}-{made}", now=reported_at)
+        _advance(platform, session, case, actor, rng, reported_at, category.get("department") or theme.department)
+        made += 1
+    session.flush()
+
+
+def _photo(session, actor, case, rng) -> list[str]:
+    """A small generated picture as the handling evidence (the feedback form requires one)."""
+    import io
+
+    from PIL import Image
+
+    output = io.BytesIO()
+    Image.new("RGB", (48, 36), (rng.randrange(256), rng.randrange(256), rng.randrange(256))).save(output, "JPEG")
+    return [attachments.store(session, actor, output.getvalue(), "处置照片.jpg", case_id=case.id).id]
+
+
+def _advance(platform, session, case, actor, rng, at, department):
+    feedback = {"result": rng.choice(("已现场处置完毕", "已联系责任单位整改到位", "已清理恢复原状")),
+                "photos": _photo(session, actor, case, rng)}
+    stage = rng.choices([name for name, _ in STAGES], [weight for _, weight in STAGES])[0]
+    steps = {
+        "reported": [],
+        "registered": [("accept", {})],
+        "dispatched": [("accept", {}), ("dispatch", {"department": department})],
+        "handling": [("accept", {}), ("dispatch", {"department": department}), ("take", {})],
+        "awaiting_follow_up": [("accept", {}), ("dispatch", {"department": department}), ("take", {}),
+                               ("feedback", feedback)],
+        "closed": [("accept", {}), ("dispatch", {"department": department}), ("take", {}),
+                   ("feedback", feedback),
+                   ("confirm", {"rating": rng.choices((5, 4, 3, 2, 1), (60, 20, 10, 6, 4))[0]})],
+        "reworked": [("accept", {}), ("dispatch", {"department": department}), ("take", {}),
+                     ("feedback", feedback), ("rework", {"reason": "群众反映问题仍未解决"})],
+        "voided": [("void", {"reason": "重复上报"})],
+    }[stage]
+    for name, data in steps:
+        at = at + dt.timedelta(hours=rng.uniform(0.5, 30))
+        try:
+            workflows.transition(platform, session, case, name, actor, data, now=at)
+        except workflows.WorkflowError:
+            return  # a step the theme's workflow does not have: the case stays where it is

@@ -1,0 +1,109 @@
+"""A case's whole life in a real browser: a grid worker reports on a phone, the command post accepts and
+dispatches, the department handles it with a photo, the reporter confirms and rates, and the closed case is
+on the map — and no request ever leaves 127.0.0.1."""
+import io
+from urllib.parse import urlparse
+
+from PIL import Image
+from sqlalchemy import select
+
+from minqing.core.models import Case
+
+THEME = "urban_management.street_vending"
+SUBMIT = "button[type=submit]:not(.mq-default-submit)"  # the forms engine puts a hidden default button first
+
+
+def jpeg(path) -> str:
+    image = Image.new("RGB", (64, 48), (30, 140, 90))
+    image.save(path, format="JPEG")
+    return str(path)
+
+
+def only_local(requested: list[str]) -> bool:
+    return all(urlparse(url).hostname in ("127.0.0.1", None) or url.startswith(("data:", "blob:"))
+               for url in requested)
+
+
+def open_step(page, name: str) -> None:
+    details = page.locator(f"#step-{name}")
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()
+
+
+def test_report_dispatch_handle_rate_close(server, open_page, sign_in, platform, tmp_path):
+    photo = jpeg(tmp_path / "现场.jpg")
+
+    worker, worker_requests = open_page(phone=True)
+    sign_in(worker, "worker")
+    worker.goto(f"{server}/work/report")
+    worker.click(f"a[data-theme='{THEME}']")
+    worker.fill("input[name=title]", "张掖路流动摊贩占道")
+    worker.fill("input[name='details-address']", "张掖路123号门前")
+    worker.fill("input[name='details-location-lon']", "103.83")
+    worker.fill("input[name='details-location-lat']", "36.05")
+    worker.select_option("select[name='details-vending_type']", "流动摊贩")
+    worker.set_input_files("input[name='details-photos']", photo)
+    worker.screenshot(path=str(tmp_path / "report-phone.png"), full_page=True)
+    worker.click(f"main form {SUBMIT}")
+    worker.wait_for_url("**/work/cases/*")
+    assert "张掖路流动摊贩占道" in worker.content()
+    case_url = worker.url
+
+    station, station_requests = open_page()
+    sign_in(station, "station")
+    station.goto(case_url)
+    open_step(station, "accept")
+    station.click(f"#step-accept {SUBMIT}")
+    station.wait_for_load_state("networkidle")
+    open_step(station, "dispatch")
+    station.fill("#step-dispatch input[name=department]", "urban_management")
+    station.click(f"#step-dispatch {SUBMIT}")
+    station.wait_for_load_state("networkidle")
+    assert "已分拨交办" in station.content()
+
+    department, department_requests = open_page()
+    sign_in(department, "chengguan")
+    department.goto(case_url)
+    open_step(department, "take")
+    department.click(f"#step-take {SUBMIT}")
+    department.wait_for_load_state("networkidle")
+    open_step(department, "feedback")
+    department.fill("#step-feedback textarea[name=result], #step-feedback input[name=result]", "已劝离摊贩，盲道恢复通行")
+    department.set_input_files("#step-feedback input[name=photos]", photo)
+    department.click(f"#step-feedback {SUBMIT}")
+    department.wait_for_load_state("networkidle")
+    assert "已处置反馈" in department.content()
+
+    worker.goto(case_url)
+    open_step(worker, "confirm")
+    worker.select_option("#step-confirm select[name=rating]", "5") if worker.locator(
+        "#step-confirm select[name=rating]").count() else worker.check("#step-confirm input[name=rating][value='5']")
+    worker.click(f"#step-confirm {SUBMIT}")
+    worker.wait_for_load_state("networkidle")
+    assert "已回访确认" in worker.content()
+
+    with platform.db.session() as session:
+        case = session.scalar(select(Case))
+        assert case.status == "closed" and case.closed_at is not None
+
+    station.goto(f"{server}/map/")
+    station.wait_for_function("document.getElementById('map').dataset.casesShown !== undefined")
+    station.wait_for_function("Number(document.getElementById('map').dataset.gridsShown) > 0")
+    assert int(station.locator("#map").get_attribute("data-cases-shown")) == 1
+    for requested in (worker_requests, station_requests, department_requests):
+        assert requested and only_local(requested)
+
+
+def test_map_loads_grids_and_layers_offline(server, open_page, sign_in, tmp_path):
+    page, requested = open_page()
+    sign_in(page, "leader")
+    page.goto(f"{server}/map/")
+    page.wait_for_function("Number(document.getElementById('map').dataset.gridsShown) > 0")
+    page.wait_for_selector(".leaflet-control-layers")
+    page.locator(".leaflet-control-layers").hover()
+    overlays = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    assert any("网格" in label for label in overlays)
+    assert len(overlays) > 50  # every department's theme layer, grouped by department
+    assert any(label.strip().startswith("【") for label in overlays)
+    page.screenshot(path=str(tmp_path / "map.png"))
+    assert only_local(requested)

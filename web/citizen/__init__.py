@@ -1,0 +1,8 @@
+"""小兰帮办: the citizens' end — sign in with a phone number and a text-message code, report a problem with
+photos and a location, follow it and rate how it was handled, and read the departments' policies and service
+guides."""
+from flask import Blueprint
+
+blueprint = Blueprint("citizen", __name__, url_prefix="/citizen")
+
+from . import publications, reports, signin  # noqa: E402,F401  (routes register on import)

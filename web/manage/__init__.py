@@ -1,0 +1,6 @@
+"""小兰民情: the management dashboard of leaders and command centres (counts, trends, indicators, warnings)."""
+from flask import Blueprint
+
+blueprint = Blueprint("manage", __name__, url_prefix="/manage")
+
+from . import dashboard  # noqa: E402,F401  (routes register on import)

@@ -1,0 +1,126 @@
+"""The dashboard page: figures, trends, breakdowns, indicators and rankings for a period, grid colours and
+early warnings, all within the viewer's scope."""
+from __future__ import annotations
+
+from flask import render_template, request, url_for
+
+from minqing import themes
+from minqing.core import warnings
+from minqing.core.models import utcnow
+from minqing.core.regions import LEVEL_NAMES
+from minqing.workflows.evaluation import evaluate
+
+from .. import charts
+from ..context import db, platform, viewer
+from ..permissions import roles_required
+from . import blueprint, figures, periods
+
+COLOUR_TITLES = {"red": "红色网格", "yellow": "黄色网格", "blue": "蓝色网格"}
+GRID_LEVEL_TITLES = {"large": "大网格", "medium": "中网格", "small": "小网格"}
+KIND_TITLES = {"key_person": "重点人员", "key_place": "重点场所"}
+RANKING_COLUMNS = [("name", "名称"), ("reported", "上报"), ("timely", "及时受理率"), ("on_time", "按期办结率"),
+                   ("overdue", "超期件数"), ("rework", "返工率"), ("satisfaction", "满意率"),
+                   ("hours", "平均处置时长")]
+BARS = 12
+
+
+def indicator_row(name: str, row) -> dict:
+    return {"name": name, "reported": row.reported, "timely": charts.percent(row.timely_acceptance_rate),
+            "on_time": charts.percent(row.on_time_closure_rate), "overdue": row.overdue,
+            "rework": charts.percent(row.rework_rate), "satisfaction": charts.percent(row.satisfaction_rate),
+            "hours": charts.hours(row.average_handling_hours)}
+
+
+def overdue_by(deadline, now) -> str:
+    """How long past a deadline, in days (or hours within the first day)."""
+    hours = int((now - deadline).total_seconds() // 3600)
+    return f"{hours // 24} 天" if hours >= 24 else f"{max(hours, 0)} 小时"
+
+
+def _theme_catalogue():
+    """Theme titles, and category titles by (theme, code)."""
+    titles, categories = {}, {}
+    for theme in themes.themes(platform(), db()):
+        titles[theme.key] = theme.title
+        for category in theme.categories:
+            categories[(theme.key, category.get("code"))] = category.get("title", category.get("code"))
+    return titles, categories
+
+
+def _plugin_figures():
+    shown = []
+    for plugin, figure in platform().plugins.collect("dashboard_figures", viewer=viewer(), session=db()):
+        if isinstance(figure, dict) and figure.get("title") is not None:
+            shown.append({"plugin": plugin, "title": figure["title"], "value": figure.get("value", "—"),
+                          "unit": figure.get("unit", ""), "detail": figure.get("detail", "")})
+    return shown
+
+
+@blueprint.get("/")
+@roles_required("admin", "operator", "leader")
+def dashboard():
+    session, who, now = db(), viewer(), utcnow()
+    today = warnings.city_today(now)
+    period, errors = periods.parse(request.args, today)
+    region = figures.viewer_region(session, who)
+    level = figures.child_level(region)
+    theme_titles, category_titles = _theme_catalogue()
+
+    # Indicators and breakdowns of the period: evaluation's GROUP BYs, reused for the bars.
+    by_department = evaluate(session, by="department", start=period.start, end=period.end, as_of=now, viewer=who)
+    by_region = evaluate(session, by="region", region_level=level, start=period.start, end=period.end, as_of=now,
+                         viewer=who)
+    total = figures.total_of(by_department)
+    departments = figures.department_names(session)
+    names = figures.region_names(session, [row.key for row in by_region])
+
+    def department_name(key):
+        return departments.get(key, "未知部门") if key is not None else "未分拨"
+
+    theme_counts = figures.by_theme(session, who, period.start, period.end)
+    department_counts = sorted(by_department, key=lambda row: -row.reported)
+    region_counts = sorted(by_region, key=lambda row: -row.reported)
+    days, reported, closed = figures.daily_trend(session, who, today=today)
+    open_total, open_overdue = figures.open_counts(session, who, now)
+    overdue = figures.overdue_cases(session, who, now)
+
+    charts_ = {
+        "trend": charts.line_chart(days, [("上报", reported), ("办结", closed)], title="近30天事件上报与办结趋势"),
+        "themes": charts.bar_chart([(theme_titles.get(key, key), n) for key, n in theme_counts[:BARS]],
+                                   title="按业务主题", href=lambda i: url_for(
+                                       "work.inbox", theme=theme_counts[i][0])),
+        "departments": charts.bar_chart([(department_name(row.key), row.reported)
+                                         for row in department_counts[:BARS]], title="按职能部门",
+                                        colour=charts.PALETTE[1]),
+        "regions": charts.bar_chart([(figures.region_label(row.key, names, level), row.reported)
+                                     for row in region_counts[:BARS]],
+                                    title=f"按{LEVEL_NAMES[level]}", colour=charts.PALETTE[2]),
+        "department_ranking": charts.ranking_table(
+            RANKING_COLUMNS, [indicator_row(department_name(row.key), row) for row in figures.ranked(by_department)],
+            caption="职能部门排名（按期办结率优先）"),
+        "region_ranking": charts.ranking_table(
+            RANKING_COLUMNS, [indicator_row(figures.region_label(row.key, names, level), row)
+                              for row in figures.ranked(by_region)],
+            caption=f"{LEVEL_NAMES[level]}排名（按期办结率优先）"),
+    }
+
+    # Early warnings.
+    surges = (warnings.event_surges(session, who, area="grid", now=now, limit=10)
+              + warnings.event_surges(session, who, area="village", now=now, limit=10))
+    visits = warnings.overdue_visits(session, who, today=today)
+    households = warnings.unvisited_households(session, who)
+    grid_ids = ([s.area_key for s in surges if s.area == "grid"] + [g for g, _, _ in visits.by_grid]
+                + [item.grid_id for item in visits.oldest])
+    grids = figures.grid_names(session, grid_ids)
+    places = figures.region_names(session, [s.area_key for s in surges if s.area == "village"]
+                                  + [v.region_code for v in households.worst])
+
+    return render_template(
+        "manage/dashboard.html", period=period, choices=periods.CHOICES, errors=errors, args=request.args,
+        region=region, level_title=LEVEL_NAMES[level], total=total, open_total=open_total,
+        open_overdue=open_overdue, closed_in_period=total.closed, charts=charts_, overdue=overdue,
+        theme_titles=theme_titles, departments=departments, now=now, colours=figures.grid_colours(session, who),
+        colour_titles=COLOUR_TITLES, grid_level_titles=GRID_LEVEL_TITLES, surges=surges, visits=visits,
+        households=households, grids=grids, places=places, category_titles=category_titles,
+        kind_titles=KIND_TITLES, plugin_figures=_plugin_figures(), percent=charts.percent,
+        hours=charts.hours, overdue_by=overdue_by), 400 if errors else 200
