@@ -28,14 +28,15 @@ def create_app(config: dict | None = None, platform: Platform | None = None) -> 
     platform = platform or Platform(app.config["DATABASE_URL"])
     app.extensions["minqing"] = platform
 
-    from . import context, errors, extensions
+    from . import context, errors, extensions, security
     extensions.init_app(app)
     context.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
 
-    from . import admin, auth, home, manage, map_view, vendor, work
+    from . import admin, auth, citizen, home, manage, map_view, vendor, work
     for blueprint in (home.blueprint, auth.blueprint, map_view.blueprint, admin.blueprint, vendor.blueprint,
-                      work.blueprint, manage.blueprint):
+                      work.blueprint, manage.blueprint, citizen.blueprint):
         app.register_blueprint(blueprint)
     _register_plugin_blueprints(app, platform)
     return app

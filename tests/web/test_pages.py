@@ -107,3 +107,19 @@ def test_forms_need_a_csrf_token(platform, world):
     client = app.test_client()
     response = client.post("/login", data={"username": "admin", "password": PASSWORD})
     assert response.status_code == 400 and "CSRF 校验失败" in response.get_data(as_text=True)
+
+
+def test_every_response_carries_the_security_headers(client, as_user):
+    for response in (client.get("/login"), client.get("/vendor/leaflet/leaflet.js"), client.get("/nope"),
+                     as_user("leader").get("/map/grids.geojson?zoom=9")):
+        policy = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+        assert "frame-ancestors 'none'" in policy
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_errors_are_in_chinese(client, as_user):
+    assert "页面不存在" in client.get("/no/such/page").get_data(as_text=True)
+    assert "没有权限" in as_user("citizen").get("/admin/plugins").get_data(as_text=True)
+    assert as_user("leader").get("/map/grids.geojson?bbox=x").get_json()["message"].startswith("bbox")

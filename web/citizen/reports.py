@@ -39,8 +39,8 @@ PUBLIC_COMMENTS = {"report", "feedback", "close_on_the_spot", "void", "rework", 
 # The road every case takes, as the citizen sees it.
 PROGRESS = (("reported", "已反映"), ("registered", "已受理"), ("dispatched", "已交办"), ("handling", "处置中"),
             ("awaiting_follow_up", "待评价"), ("closed", "已办结"))
-ACTION_TITLES = {"citizen_rating": "群众评价", "urge": "催办", "supervise": "督办", "escalate": "超时升级",
-                 "report": "反映问题"}
+OWN_TITLES = {"report": "反映问题", "citizen_rating": "群众评价"}
+ACTION_TITLES = {"urge": "催办", "supervise": "督办", "escalate": "超时升级"}
 
 
 def _me() -> Account:
@@ -56,7 +56,7 @@ def _theme_or_404(key: str) -> themes.Theme:
 
 def citizen_themes(registry) -> list[themes.Theme]:
     """Themes whose layer is shown to citizens, or (when none is) every theme; the 12345 fallback first."""
-    every = sorted(registry.themes.values(), key=lambda theme: theme.key) if hasattr(registry, "themes") else []
+    every = sorted(registry.themes.values(), key=lambda theme: theme.key)
     flagged = [theme for theme in every if "citizen" in theme.layer.get("visible_to", ())]
     return flagged or every
 
@@ -113,7 +113,7 @@ def _render_form(theme, form, client_id: str, status: int = 200):
 @roles_required(CITIZEN)
 def report_theme(key: str):
     theme = _theme_or_404(key)
-    if theme not in citizen_themes(themes.registry(platform(), db())):
+    if key not in {offered.key for offered in citizen_themes(themes.registry(platform(), db()))}:
         abort(404)
     schema = citizen_schema(theme)
     form_class = forms.build_form(schema)
@@ -161,8 +161,7 @@ def _report(theme: themes.Theme, document: dict, client_id: str) -> Case:
         schema_version=forms.schema_version(details_schema) if details_schema else "", client_id=client_id,
         workflow_key=_workflow_key(theme), reporter_name=me.display_name, reporter_phone=me.phone or "",
         address=str(details.get("address", "")))
-    if published is not None and case.theme_version != published.version and case.reporter_account_id == me.id \
-            and not case.events[1:]:
+    if published is not None and case.theme_version != published.version:
         case.theme_version = published.version
     photos = _attachment_ids(details)
     if photos:
@@ -209,15 +208,15 @@ def public_timeline(case: Case) -> list[dict]:
     lines = []
     for event in sorted(case.events, key=lambda event: event.id):
         mine = event.actor_account_id is not None and event.actor_account_id == me
-        title = ACTION_TITLES.get(event.action) if event.action in ("citizen_rating", "report") else None
-        title = title or event.data.get("title") or ACTION_TITLES.get(event.action, event.action)
+        title = OWN_TITLES.get(event.action) or event.data.get("title") or ACTION_TITLES.get(event.action,
+                                                                                              event.action)
         line = {"title": title, "at": event.at, "who": "我" if mine else "工作人员",
-                "comment": event.comment if event.action in PUBLIC_COMMENTS else ""}
-        if event.action == "citizen_rating" or event.data.get("rating") is not None and mine:
-            rating = event.data.get("rating") or event.data.get("form", {}).get("rating")
-            line["rating"] = dict(RATINGS).get(rating, "")
-            if "solved" in event.data:
-                line["solved"] = "已解决" if event.data["solved"] else "未解决"
+                "comment": event.comment if event.action in PUBLIC_COMMENTS else "", "rating": "", "solved": ""}
+        if event.action == "citizen_rating":
+            line["rating"] = dict(RATINGS).get(event.data.get("rating"), "")
+            line["solved"] = "已解决" if event.data.get("solved") else "未解决"
+        elif mine and event.action in ("confirm", "rework"):
+            line["rating"] = dict(RATINGS).get((event.data.get("form") or {}).get("rating"), "")
         lines.append(line)
     return lines
 

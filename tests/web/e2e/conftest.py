@@ -41,6 +41,7 @@ def browser():
 def open_page(browser):
     """open_page(phone=True) → (page, requested URLs). Each call is a fresh browser context (own cookies)."""
     contexts = []
+    problems: list[str] = []
 
     def opened(phone: bool = False):
         context = browser.new_context(**(PHONE if phone else {"viewport": {"width": 1280, "height": 800},
@@ -49,12 +50,17 @@ def open_page(browser):
         requested: list[str] = []
         context.on("request", lambda request: requested.append(request.url))
         page = context.new_page()
+        # Any Content-Security-Policy violation or script error fails the test that caused it.
+        page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: problems.append(str(error)))
         page.set_default_timeout(15_000)
         return page, requested
 
     yield opened
     for context in contexts:
         context.close()
+    real = [problem for problem in problems if "favicon" not in problem and "404" not in problem]
+    assert real == [], real
 
 
 @pytest.fixture

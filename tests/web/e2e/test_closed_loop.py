@@ -24,6 +24,17 @@ def only_local(requested: list[str]) -> bool:
                for url in requested)
 
 
+def wait_for_count(page, attribute: str, at_least: int = 0) -> int:
+    """Poll a data attribute the map sets once it drew something (page JS is not evaluated: the CSP forbids eval)."""
+    page.wait_for_selector(f"#map[data-{attribute}]")
+    for _ in range(100):
+        value = int(page.locator("#map").get_attribute(f"data-{attribute}") or 0)
+        if value >= at_least:
+            return value
+        page.wait_for_timeout(100)
+    return value
+
+
 def open_step(page, name: str) -> None:
     details = page.locator(f"#step-{name}")
     if details.get_attribute("open") is None:
@@ -87,9 +98,8 @@ def test_report_dispatch_handle_rate_close(server, open_page, sign_in, platform,
         assert case.status == "closed" and case.closed_at is not None
 
     station.goto(f"{server}/map/")
-    station.wait_for_function("document.getElementById('map').dataset.casesShown !== undefined")
-    station.wait_for_function("Number(document.getElementById('map').dataset.gridsShown) > 0")
-    assert int(station.locator("#map").get_attribute("data-cases-shown")) == 1
+    assert wait_for_count(station, "grids-shown", 1) > 0
+    assert wait_for_count(station, "cases-shown", 1) == 1
     for requested in (worker_requests, station_requests, department_requests):
         assert requested and only_local(requested)
 
@@ -98,7 +108,7 @@ def test_map_loads_grids_and_layers_offline(server, open_page, sign_in, tmp_path
     page, requested = open_page()
     sign_in(page, "leader")
     page.goto(f"{server}/map/")
-    page.wait_for_function("Number(document.getElementById('map').dataset.gridsShown) > 0")
+    assert wait_for_count(page, "grids-shown", 1) > 0
     page.wait_for_selector(".leaflet-control-layers")
     page.locator(".leaflet-control-layers").hover()
     overlays = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
