@@ -56,6 +56,17 @@ def _plugin_figures():
     return shown
 
 
+def _surges(session, who, now):
+    """Surges per grid, and per village where the cases spread over several grids (a village surge that a
+    grid surge of the same category already shows is left out)."""
+    in_grids = warnings.event_surges(session, who, area="grid", now=now, limit=10)
+    villages_of = figures.grid_regions(session, [surge.area_key for surge in in_grids])
+    shown = {(villages_of.get(s.area_key, "")[:12], s.theme_key, s.category) for s in in_grids}
+    in_villages = [surge for surge in warnings.event_surges(session, who, area="village", now=now, limit=10)
+                   if (surge.area_key, surge.theme_key, surge.category) not in shown]
+    return in_grids + in_villages
+
+
 @blueprint.get("/")
 @roles_required("admin", "operator", "leader")
 def dashboard():
@@ -105,8 +116,7 @@ def dashboard():
     }
 
     # Early warnings.
-    surges = (warnings.event_surges(session, who, area="grid", now=now, limit=10)
-              + warnings.event_surges(session, who, area="village", now=now, limit=10))
+    surges = _surges(session, who, now)
     visits = warnings.overdue_visits(session, who, today=today)
     households = warnings.unvisited_households(session, who)
     grid_ids = ([s.area_key for s in surges if s.area == "grid"] + [g for g, _, _ in visits.by_grid]

@@ -80,6 +80,13 @@ def grid_names(session: Session, ids) -> dict[int, str]:
     return dict(session.execute(select(Grid.id, Grid.name).where(Grid.id.in_(ids))).all())
 
 
+def grid_regions(session: Session, ids) -> dict[int, str]:
+    ids = [grid_id for grid_id in set(ids) if grid_id is not None]
+    if not ids:
+        return {}
+    return dict(session.execute(select(Grid.id, Grid.region_code).where(Grid.id.in_(ids))).all())
+
+
 def department_names(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Department.id, Department.short_name)).all())
 
