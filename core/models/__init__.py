@@ -4,6 +4,7 @@ from .basedata import Address, House, Household, KeyPerson, KeyPlace, Resident, 
 from .cases import Attachment, Case, CaseEvent, CaseSource, Urgency
 from .geo import Grid, GridColour, GridLevel, GridMember, MemberRole, Region, RegionLevel
 from .org import Account, Department, Person, Role, RoleGrant
+from .publications import Publication, VerificationCode  # noqa: F401  (小兰帮办)
 from .system import AuditRecord, ChangeCounter, PluginState, Setting
 from .themes import ThemeRecord, ThemeVersion
 from .workflow import CaseMilestone, Notification, Supervision, SweepMark
