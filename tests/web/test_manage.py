@@ -252,6 +252,16 @@ def test_the_chart_helpers_escape_every_label():
     assert charts.percent(None) == "—" and charts.percent(0.5) == "50.0%" and charts.nice_ceiling(37) == 50
 
 
+def test_the_page_needs_no_inline_script_or_style(as_user, cases):
+    """The security policy allows no inline script or style: the charts are plain SVG with attributes."""
+    client = as_user("leader")
+    response, page = dashboard(client)
+    assert "style-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "<script" not in page and "<style" not in page and " style=" not in page
+    assert "<svg" in page and 'name="viewport"' in page
+    assert client.get("/static/manage.css").status_code == 200
+
+
 # -- helpers -----------------------------------------------------------------------------------------------------------
 
 def section(page: str, section_id: str) -> str:
