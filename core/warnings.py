@@ -45,7 +45,8 @@ class Surge:
     area: str                 # "grid" or "village"
     area_key: int | str       # a grid id, or a 12-digit village code
     theme_key: str
-    category: str
+    category: str             # the category's group title (Case.category, e.g. "市容环境")
+    subcategory: str          # the category code of the theme (Case.subcategory, e.g. "1001")
     recent: int               # cases in the last `recent_days` days
     baseline: int             # cases in the `baseline_days` days before
     recent_days: int
@@ -69,7 +70,8 @@ class Surge:
 def event_surges(session: Session, viewer: Actor, *, area: str = "grid", now: dt.datetime | None = None,
                  recent_days: int = 7, baseline_days: int = 30, factor: float = 3.0, minimum: int = 5,
                  limit: int | None = 20) -> list[Surge]:
-    """Categories (theme and category code) whose recent count in one grid or village surged; worst first."""
+    """Categories (theme, category and category code) whose recent count in one grid or village surged;
+    the largest recent counts first."""
     if area not in AREAS:
         raise ValueError(f"unknown area {area!r}; use one of {AREAS}")
     if recent_days < 1 or baseline_days < 1 or factor <= 0 or minimum < 1:
@@ -81,19 +83,20 @@ def event_surges(session: Session, viewer: Actor, *, area: str = "grid", now: dt
     recent = _count(Case.created_at >= recent_start)
     baseline = _count(Case.created_at < recent_start)
     statement = (
-        select(key, Case.theme_key, Case.category, recent.label("recent"), baseline.label("baseline"))
+        select(key, Case.theme_key, Case.category, Case.subcategory, recent.label("recent"),
+               baseline.label("baseline"))
         .where(Case.created_at >= baseline_start, Case.created_at < now, Case.status != VOID,
                (Case.grid_id.is_not(None) if area == "grid" else Case.region_code != ""))
-        .group_by(key, Case.theme_key, Case.category)
+        .group_by(key, Case.theme_key, Case.category, Case.subcategory)
         # Integers on both sides: recent / recent_days > factor × baseline / baseline_days
         .having(recent >= minimum, recent * literal(baseline_days) > baseline * literal(factor * recent_days))
-        .order_by(recent.desc(), key, Case.theme_key, Case.category))
+        .order_by(recent.desc(), key, Case.theme_key, Case.category, Case.subcategory))
     if limit:
         statement = statement.limit(limit)
     rows = session.execute(scope.restrict(statement, Case, viewer))
     return [Surge(area=area, area_key=row.area, theme_key=row.theme_key, category=row.category or "",
-                  recent=int(row.recent), baseline=int(row.baseline), recent_days=recent_days,
-                  baseline_days=baseline_days) for row in rows]
+                  subcategory=row.subcategory or "", recent=int(row.recent), baseline=int(row.baseline),
+                  recent_days=recent_days, baseline_days=baseline_days) for row in rows]
 
 
 # -- (b) overdue visits of key persons and places --------------------------------------------------------

@@ -44,8 +44,10 @@ def operator_of(region) -> Actor:
 
 def add_cases(session, grid, *, count, days_ago, category="0301", theme="urban_management.street_vending",
               status="reported"):
+    """`count` cases of one category code (Case.subcategory; Case.category holds its group's title)."""
     for n in range(count):
-        session.add(Case(theme_key=theme, category=category, title=f"事件{category}-{days_ago}-{n}",
+        session.add(Case(theme_key=theme, category="市容环境", subcategory=category,
+                         title=f"事件{category}-{days_ago}-{n}",
                          source="grid_worker", status=status, grid_id=grid.id, region_code=grid.region_code,
                          created_at=NOW - dt.timedelta(days=days_ago, hours=n % 5)))
     session.flush()
@@ -60,7 +62,7 @@ def test_a_surge_fires_when_the_last_week_exceeds_k_times_the_baseline_rate(sess
     surges = warnings.event_surges(session, ADMIN, now=NOW, factor=3, minimum=5)
     assert len(surges) == 1
     surge = surges[0]
-    assert (surge.area, surge.area_key, surge.category, surge.recent, surge.baseline) == \
+    assert (surge.area, surge.area_key, surge.subcategory, surge.recent, surge.baseline) == \
         ("grid", grid.id, "0301", 6, 3)
     assert surge.ratio == pytest.approx(6 / 0.7)
     by_village = warnings.event_surges(session, ADMIN, area="village", now=NOW, factor=3, minimum=5)
@@ -75,10 +77,10 @@ def test_no_surge_below_the_minimum_or_within_the_usual_rate(session, town):
     add_cases(session, grid, count=8, days_ago=3, category="0302")       # … 8 a week is not 3 × 7
     assert warnings.event_surges(session, ADMIN, now=NOW, factor=3, minimum=5) == []
     # the same counts fire with a lower factor, and voided cases and cases older than the baseline never count
-    assert [s.category for s in warnings.event_surges(session, ADMIN, now=NOW, factor=1, minimum=5)] == ["0302"]
+    assert [s.subcategory for s in warnings.event_surges(session, ADMIN, now=NOW, factor=1, minimum=5)] == ["0302"]
     add_cases(session, grid, count=9, days_ago=2, category="0303", status="voided")
     add_cases(session, grid, count=9, days_ago=60, category="0304")
-    assert [s.category for s in warnings.event_surges(session, ADMIN, now=NOW, factor=1, minimum=5)] == ["0302"]
+    assert [s.subcategory for s in warnings.event_surges(session, ADMIN, now=NOW, factor=1, minimum=5)] == ["0302"]
 
 
 def test_surges_are_counted_per_grid_and_within_scope(session, town):

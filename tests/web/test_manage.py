@@ -21,7 +21,8 @@ def add_case(platform, world, title, *, grid=ZHANGYE_GRID, region=YONGCHANG, hou
              closed=False, overdue=False, department="urban_management", category="1001", theme=THEME):
     now = utcnow()
     with platform.db.session() as session:
-        case = Case(theme_key=theme, category=category, title=title, source="grid_worker", status=status,
+        case = Case(theme_key=theme, category="市容环境", subcategory=category, title=title, source="grid_worker",
+                    status=status,
                     grid_id=world.grids[grid], region_code=region,
                     department_id=world.departments[department] if department else None,
                     created_at=now - dt.timedelta(hours=hours_ago),
@@ -194,7 +195,8 @@ def test_warnings_on_the_page_count_only_the_viewers_area(platform, as_user, wor
     today = city_today()
     with platform.db.session() as session:
         for n in range(6):   # a surge of one category in the small grid of 张掖路
-            session.add(Case(theme_key=THEME, category="1001", title=f"占道{n}", source="grid_worker",
+            session.add(Case(theme_key=THEME, category="市容环境", subcategory="1001", title=f"占道{n}",
+                             source="grid_worker",
                              status="reported", grid_id=world.grids[ZHANGYE_GRID], region_code=YONGCHANG,
                              created_at=utcnow() - dt.timedelta(days=1, hours=n)))
         resident = Resident(name="独居老人甲", id_number="620102194501011234", id_digest="d1", gender="female",
@@ -213,6 +215,7 @@ def test_warnings_on_the_page_count_only_the_viewers_area(platform, as_user, wor
     _, station = dashboard(as_user("station"))
     warnings = section(station, "warnings")
     assert re.search(r'id="surge-count">1<', warnings) and "永昌路第1网格" in warnings and "6" in warnings
+    assert "占道经营" in warnings          # the category's title from the theme, not its code
     assert re.search(r'id="visit-count">1<', warnings) and "已逾期 4 天" in warnings
     assert "独居老人甲" not in station          # the dashboard names categories, never the person
     assert re.search(r'id="household-count">2<', warnings) and "永昌路社区" in warnings

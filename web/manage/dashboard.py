@@ -61,9 +61,9 @@ def _surges(session, who, now):
     grid surge of the same category already shows is left out)."""
     in_grids = warnings.event_surges(session, who, area="grid", now=now, limit=10)
     villages_of = figures.grid_regions(session, [surge.area_key for surge in in_grids])
-    shown = {(villages_of.get(s.area_key, "")[:12], s.theme_key, s.category) for s in in_grids}
+    shown = {(villages_of.get(s.area_key, "")[:12], s.theme_key, s.category, s.subcategory) for s in in_grids}
     in_villages = [surge for surge in warnings.event_surges(session, who, area="village", now=now, limit=10)
-                   if (surge.area_key, surge.theme_key, surge.category) not in shown]
+                   if (surge.area_key, surge.theme_key, surge.category, surge.subcategory) not in shown]
     return in_grids + in_villages
 
 
