@@ -3,6 +3,10 @@ photos and a location, follow it and rate how it was handled, and read the depar
 guides."""
 from flask import Blueprint
 
+from ..extensions import login_manager
+
 blueprint = Blueprint("citizen", __name__, url_prefix="/citizen")
+# Citizens who are not signed in are sent to the phone sign-in, not to the staff's password page.
+login_manager.blueprint_login_views["citizen"] = "citizen.login"
 
 from . import publications, reports, signin  # noqa: E402,F401  (routes register on import)

@@ -153,6 +153,7 @@ def _report(theme: themes.Theme, document: dict, client_id: str) -> Case:
     text = str(details.get("description") or details.get("content") or "")
     kind = document.get("kind") or details.get("appeal_type") or ""
     me = _me()
+    retried = db().scalar(select(Case.id).where(Case.client_id == client_id)) is not None
     case = workflows.report_case(
         platform(), db(), viewer(), theme_key=theme.key, title=document["title"],
         description=f"【{kind}】{text}" if kind else text, lon=location["lon"], lat=location["lat"],
@@ -164,7 +165,7 @@ def _report(theme: themes.Theme, document: dict, client_id: str) -> Case:
     if published is not None and case.theme_version != published.version:
         case.theme_version = published.version
     photos = _attachment_ids(details)
-    if photos:
+    if photos and not retried:  # a retry's copies of the photos stay out of the case
         db().execute(update(Attachment).where(Attachment.id.in_(photos), Attachment.case_id.is_(None),
                                               Attachment.owner_account_id == viewer().account_id)
                      .values(case_id=case.id))
