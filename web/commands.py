@@ -21,6 +21,7 @@ def _serve(platform, host: str, port: int, threads: int) -> None:
 def build_city(platform, seed: int, residents: int) -> None:
     """The demo city, its published themes, then the plugins' demo data (cases through the real workflow)."""
     from minqing import themes
+    from minqing.core import publications
     from minqing.core.actors import system_actor
     from minqing.core.demo import build
     from minqing.themes.colours import recompute_grid_colours
@@ -29,6 +30,7 @@ def build_city(platform, seed: int, residents: int) -> None:
     actor = system_actor("demo")
     with platform.db.session() as session:
         themes.sync_themes(platform, session, actor)
+        publications.seed_demo(session, actor)
     click.echo("生成演示事件……")
     with platform.db.session() as session:
         platform.plugins.call("seed_demo", platform=platform, session=session, seed=seed)
