@@ -23,13 +23,14 @@ from minqing.workflows.evaluation import Indicators
 FINAL = ("closed", "voided")
 COLOURS = ("red", "yellow", "blue")
 GRID_LEVELS = ("large", "medium", "small")
-LOCAL_OFFSET_HOURS = 8  # Asia/Shanghai keeps no daylight saving time
+CITY_ZONE = "Asia/Shanghai"
+LOCAL_OFFSET_HOURS = 8  # Asia/Shanghai keeps no daylight saving time (SQLite adds the offset)
 
 
 def local_day(session: Session, column):
     """The city's calendar date of a UTC timestamp column, as 'YYYY-MM-DD' text on every backend."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(column + dt.timedelta(hours=LOCAL_OFFSET_HOURS), "YYYY-MM-DD")
+    if session.get_bind().dialect.name == "postgresql":  # the column is a timestamp without zone, in UTC
+        return func.to_char(func.timezone(CITY_ZONE, func.timezone("UTC", column)), "YYYY-MM-DD")
     return func.date(column, f"+{LOCAL_OFFSET_HOURS} hours")
 
 
