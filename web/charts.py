@@ -46,13 +46,13 @@ def _empty(title: str, width: int, message: str) -> Markup:
 
 
 def bar_chart(items: Sequence[tuple[str, float]], *, title: str, unit: str = "件", colour: str = PALETTE[0],
-              href: Callable[[int], str | None] | None = None, width: int = 640, label_chars: int = 10,
+              href: Callable[[int], str | None] | None = None, width: int = 360, label_chars: int = 7,
               empty: str = "暂无数据") -> Markup:
     """Horizontal bars, one row per (label, value), in the order given. `href(index)` may link a row."""
     if not items:
         return _empty(title, width, empty)
-    row, top, label_width = 26, 8, 14 * label_chars
-    bar_left, bar_right = label_width + 8, width - 70
+    row, top, label_width = 24, 6, 13 * label_chars
+    bar_left, bar_right = label_width + 6, width - 52
     highest = max((value or 0) for _, value in items) or 1
     height = top * 2 + row * len(items)
     parts = [f'<svg class="chart bar-chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
@@ -76,16 +76,16 @@ def bar_chart(items: Sequence[tuple[str, float]], *, title: str, unit: str = "�
 
 
 def line_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *, title: str,
-               colours: Sequence[str] = PALETTE, width: int = 640, height: int = 240, unit: str = "件",
+               colours: Sequence[str] = PALETTE, width: int = 400, height: int = 200, unit: str = "件",
                every: int | None = None, empty: str = "暂无数据") -> Markup:
     """Lines over shared x labels (e.g. days), one per (name, values), with a legend and a y axis from 0."""
     if not labels or not series:
         return _empty(title, width, empty)
-    left, right, top, bottom = 40, 12, 28, 28
+    left, right, top, bottom = 34, 10, 28, 24
     plot_width, plot_height = width - left - right, height - top - bottom
     highest = nice_ceiling(max((value or 0) for _, values in series for value in values) if series else 0)
     step_x = plot_width / max(1, len(labels) - 1)
-    every = every or max(1, math.ceil(len(labels) / 6))
+    every = every or max(1, math.ceil(len(labels) / 5))
 
     def x(index: int) -> float:
         return left + index * step_x
@@ -101,8 +101,10 @@ def line_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float
                      f'stroke="#e0e0e0"/><text x="{left - 6}" y="{y(value) + 4:.1f}" {FONT} text-anchor="end" '
                      f'fill="#607d8b">{_number(value)}</text>')
     for index, label in enumerate(labels):
-        if index % every == 0 or index == len(labels) - 1:
-            parts.append(f'<text x="{x(index):.1f}" y="{height - 8}" {FONT} text-anchor="middle" '
+        last = index == len(labels) - 1
+        if (index % every == 0 and len(labels) - 1 - index >= every / 2) or last:
+            anchor = "start" if index == 0 and not last else "end" if last else "middle"
+            parts.append(f'<text x="{x(index):.1f}" y="{height - 6}" {FONT} text-anchor="{anchor}" '
                          f'fill="#607d8b">{escape(label)}</text>')
     legend_x = left
     for number, (name, values) in enumerate(series):

@@ -249,7 +249,7 @@ def test_the_chart_helpers_escape_every_label():
     table = charts.ranking_table([("name", evil)], [{"name": evil}], caption=evil)
     for markup in (bars, line, table):
         assert "<script" not in str(markup) and "&lt;script&gt;" in str(markup)
-    assert str(bars).startswith("<svg") and 'viewBox="0 0 640' in str(bars)
+    assert str(bars).startswith("<svg") and 'viewBox="0 0 360' in str(bars)
     assert "<polyline" in str(line) and "<td>1</td>" in str(table)
     assert "暂无数据" in str(charts.bar_chart([], title="空")) and "暂无数据" in str(charts.line_chart([], [], title="空"))
     assert charts.percent(None) == "—" and charts.percent(0.5) == "50.0%" and charts.nice_ceiling(37) == 50

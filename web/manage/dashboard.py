@@ -133,4 +133,4 @@ def dashboard():
         colour_titles=COLOUR_TITLES, grid_level_titles=GRID_LEVEL_TITLES, surges=surges, visits=visits,
         households=households, grids=grids, places=places, category_titles=category_titles,
         kind_titles=KIND_TITLES, plugin_figures=_plugin_figures(), percent=charts.percent,
-        hours=charts.hours, overdue_by=overdue_by), 400 if errors else 200
+        hours=charts.hours, overdue_by=overdue_by, department_rows=len(by_department)), 400 if errors else 200
