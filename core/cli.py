@@ -111,6 +111,29 @@ def plugins_disable(context: Context, name: str, as_json: bool) -> None:
     _switch(context, name, False, as_json)
 
 
+@cli.group("apikey")
+def apikey() -> None:
+    """API keys for other systems (REST API and Open311's api_key)."""
+
+
+@apikey.command("create")
+@click.option("--user", "username", default="admin", show_default=True, help="Account the key acts as.")
+@click.option("--label", default="", help="What the key is for.")
+@pass_context
+def apikey_create(context: Context, username: str, label: str) -> None:
+    """Create a key; it is printed once, as the last word of the output."""
+    from . import apikeys
+
+    try:
+        with context.platform.db.session() as session:
+            row, key = apikeys.create(session, system_actor("cli"), username, label)
+            prefix = row.prefix
+    except apikeys.UnknownAccount as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"已为 {username} 创建接口密钥（{prefix}…），请妥善保存，此后不再显示：")
+    click.echo(key)
+
+
 def build_cli() -> click.Group:
     """The command group with every installed plugin's commands added."""
     host = PluginHost(None)

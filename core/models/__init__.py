@@ -1,4 +1,5 @@
 """The domain model. Import models from here: `from minqing.core.models import Case, Grid`."""
+from .apikeys import ApiKey
 from .base import Base, UTCDateTime, utcnow
 from .basedata import Address, House, Household, KeyPerson, KeyPlace, Resident, Unit, Visit
 from .cases import Attachment, Case, CaseEvent, CaseSource, Urgency
@@ -10,7 +11,7 @@ from .themes import ThemeRecord, ThemeVersion
 from .workflow import CaseMilestone, Notification, Supervision, SweepMark
 
 __all__ = [
-    "Account", "Address", "Attachment", "AuditRecord", "Base", "Case", "CaseEvent", "CaseMilestone", "CaseSource",
+    "Account", "Address", "ApiKey", "Attachment", "AuditRecord", "Base", "Case", "CaseEvent", "CaseMilestone", "CaseSource",
     "ChangeCounter", "Department", "Grid", "GridColour", "GridLevel", "GridMember", "House", "Household",
     "KeyPerson", "KeyPlace", "MemberRole", "Notification", "Person", "PluginState", "Region", "RegionLevel",
     "Resident", "Role", "RoleGrant", "Setting", "Supervision", "SweepMark", "ThemeRecord", "ThemeVersion", "Unit",

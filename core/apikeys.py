@@ -1,0 +1,57 @@
+"""API keys: made once and shown once, kept only as a keyed digest, checked in constant time by lookup."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .actors import Actor, actor_for
+from .changes import record_change
+from .models import Account, ApiKey, utcnow
+from .settings import secret_key
+
+KEY_PREFIX = "mq_"
+
+
+class UnknownAccount(LookupError):
+    pass
+
+
+def _digest(session: Session, key: str) -> str:
+    return hmac.new(secret_key(session), key.encode(), hashlib.sha256).hexdigest()
+
+
+def create(session: Session, actor: Actor, username: str, label: str = "") -> tuple[ApiKey, str]:
+    """A new key for the account `username`; returns the row and the key itself (shown only now)."""
+    account = session.scalar(select(Account).where(Account.username == username))
+    if account is None:
+        raise UnknownAccount(f"没有用户名为“{username}”的账号")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    row = ApiKey(prefix=key[:11], digest=_digest(session, key), account_id=account.id, label=label[:100])
+    session.add(row)
+    session.flush()
+    record_change(session, actor, "apikey.create", object_type="api_key", object_id=row.id,
+                  summary=f"为账号 {username} 创建接口密钥 {row.prefix}…")
+    return row, key
+
+
+def authenticate(session: Session, key: str | None, origin: str = "") -> Actor | None:
+    """The actor a key stands for, or None for a missing, unknown or revoked key (or an inactive account)."""
+    if not key or not key.startswith(KEY_PREFIX) or len(key) > 200:
+        return None
+    row = session.scalar(select(ApiKey).where(ApiKey.digest == _digest(session, key)))
+    if row is None or row.revoked_at is not None or not row.account.is_active:
+        return None
+    row.last_used_at = utcnow()
+    return actor_for(session, row.account, origin=origin)
+
+
+def revoke(session: Session, actor: Actor, key_id: int) -> None:
+    row = session.get(ApiKey, key_id)
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+        record_change(session, actor, "apikey.revoke", object_type="api_key", object_id=key_id,
+                      summary=f"吊销接口密钥 {row.prefix}…")
