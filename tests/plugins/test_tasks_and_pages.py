@@ -80,3 +80,7 @@ def test_warnings_page_lists_relayed_warnings_most_severe_first(platform, city):
     assert html.index("冰雹预警") < html.index("大风预警")
     assert "<td>200</td>" in html and "<td>2</td>" in html  # 2 villages told 200 households of the hail warning
     assert "2026-06-01 14:30" in html
+    assert "<style" not in html and "style=" not in html  # the site's CSP allows no inline styles
+    stylesheet = app.test_client().get("/meteorology/static/meteorology/warnings.css")
+    assert stylesheet.status_code == 200 and b".level-orange" in stylesheet.data
+    stylesheet.close()
