@@ -16,8 +16,8 @@ from .. import theme_files
 THEMES = theme_files.load(__name__)
 DISTRICT_THEMES = theme_files.load(__name__, "district_themes.json")
 # Categories a district team takes over: street vending in all its forms.
-STREET_VENDING = theme_files.category_codes(THEMES, {"占道经营", "店外经营", "流动摊贩"}) | \
-    theme_files.category_codes(DISTRICT_THEMES)
+STREET_VENDING_TITLES = {"占道经营", "店外经营", "流动摊贩", "夜市摊位越线经营"}
+STREET_VENDING = theme_files.category_codes(THEMES + DISTRICT_THEMES, STREET_VENDING_TITLES)
 # County-level division code → the district team (a department of its own, declared below).
 DISTRICT_TEAMS = {
     "620102": {"key": "urban_management_chengguan", "name": "兰州市城关区城市管理综合执法局",
@@ -39,7 +39,9 @@ def register_themes():
 
 @hookimpl
 def route_case(case, session):
-    if case.category not in STREET_VENDING:
+    # The reporting pages put the category's code in `subcategory` (and its major class in `category`);
+    # other channels may put the code in `category`: either is accepted.
+    if not {case.category, case.subcategory} & STREET_VENDING:
         return None
     region_code = case.region_code or _grid_region(session, case.grid_id)
     team = DISTRICT_TEAMS.get((region_code or "")[:6])

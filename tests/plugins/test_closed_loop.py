@@ -31,7 +31,7 @@ def test_street_vending_in_chengguan_is_dispatched_to_the_district_team(platform
         assert "urban_management_chengguan" in sync_departments(session, platform.plugins, system)
     with platform.db.session() as session:
         case = report(platform, session, theme_key="urban_management.street_vending", title="店外经营占道",
-                      category=code, form_data={"vending_type": "店外经营"})
+                      category="市容环境", subcategory=code, form_data={"vending_type": "店外经营"})
         assert case.region_code == city.regions["南关社区"]
         workflows.transition(platform, session, case, "accept", STATION)
         workflows.transition(platform, session, case, "dispatch", STATION)

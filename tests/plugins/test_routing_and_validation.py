@@ -31,6 +31,18 @@ def test_street_vending_in_chengguan_goes_to_the_district_team(platform, session
                                               region_code=city.regions["张掖路街道"])) == "urban_management_chengguan"
 
 
+def test_the_category_code_may_come_as_the_subcategory_under_its_major_class(platform, session, city):
+    case = new_case(category="市容环境", subcategory=street_vending_code("店外经营"),
+                    region_code=city.regions["南关社区"])
+    assert routed(platform, session, case) == "urban_management_chengguan"
+    night_market = next(c["code"] for c in urban_management.DISTRICT_THEMES[0]["categories"]
+                        if c["title"] == "夜市摊位越线经营")
+    assert routed(platform, session, new_case(category="市容环境", subcategory=night_market,
+                                              region_code=city.regions["张掖路街道"])) == "urban_management_chengguan"
+    assert routed(platform, session, new_case(category="市容环境", subcategory=street_vending_code("乱堆乱放"),
+                                              region_code=city.regions["南关社区"])) is None
+
+
 def test_a_case_known_only_by_its_grid_is_routed_by_the_grid_region(platform, session, city):
     case = new_case(category=street_vending_code(), region_code="", grid_id=city.grids["G620102001001"])
     assert routed(platform, session, case) == "urban_management_chengguan"
