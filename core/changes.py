@@ -6,6 +6,7 @@ own timeline through `record_case_event`.
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,8 +16,9 @@ from .models import AuditRecord, Case, CaseEvent, utcnow
 
 
 def record_change(session: Session, actor: Actor, action: str, *, object_type: str = "", object_id: Any = "",
-                  summary: str = "", details: dict | None = None) -> AuditRecord:
-    record = AuditRecord(at=utcnow(), actor_account_id=actor.account_id, actor_name=actor.name,
+                  summary: str = "", details: dict | None = None, at: dt.datetime | None = None) -> AuditRecord:
+    """`at` is the time the change takes effect: now, unless a caller replays work with its own clock."""
+    record = AuditRecord(at=at or utcnow(), actor_account_id=actor.account_id, actor_name=actor.name,
                          origin=actor.origin, action=action, object_type=object_type,
                          object_id=str(object_id), summary=summary, details=details or {})
     session.add(record)
@@ -24,12 +26,14 @@ def record_change(session: Session, actor: Actor, action: str, *, object_type: s
 
 
 def record_case_event(session: Session, actor: Actor, case: Case, action: str, *, from_status: str | None,
-                      to_status: str | None, comment: str = "", data: dict | None = None) -> CaseEvent:
+                      to_status: str | None, comment: str = "", data: dict | None = None,
+                      at: dt.datetime | None = None) -> CaseEvent:
     """Append a line to the case's timeline and the audit log. The case must have been flushed (has an id)."""
-    event = CaseEvent(case_id=case.id, at=utcnow(), actor_account_id=actor.account_id, actor_name=actor.name,
+    at = at or utcnow()
+    event = CaseEvent(case_id=case.id, at=at, actor_account_id=actor.account_id, actor_name=actor.name,
                       action=action, from_status=from_status, to_status=to_status, comment=comment,
                       data=data or {}, origin=actor.origin)
     session.add(event)
     record_change(session, actor, f"case.{action}", object_type="case", object_id=case.id,
-                  summary=f"{from_status or '-'} → {to_status or '-'}", details={"comment": comment})
+                  summary=f"{from_status or '-'} → {to_status or '-'}", details={"comment": comment}, at=at)
     return event
