@@ -134,6 +134,12 @@ def apikey_create(context: Context, username: str, label: str) -> None:
     click.echo(key)
 
 
+from .importing.cli import export_command, import_command  # noqa: E402  (they use Context from above)
+
+cli.add_command(import_command)
+cli.add_command(export_command)
+
+
 def build_cli() -> click.Group:
     """The command group with every installed plugin's commands added."""
     host = PluginHost(None)
