@@ -124,7 +124,7 @@ class _Import:
         self.today = today or dt.datetime.now(CHINA_TIME).date()
         with platform.db.session() as session:
             key = secret_key(session)
-            self.regions = dict(session.execute(select(Region.code, Region.level)).tuples().all())
+            self.regions = {code: level for code, level in session.execute(select(Region.code, Region.level))}
             self.grids = {code: (grid_id, region_code) for code, grid_id, region_code
                           in session.execute(select(Grid.code, Grid.id, Grid.region_code))}
         self.grid_regions = {grid_id: region_code for grid_id, region_code in self.grids.values()}
