@@ -223,6 +223,8 @@ def test_unknown_service_and_unknown_paths_answer_404_in_the_spec_format(open311
     assert_error(open311.get("nothing-here"), 404)
     assert_error(open311.get("requests/abc"), 404, "abc")
     assert_error(open311.get("requests/123456"), 404)
+    assert_error(open311.http.post(f"{BASE}/services.json"), 405, "POST")
+    assert_error(open311.http.delete(f"{BASE}/requests/1.xml"), 405, "DELETE", fmt="xml")
 
 
 # -- POST requests ----------------------------------------------------------------------------------------------
@@ -456,3 +458,12 @@ def test_answers_follow_the_spec_formats(open311, keys, platform, world):
     posted = open311.xml(client.post_request(fmt="xml", **heating()))
     assert posted.tag == "service_requests" and posted[0].tag == "request"
     assert posted[0].findtext("service_request_id").isdigit() and posted[0].findtext("token").startswith("o311-")
+
+
+def test_xml_stays_well_formed_whatever_the_text(open311, keys, platform, world):
+    client = Open311Client(open311.http, keys["admin"])
+    created = post_ok(client, **heating(description="漏水\x0b<b>&\"'</b>\x1f结束"))
+    root = open311.xml(client.get(f"requests/{created['service_request_id']}", fmt="xml"))
+    assert root[0].findtext("description") == "漏水\ufffd<b>&\"'</b>\ufffd结束"
+    assert client.get(f"requests/{created['service_request_id']}").get_json()[0]["description"] == \
+        "漏水\x0b<b>&\"'</b>\x1f结束"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from xml.etree import ElementTree
 
 from flask import Response
@@ -17,6 +18,8 @@ from ..context import LOCAL_TIME
 JSON_TYPE = "application/json; charset=utf-8"
 XML_TYPE = "text/xml; charset=utf-8"
 # For each list's key in the JSON, the element name of its items in the XML.
+# Characters XML 1.0 cannot carry at all (ElementTree would write them and make the document ill-formed).
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 ITEM_NAMES = {"services": "service", "service_requests": "request", "errors": "error", "attributes": "attribute",
               "values": "value"}
 
@@ -40,7 +43,7 @@ def _text(value) -> str | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return NOT_XML.sub("\ufffd", str(value))
 
 
 def _fill(element: ElementTree.Element, value, name: str) -> None:

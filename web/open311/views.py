@@ -1,8 +1,8 @@
 """The routes of /open311/v2: each answers JSON or XML by its extension, errors in the spec's format."""
 from __future__ import annotations
 
-from flask import request
-from werkzeug.exceptions import HTTPException
+from flask import current_app, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from minqing.core import apikeys
 from minqing.core.actors import Actor
@@ -106,4 +106,12 @@ def token(token: str, fmt: str):
 @blueprint.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 @blueprint.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def unknown(rest: str):
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in ("GET", "POST"):
+        try:
+            endpoint, _args = adapter.match(method=method)
+        except (NotFound, MethodNotAllowed):
+            continue
+        if endpoint != "open311.unknown":
+            raise Open311Error(405, f"此地址不支持 {request.method} 请求")
     raise Open311Error(404, f"没有这个接口地址：/open311/v2/{rest[:80]}")
