@@ -448,3 +448,17 @@ def test_hundred_thousand_residents(platform, city, tmp_path):
     with platform.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Resident)) == total - bad + len(existing)
         assert session.scalar(select(func.count()).where(Resident.grid_id == city["GB"])) == planted["located"]
+
+
+def test_gbk_file_with_an_ascii_first_megabyte(platform, city, tmp_path):
+    path = tmp_path / "late.csv"
+    with open(path, "w", encoding="gb18030", newline="") as handle:
+        handle.write("name,id_number,region_code,note\n")
+        for n in range(8000):                                            # the first megabyte is ASCII
+            handle.write(f"A{n},{person(n)},{VILLAGE_A},{'x' * 120}\n")
+        handle.write(f"欧阳娜,{person(9000)},{VILLAGE_A},\n")
+    assert path.stat().st_size > 1 << 20
+    summary = run(platform, "residents", path, tmp_path)
+    assert (summary.imported, summary.rejected, summary.unknown_columns) == (8001, 0, ["note"])
+    with platform.db.session() as session:
+        assert session.scalar(select(Resident.id_number).where(Resident.name == "欧阳娜")) == person(9000)
