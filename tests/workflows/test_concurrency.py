@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import create_engine, event, func, select
+from sqlalchemy.orm import sessionmaker
+
+from minqing.core.db import SQLITE_BUSY_TIMEOUT_MS, _tune_sqlite, is_sqlite
 
 from minqing.core.models import Case, CaseEvent
 from minqing.workflows import Conflict, report_case, transition
@@ -11,6 +15,22 @@ from minqing.workflows import Conflict, report_case, transition
 from .conftest import INSIDE, MONDAY_10AM, report, step
 
 THREADS = 20
+
+
+@pytest.fixture
+def platform(platform):
+    """The test platform with a pool big enough for THREADS sessions at once: each step also opens short
+    sessions of its own (the plugin host reads its switches), so 20 threads need more than the default 15."""
+    platform.db.engine.dispose()
+    if is_sqlite(platform.db.url):
+        engine = create_engine(platform.db.url, pool_size=3 * THREADS, max_overflow=0,
+                               connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+        event.listen(engine, "connect", _tune_sqlite)
+    else:
+        engine = create_engine(platform.db.url, pool_size=3 * THREADS, max_overflow=0)
+    platform.db.engine = engine
+    platform.db.sessionmaker = sessionmaker(engine, expire_on_commit=False)
+    return platform
 
 
 def race(platform, target) -> tuple[list, list]:

@@ -18,39 +18,39 @@ def notifications(platform):
         return session.scalars(select(Notification).order_by(Notification.id)).all()
 
 
-class Sms:
-    """A test SMS gateway that can be switched off."""
+class Pager:
+    """A test pager gateway (a channel no other plugin delivers) that can be switched off."""
 
     def __init__(self):
         self.sent, self.up = [], True
 
     @hookimpl
     def deliver_notification(self, notification):
-        if notification["channel"] != "sms" or not self.up:
+        if notification["channel"] != "pager" or not self.up:
             return None
         self.sent.append(notification["recipient"])
         return True
 
 
 @pytest.fixture
-def sms(platform):
-    gateway = Sms()
-    platform.plugins.register(gateway, "test_sms")
+def pager(platform):
+    gateway = Pager()
+    platform.plugins.register(gateway, "test_pager")
     yield gateway
-    platform.plugins.unregister("test_sms")
+    platform.plugins.unregister("test_pager")
 
 
-def test_undelivered_notifications_back_off_and_are_retried(platform, city, sms):
-    sms.up = False
+def test_undelivered_notifications_back_off_and_are_retried(platform, city, pager):
+    pager.up = False
     with platform.db.session() as session:
-        outbox.add(session, kind="close", channel="sms", recipient="13800000000", subject="已办结", platform=platform)
+        outbox.add(session, kind="close", channel="pager", recipient="13800000000", subject="已办结", platform=platform)
     [row] = notifications(platform)
     assert (row.status, row.attempts) == ("pending", 1) and row.next_attempt_at > utcnow()
     assert outbox.redeliver(platform) == 0          # not due yet: backing off
-    sms.up = True
+    pager.up = True
     assert outbox.redeliver(platform, now=utcnow() + dt.timedelta(minutes=5)) == 1
     [row] = notifications(platform)
-    assert (row.status, row.delivered_by, sms.sent) == ("delivered", "test_sms", ["13800000000"])
+    assert (row.status, row.delivered_by, pager.sent) == ("delivered", "test_pager", ["13800000000"])
 
 
 def test_nothing_is_lost_while_the_broker_is_down(platform, city, monkeypatch):
@@ -75,10 +75,10 @@ def test_a_stale_claim_is_given_up(platform, city):
     assert notifications(platform)[0].status == "delivered"
 
 
-def test_two_deliveries_never_send_a_row_twice(platform, city, sms):
+def test_two_deliveries_never_send_a_row_twice(platform, city, pager):
     with platform.db.session() as session:
-        outbox.add(session, kind="close", channel="sms", recipient="13900000000", subject="已办结")
+        outbox.add(session, kind="close", channel="pager", recipient="13900000000", subject="已办结")
     [row] = notifications(platform)
     assert outbox._claim(platform, row.id, utcnow()) is not None
     assert outbox._deliver_one(platform, row.id, utcnow()) is False   # already claimed by someone else
-    assert sms.sent == []
+    assert pager.sent == []

@@ -35,7 +35,8 @@ def worker(database_url):
     queue = f"minqing-test-{uuid.uuid4().hex[:8]}"  # our own queue: other runs on this Redis never interfere
     env = {**os.environ, "MINQING_BROKER_URL": BROKER, "MINQING_DATABASE_URL": database_url,
            "MINQING_TASK_QUEUE": queue}
-    process = subprocess.Popen([sys.executable, "-m", "minqing.core.cli", "worker", "--loglevel=INFO"], env=env,
+    command = [sys.executable, "-c", "from minqing.core.cli import main; main()", "worker", "--loglevel=INFO"]
+    process = subprocess.Popen(command, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     producer = make_celery(BROKER)
     producer.conf.task_default_queue = queue
