@@ -35,7 +35,7 @@ def urge(platform, session: Session, case: Case, actor: Actor, comment: str = ""
     check_actor(session, case, actor, URGE_ROLES, "催办")
     _open(platform, case, "催办")
     record_case_event(session, actor, case, "urge", from_status=case.status, to_status=case.status,
-                      comment=comment or "请尽快办理", data={"title": "催办"})
+                      comment=comment or "请尽快办理", data={"title": "催办"}, at=now)
     notices.urged(platform, session, case, comment or "请尽快办理", actor.name)
 
 
@@ -65,6 +65,6 @@ def supervise(platform, session: Session, case: Case, actor: Actor, *, hours: fl
                               region_code=region, comment=comment, created_at=now, deadline_at=deadline)
     session.add(supervision)
     record_case_event(session, actor, case, "supervise", from_status=case.status, to_status=case.status,
-                      comment=comment, data={"title": "督办", "deadline_at": deadline.isoformat()})
+                      comment=comment, data={"title": "督办", "deadline_at": deadline.isoformat()}, at=now)
     notices.supervised(platform, session, case, comment, deadline.isoformat())
     return supervision

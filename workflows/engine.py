@@ -41,7 +41,7 @@ def transition(platform, session: Session, case: Case, name: str, actor: Actor, 
     flush_case(session)
     session.add(milestone)
     record_case_event(session, actor, case, step.name, from_status=from_status, to_status=case.status,
-                      comment=_comment(data), data={"title": step.title, "form": data, **clock_note, **plan.note})
+                      comment=_comment(data), data={"title": step.title, "form": data, **clock_note, **plan.note}, at=now)
     notices.after_transition(platform, session, case, step, plan)
     platform.plugins.call("case_transitioned", case=case, transition=step.name, actor=actor, session=session)
     return case

@@ -46,7 +46,7 @@ def report_case(platform, session: Session, actor: Actor, *, theme_key: str, tit
         return stored  # a concurrent retry of the same report won the race
     session.add(CaseMilestone(case_id=case.id, accept_deadline_at=case.state_deadline_at, voided=False))
     record_case_event(session, actor, case, "report", from_status=None, to_status=case.status,
-                      comment=description[:500], data={"title": workflow.report_title, "source": source})
+                      comment=description[:500], data={"title": workflow.report_title, "source": source}, at=now)
     notices.reported(platform, session, case)
     platform.plugins.call("case_transitioned", case=case, transition="report", actor=actor, session=session)
     return case

@@ -100,7 +100,7 @@ def _state_batch(session, states, now, batch, last_id, actor, result) -> int | N
     for case in session.scalars(select(Case).where(Case.id.in_(claimed))):
         entered_at, actions, target = plans[case.id]
         if case.state_entered_at == entered_at:  # still the deadline we saw (not moved on meanwhile)
-            _act(session, case, actions, target, actor, result)
+            _act(session, case, actions, target, actor, result, now)
     return candidates[-1].id if len(candidates) == batch else None
 
 
@@ -111,16 +111,17 @@ def _last_escalations(session: Session, case_ids: list[int]) -> dict[int, str]:
     return {case_id: code for case_id, code in rows}
 
 
-def _act(session: Session, case: Case, actions, target: str | None, actor: Actor, result: SweepResult) -> None:
+def _act(session: Session, case: Case, actions, target: str | None, actor: Actor, result: SweepResult,
+         now: dt.datetime) -> None:
     if "urge" in actions or ("escalate" in actions and target is None):
         record_case_event(session, actor, case, "urge", from_status=case.status, to_status=case.status,
-                          comment="已超过办理时限，系统自动催办", data={"title": "超时催办", "automatic": True})
+                          comment="已超过办理时限，系统自动催办", data={"title": "超时催办", "automatic": True}, at=now)
         notices.urged(None, session, case, "已超过办理时限，请尽快办理", actor.name)
         result.urged += 1
     if "escalate" in actions and target is not None:
         record_case_event(session, actor, case, "escalate", from_status=case.status, to_status=case.status,
                           comment=f"已超过办理时限，升级至上一级（{target}）",
-                          data={"title": "超时升级", "region_code": target, "automatic": True})
+                          data={"title": "超时升级", "region_code": target, "automatic": True}, at=now)
         notices.escalated(None, session, case, target)
         result.escalated += 1
 
@@ -143,7 +144,7 @@ def _supervision_batch(session, finals, now, batch, last_id, actor, result) -> i
     for case_id, _ref in sorted(claimed):
         case = cases[case_id]
         record_case_event(session, actor, case, "urge", from_status=case.status, to_status=case.status,
-                          comment="督办期限已到，系统自动催办", data={"title": "督办超期催办", "automatic": True})
+                          comment="督办期限已到，系统自动催办", data={"title": "督办超期催办", "automatic": True}, at=now)
         notices.urged(None, session, case, "督办期限已到，请立即办理", actor.name)
         result.supervisions += 1
     return candidates[-1].id if len(candidates) == batch else None

@@ -62,7 +62,7 @@ def test_the_closed_loop_from_report_to_close(platform, city):
         ("report", "region:620102001001"), ("dispatch", "department:water_affairs"),
         ("confirm", f"account:{city.citizen.account_id}")]
     assert all(n.status == "delivered" and n.delivered_by == "workflows" for n in notes)  # the in-app inbox
-    assert audit.summary == "awaiting_follow_up → closed"
+    assert audit.summary == "awaiting_follow_up → closed" and audit.at == MONDAY_10AM + dt.timedelta(hours=5)
 
 
 def test_return_to_the_dispatcher_clears_the_department(platform, city):
