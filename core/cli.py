@@ -134,7 +134,7 @@ def apikey_create(context: Context, username: str, label: str) -> None:
     click.echo(key)
 
 
-from .importing.cli import export_command, import_command  # noqa: E402  (they use Context from above)
+from .importing.cli import export_command, import_command  # noqa: E402
 
 cli.add_command(import_command)
 cli.add_command(export_command)

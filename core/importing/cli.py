@@ -1,4 +1,8 @@
-"""`minqing import KIND FILE` and `minqing export cases|records`."""
+"""`minqing import KIND FILE` and `minqing export cases|records`.
+
+Registered by `core/cli.py`; this module does not import it back (``python -m minqing.core.cli`` runs that module
+as ``__main__``, and a second copy imported from here would register the commands on a group nobody uses). The
+group's object, a `core.cli.Context`, arrives through `click.pass_obj`."""
 from __future__ import annotations
 
 import json
@@ -8,13 +12,12 @@ import click
 from sqlalchemy import select
 
 from ..actors import Actor, actor_for, system_actor
-from ..cli import Context, pass_context
 from .importer import DEFAULT_BATCH, ImportInterrupted, ImportSummary, import_file
 from .kinds import KINDS
 from .readers import ImportFileError
 
 
-def _actor(context: Context, username: str | None, origin: str) -> Actor:
+def _actor(context, username: str | None, origin: str) -> Actor:
     """The account whose scope and role apply; the system actor (everything) when none is named."""
     if not username:
         return system_actor(origin)
@@ -53,8 +56,8 @@ def _print_summary(summary: ImportSummary, as_json: bool) -> None:
 @click.option("--as", "username", default=None, help="Account recorded as the importer (default: 系统).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@pass_context
-def import_command(context: Context, kind: str, file: Path, report: Path | None, batch_size: int,
+@click.pass_obj
+def import_command(context, kind: str, file: Path, report: Path | None, batch_size: int,
                    resume_from: int | None, username: str | None, no_progress: bool, as_json: bool) -> None:
     """Import base data: addresses, houses, residents, units or key-persons, from a .csv or .xlsx file."""
     actor = _actor(context, username, "cli import")
@@ -78,8 +81,8 @@ def import_command(context: Context, kind: str, file: Path, report: Path | None,
 @click.option("--theme", "theme_key", default=None, help="Only this theme (records: one column per form field).")
 @click.option("--as", "username", default=None,
               help="Export as this account: its scope and role decide rows and masking (default: 系统, everything).")
-@pass_context
-def export_command(context: Context, what: str, output: Path, fmt: str | None, theme_key: str | None,
+@click.pass_obj
+def export_command(context, what: str, output: Path, fmt: str | None, theme_key: str | None,
                    username: str | None) -> None:
     """Export cases or theme records to CSV or XLSX, scoped and masked for the viewer, and audited."""
     from .. import exporting
