@@ -9,6 +9,7 @@ import sys
 import click
 
 from .actors import system_actor
+from .importing.cli import export_command, import_command
 from .platform import Platform
 from .plugin_host import PluginHost, RequiredPlugin, UnknownPlugin
 
@@ -133,8 +134,6 @@ def apikey_create(context: Context, username: str, label: str) -> None:
     click.echo(f"已为 {username} 创建接口密钥（{prefix}…），请妥善保存，此后不再显示：")
     click.echo(key)
 
-
-from .importing.cli import export_command, import_command  # noqa: E402
 
 cli.add_command(import_command)
 cli.add_command(export_command)
