@@ -6,10 +6,11 @@ from .definition import get as get_workflow
 from .engine import transition
 from .errors import (CaseRejected, Conflict, DefinitionInvalid, FormInvalid, InvalidTransition, NotRoutable,
                      PermissionDenied, UnknownWorkflow, WorkflowError)
+from .evaluation import Indicators, evaluate
 from .reporting import report_case
 
 __all__ = [
-    "CaseRejected", "Conflict", "DefinitionInvalid", "FormInvalid", "InvalidTransition", "NotRoutable",
-    "PermissionDenied", "UnknownWorkflow", "Workflow", "WorkflowError", "get_workflow", "report_case",
-    "supervise", "transition", "urge",
+    "CaseRejected", "Conflict", "DefinitionInvalid", "FormInvalid", "Indicators", "InvalidTransition",
+    "NotRoutable", "PermissionDenied", "UnknownWorkflow", "Workflow", "WorkflowError", "evaluate", "get_workflow",
+    "report_case", "supervise", "transition", "urge",
 ]

@@ -40,8 +40,8 @@ def transition(platform, session: Session, case: Case, name: str, actor: Actor, 
     effects.apply(workflow, step, case, milestone, data, plan, now, calendar)
     flush_case(session)
     session.add(milestone)
-    record_case_event(session, actor, case, step.name, from_status=from_status, to_status=case.status,
-                      comment=_comment(data), data={"title": step.title, "form": data, **clock_note, **plan.note}, at=now)
+    record_case_event(session, actor, case, step.name, from_status=from_status, to_status=case.status, at=now,
+                      comment=_comment(data), data={"title": step.title, "form": data, **clock_note, **plan.note})
     notices.after_transition(platform, session, case, step, plan)
     platform.plugins.call("case_transitioned", case=case, transition=step.name, actor=actor, session=session)
     return case

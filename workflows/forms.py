@@ -79,8 +79,9 @@ def _describe(error: jsonschema.ValidationError, schema: dict) -> tuple[str, str
         path = [*path, missing]
         return ".".join(map(str, path)), f"请填写“{_title(schema, path)}”"
     label = _title(schema, path) or "内容"
+    types = [value] if isinstance(value, str) else list(value) if keyword == "type" else []
     messages = {
-        "type": lambda: f"“{label}”应为{TYPE_NAMES.get(value, value) if isinstance(value, str) else '、'.join(TYPE_NAMES.get(v, v) for v in value)}",
+        "type": lambda: f"“{label}”应为{'、'.join(TYPE_NAMES.get(name, name) for name in types)}",
         "minLength": lambda: f"“{label}”至少 {value} 个字",
         "maxLength": lambda: f"“{label}”最多 {value} 个字",
         "minimum": lambda: f"“{label}”不能小于 {value}",

@@ -134,3 +134,12 @@ def test_beat_without_a_broker_runs_the_schedule_in_process(platform, city, data
     assert refused.exit_code != 0 and "MINQING_BROKER_URL" in refused.output
     swept = runner.invoke(build_cli(), ["--db", database_url, "sla-sweep"])
     assert swept.exit_code == 0 and "催办 0 件" in swept.output                  # already done: idempotent
+
+
+def test_the_beat_schedule_holds_the_sweep_and_the_plugins_periodic_tasks(platform):
+    from minqing.workflows.tasks import schedule
+
+    entries = schedule(platform.plugins)
+    assert entries["workflows.sla_sweep"]["task"] == "minqing.periodic"
+    assert entries["workflows.sla_sweep"]["args"] == ("workflows.sla_sweep",)
+    assert "workflows.redeliver_notifications" in entries
