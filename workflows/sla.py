@@ -9,13 +9,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, literal, select, true, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from minqing.core.actors import Actor, system_actor
 from minqing.core.changes import record_case_event
-from minqing.core.models import Case, SweepMark, Supervision, utcnow
+from minqing.core.models import Case, SweepMark, Supervision, UTCDateTime, utcnow
 from minqing.core.regions import LEVELS, SIGNIFICANT, level_of
 
 from . import definition, notices
@@ -50,10 +50,10 @@ def sweep(platform, *, now: dt.datetime | None = None, batch: int = BATCH, actor
     notifications are queued with the actions and, with `deliver`, their delivery is kicked off at the end."""
     now, actor, result = now or utcnow(), actor or system_actor("sla"), SweepResult()
     states = {workflow.key: workflow.states for workflow in definition.all_workflows(platform)}
-    last_id = 0
-    while last_id is not None:
+    cursor = (None, 0)
+    while cursor is not None:
         with platform.db.session() as session:
-            last_id = _state_batch(session, states, now, batch, last_id, actor, result)
+            cursor = _state_batch(session, states, now, batch, cursor, actor, result)
     last_id = 0
     finals = definition.final_states(platform)
     while last_id is not None:
@@ -75,14 +75,19 @@ def _claim(session: Session, rows: list[dict]) -> set[tuple[int, int]]:
     return {(case_id, ref) for case_id, ref in session.execute(statement, rows)}
 
 
-def _state_batch(session, states, now, batch, last_id, actor, result) -> int | None:
+def _state_batch(session, states, now, batch, cursor, actor, result) -> tuple | None:
+    """One batch of expired state deadlines, walked in (deadline, id) order along the deadline index, so that
+    only the expired part of the open cases is ever read; returns where the next batch starts."""
+    last_deadline, last_id = cursor
+    after = (true() if last_deadline is None else
+             tuple_(Case.state_deadline_at, Case.id) > tuple_(literal(last_deadline, UTCDateTime()), last_id))
     candidates = session.execute(
         select(Case.id, Case.workflow_key, Case.status, Case.state_entered_at, Case.state_deadline_at,
                Case.region_code)
-        .where(Case.id > last_id, Case.state_deadline_at <= now)
+        .where(after, Case.state_deadline_at <= now)
         .where(~exists().where(SweepMark.case_id == Case.id, SweepMark.kind == "state",
                                SweepMark.started_at == Case.state_entered_at, SweepMark.ref == 0))
-        .order_by(Case.id).limit(batch)).all()
+        .order_by(Case.state_deadline_at, Case.id).limit(batch)).all()
     if not candidates:
         return None
     escalated_to = _last_escalations(session, [row.id for row in candidates])
@@ -101,7 +106,8 @@ def _state_batch(session, states, now, batch, last_id, actor, result) -> int | N
         entered_at, actions, target = plans[case.id]
         if case.state_entered_at == entered_at:  # still the deadline we saw (not moved on meanwhile)
             _act(session, case, actions, target, actor, result, now)
-    return candidates[-1].id if len(candidates) == batch else None
+    last = candidates[-1]
+    return (last.state_deadline_at, last.id) if len(candidates) == batch else None
 
 
 def _last_escalations(session: Session, case_ids: list[int]) -> dict[int, str]:
