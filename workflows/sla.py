@@ -9,13 +9,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import exists, literal, select, true, tuple_
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from minqing.core.actors import Actor, system_actor
 from minqing.core.changes import record_case_event
-from minqing.core.models import Case, SweepMark, Supervision, UTCDateTime, utcnow
+from minqing.core.models import Case, SweepMark, Supervision, utcnow
 from minqing.core.regions import LEVELS, SIGNIFICANT, level_of
 
 from . import definition, notices
@@ -50,10 +50,10 @@ def sweep(platform, *, now: dt.datetime | None = None, batch: int = BATCH, actor
     notifications are queued with the actions and, with `deliver`, their delivery is kicked off at the end."""
     now, actor, result = now or utcnow(), actor or system_actor("sla"), SweepResult()
     states = {workflow.key: workflow.states for workflow in definition.all_workflows(platform)}
-    cursor = (None, 0)
-    while cursor is not None:
+    last_id = 0
+    while last_id is not None:
         with platform.db.session() as session:
-            cursor = _state_batch(session, states, now, batch, cursor, actor, result)
+            last_id = _state_batch(session, states, now, batch, last_id, actor, result)
     last_id = 0
     finals = definition.final_states(platform)
     while last_id is not None:
@@ -75,21 +75,21 @@ def _claim(session: Session, rows: list[dict]) -> set[tuple[int, int]]:
     return {(case_id, ref) for case_id, ref in session.execute(statement, rows)}
 
 
-def _state_batch(session, states, now, batch, cursor, actor, result) -> tuple | None:
-    """One batch of expired state deadlines, walked in (deadline, id) order along the deadline index, so that
-    only the expired part of the open cases is ever read; returns where the next batch starts."""
-    last_deadline, last_id = cursor
-    after = (true() if last_deadline is None else
-             tuple_(Case.state_deadline_at, Case.id) > tuple_(literal(last_deadline, UTCDateTime()), last_id))
+def _state_batch(session, states, now, batch, last_id, actor, result) -> int | None:
     candidates = session.execute(
         select(Case.id, Case.workflow_key, Case.status, Case.state_entered_at, Case.state_deadline_at,
                Case.region_code)
-        .where(after, Case.state_deadline_at <= now)
-        .where(~exists().where(SweepMark.case_id == Case.id, SweepMark.kind == "state",
-                               SweepMark.started_at == Case.state_entered_at, SweepMark.ref == 0))
-        .order_by(Case.state_deadline_at, Case.id).limit(batch)).all()
+        .where(Case.id > last_id, Case.state_deadline_at <= now)
+        .order_by(Case.id).limit(batch)).all()
     if not candidates:
         return None
+    next_id = candidates[-1].id if len(candidates) == batch else None
+    # Leave out what an earlier sweep acted on. Looked up by case id rather than as an anti-join: the marks
+    # table grows from empty, and a planner working from its stale statistics loops over it for every case.
+    done = _marked(session, "state", [row.id for row in candidates])
+    candidates = [row for row in candidates if (row.id, row.state_entered_at, 0) not in done]
+    if not candidates:
+        return next_id
     escalated_to = _last_escalations(session, [row.id for row in candidates])
     marks, plans = [], {}
     for row in candidates:
@@ -106,8 +106,13 @@ def _state_batch(session, states, now, batch, cursor, actor, result) -> tuple | 
         entered_at, actions, target = plans[case.id]
         if case.state_entered_at == entered_at:  # still the deadline we saw (not moved on meanwhile)
             _act(session, case, actions, target, actor, result, now)
-    last = candidates[-1]
-    return (last.state_deadline_at, last.id) if len(candidates) == batch else None
+    return next_id
+
+
+def _marked(session: Session, kind: str, case_ids: list[int]) -> set[tuple]:
+    rows = session.execute(select(SweepMark.case_id, SweepMark.started_at, SweepMark.ref)
+                           .where(SweepMark.case_id.in_(case_ids), SweepMark.kind == kind))
+    return {tuple(row) for row in rows}
 
 
 def _last_escalations(session: Session, case_ids: list[int]) -> dict[int, str]:
@@ -137,11 +142,14 @@ def _supervision_batch(session, finals, now, batch, last_id, actor, result) -> i
         select(Supervision.id, Supervision.case_id, Supervision.created_at, Supervision.deadline_at, Case.status)
         .join(Case, Case.id == Supervision.case_id)
         .where(Supervision.id > last_id, Supervision.deadline_at <= now, Case.status.not_in(finals))
-        .where(~exists().where(SweepMark.case_id == Supervision.case_id, SweepMark.kind == "supervision",
-                               SweepMark.ref == Supervision.id))
         .order_by(Supervision.id).limit(batch)).all()
     if not candidates:
         return None
+    next_id = candidates[-1].id if len(candidates) == batch else None
+    done = _marked(session, "supervision", sorted({row.case_id for row in candidates}))
+    candidates = [row for row in candidates if (row.case_id, row.created_at, row.id) not in done]
+    if not candidates:
+        return next_id
     claimed = _claim(session, [{"case_id": row.case_id, "kind": "supervision", "started_at": row.created_at,
                                 "ref": row.id, "status": row.status, "deadline_at": row.deadline_at,
                                 "actions": "urge", "escalated_to": "", "created_at": now} for row in candidates])
@@ -153,4 +161,4 @@ def _supervision_batch(session, finals, now, batch, last_id, actor, result) -> i
                           comment="督办期限已到，系统自动催办", data={"title": "督办超期催办", "automatic": True}, at=now)
         notices.urged(None, session, case, "督办期限已到，请立即办理", actor.name)
         result.supervisions += 1
-    return candidates[-1].id if len(candidates) == batch else None
+    return next_id
