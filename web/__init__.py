@@ -34,9 +34,9 @@ def create_app(config: dict | None = None, platform: Platform | None = None) -> 
     errors.init_app(app)
     security.init_app(app)
 
-    from . import admin, auth, citizen, home, manage, map_view, open311, vendor, work
+    from . import admin, api, auth, citizen, home, manage, map_view, open311, vendor, work
     for blueprint in (home.blueprint, auth.blueprint, map_view.blueprint, admin.blueprint, vendor.blueprint,
-                      work.blueprint, manage.blueprint, citizen.blueprint, open311.blueprint):
+                      work.blueprint, manage.blueprint, citizen.blueprint, open311.blueprint, api.blueprint):
         app.register_blueprint(blueprint)
     _register_plugin_blueprints(app, platform)
     return app

@@ -1,0 +1,344 @@
+"""Cases: report (through `workflows.report_case`), list with filters and pages, read with the timeline, take a
+workflow step (through `workflows.transition`) and urge. Every read goes through `core.scope`; a case outside the
+viewer's scope is 404, whether or not it exists."""
+from __future__ import annotations
+
+from flask import request, url_for
+from sqlalchemy import select, update
+
+from minqing import forms, themes, workflows
+from minqing.core import scope
+from minqing.core.actors import Actor
+from minqing.core.geofeatures import BadBBox, parse_bbox
+from minqing.core.models import Account, Attachment, Case, CaseSource, Role, utcnow
+from minqing.workflows.definition import URGENCIES, final_states
+
+from ..context import db, platform
+from ..work.report import _workflow_key, geo_field
+from . import idempotency, present
+from .auth import WORK_ROLES, current_actor, is_public_viewer, roles_required
+from .common import (BBOX, IDEMPOTENCY, IF_MATCH, PAGING, bool_arg, json_body, paginated, query, ref, route,
+                     time_arg)
+from .errors import ApiError, json_response
+from .themes_view import request_schema, theme_or_404
+
+READ_ROLES = (*WORK_ROLES, Role.CITIZEN)
+REPORT_ROLES = (Role.GRID_WORKER, Role.OPERATOR, Role.ADMIN, Role.CITIZEN)
+EXTRA_FIELDS = ("theme", "client_id")
+CASE_ID = "<int:case_id>"
+
+
+def workflow_error(error: workflows.WorkflowError) -> ApiError:
+    """The engine's refusals as API errors: role or scope 403, state or race 409, form 422 with its fields."""
+    if isinstance(error, workflows.FormInvalid):
+        return ApiError(422, error.code, "填写的内容有误" if error.code == "form_invalid" else "事件未通过校验",
+                        error.errors)
+    if isinstance(error, workflows.PermissionDenied):
+        return ApiError(403, error.code, error.message)
+    if isinstance(error, (workflows.Conflict, workflows.InvalidTransition)):
+        return ApiError(409, error.code, error.message)
+    return ApiError(422, error.code, error.message)
+
+
+def case_in_scope(actor: Actor, case_id: int) -> Case:
+    case = db().scalar(scope.restrict(select(Case).where(Case.id == case_id), Case, actor))
+    if case is None:
+        raise ApiError(404, "not_found", f"没有编号为 {case_id} 的事件，或您无权查看")
+    return case
+
+
+# -- attachments in form documents -------------------------------------------------------------------------------
+
+def attachment_refs(schema: dict | None, value, path: str = "") -> list[tuple[str, str]]:
+    """(path, id) of every attachment the document names, found through the schema's `format: attachment`."""
+    if not isinstance(schema, dict):
+        return []
+    if schema.get("format") == "attachment" and isinstance(value, str):
+        return [(path, value)]
+    found = []
+    if isinstance(value, dict):
+        for name, item in value.items():
+            found += attachment_refs(schema.get("properties", {}).get(name), item, f"{path}.{name}" if path else name)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += attachment_refs(schema.get("items"), item, f"{path}[{index}]")
+    return found
+
+
+def check_attachments(actor: Actor, refs: list[tuple[str, str]], case_id: int | None = None) -> list[str]:
+    """The ids, if each is a file this actor uploaded (POST /attachments) not yet part of another case."""
+    ids = [item for _path, item in refs]
+    if not ids:
+        return []
+    usable = set(db().scalars(select(Attachment.id).where(
+        Attachment.id.in_(ids), Attachment.owner_account_id == actor.account_id,
+        Attachment.case_id.is_(None) if case_id is None else (Attachment.case_id.is_(None)
+                                                              | (Attachment.case_id == case_id)))))
+    problems = {}
+    for path, item in refs:
+        if item not in usable:
+            problems.setdefault(path, []).append("附件不存在或不是您上传的（请先通过 POST /api/v1/attachments 上传）")
+    if problems:
+        raise ApiError(422, "form_invalid", "附件无效", problems)
+    return ids
+
+
+def _link_attachments(actor: Actor, ids: list[str], case_id: int) -> None:
+    if ids:
+        db().execute(update(Attachment).where(Attachment.id.in_(ids), Attachment.case_id.is_(None),
+                                              Attachment.owner_account_id == actor.account_id)
+                     .values(case_id=case_id))
+
+
+def _form_errors(schema: dict, document: dict) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for error in forms.validate(schema, document):
+        errors.setdefault(error.path or "", []).append(error.message)
+    return errors
+
+
+# -- list ---------------------------------------------------------------------------------------------------------
+
+def _csv(name: str) -> list[str]:
+    return [part.strip() for part in (request.args.get(name) or "").split(",") if part.strip()]
+
+
+@route("/cases", summary="事件列表", tags=("cases",), roles=READ_ROLES,
+       description="管辖范围内的事件（群众只看到自己反映的），新的在前，分页；`Link` 头给出 first/prev/next/last。",
+       params=[query("status", "状态，可逗号分隔；open 为未结、closed 为已结"),
+               query("theme", "业务主题键，可逗号分隔"),
+               query("urgency", "紧急程度", {"type": "string", "enum": list(URGENCIES)}),
+               query("overdue", "只看超时未办结的（true）或未超时的（false）", {"type": "boolean"}),
+               BBOX, query("created_from", "上报时间起（ISO 8601 日期或时间）", {"type": "string"}),
+               query("created_to", "上报时间止（含当日）", {"type": "string"}), *PAGING],
+       responses={200: ("一页事件", ref("CasePage")), 400: ("查询参数有误", ref("Error"))})
+@roles_required(*READ_ROLES, what="查看事件")
+def list_cases():
+    actor = current_actor()
+    now = utcnow()
+    statement = scope.restrict(select(Case), Case, actor)
+    final = sorted(final_states(platform()))
+    statuses = _csv("status")
+    if statuses:
+        named = [item for item in statuses if item not in ("open", "closed")]
+        conditions = []
+        if "open" in statuses:
+            conditions.append(Case.status.not_in(final))
+        if "closed" in statuses:
+            conditions.append(Case.status.in_(final))
+        if named:
+            conditions.append(Case.status.in_(named))
+        from sqlalchemy import or_
+        statement = statement.where(or_(*conditions))
+    if theme_keys := _csv("theme"):
+        statement = statement.where(Case.theme_key.in_(theme_keys))
+    urgency = request.args.get("urgency")
+    if urgency:
+        if urgency not in URGENCIES:
+            message = f"urgency 只能是 {'、'.join(URGENCIES)}"
+            raise ApiError(400, "invalid_parameter", message, {"urgency": [message]})
+        statement = statement.where(Case.urgency == urgency)
+    overdue = bool_arg("overdue")
+    if overdue is True:
+        statement = statement.where(Case.state_deadline_at < now, Case.status.not_in(final))
+    elif overdue is False:
+        statement = statement.where((Case.state_deadline_at.is_(None)) | (Case.state_deadline_at >= now)
+                                    | Case.status.in_(final))
+    try:
+        bbox = parse_bbox(request.args.get("bbox"))
+    except BadBBox as error:
+        raise ApiError(400, "invalid_parameter", str(error), {"bbox": [str(error)]}) from None
+    if bbox:
+        statement = statement.where(Case.lon.between(bbox[0], bbox[2]), Case.lat.between(bbox[1], bbox[3]))
+    start, end = time_arg("created_from"), time_arg("created_to", end=True)
+    if start and end and end < start:
+        raise ApiError(400, "invalid_parameter", "created_to 早于 created_from",
+                       {"created_to": ["created_to 早于 created_from"]})
+    if start:
+        statement = statement.where(Case.created_at >= start)
+    if end:
+        statement = statement.where(Case.created_at < end)
+    return paginated(statement, lambda rows: [present.case_summary(actor, row, now=now) for row in rows],
+                     order_by=(Case.created_at.desc(), Case.id.desc()))
+
+
+# -- report -------------------------------------------------------------------------------------------------------
+
+@route("/cases", ("POST",), summary="上报事件", tags=("cases",), roles=REPORT_ROLES,
+       description="按主题的上报表单上报（请求体的 JSON Schema 见 GET /themes/{key} 的 case_request_schema），"
+                   "经标准流程进入“待受理”。幂等：Idempotency-Key 头或请求体中的 client_id。",
+       params=[IDEMPOTENCY], body=ref("CaseCreate"),
+       responses={201: ("已上报（重试时为第一次的结果）", ref("CaseDetail")), 400: ("请求体不是 JSON 对象", ref("Error")),
+                  403: ("角色无权上报", ref("Error")), 404: ("没有这个主题", ref("Error")),
+                  422: ("表单有误（按字段）或幂等键已用于不同内容", ref("Error"))})
+@roles_required(*REPORT_ROLES, what="上报事件")
+def create_case():
+    actor = current_actor()
+    body = json_body()
+    key = idempotency.key_of(body)
+
+    def work():
+        case = _report(actor, body, key)
+        return 201, present.case_detail(actor, case)
+
+    status, answer, replayed = idempotency.run_once(db(), actor, key, "POST", request.path, body, work)
+    db().commit()
+    headers = {"Location": url_for("api.read_case", case_id=answer["id"])}
+    if replayed:
+        headers[idempotency.REPLAYED_HEADER] = "true"
+    return json_response(answer, status, headers)
+
+
+def _report(actor: Actor, body: dict, key: str | None) -> Case:
+    theme_key = body.get("theme")
+    if not isinstance(theme_key, str) or not theme_key:
+        raise ApiError(422, "form_invalid", "请指定业务主题（theme）", {"theme": ["请指定业务主题（theme）"]})
+    theme = theme_or_404(actor, theme_key)
+    schema = request_schema(actor, theme)
+    document = {name: value for name, value in body.items() if name not in EXTRA_FIELDS}
+    errors = {name: ["含有表单未定义的字段"] for name in document if name not in schema["properties"]}
+    errors.update(_form_errors(schema, document))
+    if errors:
+        raise ApiError(422, "form_invalid", "填写的内容有误", errors)
+    details_schema = theme.form("report") or {}
+    details = document.get("details", {})
+    geo = geo_field(details_schema)
+    location = details.get(geo) if geo else document.get("location")
+    path = f"details.{geo}" if geo else "location"
+    if not isinstance(location, dict):
+        raise ApiError(422, "form_invalid", "请给出事发位置（经纬度）", {path: ["请给出事发位置（经纬度）"]})
+    if platform().locator().locate(location["lon"], location["lat"]) is None:
+        raise ApiError(422, "form_invalid", "位置不在本平台任何网格内，无法受理", {path: ["位置不在本平台任何网格内"]})
+    photos = check_attachments(actor, attachment_refs(schema, document))
+    category = next((item for item in theme.categories if item["code"] == document.get("category")), {})
+    public = is_public_viewer(actor)
+    text = str(details.get("description") or details.get("content") or "")
+    kind = (document.get("kind") or details.get("appeal_type") or "") if public else ""
+    account = db().get(Account, actor.account_id) if public else None
+    try:
+        case = workflows.report_case(
+            platform(), db(), actor, theme_key=theme.key, title=document["title"],
+            description=f"【{kind}】{text}" if kind else text, lon=location["lon"], lat=location["lat"],
+            category=category.get("parent", ""), subcategory=document.get("category", ""),
+            urgency="normal" if public else document.get("urgency", "normal"),
+            source=CaseSource.CITIZEN if public else (CaseSource.GRID_WORKER if actor.has_role(Role.GRID_WORKER)
+                                                      else CaseSource.API),
+            form_data=details, schema_version=forms.schema_version(details_schema) if details_schema else "",
+            client_id=idempotency.client_id_for(actor.account_id, key) if key else None,
+            workflow_key=_workflow_key(theme), address=str(details.get("address", "")),
+            reporter_name=account.display_name if account else "",
+            reporter_phone=(account.phone or "") if account else "")
+    except workflows.WorkflowError as error:
+        raise workflow_error(error) from None
+    published = themes.latest_versions(db()).get(theme.key)
+    if published is not None:
+        case.theme_version = published.version
+    _link_attachments(actor, photos, case.id)
+    db().flush()
+    db().refresh(case)
+    return case
+
+
+# -- read ---------------------------------------------------------------------------------------------------------
+
+@route(f"/cases/{CASE_ID}", summary="事件详情", tags=("cases",), roles=READ_ROLES,
+       description="事件、表单内容（个人信息按角色遮蔽）、办理时间线和您可执行的下一步。ETag 为事件版本。",
+       responses={200: ("事件", ref("CaseDetail")), 404: ("不存在或不在管辖范围内", ref("Error"))})
+@roles_required(*READ_ROLES, what="查看事件")
+def read_case(case_id: int):
+    actor = current_actor()
+    case = case_in_scope(actor, case_id)
+    return json_response(present.case_detail(actor, case), headers={"ETag": f'"{case.version}"'})
+
+
+# -- workflow steps -----------------------------------------------------------------------------------------------
+
+def _check_version(case: Case) -> None:
+    given = request.headers.get("If-Match")
+    if given is None:
+        return
+    wanted = given.strip().removeprefix("W/").strip('"')
+    if wanted != str(case.version):
+        raise ApiError(409, "version_conflict", "该事件已被他人改动（版本不符），请重新读取后再办理",
+                       headers={"ETag": f'"{case.version}"'})
+
+
+def _answer(actor: Actor, case_id: int, status: int, answer: dict, replayed: bool):
+    headers = {"Location": url_for("api.read_case", case_id=case_id)}
+    if replayed:
+        headers[idempotency.REPLAYED_HEADER] = "true"
+    elif "version" in answer:
+        headers["ETag"] = f'"{answer["version"]}"'
+    return json_response(answer, status, headers)
+
+
+@route(f"/cases/{CASE_ID}/transitions/<name>", ("POST",), summary="办理一步（流转）", tags=("cases",),
+       description="执行流程中的一步（如 accept、dispatch、take、feedback、confirm），请求体为这一步的表单数据"
+                   "（见事件详情的 transitions[].form）。角色或范围不符 403，状态不允许或被他人抢先 409，表单有误 422。",
+       params=[IDEMPOTENCY, IF_MATCH], body={"type": "object", "description": "这一步的表单数据"},
+       responses={200: ("办理后的事件", ref("CaseDetail")), 403: ("无权办理", ref("Error")),
+                  404: ("事件不存在或没有这一步", ref("Error")), 409: ("状态冲突", ref("Error")),
+                  422: ("表单有误（按字段）", ref("Error"))})
+@roles_required(*WORK_ROLES, what="办理事件")
+def take_transition(case_id: int, name: str):
+    actor = current_actor()
+    case = case_in_scope(actor, case_id)
+    try:
+        workflow = workflows.get_workflow(platform(), case.workflow_key)
+    except workflows.WorkflowError as error:
+        raise workflow_error(error) from None
+    step = workflow.transitions.get(name)
+    if step is None:
+        raise ApiError(404, "unknown_transition", f"处置流程“{workflow.title}”中没有“{name[:40]}”这一步")
+    body = json_body(required=False)
+    key = idempotency.key_of(body)
+    data = {field: value for field, value in body.items() if field != idempotency.BODY_FIELD}
+
+    def work():
+        _check_version(case)
+        photos = check_attachments(actor, attachment_refs(step.form, data), case.id)
+        try:
+            workflows.transition(platform(), db(), case, name, actor, data)
+        except workflows.WorkflowError as error:
+            raise workflow_error(error) from None
+        _link_attachments(actor, photos, case.id)
+        db().flush()
+        db().refresh(case)
+        return 200, present.case_detail(actor, case)
+
+    status, answer, replayed = idempotency.run_once(db(), actor, key, "POST", request.path, body, work)
+    db().commit()
+    return _answer(actor, case_id, status, answer, replayed)
+
+
+@route(f"/cases/{CASE_ID}/urge", ("POST",), summary="催办", tags=("cases",),
+       roles=(Role.OPERATOR, Role.LEADER, Role.ADMIN), params=[IDEMPOTENCY],
+       body={"type": "object", "properties": {"comment": {"type": "string", "maxLength": 500,
+                                                          "description": "催办意见"}}},
+       responses={200: ("催办后的事件", ref("CaseDetail")), 403: ("无权催办", ref("Error")),
+                  404: ("事件不存在或不在管辖范围内", ref("Error")), 409: ("事件已结束", ref("Error"))})
+@roles_required(*WORK_ROLES, what="催办")
+def urge_case(case_id: int):
+    actor = current_actor()
+    case = case_in_scope(actor, case_id)
+    body = json_body(required=False)
+    comment = body.get("comment", "")
+    if not isinstance(comment, str) or len(comment) > 500:
+        raise ApiError(422, "form_invalid", "催办意见应为文本，最多 500 字", {"comment": ["应为文本，最多 500 字"]})
+    unknown = {name: ["含有未定义的字段"] for name in body if name not in ("comment", idempotency.BODY_FIELD)}
+    if unknown:
+        raise ApiError(422, "form_invalid", "含有未定义的字段", unknown)
+    key = idempotency.key_of(body)
+
+    def work():
+        try:
+            workflows.urge(platform(), db(), case, actor, comment.strip())
+        except workflows.WorkflowError as error:
+            raise workflow_error(error) from None
+        db().flush()
+        db().refresh(case)
+        return 200, present.case_detail(actor, case)
+
+    status, answer, replayed = idempotency.run_once(db(), actor, key, "POST", request.path, body, work)
+    db().commit()
+    return _answer(actor, case_id, status, answer, replayed)

@@ -1,0 +1,153 @@
+"""Grids, regions and map layers as RFC 7946 GeoJSON (WGS84 lon/lat), each FeatureCollection with its bbox."""
+from __future__ import annotations
+
+from flask import request
+from shapely.geometry import shape
+from sqlalchemy import select
+
+from minqing import themes
+from minqing.core import geofeatures, masking, scope
+from minqing.core.models import Grid, GridLevel, Region, RegionLevel, Role
+
+from ..context import db, platform
+from .auth import WORK_ROLES, current_actor, roles_required
+from .common import BBOX, query, ref, route
+from .errors import ApiError, json_response
+
+GEOJSON = "application/geo+json"
+LAYER_ROLES = (*WORK_ROLES, Role.CITIZEN)
+
+
+def _bbox():
+    try:
+        return geofeatures.parse_bbox(request.args.get("bbox"))
+    except geofeatures.BadBBox as error:
+        raise ApiError(400, "invalid_parameter", str(error), {"bbox": [str(error)]}) from None
+
+
+def _level(allowed) -> list[str]:
+    level = request.args.get("level")
+    values = [item.value for item in allowed]
+    if not level:
+        return values
+    if level not in values:
+        message = f"level 只能是 {'、'.join(values)}"
+        raise ApiError(400, "invalid_parameter", message, {"level": [message]})
+    return [level]
+
+
+def bounds(features: list[dict]) -> list[float] | None:
+    """[min_lon, min_lat, max_lon, max_lat] of the features' geometries (RFC 7946 §5), None when there are none."""
+    boxes = [shape(item["geometry"]).bounds for item in features if item.get("geometry")]
+    if not boxes:
+        return None
+    return [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
+
+
+def collection(features: list[dict]) -> dict:
+    body = geofeatures.feature_collection(features)
+    box = bounds(body["features"])
+    if box:
+        body["bbox"] = box
+    return body
+
+
+def geojson(body: dict):
+    return json_response(body, mimetype=GEOJSON)
+
+
+def _feature(body: dict) -> dict:
+    if body.get("geometry"):
+        body["bbox"] = list(shape(body["geometry"]).bounds)
+    return body
+
+
+# -- grids --------------------------------------------------------------------------------------------------------
+
+@route("/grids", summary="网格（GeoJSON）", tags=("geo",), roles=WORK_ROLES,
+       params=[query("level", "网格层级（不填为全部）", {"type": "string", "enum": [item.value for item in GridLevel]}),
+               BBOX],
+       responses={200: ("管辖范围内的网格", ref("FeatureCollection")), 400: ("参数有误", ref("Error"))})
+@roles_required(*WORK_ROLES, what="查看网格")
+def list_grids():
+    actor, bbox = current_actor(), _bbox()
+    features = []
+    for level in _level(GridLevel):
+        features += geofeatures.grid_features(db(), actor, bbox=bbox, level=level)["features"]
+    return geojson(collection(features))
+
+
+@route("/grids/<int:grid_id>", summary="一个网格（GeoJSON Feature）", tags=("geo",), roles=WORK_ROLES,
+       responses={200: ("网格", ref("Feature")), 404: ("不存在或不在管辖范围内", ref("Error"))})
+@roles_required(*WORK_ROLES, what="查看网格")
+def read_grid(grid_id: int):
+    grid = db().scalar(scope.restrict(select(Grid).where(Grid.id == grid_id), Grid, current_actor()))
+    if grid is None:
+        raise ApiError(404, "not_found", f"没有编号为 {grid_id} 的网格，或您无权查看")
+    return geojson(_feature({"type": "Feature", "id": grid.id, "geometry": grid.geometry, "properties": {
+        "code": grid.code, "name": grid.name, "level": grid.level, "parent_id": grid.parent_id,
+        "colour": grid.colour, "colour_reason": grid.colour_reason, "region_code": grid.region_code,
+        "dedicated": grid.dedicated}}))
+
+
+# -- regions ------------------------------------------------------------------------------------------------------
+
+@route("/regions", summary="行政区划（GeoJSON）", tags=("geo",), roles=WORK_ROLES,
+       description="区划边界是公开底图，对所有工作人员相同；没有边界的区划不在其中。",
+       params=[query("level", "区划层级（不填为全部）", {"type": "string",
+                                                 "enum": [item.value for item in RegionLevel]}), BBOX],
+       responses={200: ("区划边界", ref("FeatureCollection")), 400: ("参数有误", ref("Error"))})
+@roles_required(*WORK_ROLES, what="查看行政区划")
+def list_regions():
+    bbox = _bbox()
+    features = []
+    for level in _level(RegionLevel):
+        features += geofeatures.region_features(db(), level=level, bbox=bbox)["features"]
+    return geojson(collection(features))
+
+
+@route("/regions/<int:region_id>", summary="一个行政区划（GeoJSON Feature）", tags=("geo",), roles=WORK_ROLES,
+       responses={200: ("区划", ref("Feature")), 404: ("不存在", ref("Error"))})
+@roles_required(*WORK_ROLES, what="查看行政区划")
+def read_region(region_id: int):
+    region = db().get(Region, region_id)
+    if region is None:
+        raise ApiError(404, "not_found", f"没有编号为 {region_id} 的行政区划")
+    return geojson(_feature({"type": "Feature", "id": region.id, "geometry": region.geometry, "properties": {
+        "code": region.code, "name": region.name, "level": region.level, "parent_id": region.parent_id}}))
+
+
+# -- layers -------------------------------------------------------------------------------------------------------
+
+@route("/layers", summary="可见图层", tags=("geo",), roles=LAYER_ROLES,
+       responses={200: ("图层列表", {"type": "object", "required": ["items"], "properties": {
+           "items": {"type": "array", "items": ref("Layer")}}})})
+@roles_required(*LAYER_ROLES, what="查看图层")
+def list_layers():
+    items = []
+    for group in themes.visible_layers(platform(), db(), current_actor()):
+        for layer in group["layers"]:
+            items.append({"key": layer["key"], "title": layer["title"], "department": layer["department"],
+                          "department_name": group["name"], "kind": layer["kind"], "geometry": layer["geometry"],
+                          "style": layer["style"], "icon": layer.get("icon", ""), "colour": layer.get("colour", "")})
+    return json_response({"items": items})
+
+
+@route("/layers/<key>/features", summary="图层要素（GeoJSON）", tags=("geo",), roles=LAYER_ROLES,
+       params=[BBOX],
+       responses={200: ("图层要素", ref("FeatureCollection")), 403: ("无权查看该图层", ref("Error")),
+                  404: ("没有这个图层", ref("Error"))})
+@roles_required(*LAYER_ROLES, what="查看图层")
+def layer_features(key: str):
+    actor = current_actor()
+    try:
+        features = themes.layer_features(platform(), db(), key, actor, _bbox())
+    except themes.UnknownTheme:
+        raise ApiError(404, "not_found", f"没有名为“{key[:80]}”的图层") from None
+    except themes.LayerHidden:
+        raise ApiError(403, "layer_hidden", f"您的角色无权查看图层“{key[:80]}”") from None
+    for item in features:
+        properties = item.get("properties") or {}
+        if isinstance(properties.get("label"), str):
+            properties["label"] = masking.text_for(actor, properties["label"])
+    return geojson(collection(features))
