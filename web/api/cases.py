@@ -4,7 +4,7 @@ viewer's scope is 404, whether or not it exists."""
 from __future__ import annotations
 
 from flask import request, url_for
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from minqing import forms, themes, workflows
 from minqing.core import scope
@@ -128,7 +128,6 @@ def list_cases():
             conditions.append(Case.status.in_(final))
         if named:
             conditions.append(Case.status.in_(named))
-        from sqlalchemy import or_
         statement = statement.where(or_(*conditions))
     if theme_keys := _csv("theme"):
         statement = statement.where(Case.theme_key.in_(theme_keys))

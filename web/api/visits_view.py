@@ -12,7 +12,7 @@ from minqing.core.models import Role, Visit
 from ..context import db
 from . import idempotency, present
 from .auth import WORK_ROLES, current_actor, roles_required
-from .common import IDEMPOTENCY, PAGING, int_arg, json_body, query, ref, route
+from .common import IDEMPOTENCY, PAGING, int_arg, json_body, paginated, query, ref, route
 from .errors import ApiError, json_response
 
 FIELDS = ("kind", "target_id", "summary", "lon", "lat", idempotency.BODY_FIELD)
@@ -83,8 +83,6 @@ def create_visit():
        responses={200: ("一页走访记录", ref("VisitPage")), 400: ("参数有误", ref("Error"))})
 @roles_required(*WORK_ROLES, what="查看走访记录")
 def list_visits():
-    from .common import paginated
-
     actor = current_actor()
     statement = scope.restrict(select(Visit), Visit, actor)
     kind = request.args.get("kind")
