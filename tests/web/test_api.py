@@ -208,6 +208,17 @@ def test_the_key_may_come_as_bearer_or_x_api_key_and_its_use_is_recorded(api, pl
         assert all(value is not None for value in used)
 
 
+def test_an_api_request_s_viewer_is_the_key_s_account(app, keys):
+    from minqing.web.api.auth import authenticate_request, request_actor
+    from minqing.web.context import viewer
+
+    with app.test_request_context("/api/v1/cases", headers={"X-API-Key": keys["station"]}):
+        actor = authenticate_request()
+        assert viewer() is actor and actor.name == "station" and actor.has_role("operator")
+    with app.test_request_context("/api/v1/cases", headers={"Authorization": "Bearer mq_wrong"}):
+        assert request_actor() is None
+
+
 def test_the_auditor_may_use_none_of_the_business_endpoints(api, two_cases, base_data):
     auditor = api("auditor")
     for path in ("/themes", "/cases", f"/cases/{two_cases[0]['id']}", "/grids", "/regions", "/layers", "/visits",
@@ -740,3 +751,19 @@ def test_a_key_stored_meanwhile_by_a_racing_copy_wins(app, platform, world):
     with platform.db.session() as check:
         assert check.scalar(select(func.count(CaseEvent.id))) == 0
         assert check.scalar(select(func.count(IdempotencyKey.id))) == 1
+
+
+def test_uploads_are_checked_and_idempotent(api, platform):
+    worker = api("worker")
+    first = worker.upload(headers={"Idempotency-Key": "photo-1"})
+    assert worker.upload(headers={"Idempotency-Key": "photo-1"}) == first
+    assert worker.upload() != first  # without a key, a second file
+    with platform.db.session() as session:
+        assert session.scalar(select(func.count(Attachment.id))) == 2
+        assert session.get(Attachment, first).owner_account_id is not None
+    rejected = worker.http.post("/api/v1/attachments", headers=worker.headers(),
+                                data={"file": (io.BytesIO(b"MZ\x90\x00 not an image"), "x.exe")},
+                                content_type="multipart/form-data")
+    assert "file" in error_of(rejected, 422, "upload_rejected")["fields"]
+    error_of(worker.post("/attachments", {"file": "base64?"}), 400, "file_required")
+    error_of(api("auditor").http.post("/api/v1/attachments", headers=api("auditor").headers()), 403)

@@ -32,20 +32,27 @@ def given_key() -> str:
     return request.headers.get("X-API-Key", "").strip()
 
 
-def authenticate_request(*, commit: bool = True) -> Actor:
-    """The actor of this request's key, also set as `g.viewer`; ApiError 401 for no key or a bad one."""
+def request_actor(*, commit: bool = True) -> Actor | None:
+    """The actor of this request's key, or None for no key or a bad one (for interfaces with their own errors)."""
     key = given_key()
-    if not key:
-        raise ApiError(401, "missing_api_key",
-                       "缺少接口密钥：请在请求头 Authorization: Bearer <密钥> 或 X-API-Key 中提供", headers=CHALLENGE)
-    actor = apikeys.authenticate(db(), key, origin())
+    actor = apikeys.authenticate(db(), key, origin()) if key else None
     if actor is None:
         db().rollback()
-        raise ApiError(401, "invalid_api_key", "接口密钥无效、已吊销或其账号已停用", headers=CHALLENGE)
+        return None
     if commit:
         db().commit()  # last_used_at
-    g.viewer = actor
-    g.api_actor = actor
+    g.viewer = g.api_actor = actor
+    return actor
+
+
+def authenticate_request(*, commit: bool = True) -> Actor:
+    """The actor of this request's key, also set as `g.viewer`; ApiError 401 for no key or a bad one."""
+    if not given_key():
+        raise ApiError(401, "missing_api_key",
+                       "缺少接口密钥：请在请求头 Authorization: Bearer <密钥> 或 X-API-Key 中提供", headers=CHALLENGE)
+    actor = request_actor(commit=commit)
+    if actor is None:
+        raise ApiError(401, "invalid_api_key", "接口密钥无效、已吊销或其账号已停用", headers=CHALLENGE)
     return actor
 
 
