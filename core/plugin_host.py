@@ -16,6 +16,7 @@ from typing import Any
 
 import pluggy
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from . import counters, hooks
 from .models import PluginState, utcnow
@@ -102,19 +103,24 @@ class PluginHost:
         return bool(getattr(plugin, "MINQING_REQUIRED", False))
 
     # -- switches ----------------------------------------------------------------------------------------
-    def _switches(self) -> dict[str, bool]:
+    def _switches(self, session: Session | None = None) -> dict[str, bool]:
+        """Enabled switches, re-read only when the plugins counter moved. With the caller's session no second
+        connection is taken (a request holding one connection must never wait for another)."""
         if self.database is None:
             return {}
-        with self.database.session() as session:
-            generation = counters.value(session, PLUGINS_COUNTER)
-            if self._enabled_cache and self._enabled_cache[0] == generation:
-                return self._enabled_cache[1]
-            switches = dict(session.execute(select(PluginState.name, PluginState.enabled)).all())
+        if session is None:
+            with self.database.session() as own:
+                return self._switches(own)
+        generation = counters.value(session, PLUGINS_COUNTER)
+        cached = self._enabled_cache
+        if cached and cached[0] == generation:
+            return cached[1]
+        switches = dict(session.execute(select(PluginState.name, PluginState.enabled)).all())
         self._enabled_cache = (generation, switches)
         return switches
 
-    def is_enabled(self, name: str) -> bool:
-        return self.is_required(name) or self._switches().get(name, True)
+    def is_enabled(self, name: str, session: Session | None = None) -> bool:
+        return self.is_required(name) or self._switches(session).get(name, True)
 
     def set_enabled(self, name: str, enabled: bool, *, session, actor) -> None:
         """Switch a plugin on or off for every process; recorded as a change by `actor`."""
@@ -134,10 +140,10 @@ class PluginHost:
         self._enabled_cache = None
 
     # -- calling -----------------------------------------------------------------------------------------
-    def implementations(self, hook_name: str) -> list[tuple[str, Callable]]:
+    def implementations(self, hook_name: str, session: Session | None = None) -> list[tuple[str, Callable]]:
         """(plugin name, function) of every enabled plugin implementing the hook, in pluggy's call order."""
         caller = getattr(self.manager.hook, hook_name)
-        switches = self._switches()
+        switches = self._switches(session)
         found = []
         for impl in reversed(caller.get_hookimpls()):  # pluggy calls the last registered first
             if self.is_required(impl.plugin_name) or switches.get(impl.plugin_name, True):
@@ -147,11 +153,12 @@ class PluginHost:
     def call(self, hook_name: str, **kwargs) -> list[tuple[str, Any]]:
         """Call every enabled plugin; return (plugin name, answer) for each that answered something not None."""
         answers = []
-        for name, function in self.implementations(hook_name):
+        session = _session_of(kwargs)
+        for name, function in self.implementations(hook_name, session):
             try:
                 answer = function(**kwargs)
             except Exception as error:
-                self._record_failure(name, hook_name, error)
+                self._record_failure(name, hook_name, error, session)
                 continue
             if answer is not None:
                 answers.append((name, answer))
@@ -159,11 +166,12 @@ class PluginHost:
 
     def call_first(self, hook_name: str, **kwargs) -> tuple[str, Any] | None:
         """The first (plugin name, answer) that is not None; plugins that raise are skipped and recorded."""
-        for name, function in self.implementations(hook_name):
+        session = _session_of(kwargs)
+        for name, function in self.implementations(hook_name, session):
             try:
                 answer = function(**kwargs)
             except Exception as error:
-                self._record_failure(name, hook_name, error)
+                self._record_failure(name, hook_name, error, session)
                 continue
             if answer is not None:
                 return name, answer
@@ -173,20 +181,26 @@ class PluginHost:
         """Flatten hooks that answer lists: (plugin name, item) for every item of every plugin's list."""
         return [(name, item) for name, answer in self.call(hook_name, **kwargs) for item in answer]
 
-    def _record_failure(self, name: str, hook_name: str, error: BaseException) -> None:
+    def _record_failure(self, name: str, hook_name: str, error: BaseException,
+                        session: Session | None = None) -> None:
         log.error("plugin %s failed in hook %s: %s", name, hook_name, error,
                   exc_info=(type(error), error, error.__traceback__))
         self.failures = [*self.failures[-99:], HookFailure(name, hook_name, error)]
         if self.database is None:
             return
-        # Recorded in a transaction of its own: the operation that called the hook goes on with the others.
         message = "".join(traceback.format_exception_only(type(error), error)).strip()
+        # Within the caller's transaction when there is one (a second connection would wait for the caller's
+        # write lock on SQLite), in a savepoint so the caller goes on with the other plugins; else on its own.
+        if session is not None:
+            try:
+                with session.begin_nested():
+                    _note_failure(session, name, hook_name, message)
+                return
+            except Exception:
+                log.warning("could not record the failure of plugin %s in the caller's transaction", name)
         try:
-            with self.database.session() as session:
-                state = session.get(PluginState, name) or PluginState(name=name, error_count=0)
-                state.last_error, state.last_error_hook = message[:2000], hook_name
-                state.last_error_at, state.error_count = utcnow(), (state.error_count or 0) + 1
-                session.add(state)
+            with self.database.session() as own:
+                _note_failure(own, name, hook_name, message)
         except Exception:
             log.exception("could not record the failure of plugin %s", name)
 
@@ -210,6 +224,18 @@ class PluginHost:
                 error_count=state.error_count if state else 0,
             ))
         return result
+
+
+def _session_of(kwargs: dict) -> Session | None:
+    session = kwargs.get("session")
+    return session if isinstance(session, Session) else None
+
+
+def _note_failure(session: Session, name: str, hook_name: str, message: str) -> None:
+    state = session.get(PluginState, name) or PluginState(name=name, error_count=0)
+    state.last_error, state.last_error_hook = message[:2000], hook_name
+    state.last_error_at, state.error_count = utcnow(), (state.error_count or 0) + 1
+    session.add(state)
 
 
 def _bind(function: Callable, argnames: tuple[str, ...]) -> Callable:

@@ -137,3 +137,20 @@ def test_plugin_that_cannot_be_imported_does_not_stop_the_platform(platform, mon
         from minqing.core.models import PluginState
         state = session.get(PluginState, "ghost")
         assert state.last_error_hook == "load" and "no_such_module" in state.last_error
+
+
+def test_a_failure_inside_a_writing_transaction_is_recorded_with_it(platform):
+    """With the caller's session the host takes no second connection (on SQLite it would wait for the
+    caller's own write lock); the failure is kept in a savepoint and commits with the caller's work."""
+    from minqing.core.models import PluginState, Region
+
+    platform.plugins.register(Broken(), "broken")
+    with platform.db.session() as session:
+        session.add(Region(code="620100000000", name="兰州市", level="city"))
+        session.flush()  # this transaction now holds SQLite's write lock
+        answers = platform.plugins.collect("register_departments", session=session)
+        assert answers  # the other plugins still answered
+        assert session.get(PluginState, "broken").last_error_hook == "register_departments"
+    with platform.db.session() as session:
+        assert session.get(PluginState, "broken").error_count == 1
+        assert session.query(Region).count() == 1

@@ -25,3 +25,33 @@ def test_category_routing_to_an_unknown_department_rejects_the_theme(platform, t
     assert "urban_management.zz_stalls" not in found.themes
     issue = next(issue for issue in found.issues if issue.plugin == "city_plugin")
     assert issue.problems[0].path == "/categories/0/department" and "moon_bureau" in issue.message
+
+
+def test_dispatch_without_a_department_follows_the_theme_table(platform, system):
+    """No plugin routes this theme: the built-in theme_routing plugin answers last from the published table."""
+    from shapely.geometry import box, mapping
+
+    from minqing import themes, workflows
+    from minqing.core.departments import sync_departments
+    from minqing.core.models import Department, Grid, Region
+
+    with platform.db.session() as session:
+        sync_departments(session, platform.plugins, system)
+        themes.sync_themes(platform, session, system)
+        city = Region(code="620100000000", name="兰州市", level="city")
+        session.add(city)
+        session.flush()
+        session.add(Grid(code="G620102001", name="网格", level="small", region_id=city.id, region_code=city.code,
+                         geometry=mapping(box(103, 36, 104, 37))))
+    theme = next(t for t in themes.themes(platform) if t.department == "water_supply")
+    category = theme.categories[0]
+    with platform.db.session() as session:
+        case = workflows.report_case(platform, session, system, theme_key=theme.key, title="停水", description="停水",
+                                     lon=103.5, lat=36.5, source="hotline", subcategory=category["code"],
+                                     category=category.get("parent", ""))
+        case.theme_version = themes.theme_version(session, theme.key).version
+        workflows.transition(platform, session, case, "accept", system, {})
+        workflows.transition(platform, session, case, "dispatch", system, {})
+        department = session.get(Department, case.department_id)
+        assert department.key == (category.get("department") or "water_supply")
+        assert platform.plugins.is_required("theme_routing")

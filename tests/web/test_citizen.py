@@ -233,6 +233,15 @@ def follow_up(platform, as_user, case_id):
 
 
 def test_the_citizen_rates_the_handling_on_the_timeline(platform, as_citizen, as_user):
+    """Where a city's workflow keeps follow-up to its staff, the citizen's verdict is kept on the timeline."""
+    platform.plugins.register(StaffOnlyFollowUp(), "staff_only_follow_up")
+    try:
+        _rate_on_the_timeline(platform, as_citizen, as_user)
+    finally:
+        platform.plugins.unregister("staff_only_follow_up")
+
+
+def _rate_on_the_timeline(platform, as_citizen, as_user):
     citizen = as_citizen()
     report(citizen)
     case = the_case(platform)
@@ -262,8 +271,8 @@ def test_the_citizen_rates_the_handling_on_the_timeline(platform, as_citizen, as
     assert "群众评价" in staff_view and "晚上摊贩又回来了" in staff_view
 
 
-class CitizenClosesCases:
-    """A workflow plugin that lets the reporter confirm or reopen at follow-up."""
+class StaffOnlyFollowUp:
+    """A workflow plugin that keeps confirm/rework to the follow-up staff (the standard one lets reporters)."""
 
     @hookimpl
     def register_workflows(self):
@@ -271,20 +280,16 @@ class CitizenClosesCases:
         document = json.loads((Path(package.__file__).parent / "templates" / "standard.json").read_text("utf-8"))
         for step in document["transitions"]:
             if step["name"] in ("confirm", "rework"):
-                step["roles"].append("citizen")
+                step["roles"].remove("citizen")
         return [document]
 
 
-def test_when_the_workflow_lets_citizens_confirm_the_rating_closes_the_case(platform, as_citizen, as_user):
-    platform.plugins.register(CitizenClosesCases(), "citizen_closes_cases")
-    try:
-        citizen = as_citizen()
-        report(citizen)
-        case = the_case(platform)
-        follow_up(platform, as_user, case.id)
-        citizen.post(f"/citizen/cases/{case.id}/rate", data={"rating": "4", "solved": "yes"})
-    finally:
-        platform.plugins.unregister("citizen_closes_cases")
+def test_the_reporter_confirms_and_the_rating_closes_the_case(platform, as_citizen, as_user):
+    citizen = as_citizen()
+    report(citizen)
+    case = the_case(platform)
+    follow_up(platform, as_user, case.id)
+    citizen.post(f"/citizen/cases/{case.id}/rate", data={"rating": "4", "solved": "yes"})
     with platform.db.session() as session:
         closed = session.get(Case, case.id)
         assert closed.status == "closed"
@@ -321,3 +326,15 @@ def test_anyone_reads_policies_grouped_searched_and_escaped(app, platform, world
     assert "<b>义诊</b>" not in escaped and "&lt;b&gt;义诊&lt;/b&gt;活动" in escaped
     assert "<h2>安排</h2>" in escaped and "第一行<br>第二行" in escaped
     assert client.get("/citizen/publications/999999").status_code == 404
+
+
+def test_the_reporter_says_not_solved_and_the_case_goes_back_as_rework(platform, as_citizen, as_user):
+    citizen = as_citizen()
+    report(citizen)
+    case = the_case(platform)
+    follow_up(platform, as_user, case.id)
+    citizen.post(f"/citizen/cases/{case.id}/rate", data={"rating": "2", "solved": "no", "comment": "摊贩又回来了"})
+    with platform.db.session() as session:
+        reworked = session.get(Case, case.id)
+        assert reworked.status == "handling" and reworked.rework_count == 1
+        assert session.get(CaseMilestone, case.id).rating == 2

@@ -151,3 +151,17 @@ def test_urge_and_supervise_are_recorded_on_the_case(platform, as_user):
     denied = as_user("worker").post(f"/work/cases/{case.id}/supervise", data={"comment": "网格员督办", "hours": "8"},
                                     follow_redirects=True).get_data(as_text=True)
     assert 'class="flash error"' in denied and "网格员督办" not in denied
+
+
+def test_a_report_always_needs_a_place_even_when_the_theme_form_leaves_it_optional(platform, as_user):
+    worker = as_user("worker")
+    response = worker.post("/work/report/hotline.general_appeals",
+                           data={"title": "综合诉求", "category": "4001", "urgency": "normal",
+                                 "details-appeal_type": "求助", "details-content": "楼道灯坏了很久",
+                                 "details-urgent": "false", "details-caller": "王女士",
+                                 "details-phone": "13912345678"}, content_type="multipart/form-data")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "有1处需要修改" in page and "位置：此项为必填项" in page
+    with platform.db.session() as session:
+        assert session.scalar(select(Case)) is None

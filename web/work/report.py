@@ -51,6 +51,9 @@ def report_page_schema(theme: themes.Theme) -> dict:
                                   "description": "点“使用我的位置”或在地图上选点"}
         required.append("location")
     if details.get("properties"):
+        where = geo_field(details)
+        if where and where not in details.get("required", []):  # a case always needs a place on the map
+            details = {**details, "required": [*details.get("required", []), where]}
         properties["details"] = {**details, "title": details.get("title") or f"{theme.title}信息"}
         required.append("details")
     return {"type": "object", "title": f"上报：{theme.title}", "properties": properties, "required": required}

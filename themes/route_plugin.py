@@ -1,0 +1,25 @@
+"""The themes' own category routing, as a built-in plugin that answers `route_case` last: a department's routing
+rule (a plugin's `route_case`) wins, and when none answers, the category table of the theme version the case
+was reported under decides (the category's department, else the theme's)."""
+from __future__ import annotations
+
+from minqing.core.hooks import hookimpl
+
+from .routing import UnknownCategory, route
+from .versions import NotPublished, theme_version
+
+MINQING_REQUIRED = True  # dispatch without it would need a person for every case
+
+
+@hookimpl(trylast=True)
+def route_case(case, session):
+    try:
+        document = theme_version(session, case.theme_key, case.theme_version or None).document
+    except NotPublished:
+        return None
+    codes = {category["code"] for category in document.get("categories", ())}
+    code = next((value for value in (case.subcategory, case.category) if value in codes), None)
+    try:
+        return route(document, code)
+    except UnknownCategory:
+        return None
