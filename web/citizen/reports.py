@@ -14,18 +14,17 @@ import uuid
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select, update
-from werkzeug.datastructures import CombinedMultiDict
 
 from minqing import forms, themes, workflows
-from minqing.core import attachments, scope
+from minqing.core import scope
 from minqing.core.changes import record_case_event
 from minqing.core.models import Account, Attachment, Case, CaseEvent, Department, Role
 
 from ..context import db, platform, viewer
 from ..permissions import roles_required
 from ..work.case_page import report_schema
-from ..work.common import department_names, my_pending_attachments, state_title, theme_titles, uploader
-from ..work.report import _attachment_ids, _workflow_key, geo_field, report_page_schema
+from ..work.common import department_names, state_title, theme_titles
+from ..work.report import _attachment_ids, _workflow_key, geo_field, read_submission, report_page_schema
 from . import blueprint
 
 CITIZEN = Role.CITIZEN
@@ -120,18 +119,10 @@ def report_theme(key: str):
     if request.method == "GET":
         return _render_form(theme, form_class(), uuid.uuid4().hex)
     client_id = (request.args.get("client_id") or "")[:64] or uuid.uuid4().hex
-    form = form_class(CombinedMultiDict([request.form, request.files]), known_attachments=my_pending_attachments())
-    if form.apply_row_action():
-        return _render_form(theme, form, client_id)
-    try:
-        valid = form.validate(store_upload=uploader())
-    except attachments.UploadRejected as error:
-        db().rollback()
-        flash(f"照片未被接收：{error}", "error")
-        return _render_form(theme, form, client_id, 400)
-    if not valid:
-        return _render_form(theme, form, client_id, 400)
-    document = forms.to_document(schema, form)
+    form, document, answer = read_submission(schema, form_class,
+                                             lambda form, status: _render_form(theme, form, client_id, status))
+    if answer is not None:
+        return answer
     try:
         case = _report(theme, document, client_id)
     except workflows.WorkflowError as error:

@@ -95,19 +95,10 @@ def report_theme(key: str):
     if request.method == "GET":
         return _render_form(theme, form_class(), uuid.uuid4().hex)
     client_id = (request.args.get("client_id") or "")[:64] or uuid.uuid4().hex
-    form = form_class(CombinedMultiDict([request.form, request.files]),
-                      known_attachments=my_pending_attachments())
-    if form.apply_row_action():
-        return _render_form(theme, form, client_id)
-    try:
-        valid = form.validate(store_upload=uploader())
-    except attachments.UploadRejected as error:
-        db().rollback()
-        flash(f"照片未被接收：{error}", "error")
-        return _render_form(theme, form, client_id, 400)
-    if not valid:
-        return _render_form(theme, form, client_id, 400)
-    document = forms.to_document(schema, form)
+    form, document, answer = read_submission(schema, form_class,
+                                             lambda form, status: _render_form(theme, form, client_id, status))
+    if answer is not None:
+        return answer
     try:
         case = _report(theme, document, client_id)
     except workflows.WorkflowError as error:
@@ -116,6 +107,23 @@ def report_theme(key: str):
         return _render_form(theme, form, client_id, 400)
     flash(f"已上报，事件编号 {case.number}", "info")
     return redirect(url_for("work.case_page", case_id=case.id))
+
+
+def read_submission(schema: dict, form_class, render):
+    """Read a posted report form: (form, document, None) when it is valid, else (form, None, the page to send
+    back) — with a row added or removed, a refused upload or the errors next to their fields."""
+    form = form_class(CombinedMultiDict([request.form, request.files]), known_attachments=my_pending_attachments())
+    if form.apply_row_action():
+        return form, None, render(form, 200)
+    try:
+        valid = form.validate(store_upload=uploader())
+    except attachments.UploadRejected as error:
+        db().rollback()
+        flash(f"照片未被接收：{error}", "error")
+        return form, None, render(form, 400)
+    if not valid:
+        return form, None, render(form, 400)
+    return form, forms.to_document(schema, form), None
 
 
 def _report(theme: themes.Theme, document: dict, client_id: str):
