@@ -11,7 +11,7 @@ from PIL import Image
 from shapely.geometry import box, mapping
 from sqlalchemy import func, select
 
-from minqing.core import apikeys
+from minqing.core import apikeys, uscc
 from minqing.core.actors import system_actor
 from minqing.core.models import (Account, Address, Attachment, Case, CaseEvent, Household, House, IdempotencyKey,
                                  KeyPerson, KeyPlace, Region, Resident, ThemeRecord, Unit, Visit)
@@ -163,7 +163,7 @@ def base_data(platform, world) -> dict[str, dict[str, int]]:
                                note=f"联系电话1391234{digits}", **located)
             place = KeyPlace(name=f"{label}加油站", category="危化品", address_text=f"{label}路88号",
                              lon=point[0], lat=point[1], **located)
-            unit = Unit(name=f"{label}商贸公司", credit_code=f"91620102MA{digits}XXXX", kind="enterprise",
+            unit = Unit(name=f"{label}商贸公司", credit_code=uscc.make("91", "620102", int(digits)), kind="enterprise",
                         address_id=address.id, lon=point[0], lat=point[1], contact_name="张经理",
                         contact_phone=f"1381234{digits}", employees=12, **located)
             session.add_all([person, place, unit])
