@@ -54,8 +54,10 @@ def test_undelivered_notifications_back_off_and_are_retried(platform, city, page
 
 
 def test_nothing_is_lost_while_the_broker_is_down(platform, city, monkeypatch):
-    monkeypatch.setattr(tasks.celery_app.conf, "task_always_eager", False)
-    monkeypatch.setattr(tasks.celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")  # nothing listens there
+    # Celery's settings are a mapping whose attributes may not exist until read: patch them as items, so the
+    # old values are restored whatever test ran first.
+    monkeypatch.setitem(tasks.celery_app.conf, "task_always_eager", False)
+    monkeypatch.setitem(tasks.celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")  # nothing listens there
     case_id = report(platform, city.worker)                  # the change commits although the broker is down
     step(platform, case_id, "accept", city.station)
     step(platform, case_id, "dispatch", city.station, {"department": "water_affairs"})
