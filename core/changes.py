@@ -12,16 +12,21 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .actors import Actor
+from .audit import chain
 from .models import AuditRecord, Case, CaseEvent, utcnow
 
 
 def record_change(session: Session, actor: Actor, action: str, *, object_type: str = "", object_id: Any = "",
                   summary: str = "", details: dict | None = None, at: dt.datetime | None = None) -> AuditRecord:
-    """`at` is the time the change takes effect: now, unless a caller replays work with its own clock."""
+    """`at` is the time the change takes effect: now, unless a caller replays work with its own clock.
+
+    The record is chained into the tamper-evident audit log and inserted when the session's transaction
+    commits (`core.audit.chain`): it exists exactly when the change does, and is not visible to queries before.
+    """
     record = AuditRecord(at=at or utcnow(), actor_account_id=actor.account_id, actor_name=actor.name,
-                         origin=actor.origin, action=action, object_type=object_type,
-                         object_id=str(object_id), summary=summary, details=details or {})
-    session.add(record)
+                         origin=actor.origin or "", action=action, object_type=object_type,
+                         object_id=str(object_id), summary=summary, details=chain.plain_details(details))
+    chain.append(session, record)
     return record
 
 

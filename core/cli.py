@@ -9,7 +9,9 @@ import sys
 import click
 
 from .actors import system_actor
+from .audit.cli import audit as audit_command
 from .importing.cli import export_command, import_command
+from .id_lookup_cli import personal_data_command
 from .platform import Platform
 from .plugin_host import PluginHost, RequiredPlugin, UnknownPlugin
 
@@ -78,8 +80,10 @@ def plugins_list(context: Context, as_json: bool) -> None:
         click.echo(json.dumps([info.as_dict() for info in infos], ensure_ascii=False, indent=2))
         return
     for info in infos:
-        state = "必需" if info.required else ("启用" if info.enabled else "停用")
+        state = "必需" if info.required else ("启用" if info.enabled else ("自动停用" if info.auto_disabled else "停用"))
         error = f"  最近错误({info.last_error_hook}, 共{info.error_count}次): {info.last_error}" if info.last_error else ""
+        if info.auto_disabled:
+            error += f"\n{'':37}{info.disabled_reason}"
         click.echo(f"{info.name:32} {state:4} {info.module}{error}")
 
 
@@ -135,8 +139,17 @@ def apikey_create(context: Context, username: str, label: str) -> None:
     click.echo(key)
 
 
+from .backup_cli import backup_command, restore_command  # noqa: E402
+
+cli.add_command(backup_command)
+cli.add_command(restore_command)
+cli.add_command(audit_command)
+from .account_cli import accounts as accounts_command  # noqa: E402
+
+cli.add_command(accounts_command)
 cli.add_command(import_command)
 cli.add_command(export_command)
+cli.add_command(personal_data_command)
 
 
 def build_cli() -> click.Group:
@@ -147,11 +160,10 @@ def build_cli() -> click.Group:
 
 
 def main() -> None:
-    from .masking import ScrubbingFilter
+    from .masking import install_log_scrubbing
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    for handler in logging.getLogger().handlers:  # no ID or phone number reaches a log file unmasked
-        handler.addFilter(ScrubbingFilter())
+    install_log_scrubbing()  # no ID or phone number reaches a log unmasked, whichever handler writes it
     build_cli()(prog_name="minqing")
 
 

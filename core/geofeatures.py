@@ -121,10 +121,14 @@ def region_features(session: Session, *, level: str, bbox: BBox | None = None, z
     return feature_collection(features)
 
 
-def case_features(session: Session, viewer: Actor, *, bbox: BBox | None = None, limit: int = MAX_FEATURES) -> dict:
-    """Cases with a location, as points coloured by status on the client, within the viewer's scope."""
+def case_features(session: Session, viewer: Actor, *, bbox: BBox | None = None, limit: int = MAX_FEATURES,
+                  theme_key: str | None = None) -> dict:
+    """Cases with a location, as points coloured by status on the client, within the viewer's scope
+    (only those of one theme with `theme_key`)."""
     statement = select(Case.id, Case.title, Case.status, Case.theme_key, Case.urgency, Case.lon, Case.lat,
                        Case.created_at, Case.state_deadline_at).where(Case.lon.is_not(None))
+    if theme_key is not None:
+        statement = statement.where(Case.theme_key == theme_key)
     if bbox:
         min_lon, min_lat, max_lon, max_lat = bbox
         statement = statement.where(Case.lon.between(min_lon, max_lon), Case.lat.between(min_lat, max_lat))

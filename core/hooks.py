@@ -16,7 +16,10 @@ is found through the entry-point group ``minqing.plugins``::
 
 Plugins may implement any subset of hooks and may take any subset of a hook's arguments (pluggy passes the
 ones a function names). The host calls each plugin on its own: a plugin that raises is logged, its error is
-recorded on its status (``minqing plugins list``), and the other plugins' answers still count. Administrators
+recorded on its status (``minqing plugins list``), and the other plugins' answers still count. Each call is
+time-bounded (``MINQING_PLUGIN_TIMEOUT``, default 5 seconds: a call that overruns is abandoned and counts as a
+failure), an answer of the wrong shape is recorded and ignored, and a plugin that fails 5 times within 10
+minutes is disabled automatically (the administrator sees why). Administrators
 enable and disable plugins at run time (``minqing plugins enable|disable NAME``); a disabled plugin's hooks
 are not called.
 """
@@ -41,11 +44,17 @@ def register_departments():
 
 
 @hookspec
-def register_themes():
+def register_themes(session):
     """Business themes (业务主题) this plugin brings, as theme documents (see ``themes/theme.schema.json``).
 
     Each theme belongs to a department (``department`` key), and declares its map layer, its forms (JSON
-    Schema) and its workflow. Declarative themes are loaded by a built-in plugin through this same hook.
+    Schema) and its workflow. Declarative themes are loaded by a built-in plugin through this same hook, and
+    the themes built in the browser by another (``theme_builder``, which reads them from the database).
+
+    ``session`` (optional: name it only if you need it) is the caller's database session, or None. The
+    registry caches the answers until the plugin switches, the departments or the ``themes`` change counter
+    move: a plugin whose themes live in the database must bump that counter when they change
+    (``minqing.core.counters.bump(session, "themes")``), or other processes will not see the change.
     """
 
 
@@ -145,8 +154,9 @@ def grid_colour(grid, session):
 def deliver_notification(notification):
     """Deliver one notification from the outbox (SMS, app push, a message to another system).
 
-    ``notification`` is a dict with ``channel``, ``recipient``, ``subject``, ``body`` and ``data``. Return True
-    when this plugin delivered it; the outbox retries notifications that no plugin delivered.
+    ``notification`` is a dict with ``id``, ``channel``, ``recipient``, ``subject``, ``body`` and ``data``. Return
+    True when this plugin delivered it; the outbox retries notifications that no plugin delivered. Delivery is at
+    least once (a worker that dies mid-delivery leaves it to be sent again): use ``id`` to send each only once.
     """
 
 
@@ -172,6 +182,17 @@ def register_workflows():
     ``workflows/workflow.schema.json`` (states, transitions with roles and forms, time limits per urgency and
     what happens on expiry). Return a list of dicts; a case names its workflow by ``key``. A plugin's
     workflow with the key of a built-in template ("standard") replaces that template.
+    """
+
+
+@hookspec(firstresult=True)
+def resolve_workflow(key, platform, session):
+    """The workflow document for a workflow key that no plugin registers and no template has; the first
+    plugin that answers wins.
+
+    Used for workflows that are not known ahead: a theme with an inline workflow (``"workflow": {...}`` in its
+    document) has its cases run under the workflow key equal to the theme's key, which the themes answer here.
+    Return a document shaped by ``workflows/workflow.schema.json``, or None. ``session`` may be None.
     """
 
 

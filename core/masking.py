@@ -28,6 +28,8 @@ NEEDED_BY = {
 _ID_PATTERN = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?![\dXx])")
 _PHONE_PATTERN = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 _DETAIL_PATTERN = re.compile(r"\d+")
+# A number that a house, building, unit, floor or room word follows: what makes an address exact.
+_HOUSE_NUMBER_PATTERN = re.compile(r"[0-9０-９]+(?=\s*(?:号|栋|幢|单元|室|层|楼|弄))")
 
 
 def mask_id_number(value: str | None) -> str:
@@ -63,18 +65,21 @@ def show(viewer: Actor | None, kind: str, value: str | None) -> str:
     return value if may_see(viewer, kind) else MASKERS[kind](value)
 
 
-def scrub_text(text: str, *, keep_phones: bool = False) -> str:
-    """Mask every ID number and mobile number found in free text (log lines, case descriptions in exports)."""
+def scrub_text(text: str, *, keep_phones: bool = False, keep_addresses: bool = False) -> str:
+    """Mask every ID number, mobile number and house number (the digits of 12号楼3单元502室) found in free text
+    (log lines, case descriptions, notes)."""
     text = _ID_PATTERN.sub(lambda m: m.group(1) + "********" + m.group(2)[-4:], text)
-    if keep_phones:
-        return text
-    return _PHONE_PATTERN.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+    if not keep_phones:
+        text = _PHONE_PATTERN.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+    if not keep_addresses:
+        text = _HOUSE_NUMBER_PATTERN.sub("*", text)
+    return text
 
 
 def text_for(viewer: Actor | None, text: str | None) -> str:
     """Free text (a description, a form answer) as this viewer may see it: ID numbers always masked, phone
-    numbers unless the viewer's role needs them."""
-    return scrub_text(text or "", keep_phones=may_see(viewer, PHONE))
+    numbers and house numbers unless the viewer's role needs them."""
+    return scrub_text(text or "", keep_phones=may_see(viewer, PHONE), keep_addresses=may_see(viewer, ADDRESS))
 
 
 def id_digest(key: bytes, id_number: str) -> str:
@@ -82,12 +87,40 @@ def id_digest(key: bytes, id_number: str) -> str:
     return hmac.new(key, id_number.upper().encode(), hashlib.sha256).hexdigest()
 
 
+def scrub_record(record: logging.LogRecord) -> logging.LogRecord:
+    """Mask ID, mobile and house numbers in a record's message and in its traceback text."""
+    try:
+        message = record.getMessage()
+    except (TypeError, ValueError):  # arguments that do not fit the format: logging reports it when emitting
+        return record
+    scrubbed = scrub_text(message)
+    if scrubbed != message:
+        record.msg, record.args = scrubbed, None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = scrub_text(record.exc_text)
+    return record
+
+
 class ScrubbingFilter(logging.Filter):
-    """A logging filter that masks ID and phone numbers in every record's message."""
+    """The same as a logging filter, for a logging configuration that wants it on a handler."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        scrubbed = scrub_text(message)
-        if scrubbed != message:
-            record.msg, record.args = scrubbed, None
+        scrub_record(record)
         return True
+
+
+def install_log_scrubbing() -> None:
+    """Mask ID, mobile and house numbers in every log record this process makes, whichever logger or handler (a file
+    handler added later, gunicorn's, pytest's) it reaches: the record factory itself scrubs. Idempotent; the
+    Platform calls it, so the web app, the CLI, Celery workers and tests all get it once."""
+    factory = logging.getLogRecordFactory()
+    if getattr(factory, "scrubs_personal_data", False):
+        return
+
+    def scrubbing_factory(*args, **kwargs):
+        return scrub_record(factory(*args, **kwargs))
+
+    scrubbing_factory.scrubs_personal_data = True
+    logging.setLogRecordFactory(scrubbing_factory)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 
-from . import counters
+from . import counters, masking
 from .db import Database
 from .integrity import GRIDS_COUNTER
 from .locator import GridLocator
@@ -18,6 +18,7 @@ __all__ = ["GRIDS_COUNTER", "Platform"]
 
 class Platform:
     def __init__(self, database_url: str | None = None, *, load_plugins: bool = True):
+        masking.install_log_scrubbing()  # no ID or phone number reaches any log unmasked
         self.db = Database(database_url)
         self.plugins = PluginHost(self.db, load_entry_points=load_plugins)
         self._locator: tuple[int, GridLocator] | None = None

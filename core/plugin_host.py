@@ -4,26 +4,43 @@ pluggy aborts a whole hook call at the first exception, so the host walks the im
 plugin that raises is logged and its error recorded on its status, while the others' answers still count.
 Whether a plugin is enabled is a row in the database (``plugin_states``), read through a change counter so
 a switch made in any process takes effect in all of them at once.
+
+Every call of an implementation is time-bounded (`plugin_calls`: a call that hangs is abandoned and counted as
+a failure) and its answer's shape checked (`plugin_answers`: garbage is recorded and ignored). A plugin that
+fails `FAILURE_THRESHOLD` times within `FAILURE_WINDOW` in one process is disabled automatically, through the
+same switch an administrator uses, with the reason in the audit log and on the plugins page; a required plugin
+is never disabled, its repeated failures are reported instead. Failures are counted from the last time the
+plugin was switched, so a plugin an administrator enables again starts with a clean slate.
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
+import datetime as dt
 import logging
+import os
+import threading
 import traceback
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
 
 import pluggy
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from . import counters, hooks
-from .models import PluginState, utcnow
+from . import counters, hooks, plugin_answers
+from .models import AuditRecord, PluginState, utcnow
+from .plugin_calls import DEFAULT_SECONDS, BoundedRunner, timeouts_from_environment
 
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "minqing.plugins"
 PLUGINS_COUNTER = "plugins"
+FAILURE_THRESHOLD = int(os.environ.get("MINQING_PLUGIN_FAILURE_THRESHOLD", "5"))
+FAILURE_WINDOW = dt.timedelta(seconds=float(os.environ.get("MINQING_PLUGIN_FAILURE_WINDOW_SECONDS", "600")))
+AUTO_DISABLED_BY = "系统（自动停用）"
+AUTO_DISABLE_ACTION = "plugin.auto_disable"
+PENDING_FAILURES = "minqing_plugin_failures"
 
 
 class UnknownPlugin(LookupError):
@@ -49,6 +66,9 @@ class PluginInfo:
     last_error_hook: str
     last_error_at: str | None
     error_count: int
+    auto_disabled: bool = False
+    disabled_reason: str = ""      # why it was disabled automatically (from the audit log), or ""
+    disabled_at: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -61,6 +81,13 @@ class HookFailure:
     error: BaseException
 
 
+class GarbageAnswer(ValueError):
+    """A hook answered something of the wrong shape; the answer was ignored."""
+
+    def __init__(self, hook_name: str, why: str):
+        super().__init__(f"挂钩 {hook_name} 的返回值无效（已忽略）：{why}")
+
+
 class PluginHost:
     """Holds the plugin manager of one platform. `database` may be None (no switches, no error records)."""
 
@@ -71,6 +98,10 @@ class PluginHost:
         self.versions: dict[str, str] = {}
         self.failures: list[HookFailure] = []   # this process's recent failures, newest last (bounded)
         self._enabled_cache: tuple[int, dict[str, bool]] | None = None
+        self.timeouts = timeouts_from_environment(hook_names())  # seconds per hook call; None: unbounded
+        self.runner = BoundedRunner()
+        self._recent: dict[str, collections.deque[dt.datetime]] = collections.defaultdict(collections.deque)
+        self._recent_lock = threading.Lock()
         if load_entry_points:
             self.load_entry_points()
 
@@ -138,6 +169,8 @@ class PluginHost:
                       object_type="plugin", object_id=name,
                       summary=f"{'启用' if enabled else '停用'}插件 {name}")
         self._enabled_cache = None
+        if enabled:
+            self._recent.pop(name, None)
 
     # -- calling -----------------------------------------------------------------------------------------
     def implementations(self, hook_name: str, session: Session | None = None) -> list[tuple[str, Callable]]:
@@ -155,27 +188,33 @@ class PluginHost:
         answers = []
         session = _session_of(kwargs)
         for name, function in self.implementations(hook_name, session):
-            try:
-                answer = function(**kwargs)
-            except Exception as error:
-                self._record_failure(name, hook_name, error, session)
-                continue
+            answer = self._call_one(name, hook_name, function, kwargs, session)
             if answer is not None:
                 answers.append((name, answer))
         return answers
 
     def call_first(self, hook_name: str, **kwargs) -> tuple[str, Any] | None:
-        """The first (plugin name, answer) that is not None; plugins that raise are skipped and recorded."""
+        """The first (plugin name, answer) that is not None; plugins that fail are skipped and recorded."""
         session = _session_of(kwargs)
         for name, function in self.implementations(hook_name, session):
-            try:
-                answer = function(**kwargs)
-            except Exception as error:
-                self._record_failure(name, hook_name, error, session)
-                continue
+            answer = self._call_one(name, hook_name, function, kwargs, session)
             if answer is not None:
                 return name, answer
         return None
+
+    def _call_one(self, name: str, hook_name: str, function: Callable, kwargs: dict, session) -> Any:
+        """One implementation's answer, time-bounded and shape-checked; None after a recorded failure."""
+        try:
+            answer = self.runner.call(hook_name, function, kwargs, self.timeouts.get(hook_name, DEFAULT_SECONDS))
+        except Exception as error:
+            self._record_failure(name, hook_name, error, session)
+            return None
+        if answer is not None:
+            why = plugin_answers.problem(hook_name, answer)
+            if why is not None:
+                self._record_failure(name, hook_name, GarbageAnswer(hook_name, why), session)
+                return None
+        return answer
 
     def collect(self, hook_name: str, **kwargs) -> list[tuple[str, Any]]:
         """Flatten hooks that answer lists: (plugin name, item) for every item of every plugin's list."""
@@ -186,35 +225,111 @@ class PluginHost:
         log.error("plugin %s failed in hook %s: %s", name, hook_name, error,
                   exc_info=(type(error), error, error.__traceback__))
         self.failures = [*self.failures[-99:], HookFailure(name, hook_name, error)]
+        now = utcnow()
+        with self._recent_lock:
+            recent = self._recent[name]
+            recent.append(now)
+            while recent and recent[0] < now - FAILURE_WINDOW:
+                recent.popleft()
         if self.database is None:
             return
         message = "".join(traceback.format_exception_only(type(error), error)).strip()
-        # Within the caller's transaction when there is one (a second connection would wait for the caller's
-        # write lock on SQLite), in a savepoint so the caller goes on with the other plugins; else on its own.
-        if session is not None:
+        # Within the caller's transaction when it has written (a second connection would wait for the caller's
+        # write lock on SQLite), in a savepoint so the caller goes on with the other plugins; should that
+        # transaction not commit, it is written again once it has ended. A caller that has only read (on
+        # SQLite: no write transaction open, where a savepoint would commit by itself) leaves it to our own.
+        if session is not None and _holds_writes(session):
             try:
                 with session.begin_nested():
-                    _note_failure(session, name, hook_name, message)
+                    self._note_failure(session, name, hook_name, message, now)
+                self._rewrite_unless_committed(session, (name, hook_name, message, now))
                 return
             except Exception:
                 log.warning("could not record the failure of plugin %s in the caller's transaction", name)
+        self._note_failure_alone(name, hook_name, message, now)
+
+    def _note_failure_alone(self, name: str, hook_name: str, message: str, at: dt.datetime) -> None:
         try:
             with self.database.session() as own:
-                _note_failure(own, name, hook_name, message)
+                self._note_failure(own, name, hook_name, message, at)
         except Exception:
             log.exception("could not record the failure of plugin %s", name)
 
+    def _rewrite_unless_committed(self, session: Session, failure: tuple[str, str, str, dt.datetime]) -> None:
+        pending = session.info.get(PENDING_FAILURES)
+        if pending is None:
+            pending = session.info[PENDING_FAILURES] = []
+            event.listen(session, "after_commit", _forget_when_committed)
+            event.listen(session, "after_transaction_end", self._after_transaction_end)
+        pending.append(failure)
+
+    def _after_transaction_end(self, session: Session, transaction) -> None:
+        # The outermost transaction ended without committing; its connection is back in the pool by now.
+        if transaction.parent is not None or transaction.nested:
+            return
+        pending = session.info.get(PENDING_FAILURES) or []
+        failures, pending[:] = list(pending), []
+        for name, hook_name, message, at in failures:
+            self._note_failure_alone(name, hook_name, message, at)
+
+    def _note_failure(self, session: Session, name: str, hook_name: str, message: str, at: dt.datetime) -> None:
+        state = session.get(PluginState, name) or PluginState(name=name, error_count=0, enabled=True)
+        state.last_error, state.last_error_hook = message[:2000], hook_name
+        state.last_error_at, state.error_count = at, (state.error_count or 0) + 1
+        session.add(state)
+        since = state.updated_at if state.updated_by else None   # failures before the last switch do not count
+        with self._recent_lock:
+            count = sum(1 for at in self._recent.get(name, ()) if since is None or at >= since)
+        if count < FAILURE_THRESHOLD:
+            return
+        if self.is_required(name):
+            if count == FAILURE_THRESHOLD:
+                self._audit_failing(session, name, hook_name, message, count)
+        elif state.enabled is not False:
+            self._auto_disable(session, state, hook_name, message, count)
+
+    def _auto_disable(self, session: Session, state: PluginState, hook_name: str, message: str,
+                      count: int) -> None:
+        from .actors import system_actor
+        from .changes import record_change
+
+        state.enabled, state.updated_at, state.updated_by = False, utcnow(), AUTO_DISABLED_BY
+        counters.bump(session, PLUGINS_COUNTER)
+        minutes = FAILURE_WINDOW.total_seconds() / 60
+        record_change(session, system_actor("plugin-host"), AUTO_DISABLE_ACTION, object_type="plugin",
+                      object_id=state.name,
+                      summary=f"插件 {state.name} 在 {minutes:g} 分钟内失败 {count} 次，已自动停用；"
+                              f"最近一次在挂钩 {hook_name}：{message[:300]}",
+                      details={"hook": hook_name, "failures": count, "window_seconds": FAILURE_WINDOW.total_seconds(),
+                               "last_error": message[:1000]})
+        self._enabled_cache = None
+        log.error("plugin %s disabled automatically after %d failures", state.name, count)
+
+    def _audit_failing(self, session: Session, name: str, hook_name: str, message: str, count: int) -> None:
+        from .actors import system_actor
+        from .changes import record_change
+
+        minutes = FAILURE_WINDOW.total_seconds() / 60
+        record_change(session, system_actor("plugin-host"), "plugin.failing", object_type="plugin", object_id=name,
+                      summary=f"必需插件 {name} 在 {minutes:g} 分钟内失败 {count} 次（必需插件不会自动停用）；"
+                              f"最近一次在挂钩 {hook_name}：{message[:300]}",
+                      details={"hook": hook_name, "failures": count, "last_error": message[:1000]})
+        log.critical("required plugin %s failed %d times within %s", name, count, FAILURE_WINDOW)
+
     # -- reporting ---------------------------------------------------------------------------------------
     def info(self) -> list[PluginInfo]:
-        states = {}
+        states, reasons = {}, {}
         if self.database is not None:
             with self.database.session() as session:
                 states = {state.name: state for state in session.scalars(select(PluginState))}
+                reasons = _auto_disable_reasons(session, [name for name, state in states.items()
+                                                          if not state.enabled and state.updated_by == AUTO_DISABLED_BY])
         result = []
         for name in self.names():
             plugin = self.manager.get_plugin(name)
             state = states.get(name)
             hook_names = tuple(sorted(caller.name for caller in self.manager.get_hookcallers(plugin) or ()))
+            auto = name in reasons and not self.is_required(name)
             result.append(PluginInfo(
                 name=name, module=getattr(plugin, "__name__", type(plugin).__name__),
                 version=self.versions.get(name, ""), hooks=hook_names, required=self.is_required(name),
@@ -222,8 +337,44 @@ class PluginHost:
                 last_error=state.last_error if state else "", last_error_hook=state.last_error_hook if state else "",
                 last_error_at=state.last_error_at.isoformat() if state and state.last_error_at else None,
                 error_count=state.error_count if state else 0,
+                auto_disabled=auto, disabled_reason=reasons.get(name, "") if auto else "",
+                disabled_at=state.updated_at.isoformat() if auto and state.updated_at else None,
             ))
         return result
+
+
+def _auto_disable_reasons(session: Session, names: list[str]) -> dict[str, str]:
+    """The summary of the newest automatic disabling of each of `names`."""
+    if not names:
+        return {}
+    rows = session.execute(select(AuditRecord.object_id, AuditRecord.summary)
+                           .where(AuditRecord.action == AUTO_DISABLE_ACTION, AuditRecord.object_type == "plugin",
+                                  AuditRecord.object_id.in_(names))
+                           .order_by(AuditRecord.id))
+    return dict(rows.all())   # the newest per plugin wins
+
+
+def hook_names() -> list[str]:
+    """The names of every hook in `core/hooks.py`."""
+    return [name for name, value in vars(hooks).items() if hasattr(value, f"{hooks.PROJECT}_spec")]
+
+
+def _forget_when_committed(session: Session) -> None:
+    # after_commit fires for released savepoints too; only the whole transaction's commit makes them durable
+    if not session.in_nested_transaction():
+        session.info.get(PENDING_FAILURES, []).clear()
+
+
+def _holds_writes(session: Session) -> bool:
+    """Whether recording in `session` is needed (and safe): always on PostgreSQL; on SQLite only while the
+    connection has a write transaction open."""
+    try:
+        connection = session.connection()
+    except Exception:
+        return False
+    if connection.dialect.name != "sqlite":
+        return True
+    return bool(getattr(connection.connection.dbapi_connection, "in_transaction", True))
 
 
 def _session_of(kwargs: dict) -> Session | None:
@@ -231,15 +382,10 @@ def _session_of(kwargs: dict) -> Session | None:
     return session if isinstance(session, Session) else None
 
 
-def _note_failure(session: Session, name: str, hook_name: str, message: str) -> None:
-    state = session.get(PluginState, name) or PluginState(name=name, error_count=0)
-    state.last_error, state.last_error_hook = message[:2000], hook_name
-    state.last_error_at, state.error_count = utcnow(), (state.error_count or 0) + 1
-    session.add(state)
-
-
 def _bind(function: Callable, argnames: tuple[str, ...]) -> Callable:
-    """Pass a hook implementation only the arguments it names, as pluggy does."""
+    """Pass a hook implementation only the arguments it names, as pluggy does. An argument the caller left
+    out arrives as None, so a hook can gain an optional argument (``register_themes(session)``) without
+    breaking the callers that do not have it."""
     def call(**kwargs):
-        return function(**{name: kwargs[name] for name in argnames})
+        return function(**{name: kwargs.get(name) for name in argnames})
     return call

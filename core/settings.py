@@ -2,9 +2,16 @@
 
 Production sets MINQING_SECRET_KEY (and keeps it out of the database backups' reach); a demo or a test gets a
 random key made on first use.
+
+MINQING_LOOKUP_KEY is the key of the digests that look residents up by ID number (`masking.id_digest`). Unset, it
+is derived from the secret key (HMAC-SHA256 of the secret key over the label below), so one secret still does
+and the session-signing key is never used as the digest key itself. Changing either key makes the stored digests
+stale: `minqing personal-data rehash` computes them again.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 
@@ -33,3 +40,18 @@ def secret_key(session: Session) -> bytes:
     if from_environment:
         return from_environment.encode()
     return get_or_create(session, SECRET_KEY, lambda: secrets.token_hex(32)).encode()
+
+
+LOOKUP_KEY_LABEL = b"minqing/id-number-lookup/v1"
+
+
+def lookup_key(session: Session) -> bytes:
+    """The key of ID-number look-up digests: MINQING_LOOKUP_KEY, else derived from the secret key."""
+    from_environment = os.environ.get("MINQING_LOOKUP_KEY")
+    if from_environment:
+        return from_environment.encode()
+    return derive_lookup_key(secret_key(session))
+
+
+def derive_lookup_key(secret: bytes) -> bytes:
+    return hmac.new(secret, LOOKUP_KEY_LABEL, hashlib.sha256).hexdigest().encode()

@@ -1,4 +1,5 @@
-"""``minqing themes …``: list, check, sync the themes and show which departments have none."""
+"""``minqing themes …``: list, check, sync the themes, show which departments have none, and import and export
+themes as JSON documents or XLSForm spreadsheets (the theme builder's command-line side, docs/builder.md)."""
 from __future__ import annotations
 
 import json
@@ -19,7 +20,7 @@ def _echo_json(value) -> None:
 
 @click.group("themes")
 def themes() -> None:
-    """Business themes (业务主题): list, check, publish versions, department coverage."""
+    """Business themes (业务主题): list, check, publish versions, department coverage, import and export."""
 
 
 @themes.command("list")
@@ -117,3 +118,101 @@ def themes_colours(context: Context, as_json: bool) -> None:
         _echo_json(result)
     else:
         click.echo(f"红 {result['red']}、黄 {result['yellow']}、蓝 {result['blue']}，变化 {result['changed']} 个")
+
+
+@themes.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--department", required=True, help="Key of the department the theme belongs to.")
+@click.option("--key", "slug", default=None, help="The theme's slug: its key becomes DEPARTMENT.SLUG "
+              "(default: the file's own, or the XLSForm's form_id).")
+@click.option("--title", default=None, help="The theme's title (default: the file's own).")
+@click.option("--template", default="event_report", show_default=True,
+              type=click.Choice(["patrol", "event_report", "register", "visit"]),
+              help="XLSForm only: the theme template the form goes into (patrol, event_report, register, visit).")
+@click.option("--form", "form_name", default=None, type=click.Choice(["record", "report", "visit"]),
+              help="XLSForm only: which form of the theme the spreadsheet becomes (default: the template's main one).")
+@click.option("--replace", is_flag=True,
+              help="Update the builder theme of that key if it exists (a new draft revision).")
+@click.option("--publish", is_flag=True, help="Publish the draft at once (refused, changing nothing, if invalid).")
+@pass_context
+def themes_import(context: Context, path: str, department: str, slug: str | None, title: str | None,
+                  template: str, form_name: str | None, replace: bool, publish: bool) -> None:
+    """Import a theme from FILE.json (a theme document) or FILE.xlsx/.xls/.csv (an XLSForm) as a builder draft.
+
+    Prints the theme's key and, for a spreadsheet, every field that could not be converted. On bad input it
+    prints why, in Chinese, exits non-zero and changes nothing."""
+    from . import authoring
+
+    platform = context.platform
+    actor = system_actor("cli")
+    unconverted: list = []
+    with platform.db.session() as session:
+        try:
+            if path.lower().endswith((".xlsx", ".xls", ".csv")):
+                draft, unconverted = authoring.import_xlsform(
+                    platform, session, actor, path, department=department, slug=slug, title=title,
+                    template=template, form=form_name, replace=replace)
+            else:
+                draft = authoring.import_json(platform, session, actor, path, department=department, slug=slug,
+                                              title=title, replace=replace)
+            problems = authoring.draft_problems(platform, session, draft)
+            published = authoring.publish_draft(platform, session, actor, draft.theme_key) if publish else None
+        except (authoring.AuthoringError, authoring.NotAllowed, OSError) as error:
+            session.rollback()
+            _refuse(error)
+        key = draft.theme_key
+        session.commit()
+    click.echo(f"已导入业务主题 {key}")
+    for item in unconverted:
+        click.echo(f"未转换：{item}")
+    if unconverted:
+        click.echo(f"共 {len(unconverted)} 项未能转换，其余内容已导入")
+    for problem in problems:
+        click.echo(f"待修改：{problem}")
+    if published is not None:
+        click.echo(f"已发布 {key} 第 {published.version} 版")
+
+
+def _refuse(error: Exception) -> None:
+    click.echo(f"导入失败：{error}", err=True)
+    for problem in getattr(error, "problems", ())[5:]:
+        click.echo(f"  {problem}", err=True)
+    click.get_current_context().exit(1)
+
+
+@themes.command("export")
+@click.argument("key")
+@click.option("--format", "file_format", default="json", show_default=True, type=click.Choice(["json", "xlsform"]))
+@click.option("--form", "form_name", default="report", show_default=True,
+              type=click.Choice(["record", "report", "visit"]), help="XLSForm only: which form to export.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write to this file (required for xlsform; JSON goes to stdout without it).")
+@pass_context
+def themes_export(context: Context, key: str, file_format: str, form_name: str, output: str | None) -> None:
+    """Export theme KEY as its JSON document (importable again unchanged) or one of its forms as an XLSForm."""
+    from . import authoring
+
+    platform = context.platform
+    with platform.db.session() as session:
+        try:
+            if file_format == "json":
+                text = authoring.export_json(platform, session, key)
+            else:
+                if not output:
+                    raise authoring.AuthoringError("导出 XLSForm 须用 -o 指定 .xlsx 文件")
+                data, unconverted = authoring.export_xlsform(platform, session, key, form_name)
+        except authoring.AuthoringError as error:
+            click.echo(f"导出失败：{error}", err=True)
+            click.get_current_context().exit(1)
+    if file_format == "json":
+        if output:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        else:
+            click.echo(text, nl=False)
+        return
+    with open(output, "wb") as handle:
+        handle.write(data)
+    for item in unconverted:
+        click.echo(f"未导出：{item}")
+    click.echo(f"已导出 {key} 的表单“{form_name}”到 {output}")

@@ -2,7 +2,8 @@
 
 Two passes, as for forms: the meta-schema (`theme.schema.json`) catches missing and unknown keys and malformed
 values; only a well-formed document gets the semantic checks (the key belongs to the department, every form
-passes `minqing.forms.check_schema`, category codes are unique, departments exist).
+passes `minqing.forms.check_schema`, category codes are unique, an inline workflow passes the workflow
+meta-schema and its own references, departments exist).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 from minqing import forms
+from minqing.workflows import definition as workflow_definition
 
 FORM_NAMES = ("record", "report", "visit")
 DEFAULT_VISIBLE_TO = ("admin", "operator", "department_staff", "grid_worker", "leader")
@@ -131,6 +133,11 @@ def _from_error(error) -> list[ThemeProblem]:
     if kind in ("minimum", "maximum"):
         bound = "不能小于" if kind == "minimum" else "不能大于"
         return [ThemeProblem(at, f"{bound} {error.validator_value}")]
+    if kind in ("exclusiveMinimum", "exclusiveMaximum"):
+        bound = "应大于" if kind == "exclusiveMinimum" else "应小于"
+        return [ThemeProblem(at, f"{bound} {error.validator_value}")]
+    if kind in ("minItems", "minProperties"):
+        return [ThemeProblem(at, f"至少需要 {error.validator_value} 项")]
     if kind == "uniqueItems":
         return [ThemeProblem(at, "有重复的项")]
     if kind == "oneOf" and path and path[-1] == "workflow":
@@ -170,7 +177,22 @@ def _semantic_problems(document: dict) -> list[ThemeProblem]:
             problems.append(ThemeProblem(f"/categories/{index}/code",
                                          f"分类代码“{code}”重复（与第 {seen[code] + 1} 项相同）"))
         seen.setdefault(code, index)
-    return problems
+    return problems + workflow_problems(document.get("workflow"))
+
+
+def workflow_problems(workflow) -> list[ThemeProblem]:
+    """The problems of an inline workflow document, located under ``/workflow``; [] for a template key."""
+    if not isinstance(workflow, dict):
+        return []
+    found: dict[tuple[str, str], ThemeProblem] = {}
+    for error in Draft202012Validator(workflow_definition.meta_schema()).iter_errors(workflow):
+        for problem in _from_error(error):
+            found.setdefault((problem.path, problem.message), ThemeProblem("/workflow" + problem.path,
+                                                                           problem.message))
+    if found:
+        return sorted(found.values(), key=lambda problem: problem.path)
+    return [ThemeProblem("/workflow" + at, message)
+            for at, message in workflow_definition.reference_problems(workflow)]
 
 
 def load_theme_file(path) -> ThemeDocument:

@@ -10,7 +10,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from minqing.core import scope
+from minqing.core import geofeatures, scope
 from minqing.core.actors import Actor
 from minqing.core.models import Department, Role, ThemeRecord
 
@@ -99,7 +99,19 @@ def layer_features(platform, session: Session, theme_key: str, viewer: Actor, bb
         statement = statement.where(ThemeRecord.min_lon <= max_lon, ThemeRecord.max_lon >= min_lon,
                                     ThemeRecord.min_lat <= max_lat, ThemeRecord.max_lat >= min_lat)
     records = session.scalars(statement.order_by(ThemeRecord.id).limit(limit))
-    return [feature(record, theme) for record in records]
+    features = [feature(record, theme) for record in records]
+    if theme.form("report") is not None or theme.categories:  # a theme that takes reports shows its cases too
+        features.extend(_case_feature(item) for item in geofeatures.case_features(
+            session, viewer, bbox=bbox, limit=limit, theme_key=theme_key)["features"])
+    return features
+
+
+def _case_feature(item: dict) -> dict:
+    """A case on its theme's layer; the id is prefixed so it cannot clash with a record's."""
+    case_id = item["id"]
+    return {**item, "id": f"case-{case_id}",
+            "properties": {**item["properties"], "kind": "case", "case_id": case_id,
+                           "label": item["properties"]["title"]}}
 
 
 def _hook_features(plugin: str, layer: dict, bbox, session: Session, limit: int) -> list[dict]:

@@ -8,6 +8,8 @@ cannot be used is logged and handed on as a `BrokenTheme`, which the registry li
 """
 from __future__ import annotations
 
+import copy
+import functools
 import logging
 import os
 from importlib import resources
@@ -36,7 +38,7 @@ def load_directory(directory: Path) -> list[ThemeDocument]:
     documents: list[ThemeDocument] = []
     for path in sorted(directory.rglob("*.json")):
         try:
-            documents.append(load_theme_file(path))
+            documents.append(_load(path))
         except ThemeError as error:
             log.error("%s", error)
             documents.append(BrokenTheme(str(path), error.problems, error.key))
@@ -44,6 +46,19 @@ def load_directory(directory: Path) -> list[ThemeDocument]:
             log.exception("checking theme file %s failed", path)
             documents.append(BrokenTheme(str(path), [ThemeProblem("", f"检查主题文件时出错：{error!r}")]))
     return documents
+
+
+def _load(path: Path) -> ThemeDocument:
+    """`load_theme_file`, remembered while the file's modification time and size stay the same: the registry
+    asks again whenever any theme is published, and checking every file each time would cost seconds."""
+    stat = path.stat()
+    cached = _load_checked(str(path), stat.st_mtime_ns, stat.st_size)
+    return ThemeDocument(copy.deepcopy(dict(cached)), source=cached.source)
+
+
+@functools.lru_cache(maxsize=1024)
+def _load_checked(path: str, mtime_ns: int, size: int) -> ThemeDocument:
+    return load_theme_file(path)
 
 
 @hookimpl

@@ -1,5 +1,8 @@
 """The registry: the themes of the enabled plugins, checked, each tagged with the plugin that brought it.
 
+Themes built in the browser come from the ``theme_builder`` plugin, which reads them from the database
+(``register_themes(session)``); publishing one bumps the themes counter, so the cache below stays right.
+
 It is read through the plugin host on every call, so disabling a plugin removes its themes (layers, forms,
 routing) at once in every process, and enabling it brings them back. What is costly (collecting and checking
 the documents) is cached under the plugin-switch counter, the themes counter (bumped when a version is
@@ -60,6 +63,12 @@ class Theme:
         return self.document.get("workflow", "standard")
 
     @property
+    def workflow_key(self) -> str:
+        """The key a case of this theme names its workflow by: the template's key, or, for an inline workflow,
+        the theme's own key (a dotted key no template can have; the `resolve_workflow` hook answers it)."""
+        return self.key if isinstance(self.workflow, dict) else self.workflow
+
+    @property
     def patrol_every_days(self) -> int | None:
         return self.document.get("patrol_every_days")
 
@@ -109,6 +118,10 @@ class Registry:
 
 
 _caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# The problems of each document already checked, by (content hash, departments): a pure function of both, so
+# shared by every platform of the process. A rebuild after one theme was published checks only that theme.
+_checked: dict = {}
+MEMO_LIMIT = 5000
 _lock = threading.Lock()
 
 
@@ -128,7 +141,10 @@ def registry(platform, session: Session | None = None, *, fresh: bool = False) -
         cached = _caches.get(platform)
     if cached is not None and cached[0] == generation and not fresh:
         return cached[1]
-    built = build(host, department_keys(platform, session))
+    with _lock:
+        if len(_checked) > MEMO_LIMIT:
+            _checked.clear()
+    built = build(host, department_keys(platform, session), session, _checked)
     with _lock:
         _caches[platform] = (generation, built)
     return built
@@ -142,11 +158,11 @@ def department_keys(platform, session: Session) -> set[str]:
     return keys
 
 
-def build(host, departments: set[str]) -> Registry:
+def build(host, departments: set[str], session: Session | None = None, memo: dict | None = None) -> Registry:
     themes: dict[str, Theme] = {}
     issues: list[ThemeIssue] = []
     # In plugin-name order, so which of two plugins claiming one key wins does not depend on load order.
-    collected = sorted(host.collect("register_themes"), key=lambda item: item[0])
+    collected = sorted(host.collect("register_themes", session=session), key=lambda item: item[0])
     for plugin, document in collected:
         source = getattr(document, "source", None)
         if isinstance(document, BrokenTheme):
@@ -154,7 +170,7 @@ def build(host, departments: set[str]) -> Registry:
             continue
         key = document.get("key") if isinstance(document, dict) else None
         key = key if isinstance(key, str) else None
-        problems = _problems(document, departments)
+        problems = _checked_problems(document, departments, memo)
         if not problems and key in themes:
             other = themes[key]
             problems = [ThemeProblem("/key", f"主题键重复：已由{describe(key, other.source, other.plugin)}提供")]
@@ -167,6 +183,18 @@ def build(host, departments: set[str]) -> Registry:
     for issue in issues:
         log.error("%s", issue.message)
     return Registry(themes=themes, issues=tuple(issues))
+
+
+def _checked_problems(document, departments: set[str], memo: dict | None) -> list[ThemeProblem]:
+    if memo is None or not isinstance(document, dict):
+        return _problems(document, departments)
+    try:
+        key = (content_hash(document), hash(frozenset(departments)))
+    except (TypeError, ValueError):  # not JSON at all: let the checks say so
+        return _problems(document, departments)
+    if key not in memo:
+        memo[key] = _problems(document, departments)
+    return list(memo[key])
 
 
 def _problems(document, departments: set[str]) -> list[ThemeProblem]:

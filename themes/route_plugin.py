@@ -1,10 +1,15 @@
-"""The themes' own category routing, as a built-in plugin that answers `route_case` last: a department's routing
-rule (a plugin's `route_case`) wins, and when none answers, the category table of the theme version the case
-was reported under decides (the category's department, else the theme's)."""
+"""The themes' bridge to the workflow engine, as a built-in plugin.
+
+- `route_case`, answered last: a department's routing rule (a plugin's `route_case`) wins, and when none
+  answers, the category table of the theme version the case was reported under decides (the category's
+  department, else the theme's).
+- `resolve_workflow`: the inline workflow of a theme, for the cases that name it by the theme's key (see
+  `minqing.themes.inline_workflow`)."""
 from __future__ import annotations
 
 from minqing.core.hooks import hookimpl
 
+from .inline_workflow import inline_workflow, is_theme_key
 from .routing import UnknownCategory, route
 from .versions import NotPublished, theme_version
 
@@ -23,3 +28,10 @@ def route_case(case, session):
         return route(document, code)
     except UnknownCategory:
         return None
+
+
+@hookimpl
+def resolve_workflow(key, platform, session):
+    if not is_theme_key(key):
+        return None
+    return inline_workflow(platform, session, key)

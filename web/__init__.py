@@ -28,17 +28,26 @@ def create_app(config: dict | None = None, platform: Platform | None = None) -> 
     platform = platform or Platform(app.config["DATABASE_URL"])
     app.extensions["minqing"] = platform
 
-    from . import context, errors, extensions, security
+    from . import context, converters, errors, extensions, security
+    converters.init_app(app)
     extensions.init_app(app)
     context.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    from . import auth as auth_module
+    auth_module.init_app(app)  # server-side sessions checked before every view; TOTP and password settings
 
     from . import admin, api, auth, citizen, home, manage, map_view, open311, vendor, work
     for blueprint in (home.blueprint, auth.blueprint, map_view.blueprint, admin.blueprint, vendor.blueprint,
                       work.blueprint, manage.blueprint, citizen.blueprint, open311.blueprint, api.blueprint):
         app.register_blueprint(blueprint)
+    from . import account, audit, builder
+    app.register_blueprint(audit.blueprint)
+    app.register_blueprint(builder.blueprint)
+    app.register_blueprint(account.blueprint)
     _register_plugin_blueprints(app, platform)
+    from . import ratelimits
+    ratelimits.init_app(app)  # after every blueprint: the limits wrap the registered views
     return app
 
 

@@ -1,33 +1,66 @@
 """Sign in and out. Failed attempts are counted and lock the account for a while; the message never says
-whether the account exists."""
+whether the account exists. Accounts with a TOTP second factor enter a code after the password.
+
+A completed sign-in opens a server-side session (core.account_sessions) whose token rides in the session cookie;
+every request checks it (see `live_account`), so a copied cookie stops working at logout, at a password change
+and after `PERMANENT_SESSION_LIFETIME` (30 minutes) without a request.
+"""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (Blueprint, current_app, flash, g, redirect, render_template, request, session,
+                   url_for)
 from flask_login import login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from minqing.core import account_sessions, signin, totp
 from minqing.core.actors import Actor
 from minqing.core.changes import record_change
 from minqing.core.models import Account, utcnow
-from minqing.core.passwords import verify_password
+from minqing.core.password_policy import PasswordPolicy, policy_from
 
 from .context import SignedIn, db, origin, viewer
 
 blueprint = Blueprint("auth", __name__)
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
 GENERIC_FAILURE = "用户名或密码错误，或账号暂时被锁定"
+TOKEN = "sid"                 # the server-side session's token in the (signed) cookie
+PENDING = "second_factor"     # account id, time and target between the password and the TOTP code
+PENDING_FOR = 300             # seconds to enter the code after the password
 
 
 class LoginForm(FlaskForm):
     username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
     password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=200)])
 
+
+class CodeForm(FlaskForm):
+    code = StringField("动态口令", validators=[DataRequired("请输入身份验证器上的6位动态口令"), Length(max=10)])
+
+
+# -- settings ---------------------------------------------------------------------------------------------------------
+
+def password_policy() -> PasswordPolicy:
+    return policy_from(current_app.config)
+
+
+def lockout() -> signin.Lockout:
+    config = current_app.config
+    return signin.Lockout(int(config.get("LOGIN_MAX_FAILURES", 5)), int(config.get("LOGIN_LOCK_MINUTES", 30)))
+
+
+def totp_roles() -> frozenset[str]:
+    return totp.required_roles(current_app.config.get("REQUIRE_TOTP_ROLES"))
+
+
+def idle_limit() -> dt.timedelta:
+    return current_app.permanent_session_lifetime
+
+
+# -- signing in -------------------------------------------------------------------------------------------------------
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site, never another host."""
@@ -36,57 +69,123 @@ def _safe_next(target: str | None) -> str:
     return url_for("home.index")
 
 
-def _attempt(form: LoginForm) -> Account | None:
-    session = db()
-    account = session.scalar(select(Account).where(Account.username == form.username.data.strip()))
-    now = utcnow()
-    anonymous = Actor(None, form.username.data.strip()[:64], (), origin())
-    if account is None or not account.is_active:
-        record_change(session, anonymous, "auth.login_failed", object_type="account",
-                      summary="登录失败：账号不存在或已停用")
-        session.commit()
-        return None
-    if account.locked_until and account.locked_until > now:
-        record_change(session, anonymous, "auth.login_refused", object_type="account", object_id=account.id,
-                      summary="登录被拒绝：账号锁定中")
-        session.commit()
-        return None
-    if not verify_password(account.password_hash, form.password.data):
-        account.failed_logins += 1
-        if account.failed_logins >= MAX_FAILURES:
-            account.locked_until, account.failed_logins = now + dt.timedelta(minutes=LOCK_MINUTES), 0
-        record_change(session, anonymous, "auth.login_failed", object_type="account", object_id=account.id,
-                      summary="登录失败：密码错误")
-        session.commit()
-        return None
-    account.failed_logins, account.locked_until, account.last_login_at = 0, None, now
-    record_change(session, Actor(account.id, account.display_name, (), origin()), "auth.login",
-                  object_type="account", object_id=account.id, summary="登录成功")
-    session.commit()
-    return account
+def complete_sign_in(account: Account, summary: str = "登录成功") -> None:
+    """Every factor is checked: open the server-side session and sign the browser in with a fresh cookie."""
+    signin.signed_in(db(), account, origin=origin(), summary=summary)
+    token = account_sessions.start(db(), account, origin=origin(),
+                                   user_agent=request.headers.get("User-Agent", ""))
+    db().commit()
+    session.clear()  # a fresh session on sign-in: nothing carried over from before
+    login_user(SignedIn(account))
+    session[TOKEN] = token
+    session.permanent = True
+
+
+def restart_session(account: Account) -> None:
+    """After a password change ended every session: a new one for this browser (the caller commits)."""
+    session[TOKEN] = account_sessions.start(db(), account, origin=origin(),
+                                            user_agent=request.headers.get("User-Agent", ""))
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        account = _attempt(form)
+        outcome = signin.check_password(db(), form.username.data, form.password.data, origin=origin(),
+                                        lockout=lockout())
+        account = outcome.account
+        if account is not None and totp.is_enabled(account):
+            db().commit()
+            session.clear()
+            session[PENDING] = {"account": account.id, "at": int(time.time()),
+                                "next": _safe_next(request.args.get("next"))}
+            return redirect(url_for("auth.second_factor"))
         if account is not None:
-            session.clear()  # a fresh session on sign-in: nothing carried over from before
-            login_user(SignedIn(account))
-            session.permanent = True
+            complete_sign_in(account)
             return redirect(_safe_next(request.args.get("next")))
+        db().commit()
         flash(GENERIC_FAILURE, "error")
     return render_template("auth/login.html", form=form), (200 if request.method == "GET" else 400)
+
+
+def _pending_account() -> Account | None:
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_FOR:
+        return None
+    account = db().get(Account, pending.get("account"))
+    return account if account is not None and account.is_active and totp.is_enabled(account) else None
+
+
+@blueprint.route("/login/totp", methods=["GET", "POST"])
+def second_factor():
+    account = _pending_account()
+    if account is None:
+        session.pop(PENDING, None)
+        flash("请重新输入用户名和密码", "warning")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        now = utcnow()
+        locked = account.locked_until is not None and account.locked_until > now
+        if not locked and totp.verify(db(), account, form.code.data, now=now):
+            target = session[PENDING]["next"]
+            complete_sign_in(account, summary="登录成功（密码 + 动态口令）")
+            return redirect(target)
+        if not locked:
+            signin.count_failure(db(), account, lockout(), now)
+        record_change(db(), Actor(None, account.username, (), origin()), "auth.login_failed",
+                      object_type="account", object_id=account.id, summary="登录失败：动态口令错误")
+        db().commit()
+        if account.locked_until is not None and account.locked_until > now:
+            session.pop(PENDING, None)
+            flash(GENERIC_FAILURE, "error")
+            return redirect(url_for("auth.login"))
+        form.code.errors = [*form.code.errors, "动态口令不正确或已使用过，请输入身份验证器上当前显示的6位数字"]
+    status = 200 if request.method == "GET" else 400
+    return render_template("auth/totp.html", form=form), status
 
 
 @blueprint.post("/logout")
 @login_required
 def logout():
     actor = viewer()
+    account_sessions.end(db(), session.get(TOKEN), reason="logout")
     record_change(db(), actor, "auth.logout", object_type="account", object_id=actor.account_id, summary="退出登录")
     db().commit()
     logout_user()
     session.clear()
     flash("已安全退出", "info")
     return redirect(url_for("auth.login"))
+
+
+# -- every request ----------------------------------------------------------------------------------------------------
+
+def live_account(account: Account) -> bool:
+    """Whether this request's cookie belongs to an open, recently used session of the account.
+
+    Called by the Flask-Login user loader. A touch of the session (sliding expiry) or its end for idleness is
+    left in the request's database session; `init_app`'s hook commits it before any view runs.
+    """
+    row = account_sessions.current(db(), account.id, session.get(TOKEN), idle=idle_limit())
+    if row is None:
+        g.session_ended = True
+    return row is not None
+
+
+def init_app(app) -> None:
+    # Administrators and auditors must use a second factor, except in TESTING mode where the test suite's
+    # accounts sign in with a password alone (the tests of the second factor set it explicitly).
+    app.config.setdefault("REQUIRE_TOTP_ROLES", "" if app.testing else "admin,auditor")
+
+    @app.before_request
+    def _load_signed_in():
+        from flask_login import current_user
+
+        if request.endpoint == "static" or (request.endpoint or "").startswith("vendor."):
+            return  # files, not activity: no database look-up
+        current_user._get_current_object()  # runs the loader now, before any view writes
+        if db().dirty:
+            db().commit()  # only the session's touch (or its end) is pending at this point
+        if g.pop("session_ended", False):
+            session.pop(TOKEN, None)
+            session.pop("_user_id", None)

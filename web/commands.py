@@ -1,11 +1,19 @@
 """`minqing serve` and `minqing demo`: the web application's commands, added through the plugin hook."""
 from __future__ import annotations
 
+import os
+
 import click
 
 from minqing.core.hooks import hookimpl
 
 MINQING_REQUIRED = True  # the web application's commands are part of the platform, not an optional plugin
+TOTP_HINT = (
+    "admin 与 auditor 必须使用动态口令（TOTP）：首次登录后页面显示一个密钥，在手机身份验证器 App（FreeOTP、",
+    "  Google Authenticator 等）中手动添加它，再输入 App 上的6位数字完成绑定。没有手机时可用页面上的密钥在终端取码：",
+    "  python -c \"import pyotp; print(pyotp.TOTP('密钥').now())\"",
+    "  不需要第二因子的演示可设 MINQING_REQUIRE_TOTP_ROLES= （空值）后启动。",
+)
 
 
 def _serve(platform, host: str, port: int, threads: int) -> None:
@@ -76,5 +84,8 @@ def register_commands(cli):
         click.echo("演示账号（用户名 / 密码 / 角色）：")
         for username, password, purpose in accounts:
             click.echo(f"  {username:12} {password}  {purpose}")
+        if os.environ.get("MINQING_REQUIRE_TOTP_ROLES", "admin,auditor").strip():
+            for line in TOTP_HINT:
+                click.echo(line)
         if not no_serve:
             _serve(platform, host, port, threads=8)

@@ -54,7 +54,8 @@ def _load_user(account_id: str) -> SignedIn | None:
     account = db().get(Account, int(account_id)) if account_id.isdigit() else None
     if account is None or not account.is_active:
         return None
-    return SignedIn(account)
+    from .auth import live_account  # the cookie must belong to an open server-side session (web/auth.py)
+    return SignedIn(account) if live_account(account) else None
 
 
 def init_app(app: Flask) -> None:
@@ -75,6 +76,12 @@ def init_app(app: Flask) -> None:
         """Free text from people: ID numbers (and phones, unless the role needs them) masked."""
         from minqing.core.masking import text_for
         return text_for(viewer(), text)
+
+    @app.template_filter("address")
+    def _address(text):
+        """An exact address: house, building and room numbers hidden unless the role needs them."""
+        from minqing.core.masking import ADDRESS, show, text_for
+        return show(viewer(), ADDRESS, text_for(viewer(), text))
 
     @app.context_processor
     def _inject():

@@ -12,9 +12,11 @@ MENU = [
     ("work.inbox", "事件办理", ("admin", "operator", "department_staff", "grid_worker")),
     ("map.index", "民情地图", ("admin", "operator", "department_staff", "grid_worker", "leader")),
     ("manage.dashboard", "小兰民情", ("admin", "operator", "leader")),
+    ("builder.index", "主题搭建", ("admin", "department_staff")),
     ("citizen.index", "小兰帮办", ("citizen",)),
     ("admin.plugins", "系统管理", ("admin",)),
-    ("audit.index", "审计日志", ("auditor", "admin")),
+    ("audit.index", "审计日志", ("auditor",)),  # auditors only: administrators are what they audit
+    ("account.security", "账号安全", ("admin", "operator", "department_staff", "grid_worker", "leader", "auditor")),
 ]
 
 

@@ -1,5 +1,6 @@
 """Security headers on every response: no inline scripts may run, no other site may frame us, browsers must not
-guess content types, and addresses of our pages are not leaked to other sites."""
+guess content types, and addresses of our pages are not leaked to other sites; and every template is
+autoescaped, whatever its name."""
 from __future__ import annotations
 
 from flask import Flask
@@ -27,6 +28,10 @@ HEADERS = {
 
 
 def init_app(app: Flask) -> None:
+    # Flask autoescapes only .html/.htm/.xml/.xhtml/.svg names; a .txt or .j2 template (a message, an export)
+    # rendering a resident's text must escape it too. Set before any template is compiled.
+    app.jinja_env.autoescape = True
+
     @app.after_request
     def _headers(response):
         for name, value in HEADERS.items():

@@ -91,25 +91,35 @@ def check(document: dict) -> list[str]:
                 for error in validator.iter_errors(document)]
     if problems:
         return problems
+    return [message for _pointer, message in reference_problems(document)]
+
+
+def reference_problems(document: dict) -> list[tuple[str, str]]:
+    """(JSON pointer, Chinese message) for what the meta-schema cannot check: names of states, duplicate
+    transitions, '@previous' only out of paused states, transition forms. The document must already pass the
+    meta-schema."""
+    problems: list[tuple[str, str]] = []
     states = document["states"]
     if document["initial"] not in states:
-        problems.append(f"初始状态“{document['initial']}”未定义")
+        problems.append(("/initial", f"初始状态“{document['initial']}”未定义"))
     names = set()
-    for transition in document["transitions"]:
-        name = transition["name"]
+    for index, transition in enumerate(document["transitions"]):
+        at, name = f"/transitions/{index}", transition["name"]
         if name in names:
-            problems.append(f"流转“{name}”重复定义")
+            problems.append((f"{at}/name", f"流转“{name}”重复定义"))
         names.add(name)
-        problems += [f"流转“{name}”的起始状态“{source}”未定义" for source in transition["from"] if source not in states]
+        problems += [(f"{at}/from/{position}", f"流转“{name}”的起始状态“{source}”未定义")
+                     for position, source in enumerate(transition["from"]) if source not in states]
         target = transition["to"]
         if target != PREVIOUS and target not in states:
-            problems.append(f"流转“{name}”的目标状态“{target}”未定义")
+            problems.append((f"{at}/to", f"流转“{name}”的目标状态“{target}”未定义"))
         if target == PREVIOUS and not all(states.get(source, {}).get("paused") for source in transition["from"]):
-            problems.append(f"流转“{name}”返回上一状态（@previous），只能从暂停计时的状态出发")
+            problems.append((f"{at}/to", f"流转“{name}”返回上一状态（@previous），只能从暂停计时的状态出发"))
         if "form" in transition:
             from .forms import schema_problems
 
-            problems += [f"流转“{name}”的表单无效：{problem}" for problem in schema_problems(transition["form"])]
+            problems += [(f"{at}/form", f"流转“{name}”的表单无效：{problem}")
+                         for problem in schema_problems(transition["form"])]
     return problems
 
 
@@ -152,12 +162,21 @@ def builtin_keys() -> list[str]:
     return sorted(path.stem for path in TEMPLATES.iterdir() if path.suffix in (".json", ".yaml", ".yml"))
 
 
-def get(platform, key: str) -> Workflow:
-    """The workflow `key`: a plugin's (through `register_workflows`) or else a built-in template."""
+def get(platform, key: str, session=None) -> Workflow:
+    """The workflow `key`: a plugin's (through `register_workflows`), else a built-in template, else the answer
+    of the `resolve_workflow` hook (the inline workflow of a theme is known by the theme's key)."""
     for _plugin, document in platform.plugins.collect("register_workflows"):
         if isinstance(document, dict) and document.get("key") == key:
             return _parsed_plugin_document(json.dumps(document, sort_keys=True, ensure_ascii=False))
-    return builtin(key)
+    try:
+        return builtin(key)
+    except UnknownWorkflow:
+        found = platform.plugins.call_first("resolve_workflow", key=key, platform=platform, session=session)
+        if found is None or not isinstance(found[1], dict):
+            raise
+    # The answer's own "key" is only a name inside its document; cases know it by the key they asked for.
+    return dataclasses.replace(_parsed_plugin_document(json.dumps(found[1], sort_keys=True, ensure_ascii=False)),
+                               key=key)
 
 
 @functools.lru_cache(maxsize=64)

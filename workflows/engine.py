@@ -26,7 +26,7 @@ from .errors import Conflict, InvalidTransition, PermissionDenied
 def transition(platform, session: Session, case: Case, name: str, actor: Actor, data: dict | None = None, *,
                now: dt.datetime | None = None) -> Case:
     """Take step `name` on `case` as `actor` with the step's form `data`; return the case in its new state."""
-    workflow = definition.get(platform, case.workflow_key)
+    workflow = definition.get(platform, case.workflow_key, session)
     step = _step(workflow, case, name)
     check_actor(session, case, actor, step.roles, step.title)
     data = effects.normalise(step, dict(data or {}))

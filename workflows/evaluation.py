@@ -8,17 +8,18 @@ a case's state is judged as of `as_of` (default: now).
 - 返工率 = cases reworked at least once / cases with handling feedback
 - 满意率 = cases whose latest follow-up rating is 满意 or 基本满意 (score ≥ 3) / rated cases
 - 平均处置时长 = mean hours from report to close, over closed cases
+- 准确派遣率 = dispatched cases never returned (退回) / dispatched cases; 退回率 = the returned share
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from minqing.core.actors import Actor
-from minqing.core.models import Case, CaseMilestone, utcnow
+from minqing.core.models import Case, CaseEvent, CaseMilestone, utcnow
 from minqing.core.regions import SIGNIFICANT
 from minqing.core.scope import restrict
 
@@ -40,6 +41,8 @@ class Indicators:
     satisfied: int
     closed: int
     handling_seconds: float
+    dispatched: int = 0
+    returned: int = 0      # dispatched cases a department returned (退回) at least once
 
     @staticmethod
     def _rate(part: int, whole: int) -> float | None:
@@ -60,6 +63,16 @@ class Indicators:
     @property
     def satisfaction_rate(self) -> float | None:
         return self._rate(self.satisfied, self.rated)
+
+    @property
+    def dispatch_accuracy(self) -> float | None:
+        """准确派遣率: the share of dispatched cases no department returned."""
+        return self._rate(self.dispatched - self.returned, self.dispatched)
+
+    @property
+    def return_rate(self) -> float | None:
+        """退回率: the share of dispatched cases returned at least once."""
+        return self._rate(self.returned, self.dispatched)
 
     @property
     def average_handling_hours(self) -> float | None:
@@ -93,6 +106,8 @@ def statement(session: Session, *, by: str, start: dt.datetime, end: dt.datetime
     closed = Case.closed_at.is_not(None)
     late_close = and_(closed, Case.closed_at > Case.due_at)
     late_open = and_(Case.closed_at.is_(None), Case.due_at <= as_of)
+    dispatched = m.dispatched_at.is_not(None)
+    returned = exists().where(CaseEvent.case_id == Case.id, CaseEvent.action == "return")
     query = (select(
         key, func.count().label("reported"),
         _count(or_(m.accepted_at.is_not(None), m.accept_deadline_at <= as_of)).label("acceptance_due"),
@@ -105,6 +120,8 @@ def statement(session: Session, *, by: str, start: dt.datetime, end: dt.datetime
         _count(m.rating.is_not(None)).label("rated"),
         _count(m.satisfied.is_(True)).label("satisfied"),
         _count(closed).label("closed"),
+        _count(dispatched).label("dispatched"),
+        _count(and_(dispatched, returned)).label("returned"),
         func.coalesce(func.sum(case((closed, _seconds(session, Case.closed_at, Case.created_at)), else_=literal(0))),
                       0).label("handling_seconds"))
         .select_from(Case).outerjoin(m, m.case_id == Case.id)
@@ -124,7 +141,8 @@ def evaluate(session: Session, *, by: str, start: dt.datetime, end: dt.datetime,
 
 
 _COUNTS = ("reported", "acceptance_due", "accepted_on_time", "closure_due", "closed_on_time", "overdue",
-           "with_feedback", "reworked", "rated", "satisfied", "closed", "handling_seconds")
+           "with_feedback", "reworked", "rated", "satisfied", "closed", "handling_seconds", "dispatched",
+           "returned")
 
 
 def _number(value):

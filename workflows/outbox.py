@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
@@ -17,8 +18,9 @@ from minqing.core.models import Notification, utcnow
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
-STALE_CLAIM = dt.timedelta(minutes=10)
+STALE_CLAIM = dt.timedelta(seconds=float(os.environ.get("MINQING_OUTBOX_STALE_SECONDS", "600")))
 PENDING_IDS = "minqing_outbox_ids"
+LISTENING = "minqing_outbox_listening"
 
 
 def add(session: Session, *, kind: str, recipient: str, subject: str, body: str = "", case_id: int | None = None,
@@ -35,21 +37,29 @@ def add(session: Session, *, kind: str, recipient: str, subject: str, body: str 
 
 
 def _deliver_after_commit(session: Session, platform) -> None:
-    if session.info.get(PENDING_IDS) is not None:
+    session.info[PENDING_IDS] = platform
+    if session.info.get(LISTENING):
         return
-    session.info[PENDING_IDS] = True
+    session.info[LISTENING] = True
 
     def kick(committed: Session) -> None:
-        committed.info.pop(PENDING_IDS, None)
-        from .tasks import enqueue_delivery
+        # SQLAlchemy fires after_commit for a released savepoint too: the rows may leave only once the whole
+        # transaction has committed (before, another connection cannot see them, and on SQLite it would wait
+        # for this transaction's write lock).
+        if committed.in_nested_transaction():
+            return
+        pending = committed.info.pop(PENDING_IDS, None)
+        if pending is not None:
+            from .tasks import enqueue_delivery
 
-        enqueue_delivery(platform)
+            enqueue_delivery(pending)
 
-    def forget(rolled_back: Session) -> None:
-        rolled_back.info.pop(PENDING_IDS, None)
+    def forget(rolled_back: Session, previous_transaction) -> None:
+        if previous_transaction.parent is None and not previous_transaction.nested:
+            rolled_back.info.pop(PENDING_IDS, None)
 
-    event.listen(session, "after_commit", kick, once=True)
-    event.listen(session, "after_soft_rollback", forget, once=True)
+    event.listen(session, "after_commit", kick)
+    event.listen(session, "after_soft_rollback", forget)
 
 
 def deliver(platform, *, limit: int = 500, now: dt.datetime | None = None) -> int:

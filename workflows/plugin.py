@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
+import sys
 import time
 
 import click
@@ -90,15 +92,27 @@ def register_commands(cli):
         """Run the scheduler: SLA sweep, notification redelivery and plugins' periodic tasks.
 
         With MINQING_BROKER_URL it is Celery beat (the tasks run on the workers); without, the tasks run
-        in this process."""
+        in this process. Only one may run at a time: a second one refuses to start while the first holds
+        the lease (MINQING_BEAT_LEASE_SECONDS, default 60)."""
+        from .beat_lease import BeatLease, BeatLocked
         from .tasks import celery_app
 
-        if celery_app.conf.task_always_eager:
-            click.echo("内嵌模式：定时任务在本进程内执行（Ctrl+C 退出）")
-            run_embedded_beat(context.platform, rounds=1 if once else None)
-            return
-        _export_database(context)
-        celery_app.start(["beat", f"--loglevel={loglevel}"])
+        lease = BeatLease(context.platform.db)
+        try:
+            lease.acquire()
+        except BeatLocked as error:
+            raise click.ClickException(str(error)) from error
+        lease.keep(on_lost=lambda: os.kill(os.getpid(), signal.SIGTERM))
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))   # give the lease back on SIGTERM too
+        try:
+            if celery_app.conf.task_always_eager:
+                click.echo("内嵌模式：定时任务在本进程内执行（Ctrl+C 退出）")
+                run_embedded_beat(context.platform, rounds=1 if once else None)
+                return
+            _export_database(context)
+            celery_app.start(["beat", f"--loglevel={loglevel}"])
+        finally:
+            lease.release()
 
     @cli.command("sla-sweep")
     @click.pass_obj

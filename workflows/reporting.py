@@ -27,7 +27,7 @@ def report_case(platform, session: Session, actor: Actor, *, theme_key: str, tit
         return existing
     if urgency not in URGENCIES:
         raise FormInvalid({"urgency": ["紧急程度只能是 normal、urgent 或 critical"]})
-    workflow = definition.get(platform, workflow_key)
+    workflow = definition.get(platform, workflow_key, session)
     grid_id = platform.locator().locate(lon, lat) if lon is not None and lat is not None else None
     region_code = session.scalar(select(Grid.region_code).where(Grid.id == grid_id)) if grid_id else ""
     now = now or utcnow()
@@ -49,6 +49,9 @@ def report_case(platform, session: Session, actor: Actor, *, theme_key: str, tit
                       comment=description[:500], data={"title": workflow.report_title, "source": source}, at=now)
     notices.reported(platform, session, case)
     platform.plugins.call("case_transitioned", case=case, transition="report", actor=actor, session=session)
+    from .dispatch.actions import after_report  # a theme may let confident suggestions dispatch themselves
+
+    after_report(platform, session, case)
     return case
 
 

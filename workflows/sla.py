@@ -19,6 +19,7 @@ from minqing.core.models import Case, SweepMark, Supervision, utcnow
 from minqing.core.regions import LEVELS, SIGNIFICANT, level_of
 
 from . import definition, notices
+from .errors import WorkflowError
 
 BATCH = 1000
 
@@ -49,7 +50,7 @@ def sweep(platform, *, now: dt.datetime | None = None, batch: int = BATCH, actor
     """Act on every expired deadline not acted on yet; each batch in a transaction of its own. The
     notifications are queued with the actions and, with `deliver`, their delivery is kicked off at the end."""
     now, actor, result = now or utcnow(), actor or system_actor("sla"), SweepResult()
-    states = {workflow.key: workflow.states for workflow in definition.all_workflows(platform)}
+    states = _States(platform, {workflow.key: workflow.states for workflow in definition.all_workflows(platform)})
     last_id = 0
     while last_id is not None:
         with platform.db.session() as session:
@@ -64,6 +65,23 @@ def sweep(platform, *, now: dt.datetime | None = None, batch: int = BATCH, actor
 
         enqueue_delivery(platform)
     return result
+
+
+class _States(dict):
+    """States by workflow key; a key no template or plugin registers (a theme's inline workflow) is resolved
+    on first use, once per sweep."""
+
+    def __init__(self, platform, known: dict):
+        super().__init__(known)
+        self.platform = platform
+
+    def __missing__(self, key: str) -> dict:
+        try:
+            found = definition.get(self.platform, key).states
+        except WorkflowError:
+            found = {}
+        self[key] = found
+        return found
 
 
 def _claim(session: Session, rows: list[dict]) -> set[tuple[int, int]]:
@@ -93,7 +111,7 @@ def _state_batch(session, states, now, batch, last_id, actor, result) -> int | N
     escalated_to = _last_escalations(session, [row.id for row in candidates])
     marks, plans = [], {}
     for row in candidates:
-        state = states.get(row.workflow_key, {}).get(row.status)
+        state = states[row.workflow_key].get(row.status)
         actions = tuple(state.on_expiry) if state else ()
         target = parent_region(escalated_to.get(row.id, row.region_code)) if "escalate" in actions else None
         plans[row.id] = (row.state_entered_at, actions, target)

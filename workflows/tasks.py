@@ -4,6 +4,10 @@ The broker comes from ``MINQING_BROKER_URL`` (Redis in production, e.g. ``redis:
 it — the embedded default — tasks run in the calling process (``task_always_eager``), so a demo needs no
 broker; ``minqing beat`` then runs the schedule in-process too. Workers open the database named by
 ``MINQING_DATABASE_URL`` and consume the queue ``MINQING_TASK_QUEUE`` (default "minqing").
+
+Acknowledged late (after the task ran, so a task held by a worker that died is run again) are only the tasks in
+`IDEMPOTENT_TASKS`, each audited for it; any other task is acknowledged when it starts. On Redis, a message a dead
+worker held comes back after ``MINQING_TASK_VISIBILITY_SECONDS`` (default 3600; keep it longer than any task).
 """
 from __future__ import annotations
 
@@ -16,6 +20,14 @@ from celery import Celery
 log = logging.getLogger(__name__)
 _platform_lock = threading.Lock()
 
+# Tasks that may run twice (or at once on two workers) without doing their work twice, and why:
+IDEMPOTENT_TASKS = {
+    "minqing.sla_sweep": "acts only on the sweep marks it inserted itself (ON CONFLICT DO NOTHING)",
+    "minqing.deliver_notifications": "claims each outbox row with a conditional UPDATE before delivering it",
+    "minqing.redeliver_notifications": "the same claims; gives up only claims older than outbox.STALE_CLAIM",
+    "minqing.periodic": "runs a plugin's periodic task, which `periodic_tasks` requires to be idempotent",
+}
+
 
 def make_celery(broker_url: str | None = None) -> Celery:
     broker_url = broker_url if broker_url is not None else os.environ.get("MINQING_BROKER_URL", "")
@@ -27,7 +39,9 @@ def make_celery(broker_url: str | None = None) -> Celery:
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=2,
-        task_acks_late=True,                # a task a dead worker held is run again (every task is idempotent)
+        task_acks_late=False,               # late only where declared idempotent (see `_task`)
+        broker_transport_options={"visibility_timeout": float(os.environ.get("MINQING_TASK_VISIBILITY_SECONDS",
+                                                                             "3600"))},
         worker_prefetch_multiplier=1,
         timezone="Asia/Shanghai",
         task_default_queue=os.environ.get("MINQING_TASK_QUEUE", "minqing"),
@@ -36,6 +50,12 @@ def make_celery(broker_url: str | None = None) -> Celery:
 
 
 celery_app = make_celery()
+
+
+def _task(name: str):
+    """A Celery task acknowledged late (and given back when its worker is lost) only if it is idempotent."""
+    late = name in IDEMPOTENT_TASKS
+    return celery_app.task(name=name, acks_late=late, reject_on_worker_lost=late)
 
 
 def platform():
@@ -51,7 +71,7 @@ def platform():
         return celery_app.minqing_platform
 
 
-@celery_app.task(name="minqing.sla_sweep")
+@_task("minqing.sla_sweep")
 def sla_sweep_task() -> dict:
     from . import sla
 
@@ -59,21 +79,21 @@ def sla_sweep_task() -> dict:
     return {"urged": result.urged, "escalated": result.escalated, "supervisions": result.supervisions}
 
 
-@celery_app.task(name="minqing.deliver_notifications")
+@_task("minqing.deliver_notifications")
 def deliver_task() -> int:
     from . import outbox
 
     return outbox.deliver(platform())
 
 
-@celery_app.task(name="minqing.redeliver_notifications")
+@_task("minqing.redeliver_notifications")
 def redeliver_task() -> int:
     from . import outbox
 
     return outbox.redeliver(platform())
 
 
-@celery_app.task(name="minqing.periodic")
+@_task("minqing.periodic")
 def periodic_task(name: str) -> None:
     """Run one plugin's periodic task by name (skipped when its plugin is disabled meanwhile)."""
     run_periodic(platform(), name)

@@ -26,7 +26,7 @@ from ..models import (Account, Address, Department, Grid, GridMember, House, Hou
                       Person, Region, Resident, RoleGrant, Unit)
 from ..platform import GRIDS_COUNTER, Platform
 from ..regions import code_problem
-from ..settings import secret_key
+from ..settings import lookup_key
 from . import people, spec
 from .geography import TOTAL_STEPS, build_geography
 
@@ -243,7 +243,7 @@ class _BaseData:
     def __init__(self, builder: _Builder):
         self.b = builder
         self.rng = builder.rng
-        self.key = secret_key(builder.session)
+        self.key = lookup_key(builder.session)
         self.today = dt.date(2026, 11, 24)
         self.used_numbers: set[str] = set()
 

@@ -24,7 +24,7 @@ from ..changes import record_change
 from ..masking import mask_id_number, mask_phone
 from ..models import Grid, Region
 from ..regions import prefix
-from ..settings import secret_key
+from ..settings import lookup_key
 from . import columns as C
 from . import values as V
 from .kinds import KINDS, CHINA_TIME, Kind
@@ -123,7 +123,7 @@ class _Import:
         self.report_path = Path(report_path) if report_path else None
         self.today = today or dt.datetime.now(CHINA_TIME).date()
         with platform.db.session() as session:
-            key = secret_key(session)
+            key = lookup_key(session)
             self.regions = {code: level for code, level in session.execute(select(Region.code, Region.level))}
             self.grids = {code: (grid_id, region_code) for code, grid_id, region_code
                           in session.execute(select(Grid.code, Grid.id, Grid.region_code))}

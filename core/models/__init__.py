@@ -2,19 +2,21 @@
 from .apikeys import ApiKey
 from .base import Base, UTCDateTime, utcnow
 from .basedata import Address, House, Household, KeyPerson, KeyPlace, Resident, Unit, Visit
+from .builder import ThemeDraft
 from .cases import Attachment, Case, CaseEvent, CaseSource, Urgency
 from .geo import Grid, GridColour, GridLevel, GridMember, MemberRole, Region, RegionLevel
 from .idempotency import IdempotencyKey
 from .org import Account, Department, Person, Role, RoleGrant
 from .publications import Publication, VerificationCode  # noqa: F401  (小兰帮办)
-from .system import AuditRecord, ChangeCounter, PluginState, Setting
+from .signin import AccountSession
+from .system import AuditChain, AuditRecord, ChangeCounter, PluginState, Setting
 from .themes import ThemeRecord, ThemeVersion
 from .workflow import CaseMilestone, Notification, Supervision, SweepMark
 
 __all__ = [
-    "Account", "Address", "ApiKey", "Attachment", "AuditRecord", "Base", "Case", "CaseEvent", "CaseMilestone", "CaseSource",
+    "Account", "AccountSession", "Address", "ApiKey", "Attachment", "AuditChain", "AuditRecord", "Base", "Case", "CaseEvent", "CaseMilestone", "CaseSource",
     "ChangeCounter", "Department", "Grid", "GridColour", "GridLevel", "GridMember", "House", "Household",
     "IdempotencyKey", "KeyPerson", "KeyPlace", "MemberRole", "Notification", "Person", "PluginState", "Region", "RegionLevel",
-    "Resident", "Role", "RoleGrant", "Setting", "Supervision", "SweepMark", "ThemeRecord", "ThemeVersion", "Unit",
+    "Resident", "Role", "RoleGrant", "Setting", "Supervision", "SweepMark", "ThemeDraft", "ThemeRecord", "ThemeVersion", "Unit",
     "Urgency", "UTCDateTime", "utcnow", "Visit",
 ]

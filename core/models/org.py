@@ -62,6 +62,12 @@ class Account(Base):
     locked_until: Mapped[dt.datetime | None]
     last_login_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Account security (core.signin, core.totp): when the password was last set, for the policy's maximum age;
+    # the TOTP secret, encrypted, and when it was confirmed; the last time step used, so a code works only once.
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(default=utcnow)
+    totp_secret: Mapped[str | None] = mapped_column(String(300))
+    totp_enabled_at: Mapped[dt.datetime | None]
+    totp_last_step: Mapped[int | None]
 
     grants: Mapped[list[RoleGrant]] = relationship(back_populates="account", cascade="all, delete-orphan",
                                                    lazy="selectin")

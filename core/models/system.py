@@ -1,9 +1,9 @@
-"""The platform's own bookkeeping: plugin switches, change counters and the audit log."""
+"""The platform's own bookkeeping: plugin switches, change counters, the audit log and its chain head."""
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import String, Text
+from sqlalchemy import BigInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -38,11 +38,19 @@ class ChangeCounter(Base):
 
 
 class AuditRecord(Base):
-    """Who did what, when, from where. Rows are only ever added."""
+    """Who did what, when, from where. Rows are only ever added (the retention job alone removes old ones).
+
+    `seq` numbers the records without gaps in the order they were committed; `hash` is SHA-256 over the
+    record's content and `prev_hash`, the hash of the record before it, so a changed or deleted record breaks
+    the chain where it happened (`core.audit.chain` writes it, `core.audit.verify` walks it).
+    """
 
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     actor_account_id: Mapped[int | None]
     actor_name: Mapped[str] = mapped_column(String(64))
@@ -52,6 +60,23 @@ class AuditRecord(Base):
     object_id: Mapped[str] = mapped_column(String(64), default="")
     summary: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict] = mapped_column(default=dict)
+
+
+class AuditChain(Base):
+    """The head of the audit log's hash chain: one row ("main"), updated by every committing transaction that
+    wrote audit records, locked while it appends them so the chain stays one line whatever runs at once.
+
+    `anchor_seq`/`anchor_hash` are the last record the retention job removed: the chain now starts after it.
+    """
+
+    __tablename__ = "audit_chain"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    anchor_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    anchor_hash: Mapped[str] = mapped_column(String(64))
+    anchor_at: Mapped[dt.datetime | None]
 
 
 class Setting(Base):

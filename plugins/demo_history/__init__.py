@@ -13,7 +13,7 @@ from minqing.core.actors import system_actor
 from minqing.core.hooks import hookimpl
 from minqing.core.models import Grid
 
-from .texts import report_text
+from .texts import history_rows, report_text
 
 CASES = 300
 DAY = dt.timedelta(days=1)
@@ -88,3 +88,29 @@ def _advance(platform, session, case, actor, rng, at, department):
             workflows.transition(platform, session, case, name, actor, data, now=at)
         except workflows.WorkflowError:
             return  # a step the theme's workflow does not have: the case stays where it is
+
+
+@hookimpl
+def register_commands(cli):
+    import click
+
+    @cli.command("demo-history-csv")
+    @click.argument("out", type=click.Path(dir_okay=False, writable=True))
+    @click.option("--cases", default=4000, show_default=True, type=click.IntRange(10, 1_000_000))
+    @click.option("--seed", default=1, show_default=True, type=int)
+    @click.pass_obj
+    def history_csv_command(context, out, cases, seed):
+        """Write a generated history of past cases (text, category, department, region, reported_at) over every
+        category of this installation's themes, for `minqing dispatch evaluate --from OUT`."""
+        import csv
+
+        with context.platform.db.session() as session:
+            categories = [{"code": category["code"], "title": category["title"], "theme_title": theme.title,
+                           "department": category.get("department") or theme.department}
+                          for theme in themes.registry(context.platform, session).themes.values()
+                          for category in theme.categories]
+        with open(out, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=("text", "category", "department", "region", "reported_at"))
+            writer.writeheader()
+            writer.writerows(history_rows(categories, cases, seed))
+        click.echo(f"已生成 {cases} 件历史事件，{len(categories)} 个分类：{out}")

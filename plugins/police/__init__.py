@@ -18,7 +18,7 @@ from minqing.core.hooks import hookimpl
 from minqing.core.masking import id_digest
 from minqing.core.models import Grid, KeyPerson, Resident
 from minqing.core.regions import within
-from minqing.core.settings import secret_key
+from minqing.core.settings import lookup_key
 
 from .. import theme_files
 
@@ -35,7 +35,7 @@ def register_themes():
 def validate_submission(theme_key, form_key, document, session):
     if theme_key != SECURITY_THEME or form_key != "report":
         return None
-    key = secret_key(session)
+    key = lookup_key(session)
     problems = []
     for index, person in enumerate(document.get("persons") or ()):
         number = person.get("id_number")

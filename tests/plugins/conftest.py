@@ -11,7 +11,7 @@ from shapely.geometry import box, mapping
 from minqing.core import idcard
 from minqing.core.masking import id_digest
 from minqing.core.models import Department, Grid, KeyPerson, KeyPlace, Region, Resident
-from minqing.core.settings import secret_key
+from minqing.core.settings import lookup_key
 
 
 @dataclasses.dataclass
@@ -54,7 +54,7 @@ def city(platform) -> City:
         for key, name, short in (("urban_management", "兰州市城市管理局", "城管"), ("police", "兰州市公安局", "公安"),
                                  ("emergency", "兰州市应急管理局", "应急管理")):
             session.add(Department(key=key, name=name, short_name=short))
-        key = secret_key(session)
+        key = lookup_key(session)
         residents, resident_ids = {}, {}
         for sequence, (name, grid, birth) in enumerate((("张桂兰", small, dt.date(1941, 3, 2)),
                                                        ("李建国", small, dt.date(1985, 7, 9)),

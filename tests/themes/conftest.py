@@ -96,3 +96,28 @@ def city(platform):
         session.flush()
         ids = {"east": east.id, "west": west.id, "small": small.id, "zhangye": zhangye.code, "jiuquan": jiuquan.code}
     return ids
+
+
+@pytest.fixture
+def departments(platform):
+    """Two departments in the table (committed): 燃气 and 水务; answers key → id."""
+    from minqing.core.models import Department
+
+    with platform.db.session() as session:
+        rows = [Department(key="gas", name="兰州市燃气管理处", short_name="燃气"),
+                Department(key="water_affairs", name="兰州市水务局", short_name="水务")]
+        session.add_all(rows)
+        session.flush()
+        return {row.key: row.id for row in rows}
+
+
+@pytest.fixture
+def staff(departments):
+    """`staff("gas")`: an actor holding a department_staff grant for that department."""
+    from minqing.core.actors import Actor, Grant
+
+    def make(key: str, name: str | None = None) -> Actor:
+        grant = Grant(role="department_staff", department_id=departments[key], department_key=key)
+        return Actor(account_id=None, name=name or f"{key}科员", grants=(grant,), origin="test")
+
+    return make

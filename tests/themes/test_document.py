@@ -24,7 +24,15 @@ def test_minimal_theme_is_enough(theme):
                "layer": {"geometry": "line"},
                "forms": {"report": {"type": "object", "properties": {"note": {"type": "string"}}}}}
     assert themes.validate_theme(minimal, DEPARTMENTS) == []
-    assert themes.validate_theme(theme(workflow={"key": "inline", "states": {}}), DEPARTMENTS) == []
+    inline = json.loads((resources.files("minqing.workflows") / "templates" / "standard.json").read_text("utf-8"))
+    assert themes.validate_theme(theme(workflow=inline), DEPARTMENTS) == []
+
+
+def test_an_inline_workflow_is_checked_like_a_workflow_file(theme):
+    # The engine runs a theme's inline workflow for its cases, so a broken one must keep the theme out.
+    problems = themes.validate_theme(theme(workflow={"key": "inline", "states": {}}), DEPARTMENTS)
+    assert {"/workflow/initial", "/workflow/transitions", "/workflow/title"} <= {p.path for p in problems}
+    assert all("缺少必填项" in p.message for p in problems if p.path in ("/workflow/initial", "/workflow/title"))
 
 
 def _paths(problems):

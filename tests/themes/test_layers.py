@@ -126,3 +126,23 @@ def test_disabling_the_plugin_removes_its_layers(platform, system, mapped):
         platform.plugins.set_enabled("city_plugin", True, session=session, actor=system)
     with platform.db.session() as session:
         assert len(names(platform, session, "water_affairs.zz_river", leader)) == 2
+
+
+def test_a_theme_layer_shows_its_own_cases_within_scope(platform, session, mapped, system):
+    from minqing import workflows
+
+    for title, lon in (("东边占道", 103.01), ("西边占道", 103.15)):
+        workflows.report_case(platform, session, system, theme_key="urban_management.zz_stalls", title=title,
+                              description="", lon=lon, lat=36.01, subcategory="0301", source="grid_worker")
+    workflows.report_case(platform, session, system, theme_key="water_affairs.zz_river", title="河道垃圾",
+                          description="", lon=103.01, lat=36.01, source="grid_worker")
+    session.flush()
+    admin = Actor(1, "管理员", (Grant("admin"),))
+    east = Actor(3, "网格员", (Grant("grid_worker", grid_code="G620102001"),))
+    features = themes.layer_features(platform, session, "urban_management.zz_stalls", admin)
+    cases = [f for f in features if f["properties"].get("kind") == "case"]
+    assert sorted(f["properties"]["label"] for f in cases) == ["东边占道", "西边占道"]
+    assert all(f["id"] == f"case-{f['properties']['case_id']}" for f in cases)
+    assert "河道垃圾" not in names(platform, session, "urban_management.zz_stalls", admin)
+    assert "西边占道" not in names(platform, session, "urban_management.zz_stalls", east)
+    assert "东边占道" in names(platform, session, "urban_management.zz_stalls", east)

@@ -20,3 +20,4 @@ from . import errors  # noqa: E402,F401  (error handlers)
 from . import auth  # noqa: E402,F401  (before_request: the key's actor)
 from . import (attachments_view, basedata, cases, geo, openapi, themes_view, visits_view,  # noqa: E402,F401
                fallback)
+from . import suggestions_view  # noqa: E402,F401

@@ -10,11 +10,12 @@ from minqing.core.models import Role
 
 from ..context import db
 from . import idempotency
-from .auth import WORK_ROLES, current_actor, roles_required
+from .auth import current_actor, roles_required
 from .common import IDEMPOTENCY, ref, route
 from .errors import ApiError, json_response
 
-UPLOAD_ROLES = (*WORK_ROLES, Role.CITIZEN)
+# Those who report or handle cases; a leader's read-only overview attaches nothing.
+UPLOAD_ROLES = (Role.ADMIN, Role.OPERATOR, Role.DEPARTMENT_STAFF, Role.GRID_WORKER, Role.CITIZEN)
 
 
 @route("/attachments", ("POST",), summary="上传附件", tags=("cases",), roles=UPLOAD_ROLES,

@@ -1,16 +1,21 @@
 """Base data (一标三实 and key objects): households, residents, key persons, key places and units — list and read,
-scoped by `core.scope` and masked by `core.masking` (ID numbers always, phones unless the role needs them)."""
+scoped by `core.scope` and masked by `core.masking` (ID numbers always, phones unless the role needs them).
+Residents and key persons are searched by ID number through its keyed digest (`core.id_lookup`), and one masked
+value is revealed, audited, by POST …/<id>/reveal (`core.reveal`)."""
 from __future__ import annotations
 
+import re
+
+from flask import request
 from sqlalchemy import select
 
-from minqing.core import scope
+from minqing.core import id_lookup, reveal, scope
 from minqing.core.models import Household, KeyPerson, KeyPlace, Resident, Unit
 
 from ..context import db
 from . import present
 from .auth import WORK_ROLES, current_actor, roles_required
-from .common import PAGING, int_arg, paginated, query, ref, route
+from .common import PAGING, int_arg, json_body, paginated, query, ref, route
 from .errors import ApiError, json_response
 
 # path, model, schema name, title, many rows → JSON, one row → JSON
@@ -25,6 +30,24 @@ KINDS = [
 ]
 
 
+V_ID = re.compile(r"\d{17}[\dXx]")
+# Searchable by ID number (the digest of the number asked for, never the number itself).
+BY_ID_NUMBER = {Resident: id_lookup.resident_is, KeyPerson: id_lookup.key_person_is}
+REVEALABLE = {Resident: "resident", KeyPerson: "key_person"}
+ID_NUMBER_PARAM = query("id_number", "按身份证号查找（以密钥摘要比对，不保存、不记录所查号码）",
+                        {"type": "string", "pattern": "^[0-9]{17}[0-9Xx]$"})
+
+
+def _id_number_arg() -> str | None:
+    value = request.args.get("id_number", "").strip()
+    if not value:
+        return None
+    if not V_ID.fullmatch(value):
+        raise ApiError(400, "invalid_parameter", "身份证号格式不正确：应为18位（末位可为X）",
+                       fields={"id_number": ["身份证号格式不正确：应为18位（末位可为X）"]})
+    return value
+
+
 def _register(path: str, model, schema: str, title: str, many, one) -> None:
     endpoint = path.replace("-", "_")
 
@@ -34,6 +57,9 @@ def _register(path: str, model, schema: str, title: str, many, one) -> None:
         grid_id = int_arg("grid_id", minimum=1)
         if grid_id:
             statement = statement.where(model.grid_id == grid_id)
+        number = _id_number_arg() if model in BY_ID_NUMBER else None
+        if number:
+            statement = statement.where(BY_ID_NUMBER[model](db(), number))
         return paginated(statement, lambda rows: many(actor, list(rows)), order_by=(model.id,))
 
     def read_view(row_id: int):
@@ -47,7 +73,8 @@ def _register(path: str, model, schema: str, title: str, many, one) -> None:
     guard = roles_required(*WORK_ROLES, what=f"查看{title}")
     route(f"/{path}", summary=f"{title}列表", tags=("base-data",), roles=WORK_ROLES,
           description="管辖范围内的记录，个人信息按角色遮蔽（身份证号一律遮蔽）。",
-          params=[query("grid_id", "只看某个网格的", {"type": "integer", "minimum": 1}), *PAGING],
+          params=[query("grid_id", "只看某个网格的", {"type": "integer", "minimum": 1}),
+                  *([ID_NUMBER_PARAM] if model in BY_ID_NUMBER else []), *PAGING],
           responses={200: (f"一页{title}", {"type": "object", "required": ["items", "total", "page", "per_page"],
                                            "properties": {"items": {"type": "array", "items": ref(schema)},
                                                           "total": {"type": "integer"},
@@ -61,3 +88,36 @@ def _register(path: str, model, schema: str, title: str, many, one) -> None:
 
 for _kind in KINDS:
     _register(*_kind)
+
+
+def _register_reveal(path: str, model, title: str) -> None:
+    def reveal_view(row_id: int):
+        body = json_body()
+        field = body.get("field")
+        try:
+            value = reveal.reveal(db(), current_actor(), REVEALABLE[model], row_id, field if isinstance(field, str)
+                                  else "")
+        except reveal.RevealRefused as refused:
+            db().rollback()
+            code = {400: "invalid_field", 403: "forbidden", 404: "not_found"}[refused.status]
+            raise ApiError(refused.status, code, refused.message,
+                           fields={refused.field: [refused.message]} if refused.status == 400 else None)
+        db().commit()
+        return json_response({"object_type": REVEALABLE[model], "id": row_id, "field": field, "value": value})
+
+    reveal_view.__name__ = f"reveal_{path.replace('-', '_')}"
+    route(f"/{path}/<int:row_id>/reveal", methods=("POST",), summary=f"查看{title}的一项完整个人信息",
+          tags=("base-data",), roles=tuple(sorted(reveal.REVEALING_ROLES)),
+          description="网格员（本网格）与指挥中心操作员（本辖区）可查看一项未遮蔽的身份证号、电话或住址；"
+                      "每次查看都记入审计日志。",
+          body={"type": "object", "required": ["field"], "additionalProperties": False, "properties": {
+              "field": {"type": "string", "enum": sorted(reveal.FIELDS)}}},
+          responses={200: ("未遮蔽的值", {"type": "object", "required": ["object_type", "id", "field", "value"],
+                                        "properties": {"object_type": {"type": "string"}, "id": {"type": "integer"},
+                                                       "field": {"type": "string"}, "value": {"type": "string"}}}),
+                     400: ("字段无效", ref("Error")), 403: ("角色无权查看", ref("Error")),
+                     404: ("不存在或不在管辖范围内", ref("Error"))})(reveal_view)
+
+
+_register_reveal("residents", Resident, "实有人口")
+_register_reveal("key-persons", KeyPerson, "重点人员")

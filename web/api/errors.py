@@ -70,3 +70,10 @@ def _http_error(error: HTTPException):
     status = error.code or 500
     code, message = HTTP_ERRORS.get(status, ("error", error.name))
     return error_response(ApiError(status, code, message))
+
+
+# Flask prefers the application's handler for a status code (web/errors.py: HTML pages) over a blueprint's handler
+# for the exception class, so each status gets its JSON handler here too (a body over MAX_CONTENT_LENGTH, a rate
+# limit, a bug) — an answer under /api/v1 is never an HTML page.
+for _status in HTTP_ERRORS:
+    blueprint.register_error_handler(_status, _http_error)

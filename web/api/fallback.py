@@ -12,7 +12,7 @@ ENDPOINT = "api.unknown_address"
 
 
 @blueprint.route("/", defaults={"rest": ""}, methods=METHODS, endpoint="unknown_address")
-@blueprint.route("/<path:rest>", methods=METHODS, endpoint="unknown_address")
+@blueprint.route("/<everything:rest>", methods=METHODS, endpoint="unknown_address")
 def unknown_address(rest: str):
     adapter = current_app.url_map.bind_to_environ(request.environ)
     for method in ("GET", "POST"):

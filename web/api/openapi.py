@@ -7,6 +7,7 @@ import re
 
 from flask import current_app
 
+from ..converters import MAX_ID
 from . import blueprint
 from .common import OPERATIONS, ref, route
 from .errors import json_response
@@ -68,6 +69,16 @@ SCHEMAS = {
             "report": OBJECT, "record": OBJECT, "visit": OBJECT}},
         "ui": OBJECT, "case_request_schema": {**OBJECT, "description": "POST /cases 请求体（除 theme、client_id）"}}}]},
     "Case": CASE,
+    "DispatchSuggestions": {"type": "object", "required": ["case_id", "suggestions"], "properties": {
+        "case_id": INTEGER, "model_version": NULLABLE_STRING, "suggestions": {"type": "array", "items": {
+            "type": "object", "required": ["rank", "code", "title", "department_key", "confidence", "reason"],
+            "properties": {
+                "rank": INTEGER, "code": STRING, "title": STRING, "parent": STRING, "theme_key": STRING,
+                "theme_title": STRING, "department_key": STRING, "department_name": STRING,
+                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                "words": {"type": "array", "items": STRING}, "responsibility": STRING, "reason": STRING,
+                "similar": {"type": "array", "items": {"type": "object", "properties": {
+                    "id": INTEGER, "number": STRING, "title": STRING, "similarity": {"type": "number"}}}}}}}}},
     "TimelineEvent": {"type": "object", "required": ["id", "at", "action", "title"], "properties": {
         "id": INTEGER, "at": TIME, "action": STRING, "title": STRING, "from_status": NULLABLE_STRING,
         "to_status": NULLABLE_STRING, "actor": STRING, "comment": STRING, "form": OBJECT, "deadline_at": STRING}},
@@ -125,18 +136,19 @@ SCHEMAS = {
 }
 
 
-def openapi_path(rule: str) -> tuple[str, list[dict]]:
-    """'/api/v1/cases/<int:case_id>' → ('/cases/{case_id}', [its path parameter])."""
+def openapi_path(rule: str, prefix: str | None = None) -> tuple[str, list[dict]]:
+    """'/api/v1/cases/<int:case_id>' → ('/cases/{case_id}', [its path parameter]), relative to `prefix` (the
+    API's by default; Open311's document passes its own)."""
     parameters = []
 
     def replace(match):
         converter = match.group("converter") or "string"
-        schema = {"type": "integer", "minimum": 0} if converter == "int" else {"type": "string"}
+        schema = {"type": "integer", "minimum": 0, "maximum": MAX_ID} if converter == "int" else {"type": "string"}
         parameters.append({"name": match.group("name"), "in": "path", "required": True, "schema": schema})
         return "{" + match.group("name") + "}"
 
     path = RULE_ARGUMENT.sub(replace, rule)
-    return path.removeprefix(blueprint.url_prefix) or "/", parameters
+    return path.removeprefix(blueprint.url_prefix if prefix is None else prefix) or "/", parameters
 
 
 def _content(schema: dict | None, media: str = "application/json") -> dict:
@@ -169,15 +181,24 @@ def _operation(spec: dict, path_parameters: list[dict]) -> dict:
     return operation
 
 
-def document(app) -> dict:
+def documented_paths(app, blueprint_name: str, prefix: str, operations: dict[str, dict[str, dict]],
+                     undocumented: set[str], build) -> dict[str, dict]:
+    """The OpenAPI `paths` of one blueprint: each of its rules in Flask's url_map with the operation recorded for
+    its endpoint and method, made by `build(endpoint, spec, path_parameters)`. Open311's document uses it too."""
     paths: dict[str, dict] = {}
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in UNDOCUMENTED or not rule.endpoint.startswith(f"{blueprint.name}."):
+        if rule.endpoint in undocumented or not rule.endpoint.startswith(f"{blueprint_name}."):
             continue
-        path, parameters = openapi_path(rule.rule)
-        for method, spec in OPERATIONS.get(rule.endpoint, {}).items():
+        path, parameters = openapi_path(rule.rule, prefix)
+        for method, spec in operations.get(rule.endpoint, {}).items():
             if method.upper() in rule.methods:
-                paths.setdefault(path, {})[method] = _operation(spec, parameters)
+                paths.setdefault(path, {})[method] = build(rule.endpoint, spec, parameters)
+    return dict(sorted(paths.items()))
+
+
+def document(app) -> dict:
+    paths = documented_paths(app, blueprint.name, blueprint.url_prefix, OPERATIONS, UNDOCUMENTED,
+                             lambda _endpoint, spec, parameters: _operation(spec, parameters))
     return {
         "openapi": "3.1.0",
         "info": {"title": "民情地图 REST API", "version": "1.0.0",
@@ -189,7 +210,7 @@ def document(app) -> dict:
                  {"name": "geo", "description": "网格、区划与图层"}, {"name": "visits", "description": "走访"},
                  {"name": "base-data", "description": "基础数据（一标三实、重点人员与场所）"},
                  {"name": "meta", "description": "接口文档"}],
-        "paths": dict(sorted(paths.items())),
+        "paths": paths,
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "minqing apikey create 生成的密钥"},

@@ -24,7 +24,7 @@ from ..context import db, platform, viewer
 from ..permissions import roles_required
 from ..work.case_page import report_schema
 from ..work.common import department_names, state_title, theme_titles
-from ..work.report import _attachment_ids, _workflow_key, geo_field, read_submission, report_page_schema
+from ..work.report import _attachment_ids, _workflow_key, geo_field, read_submission, report_page_schema, report_page_ui
 from . import blueprint
 
 CITIZEN = Role.CITIZEN
@@ -115,7 +115,7 @@ def report_theme(key: str):
     if key not in {offered.key for offered in citizen_themes(themes.registry(platform(), db()))}:
         abort(404)
     schema = citizen_schema(theme)
-    form_class = forms.build_form(schema)
+    form_class = forms.build_form(schema, report_page_ui(theme))
     if request.method == "GET":
         return _render_form(theme, form_class(), uuid.uuid4().hex)
     client_id = (request.args.get("client_id") or "")[:64] or uuid.uuid4().hex

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
@@ -11,10 +11,9 @@ from minqing.core import verification
 from minqing.core.actors import Actor
 from minqing.core.changes import record_change
 from minqing.core.masking import mask_phone
-from minqing.core.models import utcnow
 
-from ..auth import _safe_next
-from ..context import SignedIn, db, origin, platform
+from ..auth import _safe_next, complete_sign_in
+from ..context import db, origin, platform
 from . import blueprint
 
 PENDING = "citizen_phone"   # the phone a code was sent to, kept in the (signed) session between the two steps
@@ -94,12 +93,6 @@ def verify_code():
         db().commit()  # the failed attempt counts
         flash(error.message, "error")
         return _render(code_form=form, status=400)
-    account.last_login_at = utcnow()
-    record_change(db(), Actor(account.id, account.display_name, (), origin()), "auth.login", object_type="account",
-                  object_id=account.id, summary="验证码登录成功")
-    db().commit()
-    session.clear()  # a fresh session on sign-in: nothing carried over from before
-    login_user(SignedIn(account))
-    session.permanent = True
+    complete_sign_in(account, summary="验证码登录成功")  # a server-side session, as for staff
     target = request.args.get("next")
     return redirect(_safe_next(target) if target else url_for("citizen.index"))

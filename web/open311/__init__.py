@@ -19,4 +19,4 @@ from ..extensions import csrf
 blueprint = Blueprint("open311", __name__, url_prefix="/open311/v2")
 csrf.exempt(blueprint)  # machine clients post form-encoded bodies with an api_key, never a browser session
 
-from . import views  # noqa: E402,F401  (routes)
+from . import openapi, views  # noqa: E402,F401  (routes)

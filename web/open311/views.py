@@ -36,6 +36,10 @@ def _http_error(error: HTTPException):
     return error_answer(_format(), Open311Error(status, HTTP_MESSAGES.get(status, error.name)))
 
 
+for _status in HTTP_MESSAGES:  # before the application's HTML pages for these codes (see web/api/errors.py)
+    blueprint.register_error_handler(_status, _http_error)
+
+
 def _given_key() -> str:
     key = request.values.get("api_key") or request.headers.get("X-API-Key") or ""
     authorization = request.headers.get("Authorization", "")
@@ -104,7 +108,7 @@ def token(token: str, fmt: str):
 
 
 @blueprint.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-@blueprint.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@blueprint.route("/<everything:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def unknown(rest: str):
     adapter = current_app.url_map.bind_to_environ(request.environ)
     for method in ("GET", "POST"):

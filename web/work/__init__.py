@@ -3,4 +3,4 @@ from flask import Blueprint
 
 blueprint = Blueprint("work", __name__, url_prefix="/work")
 
-from . import attachments, case_page, inbox, my_grid, report  # noqa: E402,F401  (routes register on import)
+from . import attachments, case_page, inbox, my_grid, report, reveal, suggestions  # noqa: E402,F401  (routes register on import)

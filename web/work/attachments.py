@@ -4,7 +4,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import Response, abort
-from flask_login import login_required
+from flask_login import current_user
 
 from minqing.core import attachments as storage
 from minqing.core.models import Attachment
@@ -15,8 +15,9 @@ from .common import case_in_scope
 
 
 @blueprint.get("/attachments/<attachment_id>")
-@login_required
 def attachment(attachment_id: str):
+    if not current_user.is_authenticated:
+        abort(403)  # the same answer for every id, existing or not; never a redirect that a file link follows
     row = db().get(Attachment, attachment_id)
     if row is None:
         abort(404)

@@ -15,6 +15,7 @@ from ..context import db, platform, viewer
 from . import blueprint
 from .common import (URGENCY_TITLES, case_in_scope, department_names, my_pending_attachments, state_title,
                      theme_titles, uploader)
+from .suggestions import suggestion_block
 
 EMPTY_FORM = {"type": "object", "properties": {}}
 URGE_ROLES = ("operator", "leader", "admin")
@@ -65,7 +66,8 @@ def render_case(case: Case, failed: dict | None = None, status: int = 200):
         steps=_step_forms(case, failed), themes=theme_titles(), departments=department_names(),
         urgencies=URGENCY_TITLES, description=masking.text_for(viewer(), case.description),
         reporter_phone=masking.show(viewer(), masking.PHONE, case.reporter_phone),
-        can_urge=viewer().has_role(*URGE_ROLES), can_supervise=higher), status
+        can_urge=viewer().has_role(*URGE_ROLES), can_supervise=higher,
+        dispatch_help=suggestion_block(case)), status
 
 
 @blueprint.get("/cases/<int:case_id>")

@@ -38,14 +38,15 @@ def report_page_schema(theme: themes.Theme) -> dict:
     """Title, category and urgency, then the theme's report form as a group (its rules intact); a location
     field only when the theme's form has none."""
     categories = [{"const": item["code"], "title": f"{item.get('parent', '')} / {item['title']}".strip(" /")}
-                  for item in theme.categories] or [{"const": "", "title": theme.title}]
+                  for item in theme.categories]
     details = theme.form("report") or {"type": "object", "properties": {}}
-    properties = {
-        "title": {"type": "string", "title": "事件标题", "minLength": 2, "maxLength": 100},
-        "category": {"type": "string", "title": "事件类别", "oneOf": categories, "default": categories[0]["const"]},
-        "urgency": URGENCY_FIELD,
-    }
-    required = ["title", "category"]
+    properties = {"title": {"type": "string", "title": "事件标题", "minLength": 2, "maxLength": 100}}
+    required = ["title"]
+    if categories:  # a theme without categories routes to its own department (theme routing)
+        properties["category"] = {"type": "string", "title": "事件类别", "oneOf": categories,
+                                  "default": categories[0]["const"]}
+        required.append("category")
+    properties["urgency"] = URGENCY_FIELD
     if geo_field(details) is None:
         properties["location"] = {"type": "object", "format": "geo-point", "title": "事发位置",
                                   "description": "点“使用我的位置”或在地图上选点"}
@@ -59,7 +60,10 @@ def report_page_schema(theme: themes.Theme) -> dict:
     return {"type": "object", "title": f"上报：{theme.title}", "properties": properties, "required": required}
 
 
-UI = None
+def report_page_ui(theme: themes.Theme) -> dict | None:
+    """The theme's report UI (widgets, order, labels) for the details group of the report page."""
+    ui = theme.ui("report")
+    return {"details": ui} if ui else None
 
 
 def _theme_or_404(key: str) -> themes.Theme:
@@ -91,7 +95,7 @@ def _render_form(theme, form, client_id: str, status: int = 200):
 def report_theme(key: str):
     theme = _theme_or_404(key)
     schema = report_page_schema(theme)
-    form_class = forms.build_form(schema, UI)
+    form_class = forms.build_form(schema, report_page_ui(theme))
     if request.method == "GET":
         return _render_form(theme, form_class(), uuid.uuid4().hex)
     client_id = (request.args.get("client_id") or "")[:64] or uuid.uuid4().hex
@@ -151,8 +155,7 @@ def _report(theme: themes.Theme, document: dict, client_id: str):
 
 
 def _workflow_key(theme: themes.Theme) -> str:
-    workflow = theme.document.get("workflow", "standard")
-    return workflow if isinstance(workflow, str) else "standard"
+    return theme.workflow_key  # an inline workflow is known by the theme's key (minqing.themes.inline_workflow)
 
 
 def _attachment_ids(value) -> list[str]:

@@ -53,6 +53,9 @@ def test_report_dispatch_handle_rate_close(server, open_page, sign_in, platform,
     worker.fill("input[name='details-location-lon']", "103.83")
     worker.fill("input[name='details-location-lat']", "36.05")
     worker.select_option("select[name='details-vending_type']", "流动摊贩")
+    # the theme's UI shows its required yes/no questions as radio buttons: a person answers each
+    worker.check("input[name='details-blocks_passage'][value='false']")
+    worker.check("input[name='details-persuaded'][value='false']")
     worker.set_input_files("input[name='details-photos']", photo)
     worker.screenshot(path=str(tmp_path / "report-phone.png"), full_page=True)
     worker.click(f"main form {SUBMIT}")

@@ -1,0 +1,393 @@
+"""The authorization matrix: every route of the web app (including every API endpoint) × every role × an object
+in the role's scope and one out of it, against the table below — written from the rules of the domain, not read
+from the code under test. Then every list, map layer, export, search and count, for every role: nothing of the
+other side appears.
+
+The world (tests/trust_world.py) has side A (城关区) where every role's account is scoped, and side B (七里河区)
+with the same kinds of object for other people; "out of scope" means side B's object, a guessed id of it (the
+ids are small integers, so guessing is trivial), or another department's theme draft.
+
+Outcomes: ok (200 for GET; for POST the request reached the action: not refused, whatever the action then said
+of the empty input), go (302 to somewhere other than the sign-in page), L (sign in first: 302 to /login on pages,
+401 in the API), deny (403), hide (404), no (refused either way: L, 403 or 404).
+"""
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from minqing.core import exporting
+from minqing.core.actors import actor_for
+from minqing.core.models import Account, AuditRecord
+from minqing.web import create_app
+
+from . import trust_world as tw
+
+ROLES = ("anonymous", "citizen", "grid_worker", "department_staff", "operator", "leader", "auditor", "admin")
+ACCOUNT = {"anonymous": None, "citizen": "citizen", "grid_worker": "worker", "department_staff": "staff",
+           "operator": "operator", "leader": "leader", "auditor": "auditor", "admin": "admin"}
+
+# One token per role, in ROLES order; "in/out" where the route takes an object.
+EXPECTED = {
+    # -- public pages and files ---------------------------------------------------------------------------------
+    "home.index": "ok go go go go go go go",
+    "auth.login": "ok ok ok ok ok ok ok ok",
+    "auth.login POST": "ok ok ok ok ok ok ok ok",
+    "auth.second_factor": "go go go go go go go go",         # only between password and code: else back
+    "auth.second_factor POST": "go go go go go go go go",
+    "auth.logout POST": "L go go go go go go go",
+    "static": "ok/hide ok/hide ok/hide ok/hide ok/hide ok/hide ok/hide ok/hide",
+    "vendor.asset": "ok/hide ok/hide ok/hide ok/hide ok/hide ok/hide ok/hide ok/hide",
+    "meteorology.static": "hide/hide hide/hide hide/hide hide/hide hide/hide hide/hide hide/hide hide/hide",
+    "meteorology.warnings": "ok ok ok ok ok ok ok ok",      # public weather warnings
+    # -- own account ----------------------------------------------------------------------------------------------
+    "account.security": "L ok ok ok ok ok ok ok",
+    "account.password": "L ok ok ok ok ok ok ok",
+    "account.password POST": "L ok ok ok ok ok ok ok",
+    "account.totp": "L ok ok ok ok ok ok ok",
+    "account.totp POST": "L ok ok ok ok ok ok ok",
+    "account.totp_new POST": "L ok ok ok ok ok ok ok",
+    "account.totp_disable POST": "L ok ok ok ok ok ok ok",
+    # -- administration: administrators only --------------------------------------------------------------------
+    "admin.plugins": "L deny deny deny deny deny deny ok",
+    "admin.switch_plugin POST": "L deny deny deny deny deny deny go",     # an unknown plugin: told so
+    "admin.users": "L deny deny deny deny deny deny ok",
+    "admin.departments": "L deny deny deny deny deny deny ok",
+    # -- audit log: auditors only (and auditors nothing else) -------------------------------------------------
+    "audit.index": "L deny deny deny deny deny ok deny",
+    "audit.export": "L deny deny deny deny deny ok deny",
+    # -- theme builder: department staff for their department's drafts, administrators ---------------------------
+    "builder.index": "L deny deny ok deny deny deny ok",
+    "builder.new": "L deny deny ok deny deny deny ok",
+    "builder.new POST": "L deny deny ok deny deny deny ok",
+    "builder.edit": "L/L deny/deny deny/deny ok/no deny/deny deny/deny deny/deny ok/ok",
+    "builder.save POST": "L/L deny/deny deny/deny ok/no deny/deny deny/deny deny/deny ok/ok",
+    "builder.preview": "L/L deny/deny deny/deny ok/no deny/deny deny/deny deny/deny ok/ok",
+    "builder.preview POST": "L/L deny/deny deny/deny ok/no deny/deny deny/deny deny/deny ok/ok",
+    "builder.publish POST": "L/L deny/deny deny/deny ok/no deny/deny deny/deny deny/deny ok/ok",
+    "builder.export": "L/L deny/deny deny/deny ok/no deny/deny deny/deny deny/deny ok/ok",
+    "builder.versions": "L/L deny/deny deny/deny hide/no deny/deny deny/deny deny/deny hide/hide",  # never published
+    "builder.diagram": "L/L deny/deny deny/deny ok/no deny/deny deny/deny deny/deny ok/ok",
+    # -- 小兰帮办 (citizens; policies are public) --------------------------------------------------------------------
+    "citizen.index": "ok ok ok ok ok ok ok ok",
+    "citizen.publication_list": "ok ok ok ok ok ok ok ok",
+    "citizen.publication": "ok/hide ok/hide ok/hide ok/hide ok/hide ok/hide ok/hide ok/hide",
+    "citizen.login": "ok go go go go go go go",
+    "citizen.send_code POST": "ok ok ok ok ok ok deny ok",
+    "citizen.change_phone POST": "go go go go go go deny go",   # back to the sign-in form
+    "citizen.verify_code POST": "ok ok ok ok ok ok deny ok",
+    "citizen.report": "L ok deny deny deny deny deny deny",
+    "citizen.report_theme": "L/L ok/ok deny/deny deny/deny deny/deny deny/deny deny/deny deny/deny",
+    "citizen.report_theme POST": "L/L ok/ok deny/deny deny/deny deny/deny deny/deny deny/deny deny/deny",
+    "citizen.my_cases": "L ok deny deny deny deny deny deny",
+    "citizen.case_page": "L/L ok/hide deny/deny deny/deny deny/deny deny/deny deny/deny deny/deny",
+    "citizen.rate POST": "L/L ok/hide deny/deny deny/deny deny/deny deny/deny deny/deny deny/deny",
+    # -- 小兰网格 (work end) ---------------------------------------------------------------------------------------
+    "work.inbox": "L deny ok ok ok ok deny ok",
+    "work.case_page": "L/L ok/hide ok/hide ok/hide ok/hide ok/hide no/no ok/ok",   # a citizen: own report
+    "work.take_step POST": "L/L go/hide go/hide go/hide ok/hide go/hide deny/deny ok/ok",
+    "work.urge POST": "L/L go/hide go/hide go/hide ok/hide ok/hide deny/deny ok/ok",
+    "work.supervise POST": "L/L go/hide go/hide go/hide ok/hide ok/hide deny/deny ok/ok",
+    "work.confirm_suggestion POST": "L/L go/hide go/hide go/hide ok/hide go/hide deny/deny ok/ok",  # dispatchers
+    "work.attachment": "no/no ok/hide ok/hide ok/hide ok/hide ok/hide no/no ok/ok",
+    "work.my_grid": "L deny ok deny deny deny deny deny",
+    "work.record_visit POST": "L/L deny/deny ok/ok deny/deny deny/deny deny/deny deny/deny deny/deny",
+    "work.report": "L deny ok deny ok deny deny ok",
+    "work.report_theme": "L/L deny/deny ok/ok deny/deny ok/ok deny/deny deny/deny ok/ok",
+    "work.report_theme POST": "L/L deny/deny ok/ok deny/deny ok/ok deny/deny deny/deny ok/ok",
+    "work.reveal POST": "L/L deny/deny ok/hide deny/deny ok/hide deny/deny deny/deny deny/deny",
+    # -- 小兰民情 and the map -----------------------------------------------------------------------------------
+    "manage.dashboard": "L deny deny deny ok ok deny ok",
+    "map.index": "L ok ok ok ok ok ok ok",
+    "map.grids": "L ok ok ok ok ok ok ok",
+    "map.regions": "L ok ok ok ok ok ok ok",              # administrative divisions: public geography
+    "map.cases": "L ok ok ok ok ok ok ok",
+    "map.layers": "L ok ok ok ok ok ok ok",
+    "map.layer": "L/L hide/hide ok/ok ok/ok ok/ok ok/ok hide/hide ok/ok",
+    # -- REST API -----------------------------------------------------------------------------------------------
+    "api.openapi_document": "ok ok ok ok ok ok ok ok",
+    "api.unknown_address": "L/L hide/hide hide/hide hide/hide hide/hide hide/hide hide/hide hide/hide",
+    "api.unknown_address POST": "L/L hide/hide hide/hide hide/hide hide/hide hide/hide deny/deny hide/hide",
+    "api.list_themes": "L ok ok ok ok ok deny ok",
+    "api.read_theme": "L/L ok/ok ok/ok ok/ok ok/ok ok/ok deny/deny ok/ok",
+    "api.list_cases": "L ok ok ok ok ok deny ok",
+    "api.read_case": "L/L ok/hide ok/hide ok/hide ok/hide ok/hide deny/deny ok/ok",
+    "api.create_case POST": "L ok ok deny ok deny deny ok",
+    "api.case_suggestions": "L/L deny/deny deny/deny deny/deny ok/hide ok/hide deny/deny ok/ok",
+    "api.take_transition POST": "L/L deny/deny deny/no deny/no ok/hide deny/no deny/deny ok/ok",  # accept
+    "api.urge_case POST": "L/L deny/deny deny/no deny/no ok/hide ok/hide deny/deny ok/ok",
+    "api.upload_attachment POST": "L ok ok ok ok deny deny ok",  # leaders only read: nothing to attach
+    "api.list_grids": "L deny ok ok ok ok deny ok",
+    "api.read_grid": "L/L deny/deny ok/hide hide/hide ok/hide ok/hide deny/deny ok/ok",
+    "api.list_regions": "L deny ok ok ok ok deny ok",       # public geography, for work roles
+    "api.read_region": "L/L deny/deny ok/ok ok/ok ok/ok ok/ok deny/deny ok/ok",
+    "api.list_layers": "L ok ok ok ok ok deny ok",
+    "api.layer_features": "L/L deny/deny ok/ok ok/ok ok/ok ok/ok deny/deny ok/ok",
+    "api.list_visits": "L deny ok ok ok ok deny ok",
+    "api.read_visit": "L/L deny/deny ok/hide hide/hide ok/hide ok/hide deny/deny ok/ok",
+    "api.create_visit POST": "L deny ok deny deny deny deny ok",
+    **{f"api.list_{kind}": "L deny ok ok ok ok deny ok"
+       for kind in ("households", "residents", "key_persons", "key_places", "units")},
+    **{f"api.read_{kind}": "L/L deny/deny ok/hide hide/hide ok/hide ok/hide deny/deny ok/ok"
+       for kind in ("households", "residents", "key_persons", "key_places", "units")},
+    "api.reveal_residents POST": "L/L deny/deny ok/hide deny/deny ok/hide deny/deny deny/deny deny/deny",
+    "api.reveal_key_persons POST": "L/L deny/deny ok/hide deny/deny ok/hide deny/deny deny/deny deny/deny",
+    # -- Open311 (without a key: the public view of citizens' themes; with a key: that account's scope) ----------
+    "open311.openapi_document": "ok ok ok ok ok ok ok ok",
+    "open311.unknown": "hide/hide hide/hide hide/hide hide/hide hide/hide hide/hide hide/hide hide/hide",
+    "open311.unknown POST": "hide/hide hide/hide hide/hide hide/hide hide/hide hide/hide deny/deny hide/hide",
+    "open311.services": "ok ok ok ok ok ok ok ok",
+    "open311.service_definition": "ok/hide ok/hide ok/hide ok/hide ok/hide ok/hide ok/hide ok/hide",
+    "open311.list_requests": "ok ok ok ok ok ok ok ok",
+    "open311.post_request POST": "ok ok ok ok ok ok deny ok",
+    "open311.get_request": "ok/ok ok/hide ok/hide ok/hide ok/hide ok/hide hide/hide ok/ok",
+    "open311.token": "hide/hide hide/hide hide/hide hide/hide hide/hide hide/hide hide/hide hide/hide",
+}
+# Auditors change nothing: every POST of theirs but signing in and out and their own account is refused.
+# Runs last: it ends the session.
+LAST = {"auth.logout POST"}
+
+ROW_KINDS = {"households": "household", "residents": "resident", "key_persons": "key_person",
+             "key_places": "key_place", "units": "unit"}
+GRID = {"a": "G620102001001001", "b": "G620103001"}
+VILLAGE = {"a": "620102001001", "b": "620103001001"}
+OUT_PREFIX = "620103"   # side B's division code: every side-B object, grid, ID number and record carries it
+OUT_MARKERS = ("居民B", "重点场所b", "单位b", "HH-b", "户主b", "西园大网格", "water_affairs.trust_draft",
+               "103.72")  # side B's longitude: its case and record on any map
+PUBLIC_GEOGRAPHY = {"map.regions", "api.list_regions", "api.read_region", "api.openapi_document",
+                    "open311.openapi_document"}
+
+
+def _value(world: tw.TrustWorld, rule, argument: str, side: str, services: list[str]):
+    objects = world.a if side == "a" else world.b
+    endpoint = rule.endpoint
+    if argument == "row_id":
+        return objects[ROW_KINDS[endpoint.split(".")[1].split("_", 1)[1]]]
+    if argument == "key":
+        if endpoint.startswith("builder."):
+            return objects["draft_key"]
+        return tw.THEME_A if side == "a" else tw.THEME_B
+    if argument == "name":  # a workflow step, or a plugin to switch
+        return "accept" if "case" in rule.rule else "no_such_plugin"
+    if argument == "filename":
+        name = "leaflet.css" if endpoint == "vendor.asset" else "site.css"
+        return name if side == "a" else "no-such-file.css"
+    fixed = {"case_id": objects["case"], "attachment_id": objects["attachment"], "visit_id": objects["visit"],
+             "grid_id": world.grids[GRID[side]], "region_id": world.regions[VILLAGE[side]],
+             "publication_id": objects["publication"], "request_id": str(objects["case"]),
+             "code": services[0] if side == "a" else "no_such_service", "token": "no-such-token",
+             "fmt": "json", "action": "disable", "package": "leaflet", "rest": "no/such/address"}
+    return fixed[argument]
+
+
+def _body(endpoint: str, side: str, world: tw.TrustWorld) -> dict:
+    """The request body of a POST: enough to reach the action (objects of the side under test)."""
+    objects = world.a if side == "a" else world.b
+    if endpoint == "work.reveal":
+        return {"data": {"object_type": "key_person", "object_id": objects["key_person"], "field": "id_number"}}
+    if endpoint.startswith("api.reveal_"):
+        return {"json": {"field": "id_number"}}
+    if endpoint == "work.record_visit":
+        return {"data": {"kind": "key_person", "target_id": objects["key_person"], "summary": "例行走访，情况稳定"}}
+    if endpoint.startswith("api."):
+        return {"json": {}}
+    return {"data": {}}
+
+
+def _outcome(response, api: bool) -> str:
+    status = response.status_code
+    if status == 302:
+        location = response.headers.get("Location", "")
+        return "L" if "/login" in location and "next=" in location else "go"
+    if status == 401 and api:
+        return "L"
+    return {200: "ok", 201: "ok", 403: "deny", 404: "hide"}.get(status, f"status {status}")
+
+
+# POSTs run after every GET, role by role, the roles that may change a case last (so a step taken by one role
+# never turns another role's refusal into a conflict), and signing out at the very end.
+POST_ORDER = ("anonymous", "citizen", "grid_worker", "department_staff", "leader", "auditor", "operator", "admin")
+
+
+def _matches(expected: str, seen: str, method: str) -> bool:
+    if expected == "no":
+        return seen in ("L", "deny", "hide")
+    if expected == "ok" and method == "POST":  # reached the action: anything but a refusal or a crash
+        return seen not in ("L", "deny", "hide") and not seen.startswith("status 5")
+    if expected == "deny" and seen == "status 409":
+        return False
+    return expected == seen
+
+
+@pytest.fixture
+def trust(platform):
+    return tw.build(platform)
+
+
+@pytest.fixture
+def trust_app(platform):
+    return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}, platform=platform)
+
+
+def signed_in_clients(app, world: tw.TrustWorld) -> dict:
+    clients = {}
+    for role, username in ACCOUNT.items():
+        client = app.test_client()
+        if username:
+            response = client.post("/login", data={"username": username, "password": tw.PASSWORD})
+            assert response.status_code == 302 and "/login" not in response.headers["Location"], username
+        clients[role] = client
+    return clients
+
+
+def _headers(world, role: str, path: str) -> dict:
+    username = ACCOUNT[role]
+    if username and path.startswith(("/api/", "/open311/")):
+        return {"Authorization": f"Bearer {world.keys[username]}"}
+    return {}
+
+
+def _leak(endpoint: str, role: str, path: str, response) -> str | None:
+    """A trace of side B in an answer to a side-A viewer (public geography and Open311's public view aside)."""
+    if role == "admin" or endpoint in PUBLIC_GEOGRAPHY or endpoint in ("static", "vendor.asset"):
+        return None
+    if endpoint.startswith("open311.") and role == "anonymous":
+        return None  # the public view: every citizens' report of the city, scrubbed (docs/open311.md)
+    if endpoint.startswith("audit.") and role == "auditor":
+        return None  # the auditor's scope is the whole audit log (and nothing else)
+    body = response.get_data()
+    for marker in (OUT_PREFIX, *OUT_MARKERS):
+        if marker.encode() in body:
+            return marker
+    return None
+
+
+def _audit_count(platform) -> int:
+    with platform.db.session() as session:
+        return session.scalar(select(func.count()).select_from(AuditRecord).where(
+            ~AuditRecord.action.like("auth.%"), ~AuditRecord.action.like("account.%"),
+            ~AuditRecord.action.like("apikey.%")))
+
+
+def _cells(app, world, services):
+    """(route key, rule, method, role, side, expected outcome) for every cell of the matrix."""
+    rules = sorted(app.url_map.iter_rules(), key=lambda rule: (rule.rule, rule.endpoint))
+    missing, cells = [], []
+    for rule in rules:
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            key = rule.endpoint if method == "GET" else f"{rule.endpoint} POST"
+            if key not in EXPECTED:
+                missing.append(f"{key} ({rule.rule})")
+                continue
+            tokens = EXPECTED[key].split()
+            assert len(tokens) == len(ROLES), key
+            for role, token in zip(ROLES, tokens):
+                sides = token.split("/")
+                assert len(sides) in (1, 2), (key, token)
+                if not rule.arguments:  # the same endpoint also answers a rule without an object
+                    sides = sides[:1]
+                for side, expected in zip("ab", sides):
+                    cells.append((key, rule, method, role, side, expected))
+    assert not missing, "routes without a row in EXPECTED (add what each role may do): " + ", ".join(missing)
+    return sorted(cells, key=lambda cell: (cell[0] in LAST, cell[2] == "POST",
+                                           POST_ORDER.index(cell[3]) if cell[2] == "POST" else 0))
+
+
+def test_every_route_every_role_in_and_out_of_scope(platform, trust, trust_app):
+    clients = signed_in_clients(trust_app, trust)
+    services = [item["service_code"] for item in clients["anonymous"].get("/open311/v2/services.json").get_json()]
+    failures, checked = [], 0
+    for key, rule, method, role, side, expected in _cells(trust_app, trust, services):
+        values = {argument: _value(trust, rule, argument, side, services) for argument in rule.arguments}
+        path = rule.build(values)[1] if rule.arguments else rule.rule
+        api = path.startswith("/api/")
+        before = _audit_count(platform) if method == "POST" and expected != "ok" else None
+        if method == "GET":
+            response = clients[role].get(path, headers=_headers(trust, role, path))
+        else:
+            response = clients[role].post(path, headers=_headers(trust, role, path), **_body(rule.endpoint, side,
+                                                                                              trust))
+        seen = _outcome(response, api)
+        checked += 1
+        if not _matches(expected, seen, method):
+            failures.append(f"{key} {path} as {role}: expected {expected}, got {seen}")
+        elif method == "GET" and seen == "ok" and (leak := _leak(rule.endpoint, role, path, response)):
+            failures.append(f"{key} {path} as {role}: shows side B's {leak!r}")
+        elif before is not None and _audit_count(platform) != before:
+            failures.append(f"{key} {path} as {role}: refused, yet something was changed (audit log grew)")
+    print(f"\nauthorization matrix: {checked} cells checked")
+    assert not failures, f"{len(failures)} of {checked} cells wrong:\n" + "\n".join(failures)
+    assert checked > 1000
+
+
+# What each role counts in each list of the API (side A has one of each; the administrator sees both sides).
+# Department staff see their department's cases and records, not the population register or the grids' contents.
+TOTALS = {
+    "citizen": {"cases": 1},
+    "grid_worker": {"cases": 1, "residents": 1, "key-persons": 1, "key-places": 1, "households": 1, "units": 1,
+                    "visits": 1},
+    "department_staff": {"cases": 1, "residents": 0, "key-persons": 0, "key-places": 0, "households": 0,
+                         "units": 0, "visits": 0},
+    "operator": {"cases": 1, "residents": 1, "key-persons": 1, "key-places": 1, "households": 1, "units": 1,
+                 "visits": 1},
+    "leader": {"cases": 1, "residents": 1, "key-persons": 1, "key-places": 1, "households": 1, "units": 1,
+               "visits": 1},
+    "admin": {"cases": 2, "residents": 2, "key-persons": 2, "key-places": 2, "households": 2, "units": 2,
+              "visits": 2},
+}
+# Who finds the planted resident by ID number (a search is a list: the same scope).
+FINDS_CANARY = {"grid_worker": 1, "department_staff": 0, "operator": 1, "leader": 1, "admin": 1}
+EXPORTED_CASES = {"grid_worker": 1, "department_staff": 1, "operator": 1, "leader": 1, "admin": 2}
+EXPORTED_RECORDS = {"grid_worker": 1, "department_staff": 1, "operator": 1, "leader": 1, "admin": 2}
+
+
+def _api(client, world, role, path, **params):
+    return client.get(f"/api/v1{path}", query_string=params,
+                      headers={"Authorization": f"Bearer {world.keys[ACCOUNT[role]]}"})
+
+
+def test_lists_searches_maps_exports_and_counts_hold_only_what_is_in_scope(platform, trust, trust_app):
+    client, checked = trust_app.test_client(), 0
+    for role, totals in TOTALS.items():
+        for kind, total in totals.items():
+            answer = _api(client, trust, role, f"/{kind}", per_page=100).get_json()
+            assert answer["total"] == total == len(answer["items"]), (role, kind, answer)
+            checked += 1
+            if role != "admin":
+                assert all(not item.get("region_code", "").startswith(OUT_PREFIX) for item in answer["items"])
+    for role, found in FINDS_CANARY.items():
+        for kind in ("residents", "key-persons"):
+            mine = _api(client, trust, role, f"/{kind}", id_number=tw.CANARY_ID).get_json()
+            other = _api(client, trust, role, f"/{kind}", id_number=tw.OTHER_ID).get_json()
+            assert mine["total"] == found, (role, kind)
+            assert other["total"] == (1 if role == "admin" else 0), (role, kind)
+            checked += 2
+    bad = _api(client, trust, "operator", "/residents", id_number="62010219")
+    assert bad.status_code == 400 and "id_number" in bad.get_json()["error"]["fields"]
+    clients = signed_in_clients(trust_app, trust)
+    for role in ROLES[1:]:
+        features = clients[role].get("/map/cases.geojson").get_json()["features"]
+        ids = {feature["id"] for feature in features}
+        assert trust.b["case"] not in ids or role == "admin", role
+        for layer in (tw.THEME_A, tw.THEME_B):
+            response = clients[role].get(f"/map/layers/{layer}.geojson")
+            if response.status_code == 200:
+                ids = {feature["id"] for feature in response.get_json()["features"]}
+                assert trust.b["record"] not in ids or role == "admin", (role, layer)
+            checked += 1
+        checked += 1
+    with platform.db.session() as session:
+        for role, expected in EXPORTED_CASES.items():
+            viewer = actor_for(session, session.scalar(select(Account).where(Account.username == ACCOUNT[role])))
+            for export, count in ((exporting.export_cases, expected), (exporting.export_records,
+                                                                         EXPORTED_RECORDS[role])):
+                stream = io.BytesIO()
+                assert export(session, viewer, stream, fmt="csv") == count, (role, export.__name__)
+                text = stream.getvalue().decode("utf-8-sig")
+                assert role == "admin" or not re.search(OUT_PREFIX + "|103\\.72", text), (role, export.__name__)
+                checked += 1
+        session.rollback()
+    print(f"\nscope of lists, searches, map layers and exports: {checked} checks")

@@ -1,0 +1,79 @@
+"""Fuzzing the machine interfaces from their own OpenAPI documents with schemathesis, in-process (WSGI):
+the REST API (/api/v1) and Open311 (/open311/v2), with a real key of a real account, valid and invalid input for
+every operation. No answer may be a server error (5xx), and every answer must match the documented schemas.
+
+The number of examples is bounded (FUZZ_EXAMPLES per operation and generation mode) so that a run stays well
+under two minutes per backend; the number of requests made is printed (docs/security.md, "Fuzzing")."""
+from __future__ import annotations
+
+import collections
+import os
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+
+from minqing.core import apikeys
+from minqing.core.actors import system_actor
+
+from .test_api import api, base_data, hotline, keys, report, street_vending  # noqa: F401  (fixtures)
+
+FUZZ_EXAMPLES = int(os.environ.get("MINQING_FUZZ_EXAMPLES", "10"))  # raise it for a deeper run
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+
+
+@pytest.fixture
+def admin_key(platform, world, base_data, api, tmp_path, monkeypatch) -> str:  # noqa: F811
+    """A real key of the real administrator account, on a world with base data and two cases."""
+    monkeypatch.setenv("MINQING_UPLOAD_DIR", str(tmp_path / "uploads"))
+    report(api, "worker", street_vending(**{"details.photos": [api("worker").upload()]}))
+    report(api, "other_worker", hotline(title="酒泉路井盖缺失"))
+    with platform.db.session() as session:
+        _row, key = apikeys.create(session, system_actor("test"), "admin", "fuzzing")
+    return key
+
+
+def fuzz(app, document: dict, headers: dict[str, str]) -> collections.Counter:
+    """Every operation of `document`, FUZZ_EXAMPLES valid and FUZZ_EXAMPLES invalid requests each; failures
+    raise (schemathesis reports the request that broke a check). Returns the requests made per status class."""
+    schema = schemathesis.openapi.from_dict(document)
+    made: collections.Counter = collections.Counter()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            @settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None, derandomize=True,
+                      phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+            @given(case=operation.as_strategy(mode))
+            def one(case):
+                response = case.call_and_validate(app=app, headers=headers, checks=CHECKS)
+                made[f"{response.status_code // 100}xx"] += 1
+            try:
+                one()
+            except Unsatisfiable:  # nothing to make invalid (an operation without parameters or body)
+                assert mode == GenerationMode.NEGATIVE, operation.label
+    return made
+
+
+def _report(capsys, interface: str, made: collections.Counter) -> None:
+    with capsys.disabled():
+        print(f"\n[fuzz] {interface}: {sum(made.values())} requests, {dict(sorted(made.items()))}")
+
+
+def test_the_rest_api_survives_fuzzing(app, client, admin_key, capsys):
+    document = client.get("/api/v1/openapi.json").get_json()
+    made = fuzz(app, document, {"Authorization": f"Bearer {admin_key}"})
+    _report(capsys, "REST /api/v1", made)
+    assert made["5xx"] == 0 and made["2xx"] > 0 and made["4xx"] > 0
+    assert sum(made.values()) >= len(document["paths"]) * FUZZ_EXAMPLES
+
+
+def test_open311_survives_fuzzing(app, client, admin_key, capsys):
+    document = client.get("/open311/v2/openapi.json").get_json()
+    made = fuzz(app, document, {"X-API-Key": admin_key})
+    _report(capsys, "Open311 /open311/v2", made)
+    assert made["5xx"] == 0 and made["2xx"] > 0 and made["4xx"] > 0
+    assert sum(made.values()) >= len(document["paths"]) * FUZZ_EXAMPLES

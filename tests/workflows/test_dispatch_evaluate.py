@@ -1,0 +1,56 @@
+"""`minqing dispatch evaluate`: a time split of a history CSV, the suggestion beside a keyword rule."""
+from __future__ import annotations
+
+import csv
+import json
+
+from click.testing import CliRunner
+
+from minqing.core.cli import build_cli
+from minqing.plugins.demo_history.texts import history_rows
+from minqing.workflows.dispatch import catalogue, history
+
+CODES = ("1001", "1003", "5301", "5304", "0401", "0402", "2501", "2502", "5101", "5202")
+
+
+def _csv(platform, path, count=240):
+    with platform.db.session() as session:
+        known = catalogue.categories(platform, session)
+    categories = [{"code": code, "title": known[code].title, "theme_title": known[code].theme_title,
+                   "department": known[code].default_department} for code in CODES]
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=history.CSV_COLUMNS)
+        writer.writeheader()
+        writer.writerows(history_rows(categories, count, seed=11))
+    return path
+
+
+def test_evaluate_prints_the_model_and_the_keyword_rule(platform, tmp_path):
+    path = _csv(platform, tmp_path / "history.csv")
+    runner = CliRunner()
+    result = runner.invoke(build_cli(), ["--db", platform.db.url, "dispatch", "evaluate", "--from", str(path),
+                                         "--json"], catch_exceptions=False)
+    figures = json.loads(result.output.strip().splitlines()[-1])
+    assert (figures["train"], figures["test"]) == (192, 48)
+    for name in ("model_top1", "model_top3", "keyword_top1", "keyword_top3"):
+        assert 0 <= figures[name] <= 1
+    assert figures["model_top3"] >= figures["model_top1"] and figures["keyword_top3"] >= figures["keyword_top1"]
+    assert figures["model_top3"] > 0.5      # generated text is learnable: far above chance (1 in 205)
+    text = runner.invoke(build_cli(), ["--db", platform.db.url, "dispatch", "evaluate", "--from", str(path)],
+                         catch_exceptions=False).output
+    assert "智能分拨" in text and "关键词规则" in text and text.count("top-3") == 2
+
+
+def test_the_split_is_by_time(tmp_path, platform):
+    samples = history.read_csv(str(_csv(platform, tmp_path / "history.csv", count=50)))
+    from minqing.workflows.dispatch.evaluation import split
+
+    older, newer = split(samples)
+    assert len(older) == 40 and max(s.at for s in older) <= min(s.at for s in newer)
+
+
+def test_a_csv_without_the_needed_columns_is_refused_in_chinese(platform, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("text,category\n井盖丢了,5304\n", encoding="utf-8")
+    result = CliRunner().invoke(build_cli(), ["--db", platform.db.url, "dispatch", "evaluate", "--from", str(path)])
+    assert result.exit_code != 0 and "缺少列" in result.output and "reported_at" in result.output

@@ -1,0 +1,193 @@
+"""账号安全: change one's password, enrol or remove the TOTP second factor, see one's open sessions.
+
+Two steps come before anything else a signed-in user asks for (see `_required_step`): a password past the
+policy's maximum age must be changed, and an account whose role requires a second factor
+(`REQUIRE_TOTP_ROLES`) must enrol one. Until then every other page redirects here.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from minqing.core import account_sessions, signin, totp
+from minqing.core.models import Account, utcnow
+from minqing.core.password_policy import WeakPassword
+from minqing.core.passwords import verify_password
+
+from .auth import (GENERIC_FAILURE, TOKEN, idle_limit, lockout, password_policy, restart_session,
+                   totp_roles)
+from .context import db, viewer
+
+blueprint = Blueprint("account", __name__, url_prefix="/account")
+# What a user with a required step still may open.
+OPEN_DURING_STEPS = {"account.password", "account.totp", "account.totp_new", "auth.logout", "static"}
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("当前密码", validators=[DataRequired("请输入当前密码"), Length(max=200)])
+    new = PasswordField("新密码", validators=[DataRequired("请输入新密码"), Length(max=200)])
+    confirm = PasswordField("再次输入新密码", validators=[DataRequired("请再次输入新密码"),
+                                                         EqualTo("new", "两次输入的新密码不一致")])
+
+
+class CodeForm(FlaskForm):
+    code = StringField("动态口令", validators=[DataRequired("请输入身份验证器上的6位动态口令"), Length(max=10)])
+
+
+class ActionForm(FlaskForm):
+    """Carries only the CSRF token."""
+
+
+def _me() -> Account:
+    return current_user.account
+
+
+def password_expired(account: Account) -> bool:
+    return bool(account.password_hash) and password_policy().expired(
+        account.password_changed_at or account.created_at, utcnow())
+
+
+def _required_step(account: Account) -> str | None:
+    if password_expired(account):
+        return "account.password"
+    if totp.required_for(account, totp_roles()) and not totp.is_enabled(account):
+        return "account.totp"
+    return None
+
+
+@blueprint.before_app_request
+def _steps_first():
+    """A required step is done before anything else (machine interfaces authenticate by key and are left alone)."""
+    if not current_user.is_authenticated or request.blueprint in ("api", "open311") \
+            or request.endpoint in OPEN_DURING_STEPS or (request.endpoint or "").startswith("vendor."):
+        return None
+    step = _required_step(_me())
+    if step is None:
+        return None
+    if step == "account.password":
+        flash("密码已超过有效期，请先修改密码", "warning")
+    else:
+        flash("您的角色必须使用动态口令（TOTP）登录，请先绑定身份验证器", "warning")
+    return redirect(url_for(step))
+
+
+@blueprint.get("/")
+@login_required
+def security():
+    account = _me()
+    policy = password_policy()
+    changed = account.password_changed_at or account.created_at
+    return render_template("account/security.html", account=account, policy=policy, changed=changed,
+                           expires=policy.expires_at(changed) if account.password_hash else None,
+                           totp_enabled=totp.is_enabled(account),
+                           totp_required=totp.required_for(account, totp_roles()),
+                           sessions=account_sessions.open_sessions(db(), account.id, idle=idle_limit()),
+                           form=ActionForm(), code_form=CodeForm())
+
+
+@blueprint.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    account, policy = _me(), password_policy()
+    if not account.password_hash:
+        flash("您使用短信验证码登录，无需设置密码", "info")
+        return redirect(url_for("home.index"))
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if not verify_password(account.password_hash, form.current.data):
+            signin.count_failure(db(), account, lockout(), utcnow())
+            db().commit()
+            if account.locked_until and account.locked_until > utcnow():
+                return _signed_out(GENERIC_FAILURE)
+            form.current.errors = [*form.current.errors, "当前密码不正确"]
+        else:
+            try:
+                signin.set_password(db(), viewer(), account, form.new.data, policy)
+            except (WeakPassword, signin.SamePassword) as error:
+                db().rollback()
+                form.new.errors = [*form.new.errors, *error.problems]
+            else:
+                restart_session(account)
+                db().commit()
+                flash("密码已修改；其他设备上的登录已全部失效", "info")
+                return redirect(url_for("account.security"))
+    status = 200 if request.method == "GET" else 400
+    return render_template("account/password.html", form=form, policy=policy,
+                           expired=password_expired(account)), status
+
+
+def _signed_out(message: str):
+    from flask_login import logout_user
+
+    account_sessions.end(db(), session.get(TOKEN), reason="locked")
+    db().commit()
+    logout_user()
+    session.clear()
+    flash(message, "error")
+    return redirect(url_for("auth.login"))
+
+
+@blueprint.route("/totp", methods=["GET", "POST"], endpoint="totp")
+@login_required
+def totp_page():
+    """Enrolment: the secret as text and as an otpauth:// link, then a code from the app to confirm it."""
+    account = _me()
+    if not account.password_hash:
+        flash("您使用短信验证码登录，无需绑定动态口令", "info")
+        return redirect(url_for("home.index"))
+    if totp.is_enabled(account):
+        return redirect(url_for("account.security"))
+    form = CodeForm()
+    secret = totp.pending_secret(db(), account)
+    if secret is None:
+        secret = totp.begin_enrolment(db(), account)
+        db().commit()
+    if form.validate_on_submit():
+        try:
+            totp.confirm_enrolment(db(), viewer(), account, form.code.data)
+        except totp.TotpError as error:
+            db().commit()  # a used step stays used
+            form.code.errors = [*form.code.errors, str(error)]
+        else:
+            db().commit()
+            flash("动态口令已绑定；以后登录时，输入密码后还需输入身份验证器上的动态口令", "info")
+            return redirect(url_for("account.security"))
+    status = 200 if request.method == "GET" else 400
+    return render_template("account/totp.html", form=form, secret=secret,
+                           grouped=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
+                           uri=totp.provisioning_uri(secret, account), regenerate=ActionForm()), status
+
+
+@blueprint.post("/totp/new")
+@login_required
+def totp_new():
+    """A new secret for an enrolment not yet confirmed (the old one was lost before it was confirmed)."""
+    account = _me()
+    if not totp.is_enabled(account) and ActionForm().validate_on_submit():
+        account.totp_secret = None
+        totp.begin_enrolment(db(), account)
+        db().commit()
+    return redirect(url_for("account.totp"))
+
+
+@blueprint.post("/totp/disable")
+@login_required
+def totp_disable():
+    account = _me()
+    form = CodeForm()
+    if totp.required_for(account, totp_roles()):
+        flash("您的角色必须使用动态口令，不能解除绑定；如手机丢失请联系管理员重置", "error")
+        return redirect(url_for("account.security"))
+    if not form.validate_on_submit() or not totp.verify(db(), account, form.code.data):
+        db().commit()
+        flash("动态口令不正确，未解除绑定", "error")
+        return redirect(url_for("account.security"))
+    totp.disable(db(), viewer(), account)
+    restart_session(account)
+    db().commit()
+    flash("已解除动态口令绑定", "info")
+    return redirect(url_for("account.security"))
+

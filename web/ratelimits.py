@@ -1,0 +1,120 @@
+"""Rate limits (Flask-Limiter) on signing in, citizens' text-message codes and creating reports.
+
+Each limit is a Flask-Limiter string read from the config on every request, so a deployment (or a test that must
+hammer an endpoint) changes it without code:
+
+    RATELIMIT_LOGIN           "20 per minute;200 per hour"   POST /login and /login/totp, per client address
+    RATELIMIT_SMS_CODE        "5 per minute;30 per hour"     POST /citizen/login/code, per client address
+    RATELIMIT_SMS_VERIFY      "10 per minute;60 per hour"    POST /citizen/login (the code), per client address
+    RATELIMIT_REPORT          "30 per minute;600 per day"    POST /work/report/<key>, per account
+    RATELIMIT_CITIZEN_REPORT  "5 per minute;30 per day"      POST /citizen/report/<key>, per account
+    RATELIMIT_API_REPORT      "120 per minute"               POST /api/v1/cases and Open311 POST requests, per API key
+
+Counters live in `RATELIMIT_STORAGE_URI` (`MINQING_RATELIMIT_STORAGE_URI`): `memory://` by default (one process),
+`redis://host:6379/0` to share them between the processes of an installation. `RATELIMIT_ENABLED = False` turns
+every limit off. A refused request gets HTTP 429 with `Retry-After` and a Chinese message: a page for people
+("操作过于频繁，请N秒后再试"), the API's JSON error (`too_many_requests`) for /api/v1, the spec's error list for
+Open311.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+
+from flask import Flask, current_app, g, render_template, request
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_login import current_user
+
+DEFAULTS = {
+    "RATELIMIT_LOGIN": "20 per minute;200 per hour",
+    "RATELIMIT_SMS_CODE": "5 per minute;30 per hour",
+    "RATELIMIT_SMS_VERIFY": "10 per minute;60 per hour",
+    "RATELIMIT_REPORT": "30 per minute;600 per day",
+    "RATELIMIT_CITIZEN_REPORT": "5 per minute;30 per day",
+    "RATELIMIT_API_REPORT": "120 per minute",
+}
+MESSAGE = "操作过于频繁，请{wait}后再试"
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def signed_in_account() -> str:
+    """The signed-in account of a page request, else the client's address."""
+    if current_user.is_authenticated:
+        return f"account:{current_user.id}"
+    return f"address:{client_address()}"
+
+
+def machine_client() -> str:
+    """The API key's account when it is known already, else a digest of the key given, else the address."""
+    actor = g.get("api_actor")
+    if actor is not None and actor.account_id:
+        return f"account:{actor.account_id}"
+    key = request.values.get("api_key") or request.headers.get("X-API-Key") or request.headers.get("Authorization")
+    if key:
+        return "key:" + hashlib.sha256(key.strip().encode()).hexdigest()[:24]
+    return f"address:{client_address()}"
+
+
+def _setting(name: str):
+    return lambda: current_app.config.get(name) or DEFAULTS[name]
+
+
+# endpoint, config key, key function, methods
+LIMITS = [
+    ("auth.login", "RATELIMIT_LOGIN", client_address, ["POST"]),
+    ("auth.second_factor", "RATELIMIT_LOGIN", client_address, ["POST"]),
+    ("citizen.send_code", "RATELIMIT_SMS_CODE", client_address, ["POST"]),
+    ("citizen.verify_code", "RATELIMIT_SMS_VERIFY", client_address, ["POST"]),
+    ("work.report_theme", "RATELIMIT_REPORT", signed_in_account, ["POST"]),
+    ("citizen.report_theme", "RATELIMIT_CITIZEN_REPORT", signed_in_account, ["POST"]),
+    ("api.create_case", "RATELIMIT_API_REPORT", machine_client, ["POST"]),
+    ("open311.post_request", "RATELIMIT_API_REPORT", machine_client, ["POST"]),
+]
+
+
+def _wait_text(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds}秒"
+    return f"{math.ceil(seconds / 60)}分钟"
+
+
+def _retry_after(limiter: Limiter) -> int:
+    limit = limiter.current_limit
+    if limit is None:
+        return 60
+    return max(1, int(limit.reset_at - time.time()))
+
+
+def _refused(limiter: Limiter, _error: RateLimitExceeded):
+    """The page for people. /api/v1 and /open311/v2 answer 429 with their own error handlers (their format wins
+    over an application handler for the status); `_retry_after_header` adds Retry-After to those too."""
+    wait = _retry_after(limiter)
+    message = MESSAGE.format(wait=_wait_text(wait))
+    return render_template("errors/error.html", status=429, message=message), 429, {"Retry-After": str(wait)}
+
+
+def init_app(app: Flask) -> Limiter:
+    """Call after every blueprint is registered: the limits wrap the registered views of this app."""
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "minqing")
+    limiter = Limiter(key_func=client_address)
+    limiter.init_app(app)
+    for endpoint, setting, key, methods in LIMITS:
+        view = app.view_functions.get(endpoint)
+        if view is not None:
+            app.view_functions[endpoint] = limiter.limit(_setting(setting), key_func=key, methods=methods)(view)
+    app.register_error_handler(RateLimitExceeded, lambda error: _refused(limiter, error))
+
+    @app.after_request
+    def _retry_after_header(response):
+        """Whoever rendered the 429 (a blueprint's own handler may win over ours), it says when to retry."""
+        limit = limiter.current_limit
+        if response.status_code == 429 and "Retry-After" not in response.headers and limit and limit.breached:
+            response.headers["Retry-After"] = str(_retry_after(limiter))
+        return response
+    app.extensions["minqing_limiter"] = limiter
+    return limiter
