@@ -73,3 +73,58 @@ def sign_in(server):
         page.click("button[type=submit]")
         page.wait_for_load_state("networkidle")
     return signed_in
+
+
+SUBMIT = "button[type=submit]:not(.mq-default-submit)"  # the forms engine puts a hidden default button first
+
+
+def _open_step(page, name: str) -> None:
+    details = page.locator(f"#step-{name}")
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()
+
+
+def _take_step(page, name: str, fill=None) -> None:
+    _open_step(page, name)
+    if fill:
+        fill(page)
+    page.click(f"#step-{name} {SUBMIT}")
+    page.wait_for_load_state("networkidle")
+
+
+@pytest.fixture
+def close_the_loop(open_page, sign_in):
+    """close_the_loop(case_url, reporter_page, photo, result) takes a reported case through the closed loop as
+    each role does it in the browser: the station accepts and dispatches to 城管, the department takes it and
+    feeds back with a photo, the reporter confirms with five stars. Returns the station's page and the URLs
+    the station's and the department's browsers requested."""
+    def closed(case_url: str, reporter, photo, result: str):
+        station, station_requests = open_page()
+        sign_in(station, "station")
+        station.goto(case_url)
+        _take_step(station, "accept")
+        _take_step(station, "dispatch",
+                   lambda page: page.fill("#step-dispatch input[name=department]", "urban_management"))
+        assert "已分拨交办" in station.content()
+
+        department, department_requests = open_page()
+        sign_in(department, "chengguan")
+        department.goto(case_url)
+        _take_step(department, "take")
+
+        def feed_back(page):
+            page.fill("#step-feedback textarea[name=result], #step-feedback input[name=result]", result)
+            page.set_input_files("#step-feedback input[name=photos]", str(photo))
+        _take_step(department, "feedback", feed_back)
+        assert "已处置反馈" in department.content()
+
+        def rate(page):
+            if page.locator("#step-confirm select[name=rating]").count():
+                page.select_option("#step-confirm select[name=rating]", "5")
+            else:
+                page.check("#step-confirm input[name=rating][value='5']")
+        reporter.goto(case_url)
+        _take_step(reporter, "confirm", rate)
+        assert "已回访确认" in reporter.content()
+        return station, station_requests, department_requests
+    return closed

@@ -15,7 +15,6 @@ from minqing.core.models import Case
 KEY = "urban_management.manhole_patrol"
 DOCS_IMG = Path(__file__).resolve().parents[3] / "docs" / "img"
 TOP_LEVEL = "#panel-fields .field-tree > .field-list > ol > li"
-SUBMIT = "button[type=submit]:not(.mq-default-submit)"  # the forms engine puts a hidden default button first
 
 
 def shot(page, name: str, locator=None, full_page: bool = True) -> None:
@@ -67,10 +66,6 @@ def save_draft(page) -> str:
     return page.locator("#save-status").inner_text()
 
 
-def open_step(page, name: str) -> None:
-    details = page.locator(f"#step-{name}")
-    if details.get_attribute("open") is None:
-        details.locator("summary").click()
 
 
 def only_local(requested: list[str]) -> bool:
@@ -79,7 +74,7 @@ def only_local(requested: list[str]) -> bool:
 
 
 def test_a_department_builds_and_publishes_a_theme_and_a_grid_worker_uses_it(server, open_page, sign_in,
-                                                                             platform, tmp_path):
+                                                                             close_the_loop, platform, tmp_path):
     page, requested = opened(open_page)
     page.on("dialog", lambda dialog: dialog.accept())
     sign_in(page, "chengguan")
@@ -208,11 +203,11 @@ def test_a_department_builds_and_publishes_a_theme_and_a_grid_worker_uses_it(ser
     phone_editor.frame_locator("#preview-frame").locator("input[name=title]").wait_for()
     shot(phone_editor, "preview-phone", full_page=False)
 
-    worker_report(server, open_page, sign_in, platform, tmp_path)
+    worker_report(server, open_page, sign_in, close_the_loop, platform, tmp_path)
     assert only_local(requested)
 
 
-def worker_report(server, open_page, sign_in, platform, tmp_path):
+def worker_report(server, open_page, sign_in, close_the_loop, platform, tmp_path):
     worker, requested = opened(open_page, phone=True)
     sign_in(worker, "worker")
     worker.goto(f"{server}/work/report")
@@ -258,7 +253,9 @@ def worker_report(server, open_page, sign_in, platform, tmp_path):
         assert case.workflow_key == KEY     # the theme's own workflow, with the time limits edited above
         assert case.form_data["covers"] == [{"number": "JG-001"}] and case.form_data["severity"] == "2"
 
-    run_through_workflow(server, open_page, sign_in, worker, case_url, tmp_path)
+    photo = tmp_path / "处置.jpg"
+    Image.new("RGB", (64, 48), (30, 140, 90)).save(photo, format="JPEG")
+    close_the_loop(case_url, worker, photo, "已更换井盖")
     with platform.db.session() as session:
         assert session.scalar(select(Case.status)) == "closed"
 
@@ -281,38 +278,3 @@ def worker_report(server, open_page, sign_in, platform, tmp_path):
     assert only_local(requested)
 
 
-def run_through_workflow(server, open_page, sign_in, worker, case_url, tmp_path):
-    """The closed loop's steps as tests/web/e2e/test_closed_loop.py takes them."""
-    photo = tmp_path / "处置.jpg"
-    Image.new("RGB", (64, 48), (30, 140, 90)).save(photo, format="JPEG")
-    station, _ = opened(open_page)
-    sign_in(station, "station")
-    station.goto(case_url)
-    open_step(station, "accept")
-    station.click(f"#step-accept {SUBMIT}")
-    station.wait_for_load_state("networkidle")
-    open_step(station, "dispatch")
-    station.fill("#step-dispatch input[name=department]", "urban_management")
-    station.click(f"#step-dispatch {SUBMIT}")
-    station.wait_for_load_state("networkidle")
-
-    department, _ = opened(open_page)
-    sign_in(department, "chengguan")
-    department.goto(case_url)
-    open_step(department, "take")
-    department.click(f"#step-take {SUBMIT}")
-    department.wait_for_load_state("networkidle")
-    open_step(department, "feedback")
-    department.fill("#step-feedback textarea[name=result], #step-feedback input[name=result]", "已更换井盖")
-    department.set_input_files("#step-feedback input[name=photos]", str(photo))
-    department.click(f"#step-feedback {SUBMIT}")
-    department.wait_for_load_state("networkidle")
-
-    worker.goto(case_url)
-    open_step(worker, "confirm")
-    if worker.locator("#step-confirm select[name=rating]").count():
-        worker.select_option("#step-confirm select[name=rating]", "5")
-    else:
-        worker.check("#step-confirm input[name=rating][value='5']")
-    worker.click(f"#step-confirm {SUBMIT}")
-    worker.wait_for_load_state("networkidle")

@@ -1,7 +1,6 @@
 """A case's whole life in a real browser: a grid worker reports on a phone, the command post accepts and
 dispatches, the department handles it with a photo, the reporter confirms and rates, and the closed case is
 on the map — and no request ever leaves 127.0.0.1."""
-import io
 from urllib.parse import urlparse
 
 from PIL import Image
@@ -35,13 +34,9 @@ def wait_for_count(page, attribute: str, at_least: int = 0) -> int:
     return value
 
 
-def open_step(page, name: str) -> None:
-    details = page.locator(f"#step-{name}")
-    if details.get_attribute("open") is None:
-        details.locator("summary").click()
 
 
-def test_report_dispatch_handle_rate_close(server, open_page, sign_in, platform, tmp_path):
+def test_report_dispatch_handle_rate_close(server, open_page, sign_in, close_the_loop, platform, tmp_path):
     photo = jpeg(tmp_path / "现场.jpg")
 
     worker, worker_requests = open_page(phone=True)
@@ -63,38 +58,8 @@ def test_report_dispatch_handle_rate_close(server, open_page, sign_in, platform,
     assert "张掖路流动摊贩占道" in worker.content()
     case_url = worker.url
 
-    station, station_requests = open_page()
-    sign_in(station, "station")
-    station.goto(case_url)
-    open_step(station, "accept")
-    station.click(f"#step-accept {SUBMIT}")
-    station.wait_for_load_state("networkidle")
-    open_step(station, "dispatch")
-    station.fill("#step-dispatch input[name=department]", "urban_management")
-    station.click(f"#step-dispatch {SUBMIT}")
-    station.wait_for_load_state("networkidle")
-    assert "已分拨交办" in station.content()
-
-    department, department_requests = open_page()
-    sign_in(department, "chengguan")
-    department.goto(case_url)
-    open_step(department, "take")
-    department.click(f"#step-take {SUBMIT}")
-    department.wait_for_load_state("networkidle")
-    open_step(department, "feedback")
-    department.fill("#step-feedback textarea[name=result], #step-feedback input[name=result]", "已劝离摊贩，盲道恢复通行")
-    department.set_input_files("#step-feedback input[name=photos]", photo)
-    department.click(f"#step-feedback {SUBMIT}")
-    department.wait_for_load_state("networkidle")
-    assert "已处置反馈" in department.content()
-
-    worker.goto(case_url)
-    open_step(worker, "confirm")
-    worker.select_option("#step-confirm select[name=rating]", "5") if worker.locator(
-        "#step-confirm select[name=rating]").count() else worker.check("#step-confirm input[name=rating][value='5']")
-    worker.click(f"#step-confirm {SUBMIT}")
-    worker.wait_for_load_state("networkidle")
-    assert "已回访确认" in worker.content()
+    station, station_requests, department_requests = close_the_loop(case_url, worker, photo,
+                                                                    "已劝离摊贩，盲道恢复通行")
 
     with platform.db.session() as session:
         case = session.scalar(select(Case))
