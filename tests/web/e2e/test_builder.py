@@ -3,6 +3,8 @@ only on “yes”, a repeat group —, previews it, fixes the error the builder 
 publishes it; a grid worker then reports with the generated form on a phone, the server refuses a submission
 that breaks the condition, and the case runs through the workflow onto the map. The screenshots are the ones
 docs/builder.md shows."""
+import os
+import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -13,12 +15,15 @@ from sqlalchemy import select
 from minqing.core.models import Case
 
 KEY = "urban_management.manhole_patrol"
-DOCS_IMG = Path(__file__).resolve().parents[3] / "docs" / "img"
+# Screenshots for docs/builder.md: written there with MINQING_DOC_SCREENSHOTS=1, else into a scratch folder, so
+# a test run does not rewrite the committed pictures.
+DOCS_IMG = (Path(__file__).resolve().parents[3] / "docs" / "img" if os.environ.get("MINQING_DOC_SCREENSHOTS")
+            else Path(tempfile.gettempdir()) / "minqing-screenshots")
 TOP_LEVEL = "#panel-fields .field-tree > .field-list > ol > li"
 
 
 def shot(page, name: str, locator=None, full_page: bool = True) -> None:
-    """docs/img/builder-<name>.png: the page, or one part of it cut from the whole page as it lies (scrolled to
+    """<DOCS_IMG>/builder-<name>.png: the page, or one part of it cut from the whole page as it lies (scrolled to
     the top first, so the sticky bar is where it belongs and does not cover the part)."""
     DOCS_IMG.mkdir(parents=True, exist_ok=True)
     path = str(DOCS_IMG / f"builder-{name}.png")
