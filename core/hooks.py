@@ -128,6 +128,27 @@ def dashboard_figures(viewer, session):
 
 
 @hookspec
+def warning_rules():
+    """Early-warning rules (预警规则) this plugin brings; each shows its warnings on the dashboard and the map.
+
+    Return a list of dicts: ``key`` (stable, e.g. "surges"), ``title`` (Chinese), ``settings`` (the default
+    settings, a dict), ``schema`` (a JSON Schema of the settings, with a Chinese ``title`` per property: an
+    administrator's values are checked against it) and ``evaluate`` — a callable ``evaluate(session, viewer,
+    settings, now) -> list`` of :class:`minqing.core.warning_rules.EarlyWarning` (rule key, a stable key, title,
+    reason in Chinese, severity "red"/"yellow"/"blue", grid id, region code, lon/lat when known, the objects
+    concerned as ``(kind, id)`` pairs). Compute within ``viewer``'s scope (``minqing.core.scope.restrict``).
+    The host hides warnings that were acknowledged or turned into a case (by rule and key). Example::
+
+        @hookimpl
+        def warning_rules():
+            return [{"key": "snow.unswept", "title": "积雪未清", "settings": {"hours": 12},
+                     "schema": {"type": "object", "properties": {"hours": {"type": "integer", "minimum": 1,
+                                                                          "title": "小时数"}}},
+                     "evaluate": unswept_streets}]
+    """
+
+
+@hookspec
 def web_blueprints():
     """Flask blueprints this plugin adds to the web application (extra pages or API endpoints).
 

@@ -17,6 +17,7 @@ _LIST_ITEM_KEYS: dict[str, tuple[str, ...] | None] = {
     "map_layers": ("key", "title", "features"),
     "dashboard_figures": ("key", "title", "value"),
     "periodic_tasks": ("name", "every", "run"),
+    "warning_rules": ("key", "title", "evaluate"),
 }
 COLOURS = ("red", "yellow", "blue")
 
@@ -41,6 +42,8 @@ def _list_of_dicts(hook_name: str, answer: Any) -> str | None:
             return f"第 {index + 1} 项缺少 {', '.join(missing)}"
     if hook_name == "map_layers" and any(not callable(item["features"]) for item in answer):
         return "图层的 features 应为可调用对象"
+    if hook_name == "warning_rules" and any(not callable(item["evaluate"]) for item in answer):
+        return "预警规则的 evaluate 应为可调用对象"
     if hook_name == "periodic_tasks":
         for item in answer:
             if not callable(item["run"]) or not isinstance(item["every"], (int, float)) or item["every"] <= 0:

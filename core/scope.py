@@ -15,7 +15,7 @@ from sqlalchemy.sql import ColumnElement
 
 from .actors import Actor
 from .models import (Account, Address, Case, Department, Grid, House, Household, KeyPerson, KeyPlace, Person,
-                     Region, Resident, Role, ThemeRecord, Unit, Visit)
+                     Region, Resident, Role, ThemeRecord, Unit, Visit, WarningAction)
 from .regions import within
 
 BASE_DATA = (Address, House, Household, Resident, KeyPerson, KeyPlace, Unit, Visit)
@@ -45,6 +45,8 @@ def _grant_condition(model, grant) -> ColumnElement[bool] | None:
             return within(model.region_code, grant.region_code)
         if model is Region:
             return within(Region.code, grant.region_code)
+        if model is WarningAction:  # handled early warnings, by the warning's region
+            return within(WarningAction.region_code, grant.region_code)
         if model is Person:
             return Person.region_id.in_(select(Region.id).where(within(Region.code, grant.region_code)))
     if role == Role.DEPARTMENT_STAFF and grant.department_id:

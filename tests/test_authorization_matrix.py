@@ -101,6 +101,11 @@ EXPECTED = {
     "work.reveal POST": "L/L deny/deny ok/hide deny/deny ok/hide deny/deny deny/deny deny/deny",
     # -- 小兰民情 and the map -----------------------------------------------------------------------------------
     "manage.dashboard": "L deny deny deny ok ok deny ok",
+    "manage.warnings_geojson": "L deny deny deny ok ok deny ok",          # early warnings within scope
+    "manage.acknowledge_warning POST": "L/L deny/deny deny/deny deny/deny go/go deny/deny deny/deny go/go",
+    "manage.warning_to_case POST": "L/L deny/deny deny/deny deny/deny go/go deny/deny deny/deny go/go",
+    "manage.warning_rule_settings": "L deny deny deny deny deny deny ok",
+    "manage.save_warning_rule POST": "L/L deny/deny deny/deny deny/deny deny/deny deny/deny deny/deny go/go",
     "map.index": "L ok ok ok ok ok ok ok",
     "map.grids": "L ok ok ok ok ok ok ok",
     "map.regions": "L ok ok ok ok ok ok ok",              # administrative divisions: public geography

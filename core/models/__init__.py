@@ -11,6 +11,7 @@ from .publications import Publication, VerificationCode  # noqa: F401  (小兰�
 from .signin import AccountSession
 from .system import AuditChain, AuditRecord, ChangeCounter, PluginState, Setting
 from .themes import ThemeRecord, ThemeVersion
+from .warnings import WarningAction
 from .workflow import CaseMilestone, Notification, Supervision, SweepMark
 
 __all__ = [
@@ -18,5 +19,5 @@ __all__ = [
     "ChangeCounter", "Department", "Grid", "GridColour", "GridLevel", "GridMember", "House", "Household",
     "IdempotencyKey", "KeyPerson", "KeyPlace", "MemberRole", "Notification", "Person", "PluginState", "Region", "RegionLevel",
     "Resident", "Role", "RoleGrant", "Setting", "Supervision", "SweepMark", "ThemeDraft", "ThemeRecord", "ThemeVersion", "Unit",
-    "Urgency", "UTCDateTime", "utcnow", "Visit",
+    "Urgency", "UTCDateTime", "utcnow", "Visit", "WarningAction",
 ]

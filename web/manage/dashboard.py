@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template, request, url_for
 
 from minqing import themes
-from minqing.core import warnings
+from minqing.core import warning_rules, warnings
 from minqing.core.models import utcnow
 from minqing.core.regions import LEVEL_NAMES
 from minqing.workflows.evaluation import evaluate
@@ -14,6 +14,7 @@ from .. import charts
 from ..context import db, platform, viewer
 from ..permissions import roles_required
 from . import blueprint, figures, periods
+from .warnings import ActionForm
 
 COLOUR_TITLES = {"red": "红色网格", "yellow": "黄色网格", "blue": "蓝色网格"}
 GRID_LEVEL_TITLES = {"large": "大网格", "medium": "中网格", "small": "小网格"}
@@ -22,6 +23,8 @@ RANKING_COLUMNS = [("name", "名称"), ("reported", "上报"), ("timely", "及�
                    ("overdue", "超期件数"), ("rework", "返工率"), ("satisfaction", "满意率"),
                    ("hours", "平均处置时长")]
 BARS = 12
+NO_VISITS = warnings.OverdueVisits(persons=0, places=0, by_grid=[], oldest=[])
+NO_HOUSEHOLDS = warnings.HouseholdCoverage(households=0, unvisited=0, villages_with_unvisited=0, worst=[])
 
 
 def indicator_row(name: str, row) -> dict:
@@ -56,13 +59,15 @@ def _plugin_figures():
     return shown
 
 
-def _surges(session, who, now):
+def _surges(session, who, now, settings):
     """Surges per grid, and per village where the cases spread over several grids (a village surge that a
-    grid surge of the same category already shows is left out)."""
-    in_grids = warnings.event_surges(session, who, area="grid", now=now, limit=10)
+    grid surge of the same category already shows is left out), by the surge rule's settings."""
+    tuning = {name: settings[name] for name in ("recent_days", "baseline_days", "factor", "minimum")}
+    in_grids = warnings.event_surges(session, who, area="grid", now=now, limit=10, **tuning)
     villages_of = figures.grid_regions(session, [surge.area_key for surge in in_grids])
     shown = {(villages_of.get(s.area_key, "")[:12], s.theme_key, s.category, s.subcategory) for s in in_grids}
-    in_villages = [surge for surge in warnings.event_surges(session, who, area="village", now=now, limit=10)
+    in_villages = [surge for surge in warnings.event_surges(session, who, area="village", now=now, limit=10,
+                                                            **tuning)
                    if (surge.area_key, surge.theme_key, surge.category, surge.subcategory) not in shown]
     return in_grids + in_villages
 
@@ -115,10 +120,14 @@ def dashboard():
             caption=f"{LEVEL_NAMES[level]}排名（按期办结率优先）"),
     }
 
-    # Early warnings.
-    surges = _surges(session, who, now)
-    visits = warnings.overdue_visits(session, who, today=today)
-    households = warnings.unvisited_households(session, who)
+    # Early warnings, through the rule plugins: a disabled plugin's rule (and its summary below) is not shown.
+    active_warnings = warning_rules.active(platform(), session, who, now)
+    rules = {rule["key"]: rule for rule, _ in active_warnings}
+    rule_keys = set(rules)
+    surge_settings = warning_rules.settings_of(session, rules["surges"]) if "surges" in rules else {}
+    surges = _surges(session, who, now, surge_settings) if surge_settings else []
+    visits = warnings.overdue_visits(session, who, today=today) if "overdue_visits" in rule_keys else NO_VISITS
+    households = warnings.unvisited_households(session, who) if "unvisited_households" in rule_keys else NO_HOUSEHOLDS
     grid_ids = ([s.area_key for s in surges if s.area == "grid"] + [g for g, _, _ in visits.by_grid]
                 + [item.grid_id for item in visits.oldest])
     grids = figures.grid_names(session, grid_ids)
@@ -132,5 +141,8 @@ def dashboard():
         theme_titles=theme_titles, departments=departments, now=now, colours=figures.grid_colours(session, who),
         colour_titles=COLOUR_TITLES, grid_level_titles=GRID_LEVEL_TITLES, surges=surges, visits=visits,
         households=households, grids=grids, places=places, category_titles=category_titles,
-        kind_titles=KIND_TITLES, plugin_figures=_plugin_figures(), percent=charts.percent,
+        kind_titles=KIND_TITLES, plugin_figures=_plugin_figures(), active_warnings=active_warnings,
+        active_total=sum(len(found) for _, found in active_warnings),
+        rule_keys=rule_keys, surge_settings=surge_settings, warning_form=ActionForm(), severity_titles=warning_rules.SEVERITY_TITLES,
+        percent=charts.percent,
         hours=charts.hours, overdue_by=overdue_by, department_rows=len(by_department)), 400 if errors else 200

@@ -93,11 +93,12 @@
           },
           onEachFeature: function (feature, leafletLayer) {
             var p = feature.properties || {};
-            leafletLayer.bindPopup(popup(p.title || layer.title, [layer.department_name || ""]));
+            leafletLayer.bindPopup(popup(p.title || layer.title, [layer.department_name || "", p.reason || ""]));
           }
         });
         themeLayers[layer.key] = { layer: geo, url: layer.url };
-        control.addOverlay(geo, "【" + (layer.department_name || layer.department) + "】" + layer.title);
+        var owner = layer.department_name || layer.department;   // cross-department layers (warnings) have none
+        control.addOverlay(geo, (owner ? "【" + owner + "】" : "") + layer.title);
       });
     }).catch(function () { /* layers are optional: the map still works */ });
   }

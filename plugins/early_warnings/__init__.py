@@ -1,0 +1,56 @@
+"""Built-in early-warning rules (预警规则), one internal plugin each, through the `warning_rules` hook.
+
+- `surges`: a surge of one category in one grid against its own recent baseline (同类事件激增);
+- `repeat_reports`: the same place reported again after closure (办结后同一地点再次上报);
+- `overdue_visits`: key persons and places whose visit is overdue (重点人员、场所走访逾期);
+- `unvisited_households`: households never visited, per village (走村不漏户).
+
+Each also answers `map_layers` with its located, active warnings, so they appear in the map's layer switcher.
+Disabling one of these plugins removes its rule from the dashboard and the map.
+"""
+from __future__ import annotations
+
+from minqing.core import warning_rules
+from minqing.core.hooks import hookimpl
+
+
+def _in_box(feature: dict, bbox) -> bool:
+    if bbox is None:
+        return True
+    lon, lat = feature["geometry"]["coordinates"]
+    min_lon, min_lat, max_lon, max_lat = bbox
+    return min_lon <= lon <= max_lon and min_lat <= lat <= max_lat
+
+
+def layer(rule: dict, viewer, colour: str) -> dict:
+    """The map layer of one rule's active, located warnings as `viewer` sees them."""
+    def features(bbox, session):
+        found = warning_rules.evaluate(session, viewer, rule)
+        return [feature for feature in warning_rules.geojson_features(found) if _in_box(feature, bbox)]
+
+    return {"key": f"warnings.{rule['key']}", "title": f"预警：{rule['title']}", "geometry_type": "point",
+            "style": {"color": colour, "fillColor": colour, "radius": 7, "weight": 2, "fillOpacity": 0.8},
+            "features": features}
+
+
+def integer(title: str, minimum: int, maximum: int) -> dict:
+    return {"type": "integer", "title": title, "minimum": minimum, "maximum": maximum}
+
+
+def schema(**properties) -> dict:
+    return {"type": "object", "properties": properties, "required": sorted(properties),
+            "additionalProperties": False}
+
+
+def hooks(rule: dict, colour: str | None = None):
+    """The rule plugin's hook implementations: its rule, and (for a rule with located warnings and a colour)
+    its map layer. A module assigns them to the hook names: ``warning_rules, map_layers = hooks(RULE, "#c00")``."""
+    @hookimpl
+    def rules():
+        return [rule]
+
+    @hookimpl
+    def layers(viewer):
+        return [layer(rule, viewer, colour)]
+
+    return (rules, layers) if colour else (rules, None)

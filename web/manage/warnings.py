@@ -1,0 +1,129 @@
+"""Early warnings (预警) from the rule plugins: acknowledge one, turn one into a case, the GeoJSON of the
+current located warnings; and, for administrators, each rule's settings."""
+from __future__ import annotations
+
+from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+
+from minqing import workflows
+from minqing.core import geofeatures, warning_rules
+from minqing.workflows import warning_cases
+
+from ..context import db, platform, viewer
+from ..permissions import roles_required
+from . import blueprint
+
+HANDLERS = ("admin", "operator")
+
+
+class ActionForm(FlaskForm):
+    """Carries only the CSRF token: the rule is in the URL, the warning's key in the form."""
+
+
+def _back():
+    return redirect(url_for("manage.dashboard") + "#active-warnings")
+
+
+@blueprint.post("/warnings/<name>/acknowledge")
+@roles_required(*HANDLERS)
+def acknowledge_warning(name: str):
+    if not ActionForm().validate_on_submit():
+        flash("请求无效，请刷新页面后重试", "error")
+        return _back()
+    try:
+        warning_rules.acknowledge(platform(), db(), viewer(), name, request.form.get("key", ""),
+                                  comment=request.form.get("comment", "")[:500])
+        db().commit()
+        flash("预警已确认", "info")
+    except warning_rules.WarningNotFound:
+        db().rollback()
+        flash("没有这条预警：它可能已处理，或不在您的管辖范围内", "error")
+    return _back()
+
+
+@blueprint.post("/warnings/<name>/case")
+@roles_required(*HANDLERS)
+def warning_to_case(name: str):
+    if not ActionForm().validate_on_submit():
+        flash("请求无效，请刷新页面后重试", "error")
+        return _back()
+    try:
+        case = warning_cases.turn_into_case(platform(), db(), viewer(), name, request.form.get("key", ""),
+                                            theme_key=request.form.get("theme_key", ""))
+        db().commit()
+    except warning_rules.WarningNotFound:
+        db().rollback()
+        flash("没有这条预警：它可能已处理，或不在您的管辖范围内", "error")
+        return _back()
+    except workflows.FormInvalid as error:
+        db().rollback()
+        flash(error.message + "：" + "；".join(m for messages in error.errors.values() for m in messages), "error")
+        return _back()
+    except workflows.WorkflowError as error:
+        db().rollback()
+        flash(error.message, "error")
+        return _back()
+    flash(f"预警已转为事件 #{case.id}", "info")
+    return redirect(url_for("work.case_page", case_id=case.id))
+
+
+@blueprint.get("/warnings.geojson")
+@roles_required("admin", "operator", "leader")
+def warnings_geojson():
+    found = [warning for _, active in warning_rules.active(platform(), db(), viewer()) for warning in active]
+    return jsonify(geofeatures.feature_collection(warning_rules.geojson_features(found)))
+
+
+@blueprint.get("/warning-rules")
+@roles_required("admin")
+def warning_rule_settings():
+    return _settings_page({}, 200)
+
+
+def _settings_page(errors: dict, status: int, submitted: dict | None = None):
+    session = db()
+    shown = [(rule, {**warning_rules.settings_of(session, rule), **(submitted or {}).get(rule["key"], {})})
+             for rule in warning_rule_list()]
+    return render_template("manage/warning_rules.html", rules=shown, errors=errors, form=ActionForm(),
+                           history=warning_rules.history(session, viewer())), status
+
+
+def warning_rule_list() -> list[dict]:
+    return list(warning_rules.rules(platform(), db()).values())
+
+
+def _typed(schema: dict, raw: str):
+    """A form value as its schema's type; left as text when it does not parse (the schema then says why)."""
+    kind = schema.get("type")
+    try:
+        if kind == "integer":
+            return int(raw)
+        if kind == "number":
+            return float(raw)
+    except ValueError:
+        return raw
+    return raw
+
+
+@blueprint.post("/warning-rules/<name>")
+@roles_required("admin")
+def save_warning_rule(name: str):
+    rule = warning_rules.rules(platform(), db()).get(name)
+    if rule is None:
+        flash(f"没有预警规则 {name}（其插件可能已停用）", "error")
+        return redirect(url_for("manage.warning_rule_settings"))
+    if not ActionForm().validate_on_submit():
+        flash("请求无效，请刷新页面后重试", "error")
+        return redirect(url_for("manage.warning_rule_settings"))
+    properties = rule["schema"].get("properties", {})
+    values = {name: _typed(schema, request.form[name].strip()) for name, schema in properties.items()
+              if name in request.form}
+    try:
+        warning_rules.save_settings(db(), viewer(), rule, values)
+        db().commit()
+    except warning_rules.SettingsInvalid as error:
+        db().rollback()
+        flash("设置有误：" + "；".join(m for messages in error.errors.values() for m in messages), "error")
+        return _settings_page({name: error.errors}, 400, {name: values})
+    flash(f"预警规则「{rule['title']}」的设置已保存", "info")
+    return redirect(url_for("manage.warning_rule_settings"))
