@@ -1,4 +1,5 @@
-"""Every real-world XLSForm in ../shared/xlsforms (or its copy in tests/data; pyxform's own test forms): imports, renders, lists the rest."""
+"""Every real-world XLSForm in ../shared/xlsforms, or its copy in tests/data (pyxform's own test forms):
+imports, renders, lists the rest."""
 from __future__ import annotations
 
 from pathlib import Path
