@@ -29,6 +29,16 @@ IDEMPOTENT_TASKS = {
 }
 
 
+def _redis_transport_options() -> dict[str, float]:
+    """How long a task taken by a worker that then died stays invisible before Redis gives it to another worker,
+    and how often workers look for such tasks. kombu (5.5+) scans only on every 10th 10-second tick by default,
+    so a lost task could wait 100 s past its timeout; scanning on every tick costs one ZRANGEBYSCORE."""
+    visibility = float(os.environ.get("MINQING_TASK_VISIBILITY_SECONDS", "3600"))
+    return {"visibility_timeout": visibility,
+            "unacked_restore_interval": max(1.0, min(10.0, visibility / 2)),
+            "unacked_restore_throttle": 1}
+
+
 def make_celery(broker_url: str | None = None) -> Celery:
     broker_url = broker_url if broker_url is not None else os.environ.get("MINQING_BROKER_URL", "")
     app = Celery("minqing", set_as_current=False)
@@ -40,8 +50,7 @@ def make_celery(broker_url: str | None = None) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=2,
         task_acks_late=False,               # late only where declared idempotent (see `_task`)
-        broker_transport_options={"visibility_timeout": float(os.environ.get("MINQING_TASK_VISIBILITY_SECONDS",
-                                                                             "3600"))},
+        broker_transport_options=_redis_transport_options(),
         worker_prefetch_multiplier=1,
         timezone="Asia/Shanghai",
         task_default_queue=os.environ.get("MINQING_TASK_QUEUE", "minqing"),
