@@ -1,4 +1,5 @@
 """The domain model. Import models from here: `from minqing.core.models import Case, Grid`."""
+from . import appeals as _appeals, cohandling as _cohandling, merges as _merges  # noqa: F401  (their tables)
 from .apikeys import ApiKey
 from .base import Base, UTCDateTime, utcnow
 from .basedata import Address, House, Household, KeyPerson, KeyPlace, Resident, Unit, Visit
