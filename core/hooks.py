@@ -163,8 +163,21 @@ def register_commands(cli):
 
 
 @hookspec
+def grid_colours(parents, session):
+    """Say how risky many grids are, in one go, to colour them 红/黄/蓝 on the map.
+
+    ``parents`` maps the id of every grid to its parent grid's id (None for a large grid). Return None, or a
+    dict ``{grid_id: (colour, reason)}`` for the grids you have something to say about, with colour "red",
+    "yellow" or "blue" and a reason in Chinese. Count a grid with the grids under it:
+    ``minqing.core.grid_tree.roll_up(counts, parents)`` adds the counts of one GROUP BY by grid to every grid
+    above. Prefer this hook to ``grid_colour`` when one query can answer for all grids (the city has
+    thousands); answers of both hooks are combined, the most severe winning.
+    """
+
+
+@hookspec
 def grid_colour(grid, session):
-    """Say how risky a grid is, to colour it 红/黄/蓝 on the map.
+    """Say how risky a grid is, to colour it 红/黄/蓝 on the map (called once per grid: see ``grid_colours``).
 
     Return None, or ``(colour, reason)`` with colour "red", "yellow" or "blue" and a reason in Chinese. The
     most severe answer of all plugins wins and the reasons are joined.

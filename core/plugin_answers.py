@@ -71,6 +71,14 @@ def _colour(_hook_name: str, answer: Any) -> str | None:
     return f"应返回（red/yellow/blue, 原因），实际返回了 {answer!r:.60}"
 
 
+def _colours(hook_name: str, answer: Any) -> str | None:
+    if not isinstance(answer, dict):
+        return f"应返回以网格编号为键的字典，实际返回了 {_kind(answer)}"
+    if any(not isinstance(key, int) for key in answer):
+        return "字典的键应为网格编号（整数）"
+    return None
+
+
 def _delivered(_hook_name: str, answer: Any) -> str | None:
     return None if isinstance(answer, bool) else f"应返回 True 或 None，实际返回了 {_kind(answer)}"
 
@@ -99,6 +107,7 @@ CHECKS: dict[str, Callable[[str, Any], str | None]] = {
     "validate_submission": _problems,
     "route_case": _department_key,
     "grid_colour": _colour,
+    "grid_colours": _colours,
     "deliver_notification": _delivered,
     "working_calendar": _calendar,
     "web_blueprints": _blueprints,

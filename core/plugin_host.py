@@ -36,6 +36,7 @@ from .plugin_calls import DEFAULT_SECONDS, BoundedRunner, timeouts_from_environm
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "minqing.plugins"
 PLUGINS_COUNTER = "plugins"
+GENERATION_SEEN = "minqing_plugins_generation"   # session.info: the plugins counter as this session read it
 FAILURE_THRESHOLD = int(os.environ.get("MINQING_PLUGIN_FAILURE_THRESHOLD", "5"))
 FAILURE_WINDOW = dt.timedelta(seconds=float(os.environ.get("MINQING_PLUGIN_FAILURE_WINDOW_SECONDS", "600")))
 AUTO_DISABLED_BY = "系统（自动停用）"
@@ -142,7 +143,11 @@ class PluginHost:
         if session is None:
             with self.database.session() as own:
                 return self._switches(own)
-        generation = counters.value(session, PLUGINS_COUNTER)
+        # The counter is read once per session (a request, a task, a CLI run): a demo build or a sweep calls hooks
+        # tens of thousands of times, and a switch made elsewhere is seen by the next session anyway.
+        generation = session.info.get(GENERATION_SEEN)
+        if generation is None:
+            generation = session.info[GENERATION_SEEN] = counters.value(session, PLUGINS_COUNTER)
         cached = self._enabled_cache
         if cached and cached[0] == generation:
             return cached[1]
@@ -165,6 +170,7 @@ class PluginHost:
         state.enabled, state.updated_at, state.updated_by = enabled, utcnow(), actor.name
         session.add(state)
         counters.bump(session, PLUGINS_COUNTER)
+        session.info.pop(GENERATION_SEEN, None)
         record_change(session, actor, "plugin.enable" if enabled else "plugin.disable",
                       object_type="plugin", object_id=name,
                       summary=f"{'启用' if enabled else '停用'}插件 {name}")
@@ -295,6 +301,7 @@ class PluginHost:
 
         state.enabled, state.updated_at, state.updated_by = False, utcnow(), AUTO_DISABLED_BY
         counters.bump(session, PLUGINS_COUNTER)
+        session.info.pop(GENERATION_SEEN, None)
         minutes = FAILURE_WINDOW.total_seconds() / 60
         record_change(session, system_actor("plugin-host"), AUTO_DISABLE_ACTION, object_type="plugin",
                       object_id=state.name,

@@ -3,7 +3,8 @@ layers goes through `restrict`; pages, the API and exports never filter on their
 
 Rules, by role (a viewer with several grants sees the union):
 - admin: everything; leader and operator: everything at or under their region;
-- department staff: their department's cases (and, through themes, their department's records);
+- department staff: their department's cases, the cases they co-handle (协办: an open or answered task of
+  their department), and, through themes, their department's records;
 - grid worker: what lies in their grid and the grids under it;
 - citizen: only the cases they reported themselves;
 - auditor: nothing here (the audit log has its own page).
@@ -16,6 +17,7 @@ from sqlalchemy.sql import ColumnElement
 from .actors import Actor
 from .models import (Account, Address, Case, Department, Grid, House, Household, KeyPerson, KeyPlace, Person,
                      Region, Resident, Role, ThemeRecord, Unit, Visit, WarningAction)
+from .models.cohandling import CoHandlingStatus, CoHandlingTask
 from .regions import within
 
 BASE_DATA = (Address, House, Household, Resident, KeyPerson, KeyPlace, Unit, Visit)
@@ -51,7 +53,10 @@ def _grant_condition(model, grant) -> ColumnElement[bool] | None:
             return Person.region_id.in_(select(Region.id).where(within(Region.code, grant.region_code)))
     if role == Role.DEPARTMENT_STAFF and grant.department_id:
         if model is Case:
-            return Case.department_id == grant.department_id
+            co_handled = select(CoHandlingTask.case_id).where(
+                CoHandlingTask.department_id == grant.department_id,
+                CoHandlingTask.status.in_((CoHandlingStatus.OPEN, CoHandlingStatus.ANSWERED)))
+            return or_(Case.department_id == grant.department_id, Case.id.in_(co_handled))
         if model is Person:
             return Person.department_id == grant.department_id
         if model is ThemeRecord:  # the records of the department's themes

@@ -56,6 +56,8 @@ EXPECTED = {
     "admin.switch_plugin POST": "L deny deny deny deny deny deny go",     # an unknown plugin: told so
     "admin.users": "L deny deny deny deny deny deny ok",
     "admin.departments": "L deny deny deny deny deny deny ok",
+    "admin.fallbacks_page": "L deny deny deny deny deny deny ok",             # 兜底部门 of the regions
+    "admin.save_fallback POST": "L deny deny deny deny deny deny go",    # empty form: told so
     # -- audit log: auditors only (and auditors nothing else) -------------------------------------------------
     "audit.index": "L deny deny deny deny deny ok deny",
     "audit.export": "L deny deny deny deny deny ok deny",
@@ -91,7 +93,20 @@ EXPECTED = {
     "work.take_step POST": "L/L go/hide go/hide go/hide ok/hide go/hide deny/deny ok/ok",
     "work.urge POST": "L/L go/hide go/hide go/hide ok/hide ok/hide deny/deny ok/ok",
     "work.supervise POST": "L/L go/hide go/hide go/hide ok/hide ok/hide deny/deny ok/ok",
+    # 协同处置: dispatchers name and overrule co-handlers, a co-handling department feeds back (else: told why)
+    "work.assign_co_handlers POST": "L/L go/hide go/hide go/hide ok/hide go/hide deny/deny ok/ok",
+    "work.decide_co_handler POST": "L/L go/hide go/hide go/hide ok/hide go/hide deny/deny ok/ok",
+    "work.co_handler_feedback POST": "L/L go/hide go/hide go/hide go/hide go/hide deny/deny ok/ok",  # A's staff lead
     "work.confirm_suggestion POST": "L/L go/hide go/hide go/hide ok/hide go/hide deny/deny ok/ok",  # dispatchers
+    # 重复件: the report pages ask for likely duplicates; command centres merge and undo
+    "work.check_duplicates": "L ok ok deny ok deny deny ok",
+    "work.merge_duplicate POST": "L/L deny/deny deny/deny deny/deny ok/hide deny/deny deny/deny ok/ok",
+    "work.undo_merge POST": "L/L deny/deny deny/deny deny/deny ok/hide deny/deny deny/deny ok/ok",
+    "work.file_appeal POST": "L/L deny/deny deny/deny ok/hide deny/deny deny/deny deny/deny deny/deny",
+    "work.withdraw_appeal POST": "L/L deny/deny deny/deny ok/hide deny/deny deny/deny deny/deny deny/deny",
+    "work.decide_appeal POST": "L/L deny/deny deny/deny deny/deny ok/hide deny/deny deny/deny ok/ok",
+    "work.my_appeals": "L deny deny ok deny deny deny deny",           # a department's own appeals
+    "work.appeal_queue": "L deny deny deny ok deny deny ok",           # command centres decide
     "work.attachment": "no/no ok/hide ok/hide ok/hide ok/hide ok/hide no/no ok/ok",
     "work.my_grid": "L deny ok deny deny deny deny deny",
     "work.record_visit POST": "L/L deny/deny ok/ok deny/deny deny/deny deny/deny deny/deny deny/deny",
@@ -104,6 +119,8 @@ EXPECTED = {
     "manage.warnings_geojson": "L deny deny deny ok ok deny ok",          # early warnings within scope
     "manage.acknowledge_warning POST": "L/L deny/deny deny/deny deny/deny go/go deny/deny deny/deny go/go",
     "manage.warning_to_case POST": "L/L deny/deny deny/deny deny/deny go/go deny/deny deny/deny go/go",
+    "manage.rankings_page": "L deny deny ok ok ok deny ok",            # published rankings: the ranked see them
+    "manage.publish_ranking POST": "L deny deny deny deny deny deny ok",  # the city centre (side A's is a township)
     "manage.warning_rule_settings": "L deny deny deny deny deny deny ok",
     "manage.save_warning_rule POST": "L/L deny/deny deny/deny deny/deny deny/deny deny/deny deny/deny go/go",
     "map.index": "L ok ok ok ok ok ok ok",
@@ -122,6 +139,20 @@ EXPECTED = {
     "api.read_case": "L/L ok/hide ok/hide ok/hide ok/hide ok/hide deny/deny ok/ok",
     "api.create_case POST": "L ok ok deny ok deny deny ok",
     "api.case_suggestions": "L/L deny/deny deny/deny deny/deny ok/hide ok/hide deny/deny ok/ok",
+    "api.case_duplicates": "L/L deny/deny ok/hide deny/deny ok/hide ok/hide deny/deny ok/ok",
+    "api.merge_case POST": "L/L deny/deny deny/deny deny/deny ok/hide deny/deny deny/deny ok/ok",
+    "api.unmerge_case POST": "L/L deny/deny deny/deny deny/deny ok/hide deny/deny deny/deny ok/ok",
+    "api.list_co_handlers": "L/L deny/deny ok/hide ok/hide ok/hide ok/hide deny/deny ok/ok",
+    "api.assign_co_handlers POST": "L/L deny/deny deny/deny deny/deny ok/hide deny/deny deny/deny ok/ok",
+    "api.co_handler_feedback POST": "L/L deny/deny deny/deny deny/hide deny/deny deny/deny deny/deny ok/ok",  # lead
+    "api.overrule_co_handler POST": "L/L deny/deny deny/deny deny/deny ok/hide deny/deny deny/deny ok/ok",
+    "api.withdraw_co_handler POST": "L/L deny/deny deny/deny deny/deny ok/hide deny/deny deny/deny ok/ok",
+    "api.list_appeals": "L deny deny ok ok ok deny ok",
+    "api.create_appeal POST": "L/L deny/deny deny/deny ok/hide deny/deny deny/deny deny/deny deny/deny",
+    "api.withdraw_appeal POST": "L/L deny/deny deny/deny ok/hide deny/deny deny/deny deny/deny deny/deny",
+    "api.decide_appeal POST": "L/L deny/deny deny/deny deny/deny ok/hide deny/deny deny/deny ok/ok",
+    "api.read_ranking": "L deny deny ok ok ok deny ok",
+    "api.publish_ranking POST": "L deny deny deny deny deny deny ok",
     "api.take_transition POST": "L/L deny/deny deny/no deny/no ok/hide deny/no deny/deny ok/ok",  # accept
     "api.urge_case POST": "L/L deny/deny deny/no deny/no ok/hide ok/hide deny/deny ok/ok",
     "api.upload_attachment POST": "L ok ok ok ok deny deny ok",  # leaders only read: nothing to attach

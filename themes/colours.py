@@ -2,8 +2,9 @@
 
 The default rule counts, for every grid with the grids under it, the open cases past a deadline and the key
 persons by risk level — two GROUP BY queries and a walk up the grid tree in memory, whatever the number of
-grids. Plugins add their own rules through the `grid_colour(grid, session)` hook; the most severe answer wins
-and the reasons of the answers of that colour are joined.
+grids. Plugins add their own rules through the `grid_colours(parents, session)` hook (every grid at once) or
+the `grid_colour(grid, session)` hook (one grid per call); the most severe answer wins and the reasons of the
+answers of that colour are joined.
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from minqing.core.actors import Actor
 from minqing.core.changes import record_change
+from minqing.core.grid_tree import parents as grid_parents
+from minqing.core.grid_tree import roll_up
 from minqing.core.models import Case, Grid, GridColour, KeyPerson, utcnow
 
 log = logging.getLogger(__name__)
@@ -40,7 +43,7 @@ def default_rule(session: Session, parents: dict[int, int | None]) -> dict[int, 
             .where(KeyPerson.risk_level.in_(("high", "medium"))).group_by(KeyPerson.grid_id, KeyPerson.risk_level)):
         if grid_id is not None:
             risks[level][grid_id] = count
-    totals = {name: _roll_up(counts, parents)
+    totals = {name: roll_up(counts, parents)
               for name, counts in (("overdue", overdue), ("high", risks["high"]), ("medium", risks["medium"]))}
     colours = {}
     for grid_id in parents:
@@ -56,24 +59,28 @@ def default_rule(session: Session, parents: dict[int, int | None]) -> dict[int, 
     return colours
 
 
-def _roll_up(counts: dict[int, int], parents: dict[int, int | None]) -> dict[int, int]:
-    """Add each grid's count to every grid above it."""
-    total: dict[int, int] = collections.Counter()
-    for grid_id, count in counts.items():
-        seen = set()
-        while grid_id is not None and grid_id not in seen:  # `seen` guards against a cycle in bad data
-            seen.add(grid_id)
-            total[grid_id] += count
-            grid_id = parents.get(grid_id)
-    return total
-
-
 def combine(answers: list[tuple[str, str]]) -> tuple[str, str]:
     """The most severe colour of the answers, with the reasons of the answers of that colour."""
     worst = max(SEVERITY[GridColour(colour)] for colour, _ in answers)
     colour = next(colour for colour, level in SEVERITY.items() if level == worst)
     reasons = [reason for answer, reason in answers if SEVERITY[GridColour(answer)] == worst and reason]
     return colour.value, "；".join(dict.fromkeys(reasons))
+
+
+def _batch_answers(platform, session: Session, parents: dict[int, int | None]) -> dict[int, list[tuple[str, str]]]:
+    """Every plugin's `grid_colours` answer, grid by grid; entries that are not (colour, reason) are ignored."""
+    found: dict[int, list[tuple[str, str]]] = collections.defaultdict(list)
+    for plugin, answer in platform.plugins.call("grid_colours", parents=parents, session=session):
+        for grid_id, entry in answer.items():
+            try:
+                colour, reason = entry
+                GridColour(colour)
+            except (TypeError, ValueError):
+                log.error("plugin %s answered grid_colours for grid %s with %r; ignored", plugin, grid_id, entry)
+                continue
+            if grid_id in parents:
+                found[grid_id].append((colour, str(reason or "")))
+    return found
 
 
 def _plugin_answers(platform, session: Session, grid: Grid) -> list[tuple[str, str]]:
@@ -91,9 +98,11 @@ def _plugin_answers(platform, session: Session, grid: Grid) -> list[tuple[str, s
 
 def recompute_grid_colours(platform, session: Session, actor: Actor) -> dict[str, int]:
     """Colour every grid, store colour, reason and the time it changed; return the counts by colour."""
-    parents = dict(session.execute(select(Grid.id, Grid.parent_id)).all())
+    parents = grid_parents(session)
     colours = default_rule(session, parents)
-    if platform.plugins.implementations("grid_colour"):
+    for grid_id, answers in _batch_answers(platform, session, parents).items():
+        colours[grid_id] = combine([colours[grid_id], *answers])
+    if platform.plugins.implementations("grid_colour", session):
         for grid in session.scalars(select(Grid).order_by(Grid.id)):
             answers = _plugin_answers(platform, session, grid)
             if answers:

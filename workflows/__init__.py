@@ -7,10 +7,11 @@ from .engine import transition
 from .errors import (CaseRejected, Conflict, DefinitionInvalid, FormInvalid, InvalidTransition, NotRoutable,
                      PermissionDenied, UnknownWorkflow, WorkflowError)
 from .evaluation import Indicators, evaluate
+from .rehandling import standing as rehandling_standing
 from .reporting import report_case
 
 __all__ = [
     "CaseRejected", "Conflict", "DefinitionInvalid", "FormInvalid", "Indicators", "InvalidTransition",
     "NotRoutable", "PermissionDenied", "UnknownWorkflow", "Workflow", "WorkflowError", "evaluate", "get_workflow",
-    "report_case", "supervise", "transition", "urge",
+    "rehandling_standing", "report_case", "supervise", "transition", "urge",
 ]

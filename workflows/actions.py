@@ -27,6 +27,8 @@ def _open(platform, case: Case, what: str) -> None:
     state = workflow.states.get(case.status)
     if state is None or state.final:
         raise InvalidTransition(f"事件已结束，不能{what}")
+    if case.merged_into_id is not None:  # 重复件: whoever holds the master is urged and supervised on the master
+        raise InvalidTransition(f"该事件已合并到其他事件办理，请对主件{what}")
 
 
 def urge(platform, session: Session, case: Case, actor: Actor, comment: str = "", *,

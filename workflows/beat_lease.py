@@ -69,9 +69,10 @@ class BeatLease:
                 raise BeatLocked(current["holder"], current["until"])
             taken = session.execute(update(Setting).where(Setting.name == LEASE_NAME, Setting.value == row.value)
                                     .values(value=value)).rowcount
-        if not taken:
-            raise BeatLocked("（刚刚接管的另一个进程）", time.time() + self.seconds)
-        self._value = value
+            if not taken:
+                raise BeatLocked("（刚刚接管的另一个进程）", time.time() + self.seconds)
+            # Known as ours before the commit: a SIGTERM arriving during or just after it still gives it back.
+            self._value = value
 
     def renew(self) -> bool:
         value = self._new_value()

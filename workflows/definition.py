@@ -58,6 +58,19 @@ class Transition:
 
 
 @dataclasses.dataclass(frozen=True)
+class Rehandling:
+    """重办: `limit` re-handlings go back to the department as they are; the next one also opens a 督办."""
+    limit: int = 2
+    supervision_hours: float = 24.0
+
+    @classmethod
+    def parse(cls, document: dict | None) -> Rehandling:
+        document = document or {}
+        return cls(limit=int(document.get("limit", cls.limit)),
+                   supervision_hours=float(document.get("supervision_hours", cls.supervision_hours)))
+
+
+@dataclasses.dataclass(frozen=True)
 class Workflow:
     key: str
     title: str
@@ -67,6 +80,7 @@ class Workflow:
     states: dict[str, State]
     transitions: dict[str, Transition]
     document: dict
+    rehandling: Rehandling = Rehandling()
 
     def state(self, name: str) -> State:
         return self.states[name]
@@ -137,7 +151,8 @@ def parse(document: dict) -> Workflow:
                    for body in document["transitions"]}
     return Workflow(key=document["key"], title=document["title"], initial=document["initial"],
                     report_title=document.get("report_title", "上报"), due=TimeLimit.parse(document.get("due")),
-                    states=states, transitions=transitions, document=document)
+                    states=states, transitions=transitions, document=document,
+                    rehandling=Rehandling.parse(document.get("rehandling")))
 
 
 def load_file(path: Path) -> Workflow:

@@ -14,7 +14,7 @@ from minqing.core.departments import by_key
 from minqing.core.models import Case, CaseMilestone, Department
 
 from . import calendar as calendars
-from . import clock
+from . import clock, co_tasks, fallback
 from .definition import Transition, Workflow
 from .errors import FormInvalid, NotRoutable
 
@@ -47,8 +47,11 @@ def rating_of(value) -> tuple[int, bool]:
 def prepare(platform, session: Session, workflow: Workflow, step: Transition, case: Case, data: dict) -> Plan:
     plan = Plan()
     if "assign_department" in step.effects:
-        plan.department = _department(platform, session, case, data)
+        plan.department = _department(platform, session, case, data, plan)
         plan.note["department"] = plan.department.key
+        _lead_check(session, case, plan)
+    if "feedback" in step.effects:
+        co_tasks.check_lead_may_finish(session, case)  # 主办 closes only after every 协办 answered or was overruled
     if "extend_deadline" in step.effects:
         _extension(session, case, data, plan, calendars.for_platform(platform))
     if "record_rating" in step.effects and data.get("rating") is not None:
@@ -57,17 +60,36 @@ def prepare(platform, session: Session, workflow: Workflow, step: Transition, ca
     return plan
 
 
-def _department(platform, session: Session, case: Case, data: dict) -> Department:
+def _department(platform, session: Session, case: Case, data: dict, plan: Plan) -> Department:
     key = data.get("department")
     if not key:
-        answer = platform.plugins.call_first("route_case", case=case, session=session)
-        key = answer[1] if answer else None
+        taken = fallback.take(session, case, unroutable=False)  # returned twice or more: the fallback's
+        if taken is None:
+            answer = platform.plugins.call_first("route_case", case=case, session=session)
+            key = answer[1] if answer else None
+            taken = None if key else fallback.take(session, case, unroutable=True)
+        if taken is not None:
+            plan.note["fallback"] = taken[1]
+            return taken[0]
         if not key:
-            raise NotRoutable("无法自动确定处置部门，请选择处置部门")
+            raise NotRoutable("无法自动确定处置部门，请选择处置部门（本区划未设兜底部门）")
     department = by_key(session, key)
     if department is None or not department.active:
         raise FormInvalid({"department": [f"没有标识为“{key}”的在用部门"]})
     return department
+
+
+def _lead_check(session: Session, case: Case, plan: Plan) -> None:
+    """The lead is not one of its own co-handlers; a case that already has a department and gets another is
+    transferred (转办): remember where from."""
+    if co_tasks.task_of_department(session, case.id, plan.department.id, (co_tasks.CoHandlingStatus.OPEN,)):
+        raise FormInvalid({"department": ["该部门是本事件待反馈的协办部门，请先撤回其协办任务再交办"]})
+    if case.department_id is None:
+        return
+    if case.department_id == plan.department.id:
+        raise FormInvalid({"department": ["事件已由该部门办理，转办须选择另一个部门"]})
+    previous = session.get(Department, case.department_id)
+    plan.note["transferred_from"] = previous.key if previous is not None else str(case.department_id)
 
 
 def _extension(session: Session, case: Case, data: dict, plan: Plan, calendar) -> None:

@@ -18,7 +18,7 @@ from minqing.core.models import Case, CaseMilestone, Role, utcnow
 from minqing.core.scope import can_see
 
 from . import calendar as calendars
-from . import clock, definition, effects, forms, notices
+from . import clock, definition, effects, forms, notices, rehandling
 from .definition import PREVIOUS, Transition, Workflow
 from .errors import Conflict, InvalidTransition, PermissionDenied
 
@@ -29,6 +29,9 @@ def transition(platform, session: Session, case: Case, name: str, actor: Actor, 
     workflow = definition.get(platform, case.workflow_key, session)
     step = _step(workflow, case, name)
     check_actor(session, case, actor, step.roles, step.title)
+    from .duplicates import follow  # 重复件: a merged case takes only its own follow-up steps
+
+    follow.check_step(session, case, step, workflow)
     data = effects.normalise(step, dict(data or {}))
     forms.validate(step.form, data)
     now = now or utcnow()
@@ -43,6 +46,9 @@ def transition(platform, session: Session, case: Case, name: str, actor: Actor, 
     record_case_event(session, actor, case, step.name, from_status=from_status, to_status=case.status, at=now,
                       comment=_comment(data), data={"title": step.title, "form": data, **clock_note, **plan.note})
     notices.after_transition(platform, session, case, step, plan)
+    if "count_rework" in step.effects:
+        rehandling.after_rework(platform, session, workflow, case, now)
+    follow.after_step(platform, session, case, step, data, actor, now)  # merged duplicates follow their master
     platform.plugins.call("case_transitioned", case=case, transition=step.name, actor=actor, session=session)
     return case
 
@@ -63,6 +69,18 @@ def check_actor(session: Session, case: Case, actor: Actor, roles, what: str) ->
         raise PermissionDenied(f"您的角色无权执行“{what}”")
     if not can_see(session, Case, case.id, actor):
         raise PermissionDenied(f"该事件不在您的管辖范围内，无权执行“{what}”")
+    if not_the_lead(actor, case, roles):
+        # A co-handling (协办) department sees the case too, but the lead's steps are the lead's alone.
+        raise PermissionDenied(f"只有主办部门可以执行“{what}”，协办部门请在协办任务中反馈")
+
+
+def not_the_lead(actor: Actor, case: Case, roles) -> bool:
+    """The actor could take a step of `roles` only as department staff, and is not staff of the case's department
+    (a co-handler's staff see the case, yet may not take the lead's steps)."""
+    others = set(roles) - {Role.DEPARTMENT_STAFF}
+    if actor.has_role(Role.ADMIN) or actor.has_role(*others) or Role.DEPARTMENT_STAFF not in roles:
+        return False
+    return case.department_id not in {grant.department_id for grant in actor.grants_of(Role.DEPARTMENT_STAFF)}
 
 
 def _move(session, workflow, step, case, now, calendar, plan) -> dict:

@@ -9,6 +9,8 @@ a case's state is judged as of `as_of` (default: now).
 - 满意率 = cases whose latest follow-up rating is 满意 or 基本满意 (score ≥ 3) / rated cases
 - 平均处置时长 = mean hours from report to close, over closed cases
 - 准确派遣率 = dispatched cases never returned (退回) / dispatched cases; 退回率 = the returned share
+- 重复件数 = cases of the period merged into another (重复件); they leave the population of every other indicator
+  (their master counts once); 重复件占比 = 重复件数 / (the population + 重复件数)
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ class Indicators:
     handling_seconds: float
     dispatched: int = 0
     returned: int = 0      # dispatched cases a department returned (退回) at least once
+    duplicates: int = 0    # 重复件: cases merged into another, outside every other count
 
     @staticmethod
     def _rate(part: int, whole: int) -> float | None:
@@ -75,6 +78,11 @@ class Indicators:
         return self._rate(self.returned, self.dispatched)
 
     @property
+    def duplicate_share(self) -> float | None:
+        """重复件占比: merged duplicates among all the period's (non-void) reports."""
+        return self._rate(self.duplicates, self.reported + self.duplicates)
+
+    @property
     def average_handling_hours(self) -> float | None:
         return self.handling_seconds / self.closed / 3600 if self.closed else None
 
@@ -100,7 +108,9 @@ def dimension(by: str, region_level: str = "county"):
 
 
 def statement(session: Session, *, by: str, start: dt.datetime, end: dt.datetime, as_of: dt.datetime,
-              region_level: str = "county", viewer: Actor | None = None):
+              region_level: str = "county", viewer: Actor | None = None, excluded_case_ids=None):
+    """`excluded_case_ids` (ids, or a SELECT of case ids) leave the population: approved appeals (申诉) use it
+    for the department ranking (workflows/rankings.py)."""
     key = dimension(by, region_level).label("key")
     m = CaseMilestone
     closed = Case.closed_at.is_not(None)
@@ -125,19 +135,39 @@ def statement(session: Session, *, by: str, start: dt.datetime, end: dt.datetime
         func.coalesce(func.sum(case((closed, _seconds(session, Case.closed_at, Case.created_at)), else_=literal(0))),
                       0).label("handling_seconds"))
         .select_from(Case).outerjoin(m, m.case_id == Case.id)
-        .where(Case.created_at >= start, Case.created_at < end, func.coalesce(m.voided, False).is_(False))
+        .where(Case.created_at >= start, Case.created_at < end, func.coalesce(m.voided, False).is_(False),
+               Case.merged_into_id.is_(None))
         .group_by(key).order_by(key))
+    if excluded_case_ids is not None:
+        query = query.where(Case.id.not_in(excluded_case_ids))
     return restrict(query, Case, viewer) if viewer is not None else query
 
 
 def evaluate(session: Session, *, by: str, start: dt.datetime, end: dt.datetime, as_of: dt.datetime | None = None,
-             region_level: str = "county", viewer: Actor | None = None) -> list[Indicators]:
+             region_level: str = "county", viewer: Actor | None = None,
+             excluded_case_ids=None) -> list[Indicators]:
     """Indicators per `by` ("department", "region" at `region_level`, "grid") for cases reported in
     [start, end), within `viewer`'s scope when given."""
     rows = session.execute(statement(session, by=by, start=start, end=end, as_of=as_of or utcnow(),
-                                     region_level=region_level, viewer=viewer))
-    return [Indicators(key=_key(row.key, by), **{name: _number(getattr(row, name))
-                                                  for name in _COUNTS}) for row in rows]
+                                     region_level=region_level, viewer=viewer,
+                                     excluded_case_ids=excluded_case_ids))
+    found = {row.key: {name: _number(getattr(row, name)) for name in _COUNTS} for row in rows}
+    duplicates = _duplicates(session, by=by, start=start, end=end, region_level=region_level, viewer=viewer)
+    for key in duplicates.keys() - found.keys():   # a group whose every report was merged elsewhere
+        found[key] = dict.fromkeys(_COUNTS, 0)
+    return [Indicators(key=_key(key, by), duplicates=duplicates.get(key, 0), **counts)
+            for key, counts in found.items()]
+
+
+def _duplicates(session: Session, *, by, start, end, region_level, viewer) -> dict:
+    """重复件数 per key: the period's cases merged into another (void ones are never merged)."""
+    key = dimension(by, region_level).label("key")
+    query = (select(key, func.count()).select_from(Case)
+             .where(Case.created_at >= start, Case.created_at < end, Case.merged_into_id.is_not(None))
+             .group_by(key))
+    if viewer is not None:
+        query = restrict(query, Case, viewer)
+    return {row[0]: row[1] for row in session.execute(query)}
 
 
 _COUNTS = ("reported", "acceptance_due", "accepted_on_time", "closure_due", "closed_on_time", "overdue",

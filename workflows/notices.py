@@ -50,12 +50,35 @@ def after_transition(platform, session: Session, case: Case, step, plan) -> None
     effects = step.effects
     if "assign_department" in effects:
         _send(platform, session, case, step.name, f"department:{plan.department.key}", "新交办事件")
+        if plan.note.get("transferred_from"):  # 转办: the department that had it hears where it went
+            _send(platform, session, case, step.name, f"department:{plan.note['transferred_from']}", "事件已转办",
+                  f"已转办至{plan.department.short_name}")
     if "clear_department" in effects:
         _send(platform, session, case, step.name, f"region:{case.region_code}", "事件被退回，请重新分拨")
     if "count_rework" in effects:
-        _send(platform, session, case, step.name, department_or_region(session, case), "事件需返工")
+        _send(platform, session, case, step.name, department_or_region(session, case), "事件需重办")
     if "close" in effects and case.reporter_account_id is not None:
         _send(platform, session, case, step.name, f"account:{case.reporter_account_id}", "您反映的事件已办结")
+
+
+def rehandled(platform, session: Session, case: Case, count: int) -> None:
+    """The reporter hears that the case they found not solved is being handled again."""
+    if case.reporter_account_id is not None:
+        _send(platform, session, case, "rehandling", f"account:{case.reporter_account_id}",
+              f"您反映的问题已交部门重办（第{count}次）", data={"rehandling": count})
+
+
+def to_reporter(platform, session: Session, case: Case, kind: str, subject: str, body: str = "",
+                data: dict | None = None) -> None:
+    """重复件: the reporter of a merged case hears of the merge, of the master's progress, of an undo."""
+    if case.reporter_account_id is not None:
+        _send(platform, session, case, kind, f"account:{case.reporter_account_id}", subject, body, data)
+
+
+def co_handling(platform, session: Session, case: Case, kind: str, department_key: str, subject: str,
+                body: str = "", data: dict | None = None) -> None:
+    """协办: a message about a co-handling task, to the co-handling department or the lead."""
+    _send(platform, session, case, kind, f"department:{department_key}", subject, body, data)
 
 
 def urged(platform, session: Session, case: Case, comment: str, by: str) -> None:

@@ -98,13 +98,14 @@ def register_commands(cli):
         from .tasks import celery_app
 
         lease = BeatLease(context.platform.db)
+        # Before the lease is taken: a SIGTERM at any moment after it leaves through `finally`, giving it back.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
-            lease.acquire()
-        except BeatLocked as error:
-            raise click.ClickException(str(error)) from error
-        lease.keep(on_lost=lambda: os.kill(os.getpid(), signal.SIGTERM))
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))   # give the lease back on SIGTERM too
-        try:
+            try:
+                lease.acquire()
+            except BeatLocked as error:
+                raise click.ClickException(str(error)) from error
+            lease.keep(on_lost=lambda: os.kill(os.getpid(), signal.SIGTERM))
             if celery_app.conf.task_always_eager:
                 click.echo("内嵌模式：定时任务在本进程内执行（Ctrl+C 退出）")
                 run_embedded_beat(context.platform, rounds=1 if once else None)

@@ -29,10 +29,11 @@ class SweepResult:
     urged: int = 0
     escalated: int = 0
     supervisions: int = 0
+    co_handlers: int = 0     # overdue co-handling (协办) tasks urged (workflows.joint)
 
     @property
     def actions(self) -> int:
-        return self.urged + self.escalated + self.supervisions
+        return self.urged + self.escalated + self.supervisions + self.co_handlers
 
 
 def parent_region(code: str) -> str | None:
@@ -60,6 +61,10 @@ def sweep(platform, *, now: dt.datetime | None = None, batch: int = BATCH, actor
     while last_id is not None:
         with platform.db.session() as session:
             last_id = _supervision_batch(session, finals, now, batch, last_id, actor, result)
+    from .joint import urge_overdue
+
+    with platform.db.session() as session:
+        result.co_handlers = urge_overdue(platform, session, now=now, actor=actor, finals=finals)
     if result.actions and deliver:
         from .tasks import enqueue_delivery
 
@@ -97,7 +102,8 @@ def _state_batch(session, states, now, batch, last_id, actor, result) -> int | N
     candidates = session.execute(
         select(Case.id, Case.workflow_key, Case.status, Case.state_entered_at, Case.state_deadline_at,
                Case.region_code)
-        .where(Case.id > last_id, Case.state_deadline_at <= now)
+        .where(Case.id > last_id, Case.state_deadline_at <= now,
+               Case.merged_into_id.is_(None))   # a merged duplicate (重复件) runs on its master's clock
         .order_by(Case.id).limit(batch)).all()
     if not candidates:
         return None
@@ -125,6 +131,9 @@ def _state_batch(session, states, now, batch, last_id, actor, result) -> int | N
         if case.state_entered_at == entered_at:  # still the deadline we saw (not moved on meanwhile)
             _act(session, case, actions, target, actor, result, now)
     return next_id
+
+
+claim_marks = _claim  # for the co-handling deadlines (workflows.joint), marked the same way
 
 
 def _marked(session: Session, kind: str, case_ids: list[int]) -> set[tuple]:
@@ -159,7 +168,8 @@ def _supervision_batch(session, finals, now, batch, last_id, actor, result) -> i
     candidates = session.execute(
         select(Supervision.id, Supervision.case_id, Supervision.created_at, Supervision.deadline_at, Case.status)
         .join(Case, Case.id == Supervision.case_id)
-        .where(Supervision.id > last_id, Supervision.deadline_at <= now, Case.status.not_in(finals))
+        .where(Supervision.id > last_id, Supervision.deadline_at <= now, Case.status.not_in(finals),
+               Case.merged_into_id.is_(None))
         .order_by(Supervision.id).limit(batch)).all()
     if not candidates:
         return None

@@ -1,12 +1,14 @@
 """The domain model. Import models from here: `from minqing.core.models import Case, Grid`."""
-from . import appeals as _appeals, cohandling as _cohandling, merges as _merges  # noqa: F401  (their tables)
 from .apikeys import ApiKey
+from .appeals import CaseAppeal, RankingPublication
 from .base import Base, UTCDateTime, utcnow
 from .basedata import Address, House, Household, KeyPerson, KeyPlace, Resident, Unit, Visit
 from .builder import ThemeDraft
 from .cases import Attachment, Case, CaseEvent, CaseSource, Urgency
+from .cohandling import CoHandlingStatus, CoHandlingTask, RegionFallback
 from .geo import Grid, GridColour, GridLevel, GridMember, MemberRole, Region, RegionLevel
 from .idempotency import IdempotencyKey
+from .merges import CaseMerge
 from .org import Account, Department, Person, Role, RoleGrant
 from .publications import Publication, VerificationCode  # noqa: F401  (小兰帮办)
 from .signin import AccountSession
@@ -16,9 +18,10 @@ from .warnings import WarningAction
 from .workflow import CaseMilestone, Notification, Supervision, SweepMark
 
 __all__ = [
-    "Account", "AccountSession", "Address", "ApiKey", "Attachment", "AuditChain", "AuditRecord", "Base", "Case", "CaseEvent", "CaseMilestone", "CaseSource",
+    "Account", "AccountSession", "Address", "ApiKey", "Attachment", "AuditChain", "AuditRecord", "Base", "Case",
+    "CaseAppeal", "CaseEvent", "CaseMerge", "CaseMilestone", "CaseSource", "CoHandlingStatus", "CoHandlingTask",
     "ChangeCounter", "Department", "Grid", "GridColour", "GridLevel", "GridMember", "House", "Household",
-    "IdempotencyKey", "KeyPerson", "KeyPlace", "MemberRole", "Notification", "Person", "PluginState", "Region", "RegionLevel",
+    "IdempotencyKey", "KeyPerson", "KeyPlace", "MemberRole", "Notification", "Person", "PluginState", "RankingPublication", "Region", "RegionFallback", "RegionLevel",
     "Resident", "Role", "RoleGrant", "Setting", "Supervision", "SweepMark", "ThemeDraft", "ThemeRecord", "ThemeVersion", "Unit",
     "Urgency", "UTCDateTime", "utcnow", "Visit", "WarningAction",
 ]

@@ -58,6 +58,8 @@ class Case(Base):
     schema_version: Mapped[str] = mapped_column(String(80), default="")
     client_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     rework_count: Mapped[int] = mapped_column(default=0)
+    # 重复件: the master case this one was merged into (core/models/merges.py keeps the history)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     closed_at: Mapped[dt.datetime | None]
@@ -106,6 +108,7 @@ class Attachment(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
+    dhash: Mapped[str | None] = mapped_column(String(16))   # perceptual hash of an image (重复件 evidence)
     storage_key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

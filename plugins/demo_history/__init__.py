@@ -13,6 +13,9 @@ from minqing.core.actors import system_actor
 from minqing.core.hooks import hookimpl
 from minqing.core.models import Grid
 
+from .appeals import seed_appeals
+from .duplicates import seed_duplicates
+from .joint import seed_joint
 from .texts import history_rows, report_text
 
 CASES = 300
@@ -51,6 +54,9 @@ def seed_demo(platform, session, seed):
         _advance(platform, session, case, actor, rng, reported_at, category.get("department") or theme.department)
         made += 1
     session.flush()
+    seed_appeals(session, now)  # last month's ranking published with appeals, this month's appeal pending
+    seed_joint(platform, session, actor, lambda case: _photo(session, actor, case, rng))  # 协办, 转办, 兜底
+    seed_duplicates(platform, session, actor, candidates, now)  # 重复件: merged, undone, one left to decide
 
 
 def _photo(session, actor, case, rng) -> list[str]:

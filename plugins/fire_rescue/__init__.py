@@ -11,9 +11,9 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
+from minqing.core.grid_tree import roll_up
 from minqing.core.hooks import hookimpl
-from minqing.core.models import Case, Grid, utcnow
-from minqing.core.regions import within
+from minqing.core.models import Case, utcnow
 
 from .. import theme_files
 
@@ -28,13 +28,16 @@ def register_themes():
 
 
 @hookimpl
-def grid_colour(grid, session):
-    count = session.scalar(
-        select(func.count()).select_from(Case)
-        .where(Case.theme_key == FIRE_LANE_THEME, Case.created_at >= utcnow() - WINDOW, Case.status != "voided",
-               Case.grid_id.in_(select(Grid.id).where(within(Grid.code, grid.code))))) or 0
-    if count >= RED_FROM:
-        return "red", f"近30日消防通道占用 {count} 起"
-    if count >= YELLOW_FROM:
-        return "yellow", f"近30日消防通道占用 {count} 起"
-    return None
+def grid_colours(parents, session):
+    per_grid = dict(session.execute(
+        select(Case.grid_id, func.count()).where(Case.theme_key == FIRE_LANE_THEME,
+                                                 Case.created_at >= utcnow() - WINDOW, Case.status != "voided",
+                                                 Case.grid_id.is_not(None))
+        .group_by(Case.grid_id)).all())
+    answers = {}
+    for grid_id, count in roll_up(per_grid, parents).items():
+        if count >= RED_FROM:
+            answers[grid_id] = ("red", f"近30日消防通道占用 {count} 起")
+        elif count >= YELLOW_FROM:
+            answers[grid_id] = ("yellow", f"近30日消防通道占用 {count} 起")
+    return answers

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from minqing.core.grid_tree import roll_up
 from minqing.core.hooks import hookimpl
 from minqing.core.masking import id_digest
-from minqing.core.models import Grid, KeyPerson, Resident
-from minqing.core.regions import within
+from minqing.core.models import KeyPerson, Resident
 from minqing.core.settings import lookup_key
 
 from .. import theme_files
@@ -52,15 +52,16 @@ def validate_submission(theme_key, form_key, document, session):
 
 
 @hookimpl
-def grid_colour(grid, session):
+def grid_colours(parents, session):
     today = dt.datetime.now(CITY_TIMEZONE).date()
-    counts = dict(session.execute(
-        select(KeyPerson.risk_level, func.count())
-        .where(KeyPerson.grid_id.in_(select(Grid.id).where(within(Grid.code, grid.code))),
-               KeyPerson.risk_level.in_(("high", "medium")), KeyPerson.next_visit_due < today)
-        .group_by(KeyPerson.risk_level)).all())
-    if counts.get("high"):
-        return "red", f"高风险重点人员走访逾期 {counts['high']} 人"
-    if counts.get("medium"):
-        return "yellow", f"中风险重点人员走访逾期 {counts['medium']} 人"
-    return None
+    overdue = {"high": {}, "medium": {}}
+    for grid_id, level, count in session.execute(
+            select(KeyPerson.grid_id, KeyPerson.risk_level, func.count())
+            .where(KeyPerson.grid_id.is_not(None), KeyPerson.risk_level.in_(("high", "medium")),
+                   KeyPerson.next_visit_due < today)
+            .group_by(KeyPerson.grid_id, KeyPerson.risk_level)):
+        overdue[level][grid_id] = count
+    high, medium = roll_up(overdue["high"], parents), roll_up(overdue["medium"], parents)
+    answers = {grid_id: ("yellow", f"中风险重点人员走访逾期 {count} 人") for grid_id, count in medium.items()}
+    answers.update({grid_id: ("red", f"高风险重点人员走访逾期 {count} 人") for grid_id, count in high.items()})
+    return answers

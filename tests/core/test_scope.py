@@ -81,6 +81,23 @@ def test_department_sees_its_cases_and_no_residents(session, city):
     assert session.scalars(scope.restrict(select(Person.name), Person, staff)).all() == ["王员"]
 
 
+@pytest.mark.parametrize("task_status, sees", [("open", True), ("answered", True), ("overruled", False),
+                                               ("withdrawn", False)])
+def test_a_co_handling_department_sees_the_case_while_it_takes_part(session, city, task_status, sees):
+    from minqing.core.models.cohandling import CoHandlingTask
+
+    police = Actor(7, "公安", (Grant("department_staff", department_id=city["cases"]["jiuquan"].department_id),))
+    case = city["cases"]["zhangye"]  # 水务's case
+    assert titles(session, police) == ["酒泉路噪音"]
+    session.add(CoHandlingTask(case_id=case.id, department_id=police.grants[0].department_id, status=task_status,
+                               deadline_at=dt.datetime(2026, 3, 2, tzinfo=dt.UTC), photos=[]))
+    session.flush()
+    assert titles(session, police) == (["张掖路积水", "酒泉路噪音"] if sees else ["酒泉路噪音"])
+    assert scope.can_see(session, Case, case.id, police) is sees
+    water = Actor(3, "水务", (Grant("department_staff", department_id=city["water"].id),))
+    assert titles(session, water) == ["张掖路积水"]  # the lead's view is unchanged
+
+
 def test_grid_worker_sees_their_grid_and_those_below(session, city):
     leader = Actor(4, "网格长", (Grant("grid_worker", grid_code="G620102001"),))
     worker = Actor(5, "网格员", (Grant("grid_worker", grid_code="G620102001001"),))

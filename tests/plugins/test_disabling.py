@@ -53,7 +53,7 @@ def test_disabling_validation_colour_task_and_page_plugins(platform, session, sy
         switch(platform, session, system, name, False)
     assert platform.plugins.call("validate_submission", theme_key="gas.gas_hazard", form_key="report",
                                  document=major, session=session) == []
-    assert "dept_police" not in dict(platform.plugins.call("grid_colour", grid=grid, session=session))
+    assert "dept_police" not in dict(platform.plugins.call("grid_colours", parents={grid.id: None}, session=session))
     assert "civil_affairs.elderly_visit_overdue" not in {
         item["name"] for _, item in platform.plugins.collect("periodic_tasks")}
     assert "dept_meteorology" not in {name for name, _ in platform.plugins.collect("web_blueprints")}

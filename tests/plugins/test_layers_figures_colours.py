@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from minqing.core import grid_tree
 from minqing.core.actors import Actor, Grant
 from minqing.core.models import Case, Grid
 from minqing.plugins import visit_reminders
@@ -86,8 +87,10 @@ def test_campus_figure_counts_open_cases_the_viewer_may_see(platform, session, s
 
 
 def colours(platform, session, grid_code):
+    """Each plugin's `grid_colours` answer for one grid (the grids under it counted in)."""
     grid = session.query(Grid).filter_by(code=grid_code).one()
-    return dict(platform.plugins.call("grid_colour", grid=grid, session=session))
+    answers = platform.plugins.call("grid_colours", parents=grid_tree.parents(session), session=session)
+    return {plugin: answer[grid.id] for plugin, answer in answers if grid.id in answer}
 
 
 def test_police_colour_grids_with_overdue_high_risk_key_persons(platform, session, city, add_key_person):

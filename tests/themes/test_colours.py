@@ -1,5 +1,5 @@
 """Grid colours 红/黄/蓝: the default rule (overdue cases, risky key persons, counted up the grid tree) and
-the plugins' `grid_colour` answers (the most severe wins, reasons joined)."""
+the plugins' `grid_colours` and `grid_colour` answers (the most severe wins, reasons joined)."""
 import datetime as dt
 
 import pytest
@@ -23,8 +23,22 @@ class Colours:
 def quiet(platform, system):
     """No installed plugin colours grids: only the default rule and the test's own plugin."""
     with platform.db.session() as session:
-        for name, _ in platform.plugins.implementations("grid_colour"):
-            platform.plugins.set_enabled(name, False, session=session, actor=system)
+        for hook in ("grid_colours", "grid_colour"):
+            for name, _ in platform.plugins.implementations(hook, session):
+                platform.plugins.set_enabled(name, False, session=session, actor=system)
+
+
+class ColoursAtOnce:
+    """A plugin answering for every grid in one call, by code, through the tree it is given."""
+
+    def __init__(self, answers):
+        self.answers, self.parents_seen = answers, None
+
+    @hookimpl
+    def grid_colours(self, parents, session):
+        self.parents_seen = parents
+        ids = dict(session.execute(select(Grid.code, Grid.id)).all())
+        return {ids.get(code, code): answer for code, answer in self.answers.items()}
 
 
 def _colours(platform):
@@ -97,3 +111,21 @@ def test_plugins_extend_the_rule_most_severe_wins(platform, system, city, quiet)
 def test_combine():
     assert combine([("blue", "无"), ("yellow", "甲"), ("red", "乙"), ("red", "丙"), ("red", "乙")]) == ("red", "乙；丙")
     assert combine([("blue", "无")]) == ("blue", "无")
+
+
+def test_a_plugin_answers_for_every_grid_at_once(platform, system, city, quiet):
+    at_once = ColoursAtOnce({"G620102002": ("red", "防汛重点区域"), "G620102001001": ("bogus", "?"),
+                             "G620102001": "not a pair", 999_999: ("red", "?")})
+    platform.plugins.register(at_once, "colour_at_once")
+    platform.plugins.register(Colours({"G620102002": ("red", "危房 1 处"), "G620102001": ("yellow", "燃气隐患")}),
+                              "colour_one")
+    with platform.db.session() as session:
+        result = recompute_grid_colours(platform, session, system)
+        parents = dict(session.execute(select(Grid.id, Grid.parent_id)).all())
+    assert at_once.parents_seen == parents                  # the whole tree, once
+    colours = _colours(platform)
+    assert colours["G620102002"][0] == "red"
+    assert set(colours["G620102002"][1].split("；")) == {"防汛重点区域", "危房 1 处"}   # both hooks combined
+    assert colours["G620102001"] == ("yellow", "燃气隐患")   # the malformed batch entry is ignored
+    assert colours["G620102001001"][0] == "blue"
+    assert result["red"] == 1

@@ -491,10 +491,15 @@ def test_the_whole_loop_through_the_api(api, platform, world):
     assert done.get_json()["status"] == "awaiting_follow_up", done.get_json()
     bad_rating = error_of(worker.post(f"{path}/transitions/confirm", {"rating": 9}), 422, "form_invalid")
     assert "rating" in bad_rating["fields"]
+    assert done.get_json()["rehandling"] == {"count": 0, "limit": 2, "supervised": False}
+    rehandled = worker.post(f"{path}/transitions/rework", {"reason": "摊贩又回来了", "rating": 2})
+    assert rehandled.get_json()["status"] == "handling"
+    assert rehandled.get_json()["rehandling"] == {"count": 1, "limit": 2, "supervised": False}
+    chengguan.post(f"{path}/transitions/feedback", {"result": "已再次劝离并设置隔离桩", "photos": [chengguan.upload()]})
     closed = worker.post(f"{path}/transitions/confirm", {"rating": 5, "comment": "群众满意"})
     assert closed.get_json()["status"] == "closed" and closed.get_json()["final"] is True
     actions = [line["action"] for line in closed.get_json()["timeline"]]
-    assert actions == ["report", "accept", "dispatch", "take", "feedback", "confirm"]
+    assert actions == ["report", "accept", "dispatch", "take", "feedback", "rework", "feedback", "confirm"]
     with platform.db.session() as session:
         assert session.scalar(select(Attachment.case_id).where(Attachment.id == evidence)) == case["id"]
     assert ids(api("station").get("/cases", status="closed")) == {case["id"]}

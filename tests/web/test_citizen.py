@@ -338,3 +338,22 @@ def test_the_reporter_says_not_solved_and_the_case_goes_back_as_rework(platform,
         reworked = session.get(Case, case.id)
         assert reworked.status == "handling" and reworked.rework_count == 1
         assert session.get(CaseMilestone, case.id).rating == 2
+    # 重办: the reporter sees it on their own page, the department on the case page and in the API
+    mine = citizen.get(f"/citizen/cases/{case.id}").get_data(as_text=True)
+    assert "已重办 1 次" in mine and "重办" in mine and "摊贩又回来了" in mine
+    staff = as_user("chengguan").get(f"/work/cases/{case.id}").get_data(as_text=True)
+    assert "重办第 1 次（上限 2 次）" in staff and "督办中" not in staff
+
+
+def test_a_departments_appeal_is_not_shown_to_the_reporter(platform, as_citizen, as_user):
+    citizen = as_citizen()
+    report(citizen)
+    case = the_case(platform)
+    follow_up(platform, as_user, case.id)
+    appealed = as_user("chengguan").post(f"/work/cases/{case.id}/appeal",
+                                         data={"ground": "out_of_remit", "reason": "该事件不属于城管职责范围"})
+    assert appealed.status_code == 302
+    with platform.db.session() as session:
+        assert session.scalar(select(CaseEvent).where(CaseEvent.action == "appeal_filed")) is not None
+    mine = citizen.get(f"/citizen/cases/{case.id}").get_data(as_text=True)
+    assert "申诉" not in mine and "不属于城管职责范围" not in mine and "处置反馈" in mine

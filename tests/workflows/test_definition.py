@@ -59,7 +59,7 @@ def test_yaml_documents_load(tmp_path):
     assert definition.load_file(path).transitions["void"].title == "作废"
     result = CliRunner().invoke(build_cli(), ["workflow-check", str(path)])
     assert result.exit_code == 0 and json.loads(result.output) == {"key": "standard", "states": 9,
-                                                                   "transitions": 14}
+                                                                   "transitions": 15}
 
 
 def test_unknown_workflow(platform):

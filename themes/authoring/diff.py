@@ -26,7 +26,8 @@ TYPE_NAMES = {"string": "文本", "integer": "整数", "number": "数字", "bool
               "array": "列表", "date": "日期", "date-time": "日期时间", "geo-point": "位置", "attachment": "附件",
               "cn-mobile": "手机号", "cn-id": "身份证号", "email": "电子邮箱"}
 GENERAL = {"title": "主题名称", "description": "简介", "guide": "业务场景指引", "icon": "图标", "colour": "颜色",
-           "patrol_every_days": "巡查周期（天）", "auto_dispatch": "自动分拨"}
+           "patrol_every_days": "巡查周期（天）", "auto_dispatch": "自动分拨",
+           "duplicates": "重复件识别"}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,3 +21,6 @@ from . import auth  # noqa: E402,F401  (before_request: the key's actor)
 from . import (attachments_view, basedata, cases, geo, openapi, themes_view, visits_view,  # noqa: E402,F401
                fallback)
 from . import suggestions_view  # noqa: E402,F401
+from . import appeals_view  # noqa: E402,F401
+from . import joint_view  # noqa: E402,F401  (协同处置)
+from . import duplicates_view  # noqa: E402,F401  (重复件)

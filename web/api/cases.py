@@ -327,17 +327,22 @@ def urge_case(case_id: int):
     unknown = {name: ["含有未定义的字段"] for name in body if name not in ("comment", idempotency.BODY_FIELD)}
     if unknown:
         raise ApiError(422, "form_invalid", "含有未定义的字段", unknown)
-    key = idempotency.key_of(body)
+    return act_once(actor, case, body, lambda: workflows.urge(platform(), db(), case, actor, comment.strip()))
 
+
+def act_once(actor: Actor, case: Case, body: dict, action, *, status: int = 200, document=None):
+    """Do `action()` on `case` once per Idempotency-Key (a retry gets the first answer back) and answer
+    `document(actor, case)` (default: the case's detail); a refusal of the workflow becomes its API error."""
     def work():
         try:
-            workflows.urge(platform(), db(), case, actor, comment.strip())
+            action()
         except workflows.WorkflowError as error:
             raise workflow_error(error) from None
         db().flush()
         db().refresh(case)
-        return 200, present.case_detail(actor, case)
+        return status, (document or present.case_detail)(actor, case)
 
-    status, answer, replayed = idempotency.run_once(db(), actor, key, "POST", request.path, body, work)
+    answer_status, answer, replayed = idempotency.run_once(db(), actor, idempotency.key_of(body), "POST",
+                                                           request.path, body, work)
     db().commit()
-    return _answer(actor, case_id, status, answer, replayed)
+    return _answer(actor, case.id, answer_status, answer, replayed)

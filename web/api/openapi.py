@@ -52,7 +52,43 @@ RESIDENT = {"type": "object", "required": ["id", "name", "id_number"], "properti
     "gender": STRING, "age": NULLABLE_INTEGER, "phone": {**NULLABLE_STRING, "description": "除网格员、指挥中心外遮蔽"},
     "household_id": NULLABLE_INTEGER, "relation": STRING, "residency": STRING, "ethnicity": STRING, **LOCATED}}
 
+INDICATOR_COUNTS = {name: {"type": "number"} for name in (
+    "reported", "acceptance_due", "accepted_on_time", "closure_due", "closed_on_time", "overdue", "with_feedback",
+    "reworked", "rated", "satisfied", "closed", "handling_seconds", "dispatched", "returned")}
+RATES = {name: NUMBER_OR_NULL for name in ("timely_acceptance_rate", "on_time_closure_rate", "rework_rate",
+                                           "satisfaction_rate", "average_handling_hours")}
+INDICATORS = {"type": ["object", "null"], "properties": {**INDICATOR_COUNTS, **RATES}}
+APPEAL = {"type": "object", "required": ["id", "case_id", "period", "ground", "status"], "properties": {
+    "id": INTEGER, "case_id": INTEGER, "case_number": STRING, "department_id": INTEGER,
+    "period": {**STRING, "description": "事件上报所在月份，如 2026-11"},
+    "ground": {"type": "string", "enum": ["dispatch_error", "force_majeure", "out_of_remit", "other"]},
+    "ground_title": STRING, "reason": STRING,
+    "status": {"type": "string", "enum": ["pending", "approved", "rejected", "withdrawn"]}, "status_title": STRING,
+    "filed_by": STRING, "filed_at": TIME, "decided_by": NULLABLE_STRING, "decided_at": TIME,
+    "decision_reason": STRING}}
+RANKING = {"type": "object", "required": ["period", "status", "standings", "appeals"], "properties": {
+    "period": STRING, "title": STRING, "dimension": STRING,
+    "status": {"type": "string", "enum": ["open", "published"], "description": "open：未发布（申诉期），实时计算"},
+    "starts_at": TIME, "ends_at": TIME, "as_of": TIME, "published_at": TIME, "published_by": NULLABLE_STRING,
+    "pending_appeals": INTEGER,
+    "standings": {"type": "array", "items": {"type": "object", "properties": {
+        "department_id": INTEGER, "name": STRING, "rank": INTEGER, "baseline_rank": NULLABLE_INTEGER,
+        "appeal_ids": {"type": "array", "items": INTEGER}, "indicators": INDICATORS,
+        "baseline": {**INDICATORS, "description": "不计申诉时的指标"}}}},
+    "appeals": {"type": "array", "items": {"type": "object", "properties": {
+        "id": INTEGER, "case_id": INTEGER, "case_number": STRING, "department_id": INTEGER,
+        "department_name": STRING, "ground": STRING, "ground_title": STRING, "decision_reason": STRING,
+        "decided_at": TIME}}}}}
+
 SCHEMAS = {
+    "Appeal": APPEAL,
+    "AppealPage": _page("Appeal"),
+    "AppealCreate": {"type": "object", "required": ["ground", "reason"], "properties": {
+        "ground": APPEAL["properties"]["ground"], "reason": {"type": "string", "minLength": 5, "maxLength": 1000}}},
+    "AppealDecision": {"type": "object", "required": ["decision", "reason"], "properties": {
+        "decision": {"type": "string", "enum": ["approve", "reject"]},
+        "reason": {"type": "string", "minLength": 5, "maxLength": 1000}}},
+    "Ranking": RANKING,
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {
         "type": "object", "required": ["code", "message"], "properties": {
             "code": {**STRING, "description": "稳定的机器可读代码"}, "message": {**STRING, "description": "中文说明"},
@@ -79,14 +115,60 @@ SCHEMAS = {
                 "words": {"type": "array", "items": STRING}, "responsibility": STRING, "reason": STRING,
                 "similar": {"type": "array", "items": {"type": "object", "properties": {
                     "id": INTEGER, "number": STRING, "title": STRING, "similarity": {"type": "number"}}}}}}}}},
+    "JointHandling": {"type": "object", "required": ["case_id", "lead", "co_handlers", "transfers"], "properties": {
+        "case_id": INTEGER, "status": STRING, "version": INTEGER,
+        "lead": {"type": ["object", "null"], "description": "主办部门", "properties": {"key": STRING, "name": STRING}},
+        "co_handlers": {"type": "array", "items": {"type": "object", "required": ["id", "department", "status"],
+                                                    "properties": {
+            "id": INTEGER, "department": STRING, "department_name": STRING,
+            "status": {"type": "string", "enum": ["open", "answered", "overruled", "withdrawn"]},
+            "status_title": STRING, "instructions": STRING, "requested_by": STRING, "requested_at": TIME,
+            "deadline_at": TIME, "overdue": {"type": "boolean"}, "feedback": STRING,
+            "photos": {"type": "array", "items": STRING}, "answered_by": STRING, "answered_at": TIME,
+            "decided_by": STRING, "decided_at": TIME, "decision_reason": STRING}}},
+        "transfers": {"type": "array", "description": "转办记录", "items": {"type": "object", "properties": {
+            "from": STRING, "from_name": STRING, "to": STRING, "to_name": STRING, "reason": STRING, "by": STRING,
+            "at": TIME}}},
+        "fallback": {"type": ["object", "null"], "description": "本区划（就近上级）的兜底部门", "properties": {
+            "region_code": STRING, "department": STRING, "department_name": STRING}},
+        "returns": {**INTEGER, "description": "被职能部门退回的次数"}}},
+    "DuplicateCandidates": {"type": "object", "required": ["case_id", "candidates"], "properties": {
+        "case_id": INTEGER, "settings": {"type": "object", "description": "主题的重复件设置（未设置的取默认值）",
+                                         "properties": {"distance_m": {"type": "number"}, "hours": {"type": "number"},
+                                                        "closed_days": {"type": "number"},
+                                                        "min_score": {"type": "number"}, "photo_bits": INTEGER,
+                                                        "limit": INTEGER}},
+        "candidates": {"type": "array", "items": {
+            "type": "object", "required": ["case_id", "number", "distance_m", "hours_apart", "score"],
+            "properties": {
+                "case_id": INTEGER, "number": STRING, "title": STRING, "status": STRING,
+                "distance_m": {"type": "number", "description": "相距（米）"},
+                "hours_apart": {"type": "number", "description": "上报时间相差（小时）"},
+                "text_similarity": {"type": "number", "minimum": 0, "maximum": 1,
+                                    "description": "标题与描述的字二元组相似度"},
+                "same_category": {"type": "boolean"}, "same_subcategory": {"type": "boolean"},
+                "photo_match": {"type": "boolean"},
+                "photo_bits": {**NULLABLE_INTEGER, "description": "最接近的两张照片感知哈希相差的位数"},
+                "score": {"type": "number", "minimum": 0, "maximum": 1}}}}}},
+    "MergeRequest": {"type": "object", "required": ["master_id", "reason"], "properties": {
+        "master_id": {**INTEGER, "description": "主件的事件 ID"},
+        "reason": {"type": "string", "minLength": 2, "maxLength": 1000}, "client_id": {**STRING, "maxLength": 200}}},
+    "UnmergeRequest": {"type": "object", "required": ["reason"], "properties": {
+        "reason": {"type": "string", "minLength": 2, "maxLength": 1000}, "client_id": {**STRING, "maxLength": 200}}},
     "TimelineEvent": {"type": "object", "required": ["id", "at", "action", "title"], "properties": {
         "id": INTEGER, "at": TIME, "action": STRING, "title": STRING, "from_status": NULLABLE_STRING,
         "to_status": NULLABLE_STRING, "actor": STRING, "comment": STRING, "form": OBJECT, "deadline_at": STRING}},
     "CaseDetail": {"allOf": [ref("Case"), {"type": "object", "properties": {
         "description": STRING, "form_data": OBJECT, "schema_version": STRING, "reporter_name": STRING,
         "reporter_phone": STRING, "rework_count": INTEGER,
+        "rehandling": {"type": "object", "description": "重办：次数、流程的上限、是否督办中", "properties": {
+            "count": INTEGER, "limit": {"type": ["integer", "null"]}, "supervised": {"type": "boolean"}}},
         "attachments": {"type": "array", "items": ref("Attachment")},
         "timeline": {"type": "array", "items": ref("TimelineEvent")},
+        "merged_into": {"type": ["object", "null"], "description": "重复件：所合并到的主件",
+                        "properties": {"id": INTEGER, "number": STRING}},
+        "merged": {"type": "array", "description": "主件：已并入的重复件", "items": {
+            "type": "object", "properties": {"id": INTEGER, "number": STRING, "status": STRING}}},
         "transitions": {"type": "array", "items": {"type": "object", "properties": {
             "name": STRING, "title": STRING, "form": OBJECT}}}}}]},
     "CasePage": _page("Case"),
@@ -209,6 +291,7 @@ def document(app) -> dict:
         "tags": [{"name": "themes", "description": "业务主题与表单"}, {"name": "cases", "description": "事件"},
                  {"name": "geo", "description": "网格、区划与图层"}, {"name": "visits", "description": "走访"},
                  {"name": "base-data", "description": "基础数据（一标三实、重点人员与场所）"},
+                 {"name": "appeals", "description": "申诉与考核排名"},
                  {"name": "meta", "description": "接口文档"}],
         "paths": paths,
         "components": {

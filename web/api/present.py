@@ -12,14 +12,13 @@ from minqing.core import masking
 from minqing.core.actors import Actor
 from minqing.core.models import (Address, Case, House, Household, KeyPerson, KeyPlace, Resident, Unit, Visit,
                                  utcnow)
+from minqing.workflows import reporter_view
 
 from ..context import db, platform
 from .auth import is_public_viewer
 from .common import iso
 
 ADDRESS_FIELDS = {"address", "address_text", "home_address"}
-# Steps whose comment a reporting citizen may read (the same as the citizen pages).
-PUBLIC_COMMENTS = {"report", "feedback", "close_on_the_spot", "void", "rework", "confirm", "citizen_rating"}
 
 
 def masked_document(viewer: Actor, value, key: str = ""):
@@ -74,15 +73,36 @@ def case_detail(viewer: Actor, case: Case) -> dict:
         "reporter_name": "" if public else case.reporter_name,
         "reporter_phone": masking.show(viewer, masking.PHONE, case.reporter_phone),
         "rework_count": case.rework_count,
+        "rehandling": _rehandling(workflow, case),
         "attachments": [{"id": item.id, "filename": item.filename, "content_type": item.content_type,
                          "size": item.size} for item in case.attachments],
         "timeline": timeline(viewer, case),
+        **merge_links(case),
         "transitions": [] if workflow is None or public else [
             {"name": step.name, "title": step.title, "form": step.form or {"type": "object", "properties": {}}}
             for step in workflow.available(case.status)
-            if viewer.has_role("admin") or viewer.has_role(*step.roles)],
+            if (viewer.has_role("admin") or viewer.has_role(*step.roles))
+            and not workflows.engine.not_the_lead(viewer, case, step.roles)],  # co-handlers: not the lead's steps
     })
     return body
+
+
+def _rehandling(workflow, case: Case) -> dict:
+    """重办: how often the case went back to its department, the workflow's limit, and whether it is supervised."""
+    if workflow is None:
+        return {"count": case.rework_count or 0, "limit": None, "supervised": False}
+    standing = workflows.rehandling_standing(db(), workflow, case)
+    return {"count": standing.count, "limit": standing.limit, "supervised": standing.supervised}
+
+
+def merge_links(case: Case) -> dict:
+    """重复件: the master a case is merged into, and the cases merged into it (their own reporters stay linked)."""
+    from minqing.workflows import duplicates
+
+    master = db().get(Case, case.merged_into_id) if case.merged_into_id is not None else None
+    return {"merged_into": {"id": master.id, "number": master.number} if master else None,
+            "merged": [{"id": item.id, "number": item.number, "status": item.status}
+                       for item in duplicates.duplicates_of(db(), case.id)]}
 
 
 def timeline(viewer: Actor, case: Case) -> list[dict]:
@@ -90,6 +110,8 @@ def timeline(viewer: Actor, case: Case) -> list[dict]:
     public = is_public_viewer(viewer)
     lines = []
     for event in sorted(case.events, key=lambda event: event.id):
+        if public and not reporter_view.shows(event.action):
+            continue
         data = event.data or {}
         line = {"id": event.id, "at": iso(event.at), "action": event.action,
                 "title": data.get("title") or event.action, "from_status": event.from_status,
@@ -97,7 +119,7 @@ def timeline(viewer: Actor, case: Case) -> list[dict]:
         if public:
             mine = event.actor_account_id is not None and event.actor_account_id == viewer.account_id
             line["actor"] = "我" if mine else "工作人员"
-            line["comment"] = masking.text_for(viewer, event.comment) if event.action in PUBLIC_COMMENTS else ""
+            line["comment"] = masking.text_for(viewer, event.comment) if reporter_view.shows_comment(event.action) else ""
         else:
             line["actor"] = event.actor_name
             line["comment"] = masking.text_for(viewer, event.comment)

@@ -19,11 +19,13 @@ from minqing import forms, themes, workflows
 from minqing.core import scope
 from minqing.core.changes import record_case_event
 from minqing.core.models import Account, Attachment, Case, CaseEvent, Department, Role
+from minqing.workflows import reporter_view
 
 from ..context import db, platform, viewer
 from ..permissions import roles_required
 from ..work.case_page import report_schema
 from ..work.common import department_names, state_title, theme_titles
+from ..work.duplicates import citizen_duplicates
 from ..work.report import _attachment_ids, _workflow_key, geo_field, read_submission, report_page_schema, report_page_ui
 from . import blueprint
 
@@ -32,9 +34,6 @@ FALLBACK_THEME = "hotline.general_appeals"   # 12345 兜底: for anything the ci
 APPEAL_KINDS = ("投诉", "建议", "举报", "反映问题", "求助", "咨询")
 FOLLOW_UP = "awaiting_follow_up"
 RATINGS = ((5, "满意"), (4, "较满意"), (3, "基本满意"), (2, "不太满意"), (1, "不满意"))
-# Steps whose comment the reporter may read (a handling result, a reason for rework or voiding); the comments
-# of internal steps (accepting, dispatching, returning, urging, supervising) are not shown to the public.
-PUBLIC_COMMENTS = {"report", "feedback", "close_on_the_spot", "void", "rework", "confirm", "citizen_rating"}
 # The road every case takes, as the citizen sees it.
 PROGRESS = (("reported", "已反映"), ("registered", "已受理"), ("dispatched", "已交办"), ("handling", "处置中"),
             ("awaiting_follow_up", "待评价"), ("closed", "已办结"))
@@ -199,11 +198,13 @@ def public_timeline(case: Case) -> list[dict]:
     me = viewer().account_id
     lines = []
     for event in sorted(case.events, key=lambda event: event.id):
+        if not reporter_view.shows(event.action):
+            continue
         mine = event.actor_account_id is not None and event.actor_account_id == me
         title = OWN_TITLES.get(event.action) or event.data.get("title") or ACTION_TITLES.get(event.action,
                                                                                               event.action)
         line = {"title": title, "at": event.at, "who": "我" if mine else "工作人员",
-                "comment": event.comment if event.action in PUBLIC_COMMENTS else "", "rating": "", "solved": ""}
+                "comment": event.comment if reporter_view.shows_comment(event.action) else "", "rating": "", "solved": ""}
         if event.action == "citizen_rating":
             line["rating"] = dict(RATINGS).get(event.data.get("rating"), "")
             line["solved"] = "已解决" if event.data.get("solved") else "未解决"
@@ -236,7 +237,7 @@ def render_case(case: Case, status: int = 200):
     return render_template(
         "citizen/case.html", case=case, state=state_title(case), timeline=public_timeline(case),
         progress=_progress(case), details=_details(case), themes=theme_titles(), departments=department_names(),
-        can_rate=can_rate, ratings=RATINGS), status
+        can_rate=can_rate, ratings=RATINGS, duplicates=citizen_duplicates(case)), status
 
 
 def _details(case: Case) -> list[tuple[str, str, str]]:

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 blueprint = Blueprint("manage", __name__, url_prefix="/manage")
 
-from . import dashboard, warnings  # noqa: E402,F401  (routes register on import)
+from . import dashboard, rankings, warnings  # noqa: E402,F401  (routes register on import)

@@ -8,6 +8,7 @@ from minqing import themes
 from minqing.core import warning_rules, warnings
 from minqing.core.models import utcnow
 from minqing.core.regions import LEVEL_NAMES
+from minqing.workflows import months, rankings
 from minqing.workflows.evaluation import evaluate
 
 from .. import charts
@@ -144,5 +145,5 @@ def dashboard():
         kind_titles=KIND_TITLES, plugin_figures=_plugin_figures(), active_warnings=active_warnings,
         active_total=sum(len(found) for _, found in active_warnings),
         rule_keys=rule_keys, surge_settings=surge_settings, warning_form=ActionForm(), severity_titles=warning_rules.SEVERITY_TITLES,
-        percent=charts.percent,
+        percent=charts.percent, latest_ranking=rankings.latest_publication(session), month_title=months.title,
         hours=charts.hours, overdue_by=overdue_by, department_rows=len(by_department)), 400 if errors else 200

@@ -18,6 +18,7 @@ from minqing.core.actors import Actor
 from minqing.core.models import Case, Department, Grid, Region, Role
 from minqing.core.regions import LEVELS, SIGNIFICANT, level_of
 from minqing.core.warnings import city_today
+from minqing.workflows import rankings
 from minqing.workflows.evaluation import Indicators
 
 FINAL = ("closed", "voided")
@@ -109,11 +110,8 @@ def total_of(rows: list[Indicators]) -> Indicators:
 
 
 def ranked(rows: list[Indicators]) -> list[Indicators]:
-    """Best first: 按期办结率, then 及时受理率, then fewer overdue cases; rows without a rate go last."""
-    def score(row: Indicators):
-        return (row.on_time_closure_rate is None, -(row.on_time_closure_rate or 0),
-                -(row.timely_acceptance_rate or 0), row.overdue, -row.reported)
-    return sorted(rows, key=score)
+    """Best first, by the rule of the published rankings (workflows.rankings.order)."""
+    return rankings.order(rows)
 
 
 # -- counts of cases ---------------------------------------------------------------------------------------------

@@ -15,6 +15,9 @@ from ..context import db, platform, viewer
 from . import blueprint
 from .common import (URGENCY_TITLES, case_in_scope, department_names, my_pending_attachments, state_title,
                      theme_titles, uploader)
+from .appeals import appeal_panel
+from .joint import joint_block
+from .duplicates import duplicate_block
 from .suggestions import suggestion_block
 
 EMPTY_FORM = {"type": "object", "properties": {}}
@@ -49,6 +52,8 @@ def _step_forms(case: Case, failed: dict | None = None) -> list[dict]:
     for step in workflow.available(case.status):
         if not viewer().has_role(*step.roles) and not viewer().has_role("admin"):
             continue
+        if workflows.engine.not_the_lead(viewer(), case, step.roles):  # a co-handler: its own form is in 协同处置
+            continue
         form = failed["form"] if failed and failed["name"] == step.name else \
             forms.build_form(step.form or EMPTY_FORM)()
         steps.append({"name": step.name, "title": step.title, "form": forms.render(
@@ -67,7 +72,9 @@ def render_case(case: Case, failed: dict | None = None, status: int = 200):
         urgencies=URGENCY_TITLES, description=masking.text_for(viewer(), case.description),
         reporter_phone=masking.show(viewer(), masking.PHONE, case.reporter_phone),
         can_urge=viewer().has_role(*URGE_ROLES), can_supervise=higher,
-        dispatch_help=suggestion_block(case)), status
+        dispatch_help=suggestion_block(case), duplicates=duplicate_block(case), appeal=appeal_panel(case), joint=joint_block(case),
+        rehandling=workflows.rehandling_standing(db(), workflows.get_workflow(platform(), case.workflow_key),
+                                                 case)), status
 
 
 @blueprint.get("/cases/<int:case_id>")

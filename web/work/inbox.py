@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from flask import render_template, request
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from minqing.core import scope
-from minqing.core.models import Case, utcnow
+from minqing.core.models import Case, Role, utcnow
+from minqing.workflows import joint
 
 from ..context import db, viewer
 from ..permissions import roles_required
@@ -26,6 +27,9 @@ def inbox():
         statement = statement.where(Case.status.not_in(FINAL))
     elif filters["status"]:
         statement = statement.where(Case.status == filters["status"])
+    if filters["status"] or filters["overdue"]:
+        # a work queue: merged duplicates (重复件) wait for their master, save for their own follow-up
+        statement = statement.where(or_(Case.merged_into_id.is_(None), Case.status == "awaiting_follow_up"))
     if filters["theme"]:
         statement = statement.where(Case.theme_key == filters["theme"])
     if filters["urgency"] in URGENCY_TITLES:
@@ -38,4 +42,10 @@ def inbox():
     return render_template("work/inbox.html", cases=cases, total=total, page=page, page_size=PAGE_SIZE,
                            filters=filters, themes=theme_titles(), departments=department_names(),
                            urgencies=URGENCY_TITLES, statuses=sorted(statuses), state_title=state_title,
-                           now=utcnow())
+                           now=utcnow(), co_tasks=_co_tasks())
+
+
+def _co_tasks():
+    """协办任务: the open co-handling tasks of the viewer's departments, beside the department's own cases."""
+    departments = [grant.department_id for grant in viewer().grants_of(Role.DEPARTMENT_STAFF) if grant.department_id]
+    return joint.open_tasks_of_departments(db(), departments, FINAL)

@@ -1,0 +1,88 @@
+"""Demo joint handling (主办/协办), transfers (转办) and fallback departments (兜底), through the real workflow
+functions: every county names a fallback department, a few cases in handling get co-handlers (one still open
+for 城管 to answer, one answered, one overruled by the dispatcher with a reason so the lead could close), and one
+case is transferred to another department with its reason."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from minqing import workflows
+from minqing.core.models import Case, Department, Region, utcnow
+from minqing.workflows import fallback, joint
+
+HOUR = dt.timedelta(hours=1)
+LEAD_EVIDENCE = "已现场处置完毕，协办部门已配合"
+# Urban districts fall back on the city management (综合执法) bureau; rural counties on rural revitalisation.
+RURAL = ("620121", "620122", "620123")   # 永登县, 皋兰县, 榆中县
+CITY_FALLBACK = "urban_management"
+URBAN = "urban_management"
+HELPERS = ("market_regulation", "ecology_environment", "housing_construction", "transport", "police")
+
+
+def seed_joint(platform, session, actor, photo) -> None:
+    """`photo(case)` gives the lead's handling evidence (its feedback requires a picture)."""
+    _fallbacks(session, actor)
+    keys = {department.id: department.key for department in session.scalars(select(Department))}
+    counties = session.scalars(select(Region.code).where(Region.level == "county").order_by(Region.code)).all()
+    first = counties[0][:6] if counties else ""
+    cases = session.scalars(select(Case).where(Case.status == "handling").order_by(Case.id)).all()
+    # the demo's county operator and 城管 see these first: cases of the first county, other departments' leads
+    cases.sort(key=lambda case: (not case.region_code.startswith(first), case.id))
+    others = [case for case in cases if case.department_id and keys.get(case.department_id) != URBAN]
+    own = [case for case in cases if keys.get(case.department_id) == URBAN]
+    plans = [(others, "open"), (others, "answered"), (own or others, "overruled")]
+    used = set()
+    for pool, outcome in plans:
+        case = next((case for case in pool if case.id not in used), None)
+        if case is None:
+            continue
+        used.add(case.id)
+        _joint_case(platform, session, actor, case, keys, outcome, photo)
+    transfer = next((case for case in others if case.id not in used), None)
+    if transfer is not None:
+        _try(lambda: workflows.transition(platform, session, transfer, "transfer", actor,
+                                          {"department": URBAN, "reason": "经现场核实属占道经营，归城管执法"},
+                                          now=max(transfer.state_entered_at, utcnow() - HOUR)))
+
+
+def _fallbacks(session, actor) -> None:
+    regions = session.scalars(select(Region).where(Region.level.in_(("city", "county")))).all()
+    for region in regions:
+        key = CITY_FALLBACK if region.level == "city" else (
+            "rural_revitalisation" if region.code[:6] in RURAL else URBAN)
+        _try(lambda: fallback.set_fallback(session, actor, region.code, key))
+
+
+def _joint_case(platform, session, actor, case, keys, outcome, photo) -> None:
+    lead = keys.get(case.department_id)
+    helpers = [key for key in (URBAN, *HELPERS) if key != lead][:2]
+    start = min(case.state_entered_at, utcnow() - 5 * HOUR)  # every step before now, in order
+    at = start + HOUR
+    if not _try(lambda: joint.assign(platform, session, case, actor, helpers, instructions="请配合主办部门现场处置",
+                                     now=at)):
+        return
+    if outcome == "open":          # 城管 still to answer (its inbox shows the task); the other has answered
+        _try(lambda: joint.answer(platform, session, case, actor, result="已派员到场配合", department=helpers[1],
+                                  now=at + 2 * HOUR))
+        return
+    _try(lambda: joint.answer(platform, session, case, actor, result="已配合完成排查，未发现本部门职责内问题",
+                              department=helpers[0], now=at + 2 * HOUR))
+    if outcome == "overruled":
+        _try(lambda: joint.overrule(platform, session, case, actor, helpers[1],
+                                    "该部门电话确认不涉及其职责，指挥中心撤销协办", now=at + 3 * HOUR))
+    else:
+        _try(lambda: joint.answer(platform, session, case, actor, result="已配合处置", department=helpers[1],
+                                  now=at + 3 * HOUR))
+    _try(lambda: workflows.transition(platform, session, case, "feedback", actor,
+                                      {"result": LEAD_EVIDENCE, "photos": photo(case)}, now=at + 4 * HOUR))
+
+
+def _try(action) -> bool:
+    """A step a theme's own workflow does not allow leaves the demo case where it is."""
+    try:
+        action()
+    except workflows.WorkflowError:
+        return False
+    return True
