@@ -84,7 +84,9 @@ def test_the_whole_loop_through_the_pages(platform, as_user, world):
     case = case_of(platform)
 
     station = as_user("station")
-    assert case.title in station.get("/work/").get_data(as_text=True)
+    inbox = station.get("/work/").get_data(as_text=True)
+    assert case.title in inbox
+    assert '<option value="reported" >待受理</option>' in inbox.replace("  ", " ")   # states by their titles
     assert "受理立案" in station.get(f"/work/cases/{case.id}").get_data(as_text=True)
     assert "已受理立案" in step(station, case.id, "accept", comment="属实").get_data(as_text=True)
     page = step(station, case.id, "dispatch", department="urban_management", comment="请城管处置")

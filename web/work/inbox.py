@@ -7,8 +7,9 @@ from sqlalchemy import func, or_, select
 from minqing.core import scope
 from minqing.core.models import Case, Role, utcnow
 from minqing.workflows import joint
+from minqing.workflows.definition import all_workflows
 
-from ..context import db, viewer
+from ..context import db, platform, viewer
 from ..permissions import roles_required
 from . import blueprint
 from .common import URGENCY_TITLES, department_names, state_title, theme_titles
@@ -41,8 +42,18 @@ def inbox():
     statuses = db().scalars(scope.restrict(select(Case.status).distinct(), Case, viewer())).all()
     return render_template("work/inbox.html", cases=cases, total=total, page=page, page_size=PAGE_SIZE,
                            filters=filters, themes=theme_titles(), departments=department_names(),
-                           urgencies=URGENCY_TITLES, statuses=sorted(statuses), state_title=state_title,
+                           urgencies=URGENCY_TITLES, statuses=sorted(statuses), status_titles=status_titles(),
+                           state_title=state_title,
                            now=utcnow(), co_tasks=_co_tasks())
+
+
+def status_titles() -> dict[str, str]:
+    """Each state's Chinese title, for the status filter (the first workflow naming a state gives its title)."""
+    titles: dict[str, str] = {}
+    for workflow in all_workflows(platform()):
+        for name, state in workflow.states.items():
+            titles.setdefault(name, state.title)
+    return titles
 
 
 def _co_tasks():
