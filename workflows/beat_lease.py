@@ -47,6 +47,7 @@ class BeatLease:
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._value: str | None = None          # the row's value while we hold it
         self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
 
     def _new_value(self) -> str:
         return json.dumps({"holder": self.holder, "until": time.time() + self.seconds})
@@ -97,15 +98,22 @@ class BeatLease:
                         continue   # still ours for a while: try again
                 on_lost()
                 return
-        threading.Thread(target=run, name="minqing-beat-lease", daemon=True).start()
+        self._renewer = threading.Thread(target=run, name="minqing-beat-lease", daemon=True)
+        self._renewer.start()
 
     def release(self) -> None:
+        """Give the lease back if we still hold it. The renewer is stopped first: a renewal committed while we
+        give it back would otherwise leave a row with a value we never knew, held until it expires."""
         self._stop.set()
+        if self._renewer is not None and self._renewer is not threading.current_thread():
+            self._renewer.join(timeout=self.seconds)
         if self._value is None:
             return
         try:
             with self.database.session() as session:
-                session.execute(delete(Setting).where(Setting.name == LEASE_NAME, Setting.value == self._value))
+                row = session.get(Setting, LEASE_NAME)
+                if row is not None and json.loads(row.value)["holder"] == self.holder:
+                    session.execute(delete(Setting).where(Setting.name == LEASE_NAME, Setting.value == row.value))
         except Exception:
             log.exception("could not give back the beat lease (it expires by itself)")
         self._value = None
