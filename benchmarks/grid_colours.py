@@ -17,7 +17,7 @@ import time
 
 from sqlalchemy import func, select
 
-from minqing.core import grid_tree
+from minqing.core import city, grid_tree
 from minqing.core.demo.build import build_demo
 from minqing.core.models import Case, Grid, KeyPerson, utcnow
 from minqing.core.platform import Platform
@@ -40,7 +40,7 @@ def fire_lane_per_grid(grid, session):
 
 def overdue_visits_per_grid(grid, session):
     """公安's rule as one query per grid (the former `grid_colour`)."""
-    today = dt.datetime.now(police.CITY_TIMEZONE).date()
+    today = city.today(session)
     counts = dict(session.execute(
         select(KeyPerson.risk_level, func.count())
         .where(KeyPerson.grid_id.in_(select(Grid.id).where(within(Grid.code, grid.code))),

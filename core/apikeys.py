@@ -55,3 +55,32 @@ def revoke(session: Session, actor: Actor, key_id: int) -> None:
         row.revoked_at = utcnow()
         record_change(session, actor, "apikey.revoke", object_type="api_key", object_id=key_id,
                       summary=f"吊销接口密钥 {row.prefix}…")
+
+
+class UnknownKey(LookupError):
+    pass
+
+
+def listing(session: Session, *, include_revoked: bool = False) -> list[ApiKey]:
+    """Every key (never the key itself: only its prefix), newest first."""
+    statement = select(ApiKey).order_by(ApiKey.id.desc())
+    if not include_revoked:
+        statement = statement.where(ApiKey.revoked_at.is_(None))
+    return list(session.scalars(statement))
+
+
+def find(session: Session, id_or_prefix: str) -> ApiKey:
+    """A key by its number or by the prefix shown when it was made (`mq_xxxxxxxx`)."""
+    text = id_or_prefix.strip().rstrip("…")
+    if text.isdigit():
+        row = session.get(ApiKey, int(text))
+    else:
+        rows = []
+        if text.startswith(KEY_PREFIX):
+            rows = session.scalars(select(ApiKey).where(ApiKey.prefix == text[:11])).all()
+        if len(rows) > 1:
+            raise UnknownKey(f"有多个前缀为“{text}”的接口密钥，请用编号指定")
+        row = rows[0] if rows else None
+    if row is None:
+        raise UnknownKey(f"没有编号或前缀为“{id_or_prefix}”的接口密钥（minqing apikey list 可查看）")
+    return row

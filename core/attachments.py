@@ -9,7 +9,10 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import secrets
+import warnings
+import zlib
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
@@ -18,6 +21,7 @@ from sqlalchemy.orm import Session
 from .actors import Actor
 from .changes import record_change
 from .models import Attachment
+from .private_files import private_directory, write_private
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 MAGIC = {
@@ -28,7 +32,22 @@ MAGIC = {
 }
 PILLOW_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "application/pdf": ".pdf"}
-Image.MAX_IMAGE_PIXELS = 40_000_000  # refuse decompression bombs
+MAX_PIXELS = 40_000_000   # width × height of an upload, read from the header before anything is decoded
+# Pillow only warns between 1× and 2× MAX_IMAGE_PIXELS; _open_image makes that warning an error as well.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+# An error, not a warning, wherever Pillow meets such an image in this process (catch_warnings() per call would
+# not be thread-safe); _open_image checks the size from the header itself as well, whatever the filters.
+warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+# What a PDF may not hold: scripts, actions run on opening or on a click, embedded files, interactive forms.
+# Names may be written with #xx escapes (/J#61vaScript), so they are read after those are decoded.
+PDF_ACTIVE = {b"/JavaScript": "脚本（JavaScript）", b"/JS": "脚本（JavaScript）", b"/OpenAction": "打开时自动执行的动作",
+              b"/AA": "自动执行的动作", b"/Launch": "启动外部程序的动作", b"/EmbeddedFile": "嵌入的文件",
+              b"/EmbeddedFiles": "嵌入的文件", b"/XFA": "XFA 表单", b"/AcroForm": "交互式表单",
+              b"/RichMedia": "多媒体内容", b"/SubmitForm": "提交表单的动作", b"/ImportData": "导入数据的动作",
+              b"/GoToR": "打开其他文件的动作", b"/GoToE": "打开嵌入文件的动作"}
+_PDF_NAME = re.compile(rb"/[A-Za-z0-9#]+")
+_PDF_STREAM = re.compile(rb"\bobj\b(?:(?!\bobj\b).){0,2000}?\bstream\r?\n", re.DOTALL)
+PDF_UNPACKED_LIMIT = 50 * 1024 * 1024   # bytes of object streams inflated to read them, all together
 
 
 class UploadRejected(ValueError):
@@ -36,10 +55,9 @@ class UploadRejected(ValueError):
 
 
 def upload_dir() -> Path:
-    """Where files live: MINQING_UPLOAD_DIR, else ./instance/uploads — never under the web app's static files."""
-    path = Path(os.environ.get("MINQING_UPLOAD_DIR") or Path.cwd() / "instance" / "uploads")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """Where files live: MINQING_UPLOAD_DIR, else ./instance/uploads — never under the web app's static files.
+    Created readable by the platform's own user only (0700): the photos show residents and their homes."""
+    return private_directory(Path(os.environ.get("MINQING_UPLOAD_DIR") or Path.cwd() / "instance" / "uploads"))
 
 
 def sniff(data: bytes) -> str | None:
@@ -51,10 +69,29 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+def _open_image(data: bytes) -> Image.Image:
+    """Open (read the header only) and refuse an image of more than MAX_PIXELS before a byte is decoded: an
+    8,900 × 8,900 PNG of a few kilobytes would otherwise take ~80 MB per band and seconds of CPU."""
+    try:
+        image = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
+        raise _too_many_pixels() from error
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        image.close()
+        raise _too_many_pixels(width, height)
+    return image
+
+
+def _too_many_pixels(width: int | None = None, height: int | None = None) -> UploadRejected:
+    size = f"（{width} × {height}）" if width else ""
+    return UploadRejected(f"图片尺寸过大{size}：像素总数不能超过 {MAX_PIXELS // 10_000} 万，请缩小后再上传")
+
+
 def _clean_image(data: bytes, content_type: str) -> bytes:
     """Decode fully and encode again: only pixels survive (no EXIF, no comments, no trailing payload)."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with _open_image(data) as image:
             image.load()
             if image.format != PILLOW_FORMATS[content_type]:
                 raise UploadRejected("文件内容与图片格式不符")
@@ -63,6 +100,8 @@ def _clean_image(data: bytes, content_type: str) -> bytes:
             options = {"quality": 90} if content_type == "image/jpeg" else {}
             image.save(output, format=PILLOW_FORMATS[content_type], **options)
             return output.getvalue()
+    except UploadRejected:
+        raise   # already says why (it is a ValueError too, which the next clause would blur)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise UploadRejected("图片文件已损坏或不是有效的图片") from error
 
@@ -81,6 +120,52 @@ def difference_hash(data: bytes) -> str | None:
         for column in range(8):
             bits = (bits << 1) | (pixels[row * 9 + column] > pixels[row * 9 + column + 1])
     return f"{bits:016x}"
+
+
+def check_pdf(data: bytes) -> None:
+    """Refuse a PDF that can act on the reader's machine (scripts, actions, embedded files, forms).
+
+    PDFs are kept as they are (not re-rendered), so they are read for the names of the active features instead.
+    A compressed object stream could hide those names, and a PDF cannot be checked through it without a PDF
+    library, so one is refused as well: scanners and "print to PDF" write plain documents that pass."""
+    if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-1024:]:
+        raise UploadRejected("PDF 文件不完整或已损坏")
+    names = set()
+    for text in (data, *_object_streams(data)):
+        names |= {_pdf_name(raw) for raw in _PDF_NAME.findall(text)}
+    found = [label for name, label in PDF_ACTIVE.items() if name in names]
+    if found:
+        raise UploadRejected(f"PDF 文件含有{'、'.join(dict.fromkeys(found))}，出于安全原因不予接收；"
+                             "请另存为（或打印为）不含这些内容的 PDF 后再上传")
+
+
+def _object_streams(data: bytes):
+    """The inflated contents of the PDF's object streams (/Type /ObjStm), where PDF 1.5+ writers put their
+    dictionaries, action ones included. One that cannot be inflated (another filter, encryption, too big)
+    cannot be checked, so the file is refused."""
+    budget = PDF_UNPACKED_LIMIT
+    for match in _PDF_STREAM.finditer(data):
+        header = match.group(0)
+        if b"/ObjStm" not in {_pdf_name(raw) for raw in _PDF_NAME.findall(header)}:
+            continue
+        end = data.find(b"endstream", match.end())
+        inflater = zlib.decompressobj()
+        try:
+            if b"/FlateDecode" not in header or b"/DecodeParms" in header:
+                raise zlib.error("another filter")
+            text = inflater.decompress(data[match.end():end if end >= 0 else len(data)], budget + 1)
+        except zlib.error:
+            raise UploadRejected("PDF 文件含有无法检查的压缩内容（对象流），不予接收；"
+                                 "请另存为（或打印为）普通 PDF 后再上传") from None
+        budget -= len(text)
+        if budget < 0 or inflater.unconsumed_tail:
+            raise UploadRejected("PDF 文件解压后过大，无法检查，不予接收")
+        yield text
+
+
+def _pdf_name(raw: bytes) -> bytes:
+    """A PDF name with its #xx escapes decoded (/J#61vaScript is /JavaScript)."""
+    return re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), raw)
 
 
 def _trailing_bytes_in_png(data: bytes) -> bool:
@@ -104,9 +189,11 @@ def store(session: Session, actor: Actor, data: bytes, filename: str, *, accept:
         raise UploadRejected("图片文件末尾附带了其他内容，已拒收")
     if content_type in PILLOW_FORMATS:
         data = _clean_image(data, content_type)
+    else:
+        check_pdf(data)
     attachment_id = secrets.token_hex(16)
     storage_key = attachment_id + EXTENSIONS[content_type]
-    (upload_dir() / storage_key).write_bytes(data)
+    write_private(upload_dir() / storage_key, data)   # 0600, whatever the umask
     safe_name = "".join(ch for ch in Path(filename or "file").name if ch.isprintable() and ch not in '"\\/')[:150]
     attachment = Attachment(id=attachment_id, case_id=case_id, owner_account_id=actor.account_id,
                             filename=safe_name or "file", content_type=content_type, size=len(data),

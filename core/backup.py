@@ -29,6 +29,7 @@ from sqlalchemy.engine import URL, make_url
 from .actors import system_actor
 from .changes import record_change
 from .db import Database, alembic_config, is_sqlite
+from .private_files import private_sqlite_file
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
@@ -196,6 +197,7 @@ def sqlite_backup_revision(path: Path) -> str | None:
 def sqlite_restore(path: Path, url: str, progress: Progress | None = None) -> None:
     target_path = sqlite_path(url)
     target_path.parent.mkdir(parents=True, exist_ok=True)
+    private_sqlite_file(target_path)   # the live database holds residents' personal data: 0600, -wal/-shm too
     source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     target = sqlite3.connect(target_path, timeout=15)
     try:

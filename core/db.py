@@ -2,6 +2,25 @@
 
 SQLite is the embedded default (WAL mode, a busy timeout, foreign keys on); PostgreSQL is the production engine.
 The URL comes from the caller, else `MINQING_DATABASE_URL`, else `sqlite:///minqing.db`.
+
+Transactions on SQLite. pysqlite's own transaction handling emits no BEGIN before a SAVEPOINT, so a savepoint opened
+first became the whole transaction and its RELEASE committed it: a case stored in `begin_nested()` was durable before
+its timeline, deadline and audit record (a kill in between left half a report). We therefore take transactions away
+from pysqlite (`isolation_level = None`) and emit BEGIN ourselves, after SQLAlchemy's documented recipe for pysqlite
+("Serializable isolation / Savepoints / Transactional DDL"), with one choice of ours: the BEGIN is
+`BEGIN IMMEDIATE`, emitted just before a transaction's first statement that may write (anything but SELECT, PRAGMA
+or EXPLAIN: an INSERT, UPDATE, DELETE, DDL or SAVEPOINT).
+
+- From its first write on, a transaction is one atomic unit, savepoints included.
+- IMMEDIATE takes SQLite's write lock at BEGIN, where the busy timeout makes a writer queue. A deferred BEGIN whose
+  reads later turn into a write fails with SQLITE_BUSY_SNAPSHOT whenever another writer committed in between, and no
+  busy timeout retries that.
+- Reads before a transaction's first write run outside it, as under pysqlite: readers never queue behind a writer,
+  and a short session opened for a read (plugin switches, counters) while another session holds the write lock does
+  not wait for it. What a writer reads before its first write is not isolated; rows that writers race for carry a
+  version column (cases) or a unique key (client ids, idempotency keys).
+
+PostgreSQL needs none of this: its driver begins transactions and savepoints correctly.
 """
 from __future__ import annotations
 
@@ -26,16 +45,39 @@ def is_sqlite(url_or_engine) -> bool:
     return str(url).startswith("sqlite")
 
 
-def make_engine(url: str) -> Engine:
+_READ_ONLY_STATEMENTS = ("SELECT", "PRAGMA", "EXPLAIN")
+
+
+def make_engine(url: str, **pool_options) -> Engine:
+    """The engine for `url`; `pool_options` (pool_size, max_overflow, pool_timeout) override the defaults."""
     if is_sqlite(url):
+        _private_database_file(url)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
-                                                  "check_same_thread": False})
+                                                  "check_same_thread": False}, **pool_options)
         event.listen(engine, "connect", _tune_sqlite)
+        event.listen(engine, "before_cursor_execute", _sqlite_begin_before_first_write)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, **{"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20, **pool_options})
+
+
+def _private_database_file(url: str) -> None:
+    """The live database holds residents' ID numbers: readable by the platform's own user only (0600, and its -wal
+    and -shm files with it), whatever the umask. A folder that does not exist is left for SQLite to refuse."""
+    from sqlalchemy.engine import make_url
+
+    from .private_files import private_sqlite_file
+
+    name = make_url(url).database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    if path.parent.is_dir():
+        private_sqlite_file(path)
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:
+    # We emit BEGIN ourselves (module docstring); pysqlite must not begin or commit on its own.
+    dbapi_connection.isolation_level = None
     # WAL lets the web UI read while a worker writes; the busy timeout makes writers queue instead of failing.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -43,6 +85,17 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin_before_first_write(connection, cursor, statement, _parameters, _context, _executemany) -> None:
+    """Before a transaction's first statement that may write: BEGIN IMMEDIATE (module docstring). Only inside a
+    transaction SQLAlchemy began; a connection in autocommit (`isolation_level="AUTOCOMMIT"`) is left alone."""
+    if not connection.in_transaction() or connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return
+    dbapi_connection = cursor.connection
+    if dbapi_connection.in_transaction or statement.lstrip()[:7].upper().startswith(_READ_ONLY_STATEMENTS):
+        return
+    dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
 class Database:

@@ -21,14 +21,15 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import city
 from .actors import Actor
 from .changes import record_change
 from .masking import ADDRESS, ID_NUMBER, PHONE, may_see, show, text_for
 from .models import Case, Department, Grid, Role, ThemeRecord, ThemeVersion
+from .private_files import make_private
 from .scope import restrict
 
 FORMATS = ("csv", "xlsx")
-CITY_TIME = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai keeps no daylight saving time
 COARSE_DIGITS = 3  # ~100 m: coordinates for viewers who may not see exact addresses
 STAFF_ROLES = (Role.ADMIN, Role.OPERATOR, Role.DEPARTMENT_STAFF, Role.GRID_WORKER, Role.LEADER)
 _CHUNK = 1000
@@ -46,7 +47,8 @@ class ExportError(ValueError):
 
 
 def local_time(value: dt.datetime | None) -> str:
-    return value.astimezone(CITY_TIME).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+    """In the city's time zone setting, as this process read it (the export functions read it first)."""
+    return city.local(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
 def _safe(value):
@@ -86,6 +88,7 @@ class _XlsxSink:
 
 
 def _sink(fmt: str, stream: BinaryIO, title: str):
+    make_private(stream)   # an export written to a file (the CLI's) holds personal data: 0600, like backups
     if fmt not in FORMATS:
         raise ExportError(f"不支持的导出格式“{fmt}”：可选 csv 或 xlsx")
     return (_CsvSink if fmt == "csv" else _XlsxSink)(stream, title)
@@ -135,6 +138,7 @@ def export_cases(session: Session, viewer: Actor, stream: BinaryIO, *, fmt: str 
                  until: dt.datetime | None = None, file_name: str = "") -> int:
     """Write the cases `viewer` may see (optionally of one theme, status or period) to `stream` as CSV or XLSX;
     records the export in the audit log (in the caller's transaction) and returns the number of cases."""
+    city.settings(session)  # times are written in the city's zone: read it from this database
     sink = _sink(fmt, stream, "事件")
     columns = case_columns(viewer)
     statement = (select(Case, Grid.code, Department.name)
@@ -230,6 +234,7 @@ def export_records(session: Session, viewer: Actor, stream: BinaryIO, *, fmt: st
     """Write the theme records `viewer` may see to `stream`. With `theme_key`, each field of the theme's record
     form is a column (labelled with its title); without, the form data is one JSON column. Audited; returns the
     number of records."""
+    city.settings(session)  # times are written in the city's zone: read it from this database
     documents = _theme_documents(session)
     visible = _visible_themes(viewer, documents)
     fields = record_fields(documents.get(theme_key, [])) if theme_key else []

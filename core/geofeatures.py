@@ -2,25 +2,23 @@
 
 Maps ask for a bounding box at a zoom level; the answer holds only what overlaps the box, at the level of detail
 the zoom can show (large grids when the whole city is in view, small ones in a street), with outlines simplified
-to about a pixel. Simplified outlines are cached per process and rebuilt when the grids change.
+to about a pixel. Every geometry goes through `core.geojson` (winding, 7 decimals); outlines are cached per process
+and rebuilt when the grids change. Each list is a page (`core.geojson.Page`) that says how many features matched.
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 
-import shapely
-from shapely.geometry import mapping, shape
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from . import counters, scope
 from .actors import Actor
+from .geojson import GeometryCache, Page, collection
 from .integrity import GRIDS_COUNTER
 from .models import Case, Grid, Region
 
 BBox = tuple[float, float, float, float]
-MAX_FEATURES = 5000
 
 
 class BadBBox(ValueError):
@@ -58,73 +56,62 @@ def _overlaps(model, bbox: BBox):
                 model.max_lat >= min_lat, model.min_lat <= max_lat)
 
 
-class _SimplifiedCache:
-    """Simplified outlines by (grid id, zoom), dropped when the grids counter moves."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._generation = -1
-        self._outlines: dict[tuple[int, int], dict] = {}
-
-    def outline(self, generation: int, grid_id: int, zoom: int, geometry: dict) -> dict:
-        key = (grid_id, zoom)
-        with self._lock:
-            if generation != self._generation:
-                self._outlines, self._generation = {}, generation
-            found = self._outlines.get(key)
-        if found is None:
-            found = mapping(shapely.simplify(shape(geometry), tolerance_for_zoom(zoom), preserve_topology=True))
-            with self._lock:
-                self._outlines[key] = found
-        return found
+_outlines = GeometryCache()
 
 
-_cache = _SimplifiedCache()
+def _paged(session: Session, statement, page: Page):
+    """The rows of `statement` on `page`, and how many rows it matches in all."""
+    matched = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    return session.execute(statement.offset(page.offset).limit(page.limit)), matched
 
 
-def feature_collection(features: Iterable[dict]) -> dict:
-    return {"type": "FeatureCollection", "features": list(features)}
+def feature_collection(features: Iterable[dict], *, matched: int | None = None) -> dict:
+    return collection(features, matched=matched)
 
 
 def grid_features(session: Session, viewer: Actor, *, bbox: BBox | None = None, zoom: int | None = None,
-                  level: str | None = None) -> dict:
-    """The grids the viewer may see, of the level the zoom shows (or `level`), overlapping `bbox`."""
-    level = level or grid_level_for_zoom(zoom if zoom is not None else 14)
+                  level: str | None = None, levels: Iterable[str] | None = None, page: Page = Page()) -> dict:
+    """The grids the viewer may see, of the level the zoom shows (or `level`, or any of `levels`), overlapping
+    `bbox`, one page of them (in id order) with the number that matched."""
+    chosen = list(levels) if levels else [level or grid_level_for_zoom(zoom if zoom is not None else 14)]
     statement = select(Grid.id, Grid.code, Grid.name, Grid.level, Grid.colour, Grid.colour_reason,
-                       Grid.region_code, Grid.dedicated, Grid.geometry).where(Grid.level == level)
+                       Grid.region_code, Grid.dedicated, Grid.geometry).where(Grid.level.in_(chosen))
     if bbox:
         statement = statement.where(_overlaps(Grid, bbox))
-    statement = scope.restrict(statement, Grid, viewer).order_by(Grid.id).limit(MAX_FEATURES)
-    generation = counters.value(session, GRIDS_COUNTER)
-    features = []
-    for row in session.execute(statement):
-        geometry = row.geometry if zoom is None else _cache.outline(generation, row.id, zoom, row.geometry)
-        features.append({"type": "Feature", "id": row.id, "geometry": geometry, "properties": {
-            "code": row.code, "name": row.name, "level": row.level, "colour": row.colour,
-            "colour_reason": row.colour_reason, "region_code": row.region_code, "dedicated": row.dedicated}})
-    return feature_collection(features)
+    statement = scope.restrict(statement, Grid, viewer).order_by(Grid.id)
+    generation = ("grids", counters.value(session, GRIDS_COUNTER))
+    rows, matched = _paged(session, statement, page)
+    tolerance = tolerance_for_zoom(zoom) if zoom is not None else None
+    features = [{"type": "Feature", "id": row.id,
+                 "geometry": _outlines.get(generation, ("grid", row.id, zoom), row.geometry, tolerance),
+                 "properties": {"code": row.code, "name": row.name, "level": row.level, "colour": row.colour,
+                                "colour_reason": row.colour_reason, "region_code": row.region_code,
+                                "dedicated": row.dedicated}} for row in rows]
+    return feature_collection(features, matched=matched)
 
 
-def region_features(session: Session, *, level: str, bbox: BBox | None = None, zoom: int | None = None) -> dict:
-    """Region outlines (the base map): public boundaries, the same for every viewer."""
+def region_features(session: Session, *, level: str | None = None, levels: Iterable[str] | None = None,
+                    bbox: BBox | None = None, zoom: int | None = None, page: Page = Page()) -> dict:
+    """Region outlines (the base map): public boundaries, the same for every viewer; one page of them."""
+    chosen = list(levels) if levels else [level]
     statement = select(Region.id, Region.code, Region.name, Region.level, Region.geometry).where(
-        Region.level == level, Region.geometry.is_not(None))
+        Region.level.in_(chosen), Region.geometry.is_not(None))
     if bbox:
         statement = statement.where(_overlaps(Region, bbox))
-    features = []
-    for row in session.execute(statement.order_by(Region.id).limit(MAX_FEATURES)):
-        geometry = row.geometry
-        if zoom is not None:
-            geometry = mapping(shapely.simplify(shape(geometry), tolerance_for_zoom(zoom), preserve_topology=True))
-        features.append({"type": "Feature", "id": row.id, "geometry": geometry,
-                          "properties": {"code": row.code, "name": row.name, "level": row.level}})
-    return feature_collection(features)
+    # region outlines change only with a region import, which moves the grids counter too (core/integrity.py)
+    generation = ("grids", counters.value(session, GRIDS_COUNTER))
+    rows, matched = _paged(session, statement.order_by(Region.id), page)
+    tolerance = tolerance_for_zoom(zoom) if zoom is not None else None
+    features = [{"type": "Feature", "id": row.id,
+                 "geometry": _outlines.get(generation, ("region", row.id, zoom), row.geometry, tolerance),
+                 "properties": {"code": row.code, "name": row.name, "level": row.level}} for row in rows]
+    return feature_collection(features, matched=matched)
 
 
-def case_features(session: Session, viewer: Actor, *, bbox: BBox | None = None, limit: int = MAX_FEATURES,
+def case_features(session: Session, viewer: Actor, *, bbox: BBox | None = None, page: Page = Page(),
                   theme_key: str | None = None) -> dict:
     """Cases with a location, as points coloured by status on the client, within the viewer's scope
-    (only those of one theme with `theme_key`)."""
+    (only those of one theme with `theme_key`), newest first, one page of them."""
     statement = select(Case.id, Case.title, Case.status, Case.theme_key, Case.urgency, Case.lon, Case.lat,
                        Case.created_at, Case.state_deadline_at).where(Case.lon.is_not(None))
     if theme_key is not None:
@@ -132,11 +119,11 @@ def case_features(session: Session, viewer: Actor, *, bbox: BBox | None = None, 
     if bbox:
         min_lon, min_lat, max_lon, max_lat = bbox
         statement = statement.where(Case.lon.between(min_lon, max_lon), Case.lat.between(min_lat, max_lat))
-    statement = scope.restrict(statement, Case, viewer).order_by(Case.id.desc()).limit(limit)
-    return feature_collection({
+    rows, matched = _paged(session, scope.restrict(statement, Case, viewer).order_by(Case.id.desc()), page)
+    return feature_collection(({
         "type": "Feature", "id": row.id,
-        "geometry": {"type": "Point", "coordinates": [row.lon, row.lat]},
+        "geometry": {"type": "Point", "coordinates": [round(row.lon, 7), round(row.lat, 7)]},
         "properties": {"title": row.title, "status": row.status, "theme": row.theme_key, "urgency": row.urgency,
                        "created_at": row.created_at.isoformat(),
                        "deadline": row.state_deadline_at.isoformat() if row.state_deadline_at else None},
-    } for row in session.execute(statement))
+    } for row in rows), matched=matched)

@@ -15,7 +15,10 @@ is found through the entry-point group ``minqing.plugins``::
         return [{"key": "heating", "name": "兰州市供热管理办公室", "short_name": "供热"}]
 
 Plugins may implement any subset of hooks and may take any subset of a hook's arguments (pluggy passes the
-ones a function names). The host calls each plugin on its own: a plugin that raises is logged, its error is
+ones a function names); a function named for no hook, or naming an argument its hook does not have, refuses the
+whole plugin at load (``minqing plugins list`` says why). The platform calls hooks through
+``platform.hooks.<name>(...)``, generated from these specs: every argument by keyword, ``firstresult`` as declared
+here. The host calls each plugin on its own: a plugin that raises is logged, its error is
 recorded on its status (``minqing plugins list``), and the other plugins' answers still count. Each call is
 time-bounded (``MINQING_PLUGIN_TIMEOUT``, default 5 seconds: a call that overruns is abandoned and counts as a
 failure), an answer of the wrong shape is recorded and ignored, and a plugin that fails 5 times within 10
@@ -38,8 +41,10 @@ def register_departments():
 
     Return a list of dicts with ``key`` (stable ASCII identifier), ``name`` (full Chinese name, e.g.
     "兰州市城市管理局"), ``short_name`` (e.g. "城管") and optionally ``kind`` ("government", "utility",
-    "mass_organisation") and ``description``. Departments are created (or updated) when the platform is set
-    up or the demo is built; a plugin's themes refer to departments by key.
+    "mass_organisation"), ``description`` and ``parent`` (the key of its parent department, e.g. a county bureau
+    under the city's). Departments are created (or updated) by ``minqing upgrade``, whenever the plugin is
+    enabled (admin page or ``minqing plugins enable``) and in the demo build; a plugin's themes refer to
+    departments by key.
     """
 
 
@@ -91,7 +96,9 @@ def validate_submission(theme_key, form_key, document, session):
 def case_transitioned(case, transition, actor, session):
     """React to every change of a case's state, after it was applied (within the same transaction).
 
-    ``transition`` is the name of the step taken ("report", "dispatch", "handle", "close", ...), ``actor`` a
+    ``transition`` is "report", the name of the workflow step taken ("accept", "dispatch", "take", "feedback",
+    "confirm", ...), "merge" or "unmerge" (a duplicate merged into a master, or taken out again) or
+    "follow_master" (a merged duplicate moving with its master); ``actor`` a
     :class:`minqing.core.actors.Actor`. Raising here does not undo the transition: the host records the error
     on the plugin. Use the notification outbox for anything that leaves the process.
     """
@@ -149,11 +156,32 @@ def warning_rules():
 
 
 @hookspec
-def web_blueprints():
+def web_blueprints(platform):
     """Flask blueprints this plugin adds to the web application (extra pages or API endpoints).
 
-    Return a list of ``flask.Blueprint`` objects. They are registered when the application starts; a request
-    to a blueprint of a disabled plugin answers 404.
+    ``platform`` is the platform the application serves. Return a list of ``flask.Blueprint`` objects. They are
+    registered when the application starts; a request to a blueprint of a disabled plugin answers 404. Routes
+    are for signed-in users: an anonymous request is sent to sign in (the blueprint's static files aside) unless
+    the plugin opens the blueprint with ``minqing.web.plugin_api.public(blueprint)``. Views use
+    ``minqing.web.plugin_api`` for the viewer, the request's session, role checks, the scope rule, masking and
+    the site's layout (docs/plugins.md, "Pages")::
+
+        from flask import Blueprint
+        from sqlalchemy import select
+        from minqing.core.models import Case
+        from minqing.web import plugin_api
+
+        pages = Blueprint("snow", __name__, url_prefix="/snow", template_folder="templates")
+
+        @pages.get("/roads")
+        @plugin_api.roles_required("operator", "leader")
+        def roads():
+            cases = plugin_api.db().scalars(plugin_api.scoped(select(Case), Case)).all()
+            return plugin_api.render_page("snow/roads.html", cases=cases)  # {% extends layout %}
+
+        @hookimpl
+        def web_blueprints(platform):
+            return [pages]
     """
 
 
@@ -198,11 +226,11 @@ def deliver_notification(notification):
 def working_calendar():
     """The working calendar that time limits counted in working hours use. The first plugin that answers wins.
 
-    Return a :class:`minqing.workflows.calendar.WorkingCalendar`, or a dict with ``timezone`` (default
-    "Asia/Shanghai"), ``periods`` (office hours of a workday, e.g. ``[["08:30", "12:00"], ["13:30", "18:00"]]``),
+    Return a :class:`minqing.workflows.calendar.WorkingCalendar`, or a dict with ``timezone`` (default: the
+    city's time zone, ``minqing.core.city.zone()``), ``periods`` (office hours of a workday, e.g. ``[["08:30", "12:00"], ["13:30", "18:00"]]``),
     ``holidays`` (ISO dates off work) and ``workdays`` (ISO dates of weekend make-up workdays, 调休上班). Days
-    in neither list are workdays from Monday to Friday. Without an answer the platform uses China's official
-    calendar for 2026. Example::
+    in neither list are workdays from Monday to Friday. The built-in ``workflows`` plugin answers last with China's
+    official calendar for 2026, so any other plugin's answer wins. Example::
 
         @hookimpl
         def working_calendar():
@@ -238,3 +266,39 @@ def seed_demo(platform, session, seed):
     random ``seed``; generate deterministically from it. Use the public functions of the platform (e.g.
     ``minqing.workflows.report_case`` and ``transition``) so demo data runs through the same rules as real work.
     """
+
+
+@hookspec
+def dashboard_panels(platform, viewer, session, now):
+    """Panels for the management dashboard (小兰民情): a summary this plugin computes, shown as text, tables and lists.
+
+    Return a list of dicts: ``key`` (stable, ASCII; the page gives the count the HTML id ``<key>-count``),
+    ``title`` (Chinese), optional ``count`` (a number shown beside the title), ``section`` (``"warnings"`` puts the
+    panel in the early-warning section, as the built-in warning rules do; otherwise it gets a section of its own),
+    ``order`` (smaller first, default 100) and ``blocks``, shown in order, each a dict with one of:
+    ``{"text": str}`` a paragraph, ``{"note": str}`` a paragraph in small print, ``{"label": str}`` a line in
+    bold, ``{"items": [str, ...]}`` a list, or ``{"table": {"columns": [...], "rows": [[cell, ...], ...]}}`` (a
+    column is its title, or ``{"title": str, "wrap": True}`` for long text; ``"id"`` optional). Everything is
+    text: the page escapes it, so no markup. Compute within ``viewer``'s scope; ``now`` is the moment the page is
+    drawn (aware, UTC); ``platform`` gives access to the themes (``minqing.themes.themes(platform, session)``).
+    A disabled plugin's panel is not shown. Example::
+
+        @hookimpl
+        def dashboard_panels(viewer, session):
+            rows = unswept_streets(session, viewer)          # [(street, hours), ...] within the viewer's scope
+            return [{"key": "snow", "title": "积雪未清路段", "count": len(rows),
+                     "blocks": [{"note": "超过 12 小时未清扫的路段"},
+                                {"table": {"columns": ["路段", "小时"], "rows": [list(row) for row in rows]}}]}]
+    """
+
+
+# What a person reads for each hook (the admin's plugin page): the hook's name is an identifier, not a sentence.
+HOOK_TITLES = {
+    "register_departments": "登记职能部门", "register_themes": "提供业务主题", "route_case": "事件分拨",
+    "validate_case": "校验事件", "validate_submission": "校验表单提交", "case_transitioned": "事件流转通知",
+    "map_layers": "地图图层", "periodic_tasks": "定时任务", "dashboard_figures": "驾驶舱指标",
+    "warning_rules": "预警规则", "web_blueprints": "网页", "register_commands": "命令行命令",
+    "grid_colours": "网格着色（批量）", "grid_colour": "网格着色", "deliver_notification": "发送通知",
+    "working_calendar": "工作日历", "register_workflows": "处置流程模板", "resolve_workflow": "选择处置流程",
+    "seed_demo": "演示数据", "dashboard_panels": "驾驶舱面板",
+}

@@ -32,8 +32,9 @@ def _check_before_flush(session: Session, _context, _instances) -> None:
             problem = code_problem(row.code, row.level, _parent_code(session, row))
             if problem:
                 raise InvalidRegionCode(f"区划“{row.name}”：{problem}")
-        touched_grids = touched_grids or isinstance(row, Grid)
-    touched_grids = touched_grids or any(isinstance(row, Grid) for row in session.deleted)
+        # region outlines count too: the maps cache region and grid outlines under this counter (core/geofeatures.py)
+        touched_grids = touched_grids or isinstance(row, (Grid, Region))
+    touched_grids = touched_grids or any(isinstance(row, (Grid, Region)) for row in session.deleted)
     if touched_grids and not session.info.get("bumping_grids"):
         session.info["bumping_grids"] = True
         try:

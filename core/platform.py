@@ -6,12 +6,16 @@ Everything that runs Minqing (the web application, the command line, a Celery wo
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-from . import counters, masking
+from . import city, counters, masking
 from .db import Database
 from .integrity import GRIDS_COUNTER
-from .locator import GridLocator
 from .plugin_host import PluginHost
+from .typed_hooks import Hooks
+
+if TYPE_CHECKING:   # shapely is imported when a grid is first located, not by every `minqing` command
+    from .locator import GridLocator
 
 __all__ = ["GRIDS_COUNTER", "Platform"]
 
@@ -20,12 +24,20 @@ class Platform:
     def __init__(self, database_url: str | None = None, *, load_plugins: bool = True):
         masking.install_log_scrubbing()  # no ID or phone number reaches any log unmasked
         self.db = Database(database_url)
+        city.forget()  # until this database's city is read, no other database's time zone is shown (core/city.py)
         self.plugins = PluginHost(self.db, load_entry_points=load_plugins)
         self._locator: tuple[int, GridLocator] | None = None
         self._lock = threading.Lock()
 
+    @property
+    def hooks(self) -> Hooks:
+        """Typed, strict hook calls: ``platform.hooks.route_case(case=case, session=session)`` (`typed_hooks`)."""
+        return self.plugins.hooks
+
     def locator(self) -> GridLocator:
         """The grid locator, rebuilt when any process changed the grids since it was built."""
+        from .locator import GridLocator
+
         with self.db.session() as session:
             generation = counters.value(session, GRIDS_COUNTER)
             with self._lock:

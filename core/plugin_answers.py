@@ -18,6 +18,7 @@ _LIST_ITEM_KEYS: dict[str, tuple[str, ...] | None] = {
     "dashboard_figures": ("key", "title", "value"),
     "periodic_tasks": ("name", "every", "run"),
     "warning_rules": ("key", "title", "evaluate"),
+    "dashboard_panels": ("key", "title"),
 }
 COLOURS = ("red", "yellow", "blue")
 

@@ -11,12 +11,19 @@ fails `FAILURE_THRESHOLD` times within `FAILURE_WINDOW` in one process is disabl
 same switch an administrator uses, with the reason in the audit log and on the plugins page; a required plugin
 is never disabled, its repeated failures are reported instead. Failures are counted from the last time the
 plugin was switched, so a plugin an administrator enables again starts with a clean slate.
+
+The specs are the contract (`typed_hooks`): a call must pass exactly a hook's arguments, and a ``firstresult`` hook
+stops at the first answer whichever way it is called. A plugin is checked when it is loaded: an implementation of
+a hook that does not exist (a misspelling pluggy would register and never call) or naming an argument the hook
+does not have refuses the whole plugin, with the reason on its status. Only the platform's own plugins (entry
+points of the ``minqing`` distribution, in the ``minqing.`` namespace) may declare themselves required.
 """
 from __future__ import annotations
 
 import collections
 import dataclasses
 import datetime as dt
+import difflib
 import logging
 import os
 import threading
@@ -29,7 +36,7 @@ import pluggy
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from . import counters, hooks, plugin_answers
+from . import counters, hooks, plugin_answers, typed_hooks
 from .models import AuditRecord, PluginState, utcnow
 from .plugin_calls import DEFAULT_SECONDS, BoundedRunner, timeouts_from_environment
 
@@ -42,6 +49,10 @@ FAILURE_WINDOW = dt.timedelta(seconds=float(os.environ.get("MINQING_PLUGIN_FAILU
 AUTO_DISABLED_BY = "系统（自动停用）"
 AUTO_DISABLE_ACTION = "plugin.auto_disable"
 PENDING_FAILURES = "minqing_plugin_failures"
+PLATFORM_DISTRIBUTION = "minqing"   # only its entry points into the minqing.* namespace may be required
+PLATFORM_NAMESPACE = "minqing."
+THIRD_PARTY_REQUIRED = ("插件声明了 MINQING_REQUIRED，但只有平台自带的插件可以是必需的：已忽略该声明，"
+                        "管理员可以停用它")
 
 
 class UnknownPlugin(LookupError):
@@ -53,6 +64,14 @@ class UnknownPlugin(LookupError):
 class RequiredPlugin(ValueError):
     def __init__(self, name: str):
         super().__init__(f"插件“{name}”是平台必需的组成部分，不能停用")
+
+
+class RefusedPlugin(ValueError):
+    """A plugin whose hook implementations do not match the specs; it was not registered."""
+
+    def __init__(self, name: str, why: str):
+        super().__init__(f"插件“{name}”未加载：{why}")
+        self.name, self.why = name, why
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +89,10 @@ class PluginInfo:
     auto_disabled: bool = False
     disabled_reason: str = ""      # why it was disabled automatically (from the audit log), or ""
     disabled_at: str | None = None
+    refused: bool = False          # not loaded: its hooks do not match the specs (the reason is `last_error`)
+    warnings: tuple[str, ...] = ()
+    title: str = ""                # MINQING_TITLE: what a person reads (in Chinese); the name is the plugin's id
+    description: str = ""          # MINQING_DESCRIPTION
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -97,6 +120,10 @@ class PluginHost:
         self.manager = pluggy.PluginManager(hooks.PROJECT)
         self.manager.add_hookspecs(hooks)
         self.versions: dict[str, str] = {}
+        self.hooks = typed_hooks.Hooks(self)   # platform.hooks.route_case(case=..., session=...)
+        self.platform_own: set[str] = set()    # the platform's own plugins: the only ones that may be required
+        self.refused: dict[str, tuple[str, str]] = {}   # name -> (module, why) of plugins refused at load
+        self.warnings: dict[str, list[str]] = {}
         self.failures: list[HookFailure] = []   # this process's recent failures, newest last (bounded)
         self._enabled_cache: tuple[int, dict[str, bool]] | None = None
         self.timeouts = timeouts_from_environment(hook_names())  # seconds per hook call; None: unbounded
@@ -111,28 +138,62 @@ class PluginHost:
         for entry_point in entry_points(group=ENTRY_POINT_GROUP):
             if self.manager.has_plugin(entry_point.name):
                 continue
+            if entry_point.dist is not None:
+                self.versions[entry_point.name] = entry_point.dist.version
             try:
                 plugin = entry_point.load()
             except Exception as error:  # a plugin that cannot even be imported must not stop the platform
                 log.exception("plugin %s could not be loaded", entry_point.name)
+                self.refused[entry_point.name] = (entry_point.value, f"无法导入：{error}")
                 self._record_failure(entry_point.name, "load", error)
                 continue
-            self.register(plugin, entry_point.name)
-            if entry_point.dist is not None:
-                self.versions[entry_point.name] = entry_point.dist.version
+            try:
+                self.register(plugin, entry_point.name, platform_own=_is_platform_own(entry_point))
+            except RefusedPlugin:
+                continue   # logged and kept on its status by `register`
 
-    def register(self, plugin, name: str) -> None:
-        self.manager.register(plugin, name=name)
+    def register(self, plugin, name: str, *, platform_own: bool = False) -> None:
+        """Register `plugin` under `name` after checking its hook implementations against the specs; raise
+        `RefusedPlugin` (and remember why, for `info`) when they do not match. `platform_own` is for the
+        platform's own plugins, the only ones whose ``MINQING_REQUIRED`` counts."""
+        why = _mismatch(self.manager, plugin) or self._register_checked(plugin, name)
+        if why is not None:
+            log.error("plugin %s refused: %s", name, why)
+            self.refused[name] = (_module_of(plugin), why)
+            raise RefusedPlugin(name, why)
+        self.refused.pop(name, None)
+        self.warnings.pop(name, None)
+        if platform_own:
+            self.platform_own.add(name)
+        elif getattr(plugin, "MINQING_REQUIRED", False):
+            log.warning("plugin %s declares MINQING_REQUIRED but is not one of the platform's own: ignored", name)
+            self.warnings[name] = [THIRD_PARTY_REQUIRED]
+
+    def _register_checked(self, plugin, name: str) -> str | None:
+        """Let pluggy check too (arguments at register, unknown hooks in `check_pending`); its reason, or None."""
+        try:
+            self.manager.register(plugin, name=name)
+            self.manager.check_pending()
+        except pluggy.PluginValidationError as error:
+            if self.manager.is_registered(plugin):
+                self.manager.unregister(plugin)
+            return f"挂钩实现与挂钩规范不符：{error}"
+        return None
 
     def unregister(self, name: str) -> None:
         self.manager.unregister(name=name)
+        self.platform_own.discard(name)
+        self.warnings.pop(name, None)
 
     def names(self) -> list[str]:
         return sorted(name for name, _ in self.manager.list_name_plugin())
 
     def is_required(self, name: str) -> bool:
-        plugin = self.manager.get_plugin(name)
-        return bool(getattr(plugin, "MINQING_REQUIRED", False))
+        """Required: one of the platform's own plugins that says so. A third-party plugin cannot be (it would
+        otherwise be one an administrator could never switch off)."""
+        if name not in self.platform_own:
+            return False
+        return bool(getattr(self.manager.get_plugin(name), "MINQING_REQUIRED", False))
 
     # -- switches ----------------------------------------------------------------------------------------
     def _switches(self, session: Session | None = None) -> dict[str, bool]:
@@ -190,7 +251,14 @@ class PluginHost:
         return [(name, _bind(function, argnames)) for name, function, argnames in found]
 
     def call(self, hook_name: str, **kwargs) -> list[tuple[str, Any]]:
-        """Call every enabled plugin; return (plugin name, answer) for each that answered something not None."""
+        """Call every enabled plugin; return (plugin name, answer) for each that answered something not None.
+        The arguments must be exactly the hook's (TypeError otherwise); a firstresult hook stops at its first
+        answer, so the list then holds at most one. Prefer ``platform.hooks.<name>(...)``."""
+        spec = typed_hooks.spec_of(hook_name)
+        typed_hooks.check_arguments(spec, kwargs)
+        if spec.firstresult:
+            found = self._first(hook_name, kwargs)
+            return [] if found is None else [found]
         answers = []
         session = _session_of(kwargs)
         for name, function in self.implementations(hook_name, session):
@@ -200,7 +268,15 @@ class PluginHost:
         return answers
 
     def call_first(self, hook_name: str, **kwargs) -> tuple[str, Any] | None:
-        """The first (plugin name, answer) that is not None; plugins that fail are skipped and recorded."""
+        """The first (plugin name, answer) that is not None, for a firstresult hook (TypeError for another: all
+        of its answers count); plugins that fail are skipped and recorded."""
+        spec = typed_hooks.spec_of(hook_name)
+        typed_hooks.check_arguments(spec, kwargs)
+        if not spec.firstresult:
+            raise TypeError(f"hook {spec.signature()} is not firstresult: every plugin's answer counts, use call()")
+        return self._first(hook_name, kwargs)
+
+    def _first(self, hook_name: str, kwargs: dict) -> tuple[str, Any] | None:
         session = _session_of(kwargs)
         for name, function in self.implementations(hook_name, session):
             answer = self._call_one(name, hook_name, function, kwargs, session)
@@ -346,8 +422,18 @@ class PluginHost:
                 error_count=state.error_count if state else 0,
                 auto_disabled=auto, disabled_reason=reasons.get(name, "") if auto else "",
                 disabled_at=state.updated_at.isoformat() if auto and state.updated_at else None,
+                warnings=tuple(self.warnings.get(name, ())),
+                title=str(getattr(plugin, "MINQING_TITLE", "") or ""),
+                description=str(getattr(plugin, "MINQING_DESCRIPTION", "") or ""),
             ))
-        return result
+        return sorted([*result, *self._refused_info()], key=lambda info: info.name)
+
+    def _refused_info(self) -> list[PluginInfo]:
+        """Plugins that were found but not loaded (not importable, or hooks not matching the specs)."""
+        return [PluginInfo(name=name, module=module, version=self.versions.get(name, ""), hooks=(), required=False,
+                           enabled=False, last_error=why, last_error_hook="load", last_error_at=None, error_count=0,
+                           refused=True)
+                for name, (module, why) in self.refused.items() if not self.manager.has_plugin(name)]
 
 
 def _auto_disable_reasons(session: Session, names: list[str]) -> dict[str, str]:
@@ -363,7 +449,42 @@ def _auto_disable_reasons(session: Session, names: list[str]) -> dict[str, str]:
 
 def hook_names() -> list[str]:
     """The names of every hook in `core/hooks.py`."""
-    return [name for name, value in vars(hooks).items() if hasattr(value, f"{hooks.PROJECT}_spec")]
+    return list(typed_hooks.specs())
+
+
+def _is_platform_own(entry_point) -> bool:
+    """An entry point of the platform's own distribution into its own namespace: a built-in plugin. (A third
+    party could put a module under ``minqing.``, but not ship it in the ``minqing`` distribution.)"""
+    dist = entry_point.dist
+    return (dist is not None and dist.name.lower().replace("_", "-") == PLATFORM_DISTRIBUTION
+            and entry_point.value.startswith(PLATFORM_NAMESPACE))
+
+
+def _module_of(plugin) -> str:
+    return getattr(plugin, "__name__", type(plugin).__name__)
+
+
+def _mismatch(manager: pluggy.PluginManager, plugin) -> str | None:
+    """Why `plugin`'s hook implementations do not fit the specs, naming the first that does not, or None.
+    pluggy would register an implementation of a hook that does not exist and never call it."""
+    specs = typed_hooks.specs()
+    for attribute in dir(plugin):
+        opts = manager.parse_hookimpl_opts(plugin, attribute)
+        if opts is None:
+            continue
+        hook_name = opts.get("specname") or attribute
+        spec = specs.get(hook_name)
+        if spec is None:
+            if opts.get("optionalhook"):
+                continue
+            close = difflib.get_close_matches(hook_name, list(specs), n=1)
+            hint = f"，是否应为 {close[0]}？" if close else "，请对照 minqing.core.hooks 中的挂钩名称"
+            return f"挂钩实现 {hook_name} 不对应任何挂钩（拼写错误{hint}）"
+        argnames = pluggy.HookImpl(plugin, "", getattr(plugin, attribute), opts).argnames
+        extra = [name for name in argnames if name not in spec.argnames]
+        if extra:
+            return f"挂钩实现 {hook_name} 的参数 {extra[0]} 不在挂钩规范 {spec.signature()} 中"
+    return None
 
 
 def _forget_when_committed(session: Session) -> None:
@@ -390,9 +511,8 @@ def _session_of(kwargs: dict) -> Session | None:
 
 
 def _bind(function: Callable, argnames: tuple[str, ...]) -> Callable:
-    """Pass a hook implementation only the arguments it names, as pluggy does. An argument the caller left
-    out arrives as None, so a hook can gain an optional argument (``register_themes(session)``) without
-    breaking the callers that do not have it."""
+    """Pass a hook implementation only the arguments it names, as pluggy does (callers pass every argument of
+    the spec, checked by `typed_hooks.check_arguments`; an implementation may take any subset)."""
     def call(**kwargs):
-        return function(**{name: kwargs.get(name) for name in argnames})
+        return function(**{name: kwargs[name] for name in argnames})
     return call

@@ -1,9 +1,17 @@
 """Policies and service guides that departments publish for citizens (小兰帮办 · 政策服务).
 
-    publish(session, actor, department_key="civil_affairs", kind="办事指南", title=..., body=..., area="补贴")
-    search(session, keyword="补贴")             # newest first; LIKE with bound, escaped parameters
+    item = create_draft(session, actor, department_key="civil_affairs", kind="办事指南", title=..., body=...)
+    edit(session, actor, item, kind=..., title=..., body=...)   # drafts only
+    publish_draft(session, actor, item)         # draft → published: citizens see it
+    withdraw(session, actor, item)              # published → withdrawn; reopen(...) makes it a draft again
+    history(session, item)                      # who wrote, edited, published, withdrew it, and when
+    publish(session, actor, department_key=..., kind=..., title=..., body=...)   # write and publish at once
+    search(session, keyword="补贴")             # published only, newest first; LIKE with bound, escaped parameters
     grouped(search(session))                    # {kind: {department short name: [publication, ...]}}
-    get(session, 12)                            # None when unknown or withdrawn
+    get(session, 12)                            # None when unknown, a draft or withdrawn
+
+Department staff write for the departments they are granted, administrators for all (`may_edit`). Every step is
+kept as a PublicationEvent and recorded in the audit log.
     blocks(publication.body)                    # [("h", text) | ("p", text) | ("ul", [items])] for templates
 
 Bodies are plain text. Pages never render them as HTML: `blocks` reads a small safe subset (blank-line
@@ -19,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from .actors import Actor
 from .changes import record_change
-from .models import Department, Publication, utcnow
+from .models import Department, Publication, PublicationEvent, utcnow
 
 POLICY, GUIDE, SERVICE = "政策", "办事指南", "服务"
 KINDS = (POLICY, GUIDE, SERVICE)
@@ -27,34 +35,139 @@ AREAS = ("补贴", "培训", "融资", "就业", "养老助残")
 MAX_KEYWORD = 50
 
 
+DRAFT, PUBLISHED, WITHDRAWN = "draft", "published", "withdrawn"
+STATUS_TITLES = {DRAFT: "草稿", PUBLISHED: "已发布", WITHDRAWN: "已撤回"}
+ACTION_TITLES = {"create": "起草", "edit": "修改", "publish": "发布", "withdraw": "撤回", "reopen": "重新编辑"}
+
+
 class PublicationInvalid(ValueError):
-    def __init__(self, message: str):
+    def __init__(self, message: str, field: str = ""):
         super().__init__(message)
         self.message = message
+        self.field = field
+
+
+def may_edit(actor: Actor, department_key: str) -> bool:
+    """Administrators write for every department; department staff for the departments they are granted."""
+    return actor.has_role("admin") or any(grant.department_key == department_key
+                                          for grant in actor.grants_of("department_staff"))
+
+
+def editable_departments(session: Session, actor: Actor) -> list[Department]:
+    statement = select(Department).where(Department.active).order_by(Department.short_name)
+    if not actor.has_role("admin"):
+        keys = [grant.department_key for grant in actor.grants_of("department_staff") if grant.department_key]
+        statement = statement.where(Department.key.in_(keys))
+    return list(session.scalars(statement))
+
+
+def _checked(session: Session, actor: Actor, department_key: str, kind: str, title: str, area: str,
+             check_actor: bool) -> tuple[Department, str]:
+    department = session.scalar(select(Department).where(Department.key == department_key))
+    if department is None:
+        raise PublicationInvalid(f"没有职能部门“{department_key}”", "department")
+    if check_actor and not may_edit(actor, department_key):
+        raise PublicationInvalid(f"您不能以“{department.short_name}”的名义发布内容", "department")
+    if kind not in KINDS:
+        raise PublicationInvalid(f"类型只能是：{'、'.join(KINDS)}", "kind")
+    if area and area not in AREAS:
+        raise PublicationInvalid(f"服务专区只能是：{'、'.join(AREAS)}", "area")
+    title = (title or "").strip()
+    if not 2 <= len(title) <= 200:
+        raise PublicationInvalid("标题须为2至200个字", "title")
+    return department, title
+
+
+def _event(session: Session, actor: Actor, publication: Publication, action: str, from_status: str | None,
+           at: dt.datetime | None = None) -> None:
+    session.add(PublicationEvent(publication_id=publication.id, at=at or utcnow(), actor_account_id=actor.account_id,
+                                 actor_name=actor.name[:64], action=action, from_status=from_status,
+                                 to_status=publication.status, title=publication.title))
+    record_change(session, actor, f"publication.{action}", object_type="publication", object_id=publication.id,
+                  summary=f"{publication.department.short_name}{ACTION_TITLES[action]}{publication.kind}："
+                          f"{publication.title}", at=at)
+
+
+def create_draft(session: Session, actor: Actor, *, department_key: str, kind: str, title: str, body: str,
+                 summary: str = "", area: str = "", check_actor: bool = True) -> Publication:
+    """A draft only its department's staff (and administrators) see until it is published."""
+    department, title = _checked(session, actor, department_key, kind, title, area, check_actor)
+    now = utcnow()
+    publication = Publication(department_id=department.id, kind=kind, area=area, title=title,
+                              summary=(summary or "").strip()[:500], body=(body or "").strip(), published_at=now,
+                              published_by=actor.name[:64], published_by_account_id=actor.account_id,
+                              withdrawn=False, status=DRAFT, updated_at=now)
+    publication.department = department
+    session.add(publication)
+    session.flush()
+    _event(session, actor, publication, "create", None, at=now)
+    return publication
+
+
+def edit(session: Session, actor: Actor, publication: Publication, *, kind: str, title: str, body: str,
+         summary: str = "", area: str = "") -> None:
+    """Change a draft (a published item is withdrawn and reopened first, so citizens never see a half edit)."""
+    if publication.status != DRAFT:
+        raise PublicationInvalid("只能修改草稿；已发布的内容请先撤回再重新编辑", "status")
+    _department, title = _checked(session, actor, publication.department.key, kind, title, area, True)
+    publication.kind, publication.area, publication.title = kind, area, title
+    publication.summary, publication.body = (summary or "").strip()[:500], (body or "").strip()
+    publication.updated_at = utcnow()
+    _event(session, actor, publication, "edit", DRAFT)
+
+
+def _move(session: Session, actor: Actor, publication: Publication, action: str, allowed: tuple[str, ...],
+          to_status: str, at: dt.datetime | None = None, check_actor: bool = True) -> None:
+    if check_actor and not may_edit(actor, publication.department.key):
+        raise PublicationInvalid(f"您不能管理“{publication.department.short_name}”的内容", "department")
+    if publication.status not in allowed:
+        raise PublicationInvalid(f"{STATUS_TITLES[publication.status]}的内容不能{ACTION_TITLES[action]}", "status")
+    from_status = publication.status
+    publication.status, publication.withdrawn = to_status, to_status == WITHDRAWN
+    publication.updated_at = at or utcnow()
+    if to_status == PUBLISHED:
+        publication.published_at = at or utcnow()
+        publication.published_by, publication.published_by_account_id = actor.name[:64], actor.account_id
+    _event(session, actor, publication, action, from_status, at=at)
+
+
+def publish_draft(session: Session, actor: Actor, publication: Publication, *, at: dt.datetime | None = None,
+                  check_actor: bool = True) -> None:
+    _move(session, actor, publication, "publish", (DRAFT,), PUBLISHED, at, check_actor)
+
+
+def withdraw(session: Session, actor: Actor, publication: Publication, *, check_actor: bool = True) -> None:
+    _move(session, actor, publication, "withdraw", (PUBLISHED,), WITHDRAWN, check_actor=check_actor)
+
+
+def reopen(session: Session, actor: Actor, publication: Publication) -> None:
+    """A withdrawn item back to a draft, to rework and publish again."""
+    _move(session, actor, publication, "reopen", (WITHDRAWN,), DRAFT)
 
 
 def publish(session: Session, actor: Actor, *, department_key: str, kind: str, title: str, body: str,
             summary: str = "", area: str = "", published_at: dt.datetime | None = None) -> Publication:
-    """Publish one item for a department; recorded in the audit log."""
-    department = session.scalar(select(Department).where(Department.key == department_key))
-    if department is None:
-        raise PublicationInvalid(f"没有职能部门“{department_key}”")
-    if kind not in KINDS:
-        raise PublicationInvalid(f"类型只能是：{'、'.join(KINDS)}")
-    if area and area not in AREAS:
-        raise PublicationInvalid(f"服务专区只能是：{'、'.join(AREAS)}")
-    title = (title or "").strip()
-    if not 2 <= len(title) <= 200:
-        raise PublicationInvalid("标题须为2至200个字")
-    publication = Publication(department_id=department.id, kind=kind, area=area, title=title,
-                              summary=(summary or "").strip()[:500], body=(body or "").strip(),
-                              published_at=published_at or utcnow(), published_by=actor.name[:64],
-                              published_by_account_id=actor.account_id, withdrawn=False)
-    session.add(publication)
-    session.flush()
-    record_change(session, actor, "publication.publish", object_type="publication", object_id=publication.id,
-                  summary=f"{department.short_name}发布{kind}：{title}")
+    """Write and publish one item at once for a department (the demo seeder and other platform code); the
+    same steps as in the web, so its history says who wrote and published it."""
+    publication = create_draft(session, actor, department_key=department_key, kind=kind, title=title, body=body,
+                               summary=summary, area=area, check_actor=False)
+    publish_draft(session, actor, publication, at=published_at, check_actor=False)
     return publication
+
+
+def history(session: Session, publication: Publication) -> list[PublicationEvent]:
+    return list(session.scalars(select(PublicationEvent).where(PublicationEvent.publication_id == publication.id)
+                                .order_by(PublicationEvent.at, PublicationEvent.id)))
+
+
+def for_editor(session: Session, actor: Actor, *, status: str = "") -> list[Publication]:
+    """Every item of the departments the actor writes for, drafts and withdrawn ones included, newest first."""
+    keys = [department.key for department in editable_departments(session, actor)]
+    statement = select(Publication).join(Department).where(Department.key.in_(keys))
+    if status in STATUS_TITLES:
+        statement = statement.where(Publication.status == status)
+    return list(session.scalars(statement.order_by(Publication.updated_at.desc(), Publication.id.desc())
+                                .limit(500)))
 
 
 def _like(keyword: str) -> str:
@@ -67,7 +180,7 @@ def search(session: Session, *, keyword: str = "", kind: str = "", area: str = "
 
     The keyword only ever reaches the database as a bound parameter (with %, _ and \\ escaped).
     """
-    statement = select(Publication).join(Department).where(Publication.withdrawn.is_(False))
+    statement = select(Publication).join(Department).where(Publication.status == PUBLISHED)
     for word in (keyword or "").strip()[:MAX_KEYWORD].split():
         pattern = f"%{_like(word)}%"
         statement = statement.where(or_(Publication.title.like(pattern, escape="\\"),
@@ -94,14 +207,9 @@ def grouped(items: list[Publication]) -> list[tuple[str, list[tuple[str, list[Pu
 
 
 def get(session: Session, publication_id: int) -> Publication | None:
+    """A published item (None when unknown, a draft or withdrawn: citizens see published items only)."""
     publication = session.get(Publication, publication_id)
-    return None if publication is None or publication.withdrawn else publication
-
-
-def withdraw(session: Session, actor: Actor, publication: Publication) -> None:
-    publication.withdrawn = True
-    record_change(session, actor, "publication.withdraw", object_type="publication", object_id=publication.id,
-                  summary=f"撤回：{publication.title}")
+    return None if publication is None or publication.status != PUBLISHED else publication
 
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.、)])\s*")

@@ -11,6 +11,14 @@ Who may reveal (the people who deal with the resident in person, each within the
 Not leaders (an overview needs no single person's number), department staff (their work is cases, not the
 population register), citizens, auditors (they read the audit log, not what it protects), nor administrators
 (they run the system; holding every scope is not a reason to read every number).
+
+Two things give a number away as surely as revealing it, and follow the same rules:
+- a search by exact ID number: a match confirms a guessed number, so `search` audits every one
+  (`personal_data.id_search`: who, from where, the masked number asked for, how many found — never the number);
+  the web adds a per-account rate limit (RATELIMIT_ID_SEARCH);
+- whatever narrows the birth date (an age, a birth date or year): the masked number shows every digit but the
+  eight of the birth date, so an age plus a few searches rebuilds it. `birth_visible` answers which people's
+  birth details a viewer may see: only those whose number the viewer could reveal.
 """
 from __future__ import annotations
 
@@ -21,7 +29,8 @@ from sqlalchemy.orm import Session
 
 from .actors import Actor
 from .changes import record_change
-from .masking import ADDRESS, ID_NUMBER, PHONE
+from .id_lookup import key_person_is, resident_is
+from .masking import ADDRESS, ID_NUMBER, PHONE, mask_id_number
 from .models import Address, House, Household, KeyPerson, Resident, Role
 from .scope import restrict
 
@@ -29,6 +38,8 @@ REVEALING_ROLES = frozenset({Role.GRID_WORKER, Role.OPERATOR})
 OBJECT_TYPES = {"resident": (Resident, "实有人口"), "key_person": (KeyPerson, "重点人员")}
 FIELDS = {ID_NUMBER: "身份证号", PHONE: "联系电话", ADDRESS: "详细住址"}
 ACTION = "personal_data.reveal"
+SEARCH_ACTION = "personal_data.id_search"
+_BY_ID_NUMBER = {"resident": resident_is, "key_person": key_person_is}
 
 
 class RevealRefused(Exception):
@@ -79,3 +90,26 @@ def reveal(session: Session, actor: Actor, object_type: str, object_id: int, fie
     record_change(session, actor, ACTION, object_type=object_type, object_id=object_id,
                   summary=f"查看{title}“{resident.name}”的完整{FIELDS[field]}", details={"field": field})
     return value
+
+
+def search(session: Session, actor: Actor, object_type: str, id_number: str) -> list[int]:
+    """The ids of the residents or key persons (`object_type`) in the actor's scope who have this ID number,
+    audited whatever the answer (a miss tells as much as a hit). The caller commits."""
+    model, title = OBJECT_TYPES[object_type]
+    ids = list(session.scalars(restrict(select(model.id).where(_BY_ID_NUMBER[object_type](session, id_number)),
+                                        model, actor).order_by(model.id)))
+    masked = mask_id_number(id_number)
+    record_change(session, actor, SEARCH_ACTION, object_type=object_type, object_id=ids[0] if len(ids) == 1 else "",
+                  summary=f"按身份证号 {masked} 查找{title}：找到 {len(ids)} 条",
+                  details={"id_number": masked, "found": len(ids)})
+    return ids
+
+
+def birth_visible(session: Session, actor: Actor | None, resident_ids) -> frozenset[int]:
+    """Which of these residents' age or birth date `actor` may see: those whose ID number the actor may reveal
+    (a revealing role, and the resident within that role's scope). One query for a whole page."""
+    ids = {item for item in resident_ids if item}
+    if not ids or not may_reveal(actor):
+        return frozenset()
+    statement = select(Resident.id).where(Resident.id.in_(ids))
+    return frozenset(session.scalars(restrict(statement, Resident, _revealing_part(actor))))

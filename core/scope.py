@@ -7,6 +7,8 @@ Rules, by role (a viewer with several grants sees the union):
   their department), and, through themes, their department's records;
 - grid worker: what lies in their grid and the grids under it;
 - citizen: only the cases they reported themselves;
+- anyone who reported a case may read it (a grid worker reporting in a neighbouring grid opens the case they
+  just reported), but acting on a case still needs jurisdiction: `can_see` leaves this reading rule out;
 - auditor: nothing here (the audit log has its own page).
 """
 from __future__ import annotations
@@ -72,8 +74,13 @@ def _grant_condition(model, grant) -> ColumnElement[bool] | None:
 
 
 def restrict(statement: Select, model, viewer: Actor) -> Select:
-    """Add the viewer's scope to a SELECT over `model`."""
-    if model is Case and viewer.has_role(Role.CITIZEN) and viewer.account_id is not None:
+    """Add the viewer's scope to a SELECT over `model`: what the viewer may read, their own reports included."""
+    return _restrict(statement, model, viewer, reporter_reads=True)
+
+
+def _restrict(statement: Select, model, viewer: Actor, *, reporter_reads: bool) -> Select:
+    reporter = viewer.has_role(Role.CITIZEN) or reporter_reads
+    if model is Case and reporter and viewer.account_id is not None:
         own = Case.reporter_account_id == viewer.account_id
         return statement.where(or_(own, condition(model, viewer)))
     if model is Account and not viewer.has_role(Role.ADMIN):
@@ -82,6 +89,7 @@ def restrict(statement: Select, model, viewer: Actor) -> Select:
 
 
 def can_see(session, model, row_id, viewer: Actor) -> bool:
-    """Whether one row (by primary key) is in the viewer's scope; for pages that open a single object."""
-    statement = restrict(select(model.id).where(model.id == row_id), model, viewer)
+    """Whether one row (by primary key) is within the viewer's jurisdiction, before acting on it: a citizen's own
+    cases count, a staff member's own reports elsewhere do not (they may read them, not handle them)."""
+    statement = _restrict(select(model.id).where(model.id == row_id), model, viewer, reporter_reads=False)
     return session.scalar(statement) is not None

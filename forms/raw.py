@@ -10,11 +10,13 @@ import datetime as dt
 import decimal
 import re
 
+from minqing.core import city
+
 from .messages import number
 
 MISSING = object()   # "no value": the key is left out of the document
-LOCAL_TZ = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
-"""datetime-local inputs carry no offset; they are read and shown in China Standard Time."""
+# datetime-local inputs carry no offset: they are read and shown in the city's time zone (`core.city`, as this
+# process read it for the request).
 
 _LOOSE_DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
 _MOBILE_NOISE = re.compile(r"[\s-]")
@@ -54,7 +56,7 @@ def _local_datetime(value: str) -> str:
     except ValueError:
         return value
     if moment.tzinfo is not None:
-        moment = moment.astimezone(LOCAL_TZ)
+        moment = moment.astimezone(city.zone())
     return moment.strftime("%Y-%m-%dT%H:%M:%S" if moment.second else "%Y-%m-%dT%H:%M")
 
 
@@ -105,7 +107,7 @@ def _datetime(text: str) -> str:
     except ValueError:
         return text
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=LOCAL_TZ)
+        moment = moment.replace(tzinfo=city.zone())
     return moment.isoformat(timespec="seconds")
 
 

@@ -155,7 +155,8 @@ class _Semantic:
                 for keyword, value in constraint.items():
                     self.applies(keyword, value, props[name], at + ["properties", name, keyword], "约束")
                 if "pattern" in constraint:
-                    self.pattern(constraint["pattern"], at + ["properties", name, "pattern"])
+                    self.pattern(constraint["pattern"], at + ["properties", name, "pattern"],
+                                 props[name].get("title", name))
 
     def applies(self, keyword: str, value, field: dict, at: list, what: str):
         """A condition/constraint keyword must suit the field's type (and its values too)."""
@@ -208,7 +209,7 @@ class _Semantic:
 
     def scalar(self, field: dict, at: list):
         if "pattern" in field:
-            self.pattern(field["pattern"], at + ["pattern"])
+            self.pattern(field["pattern"], at + ["pattern"], _title(field, at))
         if "x-attachment" in field and field.get("format") != "attachment":
             self.add(at + ["x-attachment"], "x-attachment", "x-attachment 只能用于 format 为 attachment 的字段",
                      "inapplicable-keyword")
@@ -237,16 +238,27 @@ class _Semantic:
             if low in field and high in field and field[low] > field[high]:
                 self.add(at + [low], low, f"“{low}”不能大于“{high}”", "invalid-value")
 
-    def pattern(self, pattern: str, at: list):
+    def pattern(self, pattern: str, at: list, title: str):
         try:
             regex.compile_pattern(pattern)
         except re.error as exc:
             self.add(at, "pattern", f"正则表达式无效：{exc}", "invalid-pattern")
+            return
+        reason = regex.slow_pattern_reason(pattern)
+        if reason:
+            self.add(at, "pattern", f"字段“{title}”的正则表达式“{pattern}”可能使校验极慢而拖垮服务：{reason}，请改写",
+                     "slow-pattern")
 
     def default(self, field: dict, at: list):
         subject = {k: v for k, v in field.items() if k != "default"}
         if not Draft202012Validator(subject, format_checker=FORMAT_CHECKER).is_valid(field["default"]):
             self.add(at + ["default"], "default", "默认值不符合此字段的定义", "invalid-default")
+
+
+def _title(field: dict, at: list) -> str:
+    """The field's title, else its property name (the last name in `at` that follows "properties")."""
+    names = [at[i + 1] for i in range(len(at) - 1) if at[i] == "properties"]
+    return field.get("title") or (names[-1] if names else "")
 
 
 def _blocks_at(schema: dict, at: list):

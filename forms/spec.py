@@ -33,6 +33,7 @@ class Node:
     row: Node | None = None          # repeat: the row object node
     gates: list[Gate] = field(default_factory=list)              # empty: always applicable
     in_optional_group: bool = False  # inside a group the parent does not require
+    required_when_shown: bool = False  # gated, and required while it applies (marked "*（显示时必填）")
     when_note: str | None = None     # the gates in words, shown when JavaScript is off
 
     @property
@@ -75,10 +76,19 @@ def _object_node(name: str, schema: dict, ui: dict, required: bool, optional: bo
     for prop in _ordered(props, ui.get("ui:order", [])):
         child = _node(prop, props[prop], ui.get(prop, {}), prop in base_required, inner_optional)
         child.gates = [] if prop in base_required else gates.get(prop, [])
+        child.required_when_shown = bool(child.gates) and prop in _required_when_applicable(schema)
         node.children.append(child)
     for child in node.children:  # after the loop: a note may name any sibling
         child.when_note = when_note(child.gates, node)
     return node
+
+
+def _required_when_applicable(schema: dict) -> set[str]:
+    """Names an if/then/else branch requires, and the dependents of `dependentRequired`."""
+    blocks = ([schema] if "if" in schema else []) + [b for b in schema.get("allOf", []) if "if" in b]
+    names = {name for block in blocks for branch in ("then", "else")
+             for name in block.get(branch, {}).get("required", [])}
+    return names | {name for dependents in schema.get("dependentRequired", {}).values() for name in dependents}
 
 
 def _ordered(props: dict, order: list[str]) -> list[str]:

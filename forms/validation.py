@@ -11,12 +11,13 @@ alone is used.
 from __future__ import annotations
 
 import decimal
+import json
 import logging
 
 import fastjsonschema
 from jsonschema import Draft202012Validator, ValidationError, validators
 
-from . import effective, formats, messages
+from . import effective, formats, messages, regex
 from .model import FieldError
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,19 @@ def _multiple_of(validator, divisor, instance, schema):
         yield ValidationError(f"{instance!r} is not a multiple of {divisor}")
 
 
-FormValidator = validators.extend(Draft202012Validator, {"multipleOf": _multiple_of})
+def _pattern(validator, pattern, instance, schema):
+    """pattern, but never run on a value longer than PATTERN_INPUT_LIMIT: however safe the pattern's shape
+    (check_schema refuses the exponential ones), its time still grows with the input."""
+    if not validator.is_type(instance, "string"):
+        return
+    if len(instance) > regex.PATTERN_INPUT_LIMIT:
+        yield ValidationError(f"longer than {regex.PATTERN_INPUT_LIMIT} characters, not matched",
+                              validator="maxLength", validator_value=regex.PATTERN_INPUT_LIMIT)
+    elif not regex.compile_python(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+FormValidator = validators.extend(Draft202012Validator, {"multipleOf": _multiple_of, "pattern": _pattern})
 
 
 class CompiledValidator:
@@ -43,10 +56,13 @@ class CompiledValidator:
         self.schema = schema
         self._full = FormValidator(effective.for_jsonschema(schema), format_checker=formats.FORMAT_CHECKER)
         self._fast = _compile_fast(schema)
+        self._has_pattern = '"pattern"' in json.dumps(schema)
 
     def _fast_says_valid(self, document) -> bool:
         if self._fast is None:
             return False
+        if self._has_pattern and _longest_text(document) > regex.PATTERN_INPUT_LIMIT:
+            return False   # fastjsonschema would run the pattern on it; jsonschema (_pattern) will not
         try:
             self._fast(document)
             return True
@@ -64,6 +80,20 @@ class CompiledValidator:
             for parts, field_error in _field_errors(error, self.schema):
                 found.setdefault((field_error.path, field_error.code), (_order_key(self.schema, parts), field_error))
         return [field_error for _, field_error in sorted(found.values(), key=lambda pair: pair[0])]
+
+
+def _longest_text(document) -> int:
+    """The length of the longest string in a document (a loop, not recursion: any depth is fine)."""
+    longest, stack = 0, [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            longest = max(longest, len(value))
+        elif isinstance(value, dict):
+            stack += value.values()
+        elif isinstance(value, list):
+            stack += value
+    return longest
 
 
 def _compile_fast(schema: dict):

@@ -5,6 +5,9 @@ department's business themes come from that department's plugin or theme files a
 """
 from minqing.core.hooks import hookimpl
 
+MINQING_TITLE = "兰州市职能部门"  # what the admin page and `minqing plugins list` show
+MINQING_DESCRIPTION = "演示城市兰州的职能部门名录。"
+
 # key, full name, short name, kind
 DEPARTMENTS = [
     ("police", "兰州市公安局", "公安", "government"),

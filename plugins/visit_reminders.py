@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from minqing.core import city
 from minqing.core.models import Notification, utcnow
 
-CITY_TIMEZONE = ZoneInfo("Asia/Shanghai")
 CHUNK = 500
 
 
-def today() -> dt.date:
-    """Today in the city: due dates are local calendar dates."""
-    return dt.datetime.now(CITY_TIMEZONE).date()
+def today(session=None) -> dt.date:
+    """Today in the city: due dates are local calendar dates (`core.city`: this session's city, or what this
+    process read last)."""
+    return city.today(session)
 
 
 def remind(platform, *, model, condition, kind: str, due_by: dt.date,

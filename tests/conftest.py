@@ -1,110 +1,70 @@
-"""Shared fixtures. The suite runs on SQLite by default and on PostgreSQL when MINQING_DATABASE_URL says so.
+"""The suite's top conftest: loads the shared fixtures (tests/fixtures/) and applies the markers.
 
-`platform` gives each test an empty, migrated database (tables emptied after the test); `demo_platform` is a
-Lanzhou-scale demo city built once per test session in a database of its own.
+Markers (declared in pyproject.toml):
+- `slow`  the test uses the Lanzhou-scale demo city (`demo_platform`), a build of a minute or two;
+- `e2e`   the test drives real headless Chromium (everything under tests/web/e2e);
+- `redis` the test needs a real Redis at 127.0.0.1:6379 (a Celery worker or beat on it, shared rate limits): marked
+  explicitly with `@pytest.mark.redis`.
+An e2e or redis test skips, saying why, when Chromium or Redis is missing, except when the environment variable
+CI is set: there a missing service is an error, so CI always runs every test.
 """
 from __future__ import annotations
 
+import functools
 import os
+import socket
+from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from minqing.core.actors import system_actor
-from minqing.core.db import Database
-from minqing.core.models import Base
-from minqing.core.platform import Platform
+pytest_plugins = [
+    "tests.fixtures.database",
+    "tests.fixtures.web",
+    "tests.fixtures.api",
+    "tests.fixtures.citizen",
+    "tests.fixtures.workflow",
+]
 
-POSTGRES_URL = os.environ.get("MINQING_DATABASE_URL", "")
-ON_POSTGRES = POSTGRES_URL.startswith("postgresql")
-
-
-def _fresh_database(tmp_path_factory, name: str) -> str:
-    """A new empty database: a SQLite file, or a PostgreSQL database created next to the configured one."""
-    if not ON_POSTGRES:
-        return f"sqlite:///{tmp_path_factory.mktemp(name) / 'minqing.db'}"
-    url = make_url(POSTGRES_URL)
-    if name == "main":
-        engine = create_engine(url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-        return url.render_as_string(hide_password=False)
-    database = f"{url.database}_{name}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{database}"'))
-    admin.dispose()
-    return url.set(database=database).render_as_string(hide_password=False)
+E2E_DIRECTORY = Path(__file__).parent / "web" / "e2e"
+CHROMIUM = "/usr/bin/chromium"
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _model_directory(tmp_path_factory):
-    """Dispatch models trained by tests go to a temporary folder, not ./instance/models."""
-    previous = os.environ.get("MINQING_MODEL_DIR")
-    os.environ["MINQING_MODEL_DIR"] = str(tmp_path_factory.mktemp("models"))
-    yield
-    if previous is None:
-        os.environ.pop("MINQING_MODEL_DIR", None)
-    else:
-        os.environ["MINQING_MODEL_DIR"] = previous
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "demo_platform" in fixtures:
+            item.add_marker(pytest.mark.slow)
+        if E2E_DIRECTORY in Path(item.path).parents:
+            item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    url = _fresh_database(tmp_path_factory, "main")
-    database = Database(url)
-    database.upgrade()
-    database.dispose()
-    return url
+@functools.cache   # each service is probed once per session
+def _chromium_missing() -> str | None:
+    return None if os.access(CHROMIUM, os.X_OK) else f"Chromium is not installed at {CHROMIUM}"
 
 
-def _empty_tables(database: Database) -> None:
-    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
-    with database.engine.begin() as connection:
-        if database.engine.dialect.name == "postgresql":
-            # the audit log refuses TRUNCATE unless this transaction says it empties a test database on purpose
-            connection.execute(text("SELECT set_config('minqing.audit_truncate', 'on', true)"))
-            connection.execute(text("TRUNCATE " + ", ".join(f'"{name}"' for name in tables)
-                                    + " RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                connection.execute(text(f'DELETE FROM "{name}"'))
+@functools.cache
+def _redis_missing() -> str | None:
+    try:
+        with socket.create_connection((REDIS_HOST, REDIS_PORT), timeout=2) as connection:
+            connection.sendall(b"PING\r\n")
+            if connection.recv(16).startswith(b"+PONG"):
+                return None
+    except OSError:
+        pass
+    return f"Redis does not answer at {REDIS_HOST}:{REDIS_PORT}"
 
 
-@pytest.fixture
-def platform(database_url):
-    platform = Platform(database_url)
-    yield platform
-    _empty_tables(platform.db)
-    platform.close()
+SERVICES = {"e2e": _chromium_missing, "redis": _redis_missing}
 
 
-@pytest.fixture
-def session(platform):
-    with platform.db.session() as session:
-        yield session
-
-
-@pytest.fixture
-def system():
-    return system_actor("test")
-
-
-@pytest.fixture(scope="session")
-def demo_platform(tmp_path_factory):
-    """The demo city at Lanzhou scale (with fewer residents, which only changes row counts, not the shape)."""
-    from minqing.core.demo.build import build_demo
-
-    platform = Platform(_fresh_database(tmp_path_factory, "demo"))
-    platform.db.upgrade()
-    summary = build_demo(platform, residents=DEMO_TEST_RESIDENTS, show_progress=False)
-    platform.demo_summary = summary
-    yield platform
-    platform.close()
-
-
-DEMO_TEST_RESIDENTS = 20_000
+def pytest_runtest_setup(item):
+    for marker, probe in SERVICES.items():
+        if item.get_closest_marker(marker) is None:
+            continue
+        missing = probe()
+        if missing and os.environ.get("CI"):
+            pytest.fail(f"{missing}; CI runs every test, so this is an error, not a skip", pytrace=False)
+        if missing:
+            pytest.skip(f"{missing}: the test is marked {marker}")

@@ -1,10 +1,16 @@
 """The canary: a resident and a key person with a known valid ID number, mobile number and exact address are
-planted (tests/trust_world.py: also in a case's description, a visit, a key person's note and a theme record),
+planted (tests/fixtures/trust_world.py: also in a case's description, a visit, a key person's note and a theme record),
 then every account whose role must not see them fetches every page (app.url_map, URL parameters filled with the
 ids of the planted and the other side's objects), every API answer (the paths of the OpenAPI document, with the
 planted ID number as a search), every Open311 answer (JSON and XML), every export, and the logs (caplog and a log
 file) are read: the plain ID number, its birth-date digits, and — where the role does not need them — the plain
-phone and address are found 0 times.
+phone and address are found 0 times. Nor is the planted resident's age, except by the roles that may reveal its
+number (an age and the masked number leave a year of birth dates, which searches by number then settle).
+
+The same texts also carry another ID number, a mobile and a landline written the ways people write them (with
+spaces or dashes between the groups, with +86 or 0086: `WRITTEN`), in a case's description and timeline, a key
+person's note, a visit, a theme record, a unit's contact phone, the audit log and a log line; each answer is
+searched for every written form and, with spaces, dashes, parentheses and plus signs taken out, for the digits.
 
 Who needs what (core.masking.NEEDED_BY): no role sees an ID number whole (revealing one is a separate, audited
 POST); grid workers and operators see phones, and they and department staff see exact addresses, but only of
@@ -13,24 +19,44 @@ department's staff are unprivileged for everything.
 """
 from __future__ import annotations
 
+import datetime as dt
 import io
+import json
 import logging
 import re
 
 from sqlalchemy import select
 
-from minqing.core import exporting
-from minqing.core.actors import actor_for
-from minqing.core.models import Account
+from minqing.core import exporting, idcard
+from minqing.core.actors import actor_for, system_actor
+from minqing.core.changes import record_case_event, record_change
+from minqing.core.models import Account, Case, KeyPerson, ThemeRecord, Unit, Visit
 from minqing.web import create_app
 
-from . import trust_world as tw
+from tests.fixtures import trust_world as tw
 
 ANONYMOUS = "anonymous"
 # Accounts that see the phone / the exact address of the planted people (in scope and the role needs it).
 SEES_PHONE = {"worker", "operator"}
 SEES_ADDRESS = {"worker", "operator", "staff"}
+# Accounts that may reveal the planted resident's number, and so see the age that narrows its birth date.
+SEES_AGE = {"worker", "operator"}
 BIRTH_DASHED = tw.BIRTH.isoformat()
+_TODAY = dt.date.today()
+AGE = _TODAY.year - tw.BIRTH.year - ((_TODAY.month, _TODAY.day) < (tw.BIRTH.month, tw.BIRTH.day))
+# Numbers as people write them (finding 4 of issue 21): another ID number, a mobile and a landline.
+WRITTEN_ID = idcard.make("620102001001", dt.date(1941, 5, 1), 815)
+WRITTEN_MOBILE, WRITTEN_LANDLINE = "18617277861", "09318461537"
+WRITTEN = {
+    "id": [f"{WRITTEN_ID[:6]} {WRITTEN_ID[6:14]} {WRITTEN_ID[14:]}",
+           f"{WRITTEN_ID[:6]}-{WRITTEN_ID[6:14]}-{WRITTEN_ID[14:]}",
+           f"{WRITTEN_ID[:6]} {WRITTEN_ID[6:10]} {WRITTEN_ID[10:14]} {WRITTEN_ID[14:]}"],
+    "phone": ["+8618617277861", "186 1727 7861", "186-1727-7861", "+86 186 1727 7861", "0086-186-1727-7861",
+              "0931-8461537", "(0931) 8461 537", "+86 931 8461537"],
+}
+WRITTEN_TEXT = "联系方式：" + "；".join(WRITTEN["id"] + WRITTEN["phone"]) + "。"
+# What is taken out of an answer before its digits are searched: separators, also as URL and HTML escapes.
+_SEPARATORS = re.compile(rb"[\s()+\-]|%20|%2[bB]|&#43;|&nbsp;|\\u002[bB]")
 # Every account of the world (the citizen who reported the planted case, a grid worker of the same grid, of
 # another grid and of another county, department staff of the case's department and of another, an operator of
 # the region and of another, a leader, an auditor, the administrator), with the anonymous visitor.
@@ -42,9 +68,15 @@ ROW_KINDS = {"households": "household", "residents": "resident", "key_persons": 
 
 def forbidden_for(account: str) -> dict[str, str]:
     """What this account must never be shown."""
-    secrets = {"ID number": tw.CANARY_ID, "birth-date digits": tw.CANARY_BIRTH_DIGITS, "birth date": BIRTH_DASHED}
+    secrets = {"ID number": tw.CANARY_ID, "birth-date digits": tw.CANARY_BIRTH_DIGITS, "birth date": BIRTH_DASHED,
+               "written ID number's digits": WRITTEN_ID, "written ID number's birth date": WRITTEN_ID[6:14]}
+    secrets.update({f"ID number written {form!r}": form for form in WRITTEN["id"]})
+    if account not in SEES_AGE:
+        secrets.update({"age": f'"age": {AGE}', "age (compact)": f'"age":{AGE}'})
     if account not in SEES_PHONE:
         secrets["phone"] = tw.CANARY_PHONE
+        secrets.update({"written mobile's digits": WRITTEN_MOBILE, "written landline's digits": WRITTEN_LANDLINE})
+        secrets.update({f"phone written {form!r}": form for form in WRITTEN["phone"]})
     if account not in SEES_ADDRESS:
         secrets["address"] = tw.CANARY_ADDRESS
     return secrets
@@ -66,7 +98,9 @@ def _fill(world: tw.TrustWorld, name: str, endpoint_or_path: str, side: str, ser
             "region_id": world.regions["620102001001" if side == "a" else "620103001001"],
             "publication_id": objects["publication"], "request_id": str(objects["case"]),
             "code": services[0], "token": "none", "fmt": "json", "name": "accept", "action": "disable",
-            "package": "leaflet", "rest": "none"}[name]
+            "package": "leaflet", "rest": "none",
+            "account_id": world.accounts["worker_jq"] if side == "a" else 999_999, "grant_id": 999_999,
+            "department_id": 1 if side == "a" else 999_999}[name]
 
 
 def page_urls(app, world, services) -> list[str]:
@@ -146,12 +180,47 @@ def _xlsx_text(data: bytes) -> bytes:
                      for cell in row if cell is not None).encode()
 
 
+def _readable(body: bytes) -> bytes:
+    """The body, and when it is JSON, its text again with non-ASCII characters as themselves (an escaped Chinese
+    address would otherwise never match)."""
+    try:
+        return body + b"\n" + json.dumps(json.loads(body), ensure_ascii=False).encode()
+    except ValueError:
+        return body
+
+
 def _hits(body: bytes, secrets: dict[str, str]) -> list[str]:
-    return [what for what, value in secrets.items() if value.encode() in body]
+    """Each secret searched as written and, when it is a run of digits, in the body without separators."""
+    body = _readable(body)
+    digits = _SEPARATORS.sub(b"", body)
+    return [what for what, value in secrets.items()
+            if value.encode() in body or (value.isdigit() and value.encode() in digits)]
+
+
+def plant_written_numbers(platform, world: tw.TrustWorld) -> None:
+    """The written forms in free text on side A (and a unit's contact phone), and in the audit log, the way each
+    gets there: through the one change function."""
+    system = system_actor("test")
+    with platform.db.session() as session:
+        case = session.get(Case, world.a["case"])
+        case.description = f"{case.description}。{WRITTEN_TEXT}"
+        record_case_event(session, system, case, "comment", from_status=case.status, to_status=case.status,
+                          comment=WRITTEN_TEXT)
+        key_person = session.get(KeyPerson, world.a["key_person"])
+        key_person.note = f"{key_person.note}。{WRITTEN_TEXT}"
+        visit = session.get(Visit, world.a["visit"])
+        visit.summary = f"{visit.summary}。{WRITTEN_TEXT}"
+        record = session.get(ThemeRecord, world.a["record"])
+        record.form_data = {**record.form_data, "note": f"{record.form_data['note']}。{WRITTEN_TEXT}"}
+        session.get(Unit, world.a["unit"]).contact_phone = "+86 186 1727 7861"
+        record_change(session, system, "test.canary", object_type="case", object_id=case.id,
+                      summary=WRITTEN_TEXT, details={"note": WRITTEN_TEXT})
+        session.commit()
 
 
 def test_canary_is_found_nowhere_an_unprivileged_role_looks(platform, caplog, tmp_path):
     world = tw.build(platform)
+    plant_written_numbers(platform, world)
     app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}, platform=platform)
     log_file = tmp_path / "minqing.log"
     file_handler = logging.FileHandler(log_file, encoding="utf-8")
@@ -178,6 +247,7 @@ def test_canary_is_found_nowhere_an_unprivileged_role_looks(platform, caplog, tm
         # The log lines of all of that, and lines that name the canary on purpose (a look-up gone wrong, an
         # error with the number in it): every record is masked before any handler writes it.
         logging.getLogger("minqing.web").warning("查找身份证号 %s 失败，联系电话 %s", tw.CANARY_ID, tw.CANARY_PHONE)
+        logging.getLogger("minqing.core").info("回访：%s", WRITTEN_TEXT)
         try:
             raise ValueError(f"bad id {tw.CANARY_ID}")
         except ValueError:

@@ -14,7 +14,7 @@ from . import colours
 from .coverage import coverage
 from .document import (BrokenTheme, ThemeDocument, ThemeError, ThemeProblem, content_hash, load_theme_file,
                        meta_schema, validate_theme)
-from .layers import LayerHidden, layer_features, visible_layers
+from .layers import LayerHidden, layer_features, layer_page, visible_layers
 from .patrols import due_for_patrol, mark_patrolled
 from .registry import THEMES_COUNTER, Registry, Theme, ThemeIssue, UnknownTheme, get_theme, registry, themes
 from .routing import UnknownCategory, route, routing_table
@@ -25,7 +25,7 @@ __all__ = [
     "BrokenTheme", "LayerHidden", "NotPublished", "Published", "RecordInvalid", "Registry", "Theme",
     "ThemeDocument", "ThemeError", "ThemeIssue", "ThemeProblem", "THEMES_COUNTER", "UnknownCategory",
     "UnknownTheme", "add_record", "colours", "content_hash", "coverage", "due_for_patrol", "get_theme",
-    "latest_versions", "layer_features", "load_theme_file", "mark_patrolled", "meta_schema", "record_schema",
+    "latest_versions", "layer_features", "layer_page", "load_theme_file", "mark_patrolled", "meta_schema", "record_schema",
     "registry", "route", "routing_table", "sync_themes", "theme_version", "themes", "validate_record",
     "validate_theme", "visible_layers",
 ]

@@ -64,9 +64,73 @@ def themes_check(context: Context, as_json: bool) -> None:
             click.echo(issue.message)
         for failure in failed:
             click.echo(failure["message"])
-        click.echo(f"可用主题 {len(found.themes)} 个，有问题的 {len(found.issues)} 个")
+        click.echo(f"可用主题 {len(found.themes)} 个，有问题的主题 {len(found.issues)} 个，"
+                   f"提供主题时出错的插件 {len(failed)} 个")
     if found.issues or failed:
+        reasons = [f"{len(found.issues)} 个主题有问题"] if found.issues else []
+        reasons += [f"插件 {'、'.join(f['plugin'] for f in failed)} 提供主题时出错"] if failed else []
+        if not as_json:   # the JSON says it itself
+            click.echo(f"检查未通过：{'；'.join(reasons)}（详见上文）", err=True)
         click.get_current_context().exit(1)
+
+
+@themes.command("orphans")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_context
+def themes_orphans(context: Context, as_json: bool) -> None:
+    """Themes that open cases still name but no enabled plugin provides (uninstalled or disabled plugins)."""
+    from minqing.workflows import orphans
+
+    with context.platform.db.session() as session:
+        found = orphans.orphaned(context.platform, session)
+    if as_json:
+        _echo_json([{"theme": item.theme_key, "open_cases": item.open_cases, "statuses": item.statuses}
+                    for item in found])
+        return
+    if not found:
+        click.echo("没有失去业务主题的未办结事件")
+    for item in found:
+        statuses = "、".join(f"{status} {count} 件" for status, count in sorted(item.statuses.items()))
+        click.echo(f"{item.theme_key}：未办结 {item.open_cases} 件（{statuses}）")
+    if found:
+        click.echo("可用 minqing themes move-cases 迁入其他主题，或 minqing themes close-cases 关闭（作废）")
+
+
+def _orphan_action(action) -> int:
+    from minqing.workflows import orphans
+
+    try:
+        count = action(orphans)
+    except orphans.OrphanRefused as error:
+        raise click.ClickException(error.message) from error
+    return count
+
+
+@themes.command("move-cases")
+@click.argument("theme_key")
+@click.option("--to", "target", required=True, help="Key of the live theme the open cases move to.")
+@click.option("--reason", required=True, help="Why (written on each case's timeline).")
+@pass_context
+def themes_move_cases(context: Context, theme_key: str, target: str, reason: str) -> None:
+    """Move the open cases of a theme no plugin provides any more to another theme (same workflow states)."""
+    platform = context.platform
+    with platform.db.session() as session:
+        count = _orphan_action(lambda orphans: orphans.move_cases(platform, session, system_actor("cli"),
+                                                                  theme_key, target, reason))
+    click.echo(f"已将 {count} 件未办结事件从 {theme_key} 迁入 {target}")
+
+
+@themes.command("close-cases")
+@click.argument("theme_key")
+@click.option("--reason", required=True, help="Why (written on each case's timeline).")
+@pass_context
+def themes_close_cases(context: Context, theme_key: str, reason: str) -> None:
+    """Close (void) the open cases of a theme no plugin provides any more, with a reason."""
+    platform = context.platform
+    with platform.db.session() as session:
+        count = _orphan_action(lambda orphans: orphans.close_cases(platform, session, system_actor("cli"),
+                                                                   theme_key, reason))
+    click.echo(f"已关闭（作废）{theme_key} 的 {count} 件未办结事件")
 
 
 @themes.command("sync")
@@ -134,15 +198,23 @@ def themes_colours(context: Context, as_json: bool) -> None:
 @click.option("--replace", is_flag=True,
               help="Update the builder theme of that key if it exists (a new draft revision).")
 @click.option("--publish", is_flag=True, help="Publish the draft at once (refused, changing nothing, if invalid).")
+@click.option("--allow-empty", is_flag=True,
+              help="XLSForm only: import even when none of its questions could be converted (refused otherwise).")
 @pass_context
 def themes_import(context: Context, path: str, department: str, slug: str | None, title: str | None,
-                  template: str, form_name: str | None, replace: bool, publish: bool) -> None:
+                  template: str, form_name: str | None, replace: bool, publish: bool, allow_empty: bool) -> None:
     """Import a theme from FILE.json (a theme document) or FILE.xlsx/.xls/.csv (an XLSForm) as a builder draft.
 
     Prints the theme's key and, for a spreadsheet, every field that could not be converted. On bad input it
     prints why, in Chinese, exits non-zero and changes nothing."""
+    from minqing.core import file_kinds
+
     from . import authoring
 
+    try:
+        file_kinds.check(path, (".json", ".xlsx", ".xls", ".csv"))
+    except (file_kinds.WrongFileKind, OSError) as error:
+        _refuse(error)
     platform = context.platform
     actor = system_actor("cli")
     unconverted: list = []
@@ -151,7 +223,7 @@ def themes_import(context: Context, path: str, department: str, slug: str | None
             if path.lower().endswith((".xlsx", ".xls", ".csv")):
                 draft, unconverted = authoring.import_xlsform(
                     platform, session, actor, path, department=department, slug=slug, title=title,
-                    template=template, form=form_name, replace=replace)
+                    template=template, form=form_name, replace=replace, allow_empty=allow_empty)
             else:
                 draft = authoring.import_json(platform, session, actor, path, department=department, slug=slug,
                                               title=title, replace=replace)
@@ -174,7 +246,9 @@ def themes_import(context: Context, path: str, department: str, slug: str | None
 
 
 def _refuse(error: Exception) -> None:
-    click.echo(f"导入失败：{error}", err=True)
+    from minqing.core.cli_errors import explain
+
+    click.echo(f"导入失败：{explain(error) if isinstance(error, OSError) else error}", err=True)
     for problem in getattr(error, "problems", ())[5:]:
         click.echo(f"  {problem}", err=True)
     click.get_current_context().exit(1)

@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from minqing.core import geofeatures, scope
+from minqing.core import geofeatures, geojson, scope
+from minqing.core.geojson import Page
 from minqing.core.actors import Actor
 from minqing.core.models import Department, Role, ThemeRecord
 
 from .registry import Theme, UnknownTheme, registry
 
 log = logging.getLogger(__name__)
-MAX_FEATURES = 5000
+MAX_FEATURES = geojson.MAX_LIMIT
 LABEL_FIELDS = ("title", "name", "label")
 
 
@@ -72,25 +73,32 @@ def visible_layers(platform, session: Session, viewer: Actor) -> list[dict]:
 
 def layer_features(platform, session: Session, theme_key: str, viewer: Actor, bbox=None,
                    limit: int = MAX_FEATURES) -> list[dict]:
-    """GeoJSON Features of a layer within `bbox` ``(min_lon, min_lat, max_lon, max_lat)``, as `viewer` may see.
+    """GeoJSON Features of a layer within `bbox` ``(min_lon, min_lat, max_lon, max_lat)``, as `viewer` may see:
+    the first `limit` of them (`layer_page` gives any page and how many there are).
 
     Raises UnknownTheme when no enabled theme or computed layer has that key, LayerHidden when the viewer's
     roles may not see it.
     """
+    return layer_page(platform, session, theme_key, viewer, bbox, Page(limit=limit))["features"]
+
+
+def layer_page(platform, session: Session, theme_key: str, viewer: Actor, bbox=None, page: Page = Page()) -> dict:
+    """One page of a layer as a FeatureCollection that says how many features matched (`numberMatched`): the
+    theme's records first (by id), then its cases (newest first). Raises like `layer_features`."""
     registered = registry(platform, session).themes
     theme = registered.get(theme_key)
     if theme is None:
         for plugin, layer in _computed(platform, session, viewer, registered):
             if layer.get("key") == theme_key:
-                return _hook_features(plugin, layer, bbox, session, limit)
+                return _hook_page(plugin, layer, bbox, session, page)
         raise UnknownTheme(theme_key)
     if not may_see(theme, viewer):
         raise LayerHidden(theme_key)
     if theme.layer["source"] == "plugin":
         for plugin, layer in platform.plugins.collect("map_layers", viewer=viewer, session=session):
             if plugin == theme.plugin and layer.get("key") == theme_key:
-                return _hook_features(plugin, layer, bbox, session, limit)
-        return []
+                return _hook_page(plugin, layer, bbox, session, page)
+        return geojson.collection([], matched=0)
     statement = select(ThemeRecord).where(ThemeRecord.theme_key == theme_key)
     if "citizen" not in theme.layer["visible_to"]:
         statement = scope.restrict(statement, ThemeRecord, viewer)
@@ -98,12 +106,19 @@ def layer_features(platform, session: Session, theme_key: str, viewer: Actor, bb
         min_lon, min_lat, max_lon, max_lat = bbox
         statement = statement.where(ThemeRecord.min_lon <= max_lon, ThemeRecord.max_lon >= min_lon,
                                     ThemeRecord.min_lat <= max_lat, ThemeRecord.max_lat >= min_lat)
-    records = session.scalars(statement.order_by(ThemeRecord.id).limit(limit))
+    records_matched = session.scalar(select(func.count()).select_from(statement.subquery()))
+    records = session.scalars(statement.order_by(ThemeRecord.id).offset(page.offset).limit(page.limit))
     features = [feature(record, theme) for record in records]
+    matched = records_matched
     if theme.form("report") is not None or theme.categories:  # a theme that takes reports shows its cases too
-        features.extend(_case_feature(item) for item in geofeatures.case_features(
-            session, viewer, bbox=bbox, limit=limit, theme_key=theme_key)["features"])
-    return features
+        left = page.limit - len(features)
+        cases = geofeatures.case_features(
+            session, viewer, bbox=bbox, theme_key=theme_key,
+            page=Page(limit=max(left, 1), offset=max(page.offset - records_matched, 0)))
+        if left > 0:
+            features.extend(_case_feature(item) for item in cases["features"])
+        matched += cases["numberMatched"]
+    return geojson.collection(features, matched=matched)
 
 
 def _case_feature(item: dict) -> dict:
@@ -114,14 +129,18 @@ def _case_feature(item: dict) -> dict:
                            "label": item["properties"]["title"]}}
 
 
-def _hook_features(plugin: str, layer: dict, bbox, session: Session, limit: int) -> list[dict]:
-    """A plugin layer's features; a plugin that fails here shows an empty layer instead of breaking the map."""
+def _hook_page(plugin: str, layer: dict, bbox, session: Session, page: Page) -> dict:
+    """A plugin layer's features, one page of them; a plugin that fails here shows an empty layer instead of
+    breaking the map."""
     try:
         with session.begin_nested():  # a failed query of the plugin's rolls back to here, not the caller's work
-            return list(layer["features"](bbox, session))[:limit]
+            found = list(layer["features"](bbox, session))
     except Exception:
         log.exception("plugin %s failed to give the features of layer %s", plugin, layer.get("key"))
-        return []
+        found = []
+    chosen = found[page.offset:page.offset + page.limit]
+    return geojson.collection([{**item, "geometry": geojson.geometry(item.get("geometry"))} for item in chosen],
+                              matched=len(found))
 
 
 def feature(record: ThemeRecord, theme: Theme) -> dict:
@@ -131,7 +150,7 @@ def feature(record: ThemeRecord, theme: Theme) -> dict:
     data = record.form_data or {}
     label = next((data[name] for name in LABEL_FIELDS if isinstance(data.get(name), str) and data[name]),
                  theme.title)
-    return {"type": "Feature", "id": record.id, "geometry": geometry,
+    return {"type": "Feature", "id": record.id, "geometry": geojson.geometry(geometry),
             "properties": {"id": record.id, "theme": record.theme_key, "theme_version": record.theme_version,
                            "label": label, "grid_id": record.grid_id, "region_code": record.region_code,
                            "updated_at": record.updated_at.isoformat() if record.updated_at else None}}

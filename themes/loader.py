@@ -19,6 +19,9 @@ from minqing.core.hooks import hookimpl
 
 from .document import BrokenTheme, ThemeDocument, ThemeError, ThemeProblem, load_theme_file
 
+MINQING_TITLE = "声明式业务主题"  # what the admin page and `minqing plugins list` show
+MINQING_DESCRIPTION = "读取主题文件（JSON）作为业务主题：图层、表单和处置流程。"
+
 log = logging.getLogger(__name__)
 ENVIRONMENT = "MINQING_THEME_DIRS"
 
@@ -74,17 +77,3 @@ def register_commands(cli):
     from .commands import themes
 
     cli.add_command(themes)
-
-
-@hookimpl
-def periodic_tasks():
-    return [{"name": "themes.grid_colours", "every": 3600, "run": _recolour}]
-
-
-def _recolour(platform) -> None:
-    from minqing.core.actors import system_actor
-
-    from .colours import recompute_grid_colours
-
-    with platform.db.session() as session:
-        recompute_grid_colours(platform, session, system_actor("beat"))

@@ -13,6 +13,9 @@ from .inline_workflow import inline_workflow, is_theme_key
 from .routing import UnknownCategory, route
 from .versions import NotPublished, theme_version
 
+MINQING_TITLE = "主题分拨规则"  # what the admin page and `minqing plugins list` show
+MINQING_DESCRIPTION = "按业务主题的分类把事件分拨到职能部门。"
+
 MINQING_REQUIRED = True  # dispatch without it would need a person for every case
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from shapely.geometry import mapping, shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -130,6 +129,8 @@ def add_record(platform, session: Session, actor: Actor, theme_key: str, data: d
     if errors:
         raise RecordInvalid(theme_key, errors)
     if geometry is not None:
+        from shapely.geometry import mapping, shape   # loaded when a record is stored, not by every command
+
         shaped = shape(geometry)
         if lon is None or lat is None:
             centre = shaped.representative_point()

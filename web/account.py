@@ -6,10 +6,12 @@ policy's maximum age must be changed, and an account whose role requires a secon
 """
 from __future__ import annotations
 
+import segno
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
+from markupsafe import Markup
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from minqing.core import account_sessions, signin, totp
@@ -19,7 +21,7 @@ from minqing.core.passwords import verify_password
 
 from .auth import (GENERIC_FAILURE, TOKEN, idle_limit, lockout, password_policy, restart_session,
                    totp_roles)
-from .context import db, viewer
+from .context import db, origin, viewer
 
 blueprint = Blueprint("account", __name__, url_prefix="/account")
 # What a user with a required step still may open.
@@ -31,6 +33,21 @@ class PasswordForm(FlaskForm):
     new = PasswordField("新密码", validators=[DataRequired("请输入新密码"), Length(max=200)])
     confirm = PasswordField("再次输入新密码", validators=[DataRequired("请再次输入新密码"),
                                                          EqualTo("new", "两次输入的新密码不一致")])
+
+
+class NewPasswordForm(FlaskForm):
+    """A first password (or one after a reset): the one-time code just proved who this is."""
+    new = PasswordField("新密码", validators=[DataRequired("请输入新密码"), Length(max=200)])
+    confirm = PasswordField("再次输入新密码", validators=[DataRequired("请再次输入新密码"),
+                                                         EqualTo("new", "两次输入的新密码不一致")])
+
+
+def qr_svg(uri: str) -> Markup:
+    """The otpauth:// link as a QR code, an <svg> element drawn here: no script, no data: URI, nothing the CSP
+    must allow. segno writes only paths and fixed attributes, so no part of the link reaches the markup as text."""
+    code = segno.make(uri, error="m", micro=False)
+    return Markup(code.svg_inline(scale=5, border=4, dark="#000", light="#fff", omitsize=True, svgclass="totp-qr",
+                                  title="动态口令二维码"))
 
 
 class CodeForm(FlaskForm):
@@ -51,7 +68,7 @@ def password_expired(account: Account) -> bool:
 
 
 def _required_step(account: Account) -> str | None:
-    if password_expired(account):
+    if account.password_must_change or password_expired(account):
         return "account.password"
     if totp.required_for(account, totp_roles()) and not totp.is_enabled(account):
         return "account.totp"
@@ -67,7 +84,9 @@ def _steps_first():
     step = _required_step(_me())
     if step is None:
         return None
-    if step == "account.password":
+    if step == "account.password" and _me().password_must_change:
+        flash("请先设置您的登录密码", "warning")
+    elif step == "account.password":
         flash("密码已超过有效期，请先修改密码", "warning")
     else:
         flash("您的角色必须使用动态口令（TOTP）登录，请先绑定身份验证器", "warning")
@@ -92,31 +111,48 @@ def security():
 @login_required
 def password():
     account, policy = _me(), password_policy()
+    if account.password_must_change:
+        return _first_password(account, policy)
     if not account.password_hash:
         flash("您使用短信验证码登录，无需设置密码", "info")
         return redirect(url_for("home.index"))
     form = PasswordForm()
     if form.validate_on_submit():
         if not verify_password(account.password_hash, form.current.data):
-            signin.count_failure(db(), account, lockout(), utcnow())
+            signin.count_failure(db(), account, lockout(), utcnow(), origin=origin())
             db().commit()
-            if account.locked_until and account.locked_until > utcnow():
+            if signin.is_locked(db(), account, origin(), utcnow()):
                 return _signed_out(GENERIC_FAILURE)
             form.current.errors = [*form.current.errors, "当前密码不正确"]
-        else:
-            try:
-                signin.set_password(db(), viewer(), account, form.new.data, policy)
-            except (WeakPassword, signin.SamePassword) as error:
-                db().rollback()
-                form.new.errors = [*form.new.errors, *error.problems]
-            else:
-                restart_session(account)
-                db().commit()
-                flash("密码已修改；其他设备上的登录已全部失效", "info")
-                return redirect(url_for("account.security"))
+        elif _set_password(account, form, policy):
+            flash("密码已修改；其他设备上的登录已全部失效", "info")
+            return redirect(url_for("account.security"))
     status = 200 if request.method == "GET" else 400
     return render_template("account/password.html", form=form, policy=policy,
                            expired=password_expired(account)), status
+
+
+def _set_password(account: Account, form, policy) -> bool:
+    """Set the form's new password (every other session ends); False with the policy's reasons on the form."""
+    try:
+        signin.set_password(db(), viewer(), account, form.new.data, policy)
+    except (WeakPassword, signin.SamePassword) as error:
+        db().rollback()
+        form.new.errors = [*form.new.errors, *error.problems]
+        return False
+    restart_session(account)
+    db().commit()
+    return True
+
+
+def _first_password(account: Account, policy):
+    """Set a password without the current one: the account signed in with a one-time code to do exactly this."""
+    form = NewPasswordForm()
+    if form.validate_on_submit() and _set_password(account, form, policy):
+        flash("密码已设置；以后请用用户名和这个密码登录", "info")
+        return redirect(url_for("home.index"))
+    status = 200 if request.method == "GET" else 400
+    return render_template("auth/first_password.html", form=form, policy=policy), status
 
 
 def _signed_out(message: str):
@@ -133,7 +169,7 @@ def _signed_out(message: str):
 @blueprint.route("/totp", methods=["GET", "POST"], endpoint="totp")
 @login_required
 def totp_page():
-    """Enrolment: the secret as text and as an otpauth:// link, then a code from the app to confirm it."""
+    """Enrolment: the secret as a QR code, as text and as an otpauth:// link, then a code from the app to confirm it."""
     account = _me()
     if not account.password_hash:
         flash("您使用短信验证码登录，无需绑定动态口令", "info")
@@ -156,9 +192,10 @@ def totp_page():
             flash("动态口令已绑定；以后登录时，输入密码后还需输入身份验证器上的动态口令", "info")
             return redirect(url_for("account.security"))
     status = 200 if request.method == "GET" else 400
+    uri = totp.provisioning_uri(secret, account)
     return render_template("account/totp.html", form=form, secret=secret,
                            grouped=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
-                           uri=totp.provisioning_uri(secret, account), regenerate=ActionForm()), status
+                           uri=uri, qr=qr_svg(uri), regenerate=ActionForm()), status
 
 
 @blueprint.post("/totp/new")

@@ -1,5 +1,6 @@
-"""Sign in and out. Failed attempts are counted and lock the account for a while; the message never says
-whether the account exists. Accounts with a TOTP second factor enter a code after the password.
+"""Sign in and out. Failed attempts are counted per account and source address and lock that source out of the
+account for a while (the whole account only backs off after failures from many sources, see core.signin); the
+message never says whether the account exists. Accounts with a TOTP second factor enter a code after the password.
 
 A completed sign-in opens a server-side session (core.account_sessions) whose token rides in the session cookie;
 every request checks it (see `live_account`), so a copied cookie stops working at logout, at a password change
@@ -17,13 +18,14 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from minqing.core import account_sessions, signin, totp
+from minqing.core import account_sessions, accounts_codes, signin, totp
 from minqing.core.actors import Actor
 from minqing.core.changes import record_change
 from minqing.core.models import Account, utcnow
 from minqing.core.password_policy import PasswordPolicy, policy_from
 
-from .context import SignedIn, db, origin, viewer
+from .context import SignedIn, db, origin, platform, viewer
+from .security import safe_next
 
 blueprint = Blueprint("auth", __name__)
 GENERIC_FAILURE = "用户名或密码错误，或账号暂时被锁定"
@@ -41,15 +43,33 @@ class CodeForm(FlaskForm):
     code = StringField("动态口令", validators=[DataRequired("请输入身份验证器上的6位动态口令"), Length(max=10)])
 
 
+class CodeLoginForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
+    code = StringField("验证码", validators=[DataRequired("请输入短信验证码或管理员给您的验证码"), Length(max=10)])
+
+
+class SendCodeForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
+
+
 # -- settings ---------------------------------------------------------------------------------------------------------
+
+LOCKOUT_SETTINGS = {"max_failures": "LOGIN_MAX_FAILURES", "minutes": "LOGIN_LOCK_MINUTES",
+                    "account_failures": "LOGIN_ACCOUNT_FAILURES", "account_sources": "LOGIN_ACCOUNT_SOURCES",
+                    "account_minutes": "LOGIN_ACCOUNT_MINUTES", "account_max_minutes": "LOGIN_ACCOUNT_MAX_MINUTES"}
+
 
 def password_policy() -> PasswordPolicy:
     return policy_from(current_app.config)
 
 
 def lockout() -> signin.Lockout:
-    config = current_app.config
-    return signin.Lockout(int(config.get("LOGIN_MAX_FAILURES", 5)), int(config.get("LOGIN_LOCK_MINUTES", 30)))
+    """Per source: LOGIN_MAX_FAILURES in a row lock it out for LOGIN_LOCK_MINUTES. Per account: every
+    LOGIN_ACCOUNT_FAILURES failures from at least LOGIN_ACCOUNT_SOURCES sources lock it for LOGIN_ACCOUNT_MINUTES,
+    doubled each time, at most LOGIN_ACCOUNT_MAX_MINUTES (see core.signin)."""
+    config, default = current_app.config, signin.Lockout()
+    return signin.Lockout(**{field: int(config.get(key, getattr(default, field)))
+                             for field, key in LOCKOUT_SETTINGS.items()})
 
 
 def totp_roles() -> frozenset[str]:
@@ -63,10 +83,8 @@ def idle_limit() -> dt.timedelta:
 # -- signing in -------------------------------------------------------------------------------------------------------
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site, never another host."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("home.index")
+    """Only a path on this site, never another host (see `security.safe_next`)."""
+    return safe_next(target, url_for("home.index"))
 
 
 def complete_sign_in(account: Account, summary: str = "登录成功") -> None:
@@ -108,6 +126,54 @@ def login():
     return render_template("auth/login.html", form=form), (200 if request.method == "GET" else 400)
 
 
+CODE_USER = "code_username"  # the user name a code was asked for, to fill in the form's second step
+
+
+def _enter_second_factor_or_sign_in(account: Account, summary: str, target: str):
+    """After a first factor: the TOTP step when the account has one, else the signed-in session."""
+    if totp.is_enabled(account):
+        db().commit()
+        session.clear()
+        session[PENDING] = {"account": account.id, "at": int(time.time()), "next": target}
+        return redirect(url_for("auth.second_factor"))
+    complete_sign_in(account, summary=summary)
+    return redirect(target)
+
+
+@blueprint.route("/login/code", methods=["GET", "POST"])
+def code_login():
+    """首次登录 / 忘记密码: user name and a one-time code (SMS, or from an administrator), then a new password
+    before anything else (web/account.py's required step)."""
+    form = CodeLoginForm(username=session.get(CODE_USER, ""))
+    if form.validate_on_submit():
+        try:
+            account = accounts_codes.sign_in(db(), form.username.data, form.code.data, origin=origin(),
+                                             lockout=lockout())
+        except accounts_codes.CodeRefused as error:
+            db().commit()  # the failed attempt counts
+            form.code.errors = [*form.code.errors, error.message]
+        else:
+            return _enter_second_factor_or_sign_in(account, "验证码登录成功（须设置密码）",
+                                                   url_for("account.password"))
+    status = 200 if request.method == "GET" else 400
+    return render_template("auth/code_login.html", form=form, send_form=SendCodeForm(
+        username=session.get(CODE_USER, ""))), status
+
+
+@blueprint.post("/login/code/send")
+def send_password_code():
+    """Send a code to the account's phone. The answer is the same whether or not the account exists."""
+    form = SendCodeForm()
+    if not form.validate_on_submit():
+        return render_template("auth/code_login.html", form=CodeLoginForm(), send_form=form), 400
+    accounts_codes.send_by_sms(platform(), db(), form.username.data, origin=origin())
+    db().commit()
+    session[CODE_USER] = form.username.data.strip()[:64]
+    flash("如该账号存在且登记了手机号，验证码已发送至该手机，10分钟内有效；没有登记手机号的，请向管理员索取验证码",
+          "info")
+    return redirect(url_for("auth.code_login"))
+
+
 def _pending_account() -> Account | None:
     pending = session.get(PENDING)
     if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_FOR:
@@ -126,17 +192,17 @@ def second_factor():
     form = CodeForm()
     if form.validate_on_submit():
         now = utcnow()
-        locked = account.locked_until is not None and account.locked_until > now
+        locked = signin.is_locked(db(), account, origin(), now)
         if not locked and totp.verify(db(), account, form.code.data, now=now):
             target = session[PENDING]["next"]
             complete_sign_in(account, summary="登录成功（密码 + 动态口令）")
             return redirect(target)
         if not locked:
-            signin.count_failure(db(), account, lockout(), now)
+            signin.count_failure(db(), account, lockout(), now, origin=origin())
         record_change(db(), Actor(None, account.username, (), origin()), "auth.login_failed",
                       object_type="account", object_id=account.id, summary="登录失败：动态口令错误")
         db().commit()
-        if account.locked_until is not None and account.locked_until > now:
+        if signin.is_locked(db(), account, origin(), now):
             session.pop(PENDING, None)
             flash(GENERIC_FAILURE, "error")
             return redirect(url_for("auth.login"))

@@ -7,6 +7,9 @@ import click
 
 from minqing.core.hooks import hookimpl
 
+MINQING_TITLE = "网页服务"  # what the admin page and `minqing plugins list` show
+MINQING_DESCRIPTION = "提供 minqing serve 与 minqing demo 命令：网页端（小兰民情、小兰网格、小兰帮办）的启动。"
+
 MINQING_REQUIRED = True  # the web application's commands are part of the platform, not an optional plugin
 TOTP_HINT = (
     "admin 与 auditor 必须使用动态口令（TOTP）：首次登录后页面显示一个密钥，在手机身份验证器 App（FreeOTP、",
@@ -16,11 +19,24 @@ TOTP_HINT = (
 )
 
 
+def _sync_departments(platform) -> None:
+    """A department plugin pip-installed into a running city is found when the server restarts: its departments
+    are created now, so its cases are dispatched to them and the map and Open311 name them."""
+    from minqing.core.actors import system_actor
+    from minqing.core.departments import sync_departments
+
+    with platform.db.session() as session:
+        added = sync_departments(session, platform.plugins, system_actor("serve"))
+    if added:
+        click.echo(f"已登记插件新声明的职能部门：{'、'.join(added)}")
+
+
 def _serve(platform, host: str, port: int, threads: int) -> None:
     from waitress import serve
 
     from . import create_app
 
+    _sync_departments(platform)
     app = create_app(platform=platform)
     click.echo(f"民情地图已启动: http://{host}:{port}/  (Ctrl+C 退出)")
     serve(app, host=host, port=port, threads=threads, ident="minqing")
@@ -29,7 +45,6 @@ def _serve(platform, host: str, port: int, threads: int) -> None:
 def build_city(platform, seed: int, residents: int) -> None:
     """The demo city, its published themes, then the plugins' demo data (cases through the real workflow)."""
     from minqing import themes
-    from minqing.core import publications
     from minqing.core.actors import system_actor
     from minqing.core.demo import build
     from minqing.themes.colours import recompute_grid_colours
@@ -38,7 +53,6 @@ def build_city(platform, seed: int, residents: int) -> None:
     actor = system_actor("demo")
     with platform.db.session() as session:
         themes.sync_themes(platform, session, actor)
-        publications.seed_demo(session, actor)
     click.echo("生成演示事件……")
     with platform.db.session() as session:
         platform.plugins.call("seed_demo", platform=platform, session=session, seed=seed)

@@ -1,19 +1,16 @@
 """Per request: one database session, the signed-in account and the `Actor` every rule of core takes."""
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flask import Flask, current_app, g, request
 from flask_login import UserMixin, current_user
 from sqlalchemy.orm import Session
 
+from minqing.core import city
 from minqing.core.actors import Actor, actor_for
 from minqing.core.models import Account, utcnow
 
 from .extensions import login_manager
 
-
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 
 
 class SignedIn(UserMixin):
@@ -68,8 +65,8 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("localtime")
     def _localtime(value):
-        """Times are stored in UTC and shown in the city's time."""
-        return value.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M") if value else ""
+        """Times are stored in UTC and shown in the city's time (its setting, read for this request)."""
+        return city.local(value, db()).strftime("%Y-%m-%d %H:%M") if value else ""
 
     @app.template_filter("personal")
     def _personal(text):

@@ -6,6 +6,7 @@ from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
+from minqing.core import city
 from minqing.core.settings import secret_key
 
 login_manager = LoginManager()
@@ -23,4 +24,5 @@ def init_app(app: Flask) -> None:
             app.config["SECRET_KEY"] = secret_key(session).decode()
     login_manager.init_app(app)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=lambda: app.config["BABEL_DEFAULT_LOCALE"])
+    babel.init_app(app, locale_selector=lambda: app.config["BABEL_DEFAULT_LOCALE"],
+                   timezone_selector=lambda: city.settings().timezone)  # as read for this request (web/setup.py)

@@ -4,13 +4,14 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_login import login_required
 
-from minqing.core import geofeatures
+from minqing.core import city, geofeatures, geojson
+from minqing.core.geojson import BadPage
 from minqing.core.regions import LEVELS
 
 from .context import db, platform, viewer
+from .geo_paging import add_links, requested_page
 
 blueprint = Blueprint("map", __name__, url_prefix="/map")
-CITY_CENTRE = (103.83, 36.06)
 
 
 def _bbox_and_zoom():
@@ -23,10 +24,18 @@ def _bad_request(error: Exception):
     return jsonify({"error": "bad_request", "message": str(error)}), 400
 
 
+def _paged(body: dict, page):
+    body, headers = add_links(body, page)
+    response = jsonify(body)
+    response.headers.update(headers)
+    return response
+
+
 @blueprint.get("/")
 @login_required
 def index():
-    return render_template("map/index.html", centre=CITY_CENTRE)
+    centre, zoom = city.map_view(db())  # the city's setting (`minqing init`), not a constant
+    return render_template("map/index.html", centre=centre, zoom=zoom)
 
 
 @blueprint.get("/grids.geojson")
@@ -34,12 +43,13 @@ def index():
 def grids():
     try:
         bbox, zoom = _bbox_and_zoom()
-    except geofeatures.BadBBox as error:
+        page = requested_page()
+    except (geofeatures.BadBBox, BadPage) as error:
         return _bad_request(error)
     level = request.args.get("level")
     if level not in (None, "large", "medium", "small"):
         return _bad_request(ValueError("level 应为 large、medium 或 small"))
-    return jsonify(geofeatures.grid_features(db(), viewer(), bbox=bbox, zoom=zoom, level=level))
+    return _paged(geofeatures.grid_features(db(), viewer(), bbox=bbox, zoom=zoom, level=level, page=page), page)
 
 
 @blueprint.get("/regions.geojson")
@@ -47,12 +57,13 @@ def grids():
 def regions():
     try:
         bbox, zoom = _bbox_and_zoom()
-    except geofeatures.BadBBox as error:
+        page = requested_page()
+    except (geofeatures.BadBBox, BadPage) as error:
         return _bad_request(error)
     level = request.args.get("level", "county")
     if level not in LEVELS[:4]:
         return _bad_request(ValueError("level 应为 city、county、township 或 village"))
-    return jsonify(geofeatures.region_features(db(), level=level, bbox=bbox, zoom=zoom))
+    return _paged(geofeatures.region_features(db(), level=level, bbox=bbox, zoom=zoom, page=page), page)
 
 
 @blueprint.get("/cases.geojson")
@@ -60,9 +71,10 @@ def regions():
 def cases():
     try:
         bbox, _ = _bbox_and_zoom()
-    except geofeatures.BadBBox as error:
+        page = requested_page()
+    except (geofeatures.BadBBox, BadPage) as error:
         return _bad_request(error)
-    return jsonify(geofeatures.case_features(db(), viewer(), bbox=bbox))
+    return _paged(geofeatures.case_features(db(), viewer(), bbox=bbox, page=page), page)
 
 
 @blueprint.get("/layers.json")
@@ -85,9 +97,25 @@ def layer(key: str):
 
     try:
         bbox, _ = _bbox_and_zoom()
-        features = themes.layer_features(platform(), db(), key, viewer(), bbox)
-    except geofeatures.BadBBox as error:
+        page = requested_page()
+        body = themes.layer_page(platform(), db(), key, viewer(), bbox, page)
+    except (geofeatures.BadBBox, BadPage) as error:
         return _bad_request(error)
     except (themes.LayerHidden, themes.UnknownTheme):
         return jsonify({"error": "not_found", "message": "没有这个图层，或您无权查看"}), 404
-    return jsonify(geofeatures.feature_collection(features))
+    return _paged(body, page)
+
+
+@blueprint.get("/my-grids.geojson")
+@login_required
+def my_grids():
+    """The grids the viewer works in (a grid worker's own grid), outlined on the map whatever the zoom."""
+    from sqlalchemy import select
+
+    from minqing.core.models import Grid
+
+    ids = sorted({grant.grid_id for grant in viewer().grants if grant.grid_id})
+    rows = db().execute(select(Grid.id, Grid.code, Grid.name, Grid.level, Grid.geometry)
+                        .where(Grid.id.in_(ids))).all() if ids else []
+    return jsonify(geojson.collection([geojson.feature(row.id, row.geometry, {
+        "code": row.code, "name": row.name, "level": row.level}) for row in rows]))

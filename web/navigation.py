@@ -16,6 +16,7 @@ MENU = [
     ("work.my_appeals", "申诉", ("department_staff",)),
     ("work.appeal_queue", "申诉审核", ("admin", "operator")),
     ("builder.index", "主题搭建", ("admin", "department_staff")),
+    ("work.publications_page", "政策服务", ("admin", "department_staff")),
     ("citizen.index", "小兰帮办", ("citizen",)),
     ("admin.plugins", "系统管理", ("admin",)),
     ("audit.index", "审计日志", ("auditor",)),  # auditors only: administrators are what they audit

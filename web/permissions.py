@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import functools
 
-from flask import abort
+from flask import abort, request
 from flask_login import current_user
 
 from .context import viewer
+
+# Who works in the work end (/work/*). Citizens have their own pages (小兰帮办); auditors read the audit log only.
+STAFF_ROLES = ("admin", "operator", "department_staff", "grid_worker", "leader")
 
 
 def roles_required(*roles: str):
@@ -21,3 +24,10 @@ def roles_required(*roles: str):
             return view(*args, **kwargs)
         return wrapped
     return decorate
+
+
+def staff_or_anonymous(shared: frozenset[str] = frozenset()) -> bool:
+    """For a staff blueprint's guard: whether this request may go on to its view. Anonymous requests go on (the
+    view sends them to sign in, or refuses them its own way); `shared` endpoints serve citizens too."""
+    return (not current_user.is_authenticated or request.endpoint in shared
+            or viewer().has_role(*STAFF_ROLES))

@@ -6,9 +6,14 @@ hammer an endpoint) changes it without code:
     RATELIMIT_LOGIN           "20 per minute;200 per hour"   POST /login and /login/totp, per client address
     RATELIMIT_SMS_CODE        "5 per minute;30 per hour"     POST /citizen/login/code, per client address
     RATELIMIT_SMS_VERIFY      "10 per minute;60 per hour"    POST /citizen/login (the code), per client address
+                                                             (both also for staff: POST /login/code/send, /login/code)
     RATELIMIT_REPORT          "30 per minute;600 per day"    POST /work/report/<key>, per account
     RATELIMIT_CITIZEN_REPORT  "5 per minute;30 per day"      POST /citizen/report/<key>, per account
     RATELIMIT_API_REPORT      "120 per minute"               POST /api/v1/cases and Open311 POST requests, per API key
+    RATELIMIT_ID_SEARCH       "10 per minute;100 per day"    GET /api/v1/residents and /key-persons with
+                                                             ?id_number=, per account, one budget for both (a search
+                                                             by exact number confirms a guess: see core.reveal)
+    RATELIMIT_API_UPLOAD      "60 per minute;2000 per day"   POST /api/v1/attachments, per API key (each file is decoded)
 
 Counters live in `RATELIMIT_STORAGE_URI` (`MINQING_RATELIMIT_STORAGE_URI`): `memory://` by default (one process),
 `redis://host:6379/0` to share them between the processes of an installation. `RATELIMIT_ENABLED = False` turns
@@ -33,8 +38,12 @@ DEFAULTS = {
     "RATELIMIT_REPORT": "30 per minute;600 per day",
     "RATELIMIT_CITIZEN_REPORT": "5 per minute;30 per day",
     "RATELIMIT_API_REPORT": "120 per minute",
+    "RATELIMIT_ID_SEARCH": "10 per minute;100 per day",
+    "RATELIMIT_API_UPLOAD": "60 per minute;2000 per day",
 }
 MESSAGE = "操作过于频繁，请{wait}后再试"
+# Searches by exact ID number: only a request that carries one counts, residents and key persons share the budget.
+ID_SEARCHES = ("api.list_residents", "api.list_key_persons")
 
 
 def client_address() -> str:
@@ -69,10 +78,13 @@ LIMITS = [
     ("auth.second_factor", "RATELIMIT_LOGIN", client_address, ["POST"]),
     ("citizen.send_code", "RATELIMIT_SMS_CODE", client_address, ["POST"]),
     ("citizen.verify_code", "RATELIMIT_SMS_VERIFY", client_address, ["POST"]),
+    ("auth.send_password_code", "RATELIMIT_SMS_CODE", client_address, ["POST"]),
+    ("auth.code_login", "RATELIMIT_SMS_VERIFY", client_address, ["POST"]),
     ("work.report_theme", "RATELIMIT_REPORT", signed_in_account, ["POST"]),
     ("citizen.report_theme", "RATELIMIT_CITIZEN_REPORT", signed_in_account, ["POST"]),
     ("api.create_case", "RATELIMIT_API_REPORT", machine_client, ["POST"]),
     ("open311.post_request", "RATELIMIT_API_REPORT", machine_client, ["POST"]),
+    ("api.upload_attachment", "RATELIMIT_API_UPLOAD", machine_client, ["POST"]),
 ]
 
 
@@ -97,6 +109,21 @@ def _refused(limiter: Limiter, _error: RateLimitExceeded):
     return render_template("errors/error.html", status=429, message=message), 429, {"Retry-After": str(wait)}
 
 
+def _not_an_id_search() -> bool:
+    return not request.args.get("id_number", "").strip()
+
+
+def _limit_id_searches(app: Flask, limiter: Limiter) -> None:
+    """The API's before_request has authenticated the key when the limit is checked (in the view's wrapper), so
+    `machine_client` counts per account, whichever of the account's keys is used."""
+    shared = limiter.shared_limit(_setting("RATELIMIT_ID_SEARCH"), scope="id_number_search", key_func=machine_client,
+                                  exempt_when=_not_an_id_search)
+    for endpoint in ID_SEARCHES:
+        view = app.view_functions.get(endpoint)
+        if view is not None:
+            app.view_functions[endpoint] = shared(view)
+
+
 def init_app(app: Flask) -> Limiter:
     """Call after every blueprint is registered: the limits wrap the registered views of this app."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
@@ -107,6 +134,7 @@ def init_app(app: Flask) -> Limiter:
         view = app.view_functions.get(endpoint)
         if view is not None:
             app.view_functions[endpoint] = limiter.limit(_setting(setting), key_func=key, methods=methods)(view)
+    _limit_id_searches(app, limiter)
     app.register_error_handler(RateLimitExceeded, lambda error: _refused(limiter, error))
 
     @app.after_request

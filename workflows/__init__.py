@@ -1,17 +1,35 @@
 """The workflow engine: declarative case workflows (上报 → 受理 → 分拨 → 处置 → 反馈 → 回访 → 办结) with time
-limits, urging, supervision, escalation, a notification outbox and evaluation. See docs/workflows.md."""
-from .actions import supervise, urge
-from .definition import Workflow
+limits, urging, supervision, escalation, a notification outbox and evaluation. See docs/workflows.md.
+
+`__all__` is the one import path from web (tests/test_architecture.py): the application services of each action,
+the errors they raise, and the read models the pages and the API show. Submodules listed here are names too
+(`from minqing.workflows import appeals`); web never imports `minqing.workflows.<submodule>` itself."""
+from .actions import is_higher_level, supervise, urge
+from .definition import URGENCIES, Workflow, all_workflows, final_states
 from .definition import get as get_workflow
-from .engine import transition
+from .diagram import workflow_svg
+from .engine import not_the_lead, transition
 from .errors import (CaseRejected, Conflict, DefinitionInvalid, FormInvalid, InvalidTransition, NotRoutable,
                      PermissionDenied, UnknownWorkflow, WorkflowError)
 from .evaluation import Indicators, evaluate
+from . import (appeals, co_tasks, dispatch, duplicates, fallback, intake, joint, months, orphans, rankings,
+               rating, reporter_view, transfer, warning_cases)
+from .intake import Reporter, attachment_refs, submit_report
+from .rating import rate_as_reporter
 from .rehandling import standing as rehandling_standing
 from .reporting import report_case
 
 __all__ = [
-    "CaseRejected", "Conflict", "DefinitionInvalid", "FormInvalid", "Indicators", "InvalidTransition",
-    "NotRoutable", "PermissionDenied", "UnknownWorkflow", "Workflow", "WorkflowError", "evaluate", "get_workflow",
-    "rehandling_standing", "report_case", "supervise", "transition", "urge",
+    # services and read models as modules
+    "appeals", "co_tasks", "dispatch", "duplicates", "fallback", "intake", "joint", "months", "orphans", "rankings",
+    "rating", "reporter_view", "transfer", "warning_cases",
+    # errors
+    "CaseRejected", "Conflict", "DefinitionInvalid", "FormInvalid", "InvalidTransition", "NotRoutable",
+    "PermissionDenied", "UnknownWorkflow", "WorkflowError",
+    # definitions and the engine
+    "URGENCIES", "Workflow", "all_workflows", "final_states", "get_workflow", "not_the_lead", "transition",
+    "workflow_svg",
+    # services and read models as functions
+    "Indicators", "Reporter", "attachment_refs", "evaluate", "is_higher_level", "rate_as_reporter",
+    "rehandling_standing", "report_case", "submit_report", "supervise", "urge",
 ]

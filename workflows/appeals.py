@@ -42,8 +42,8 @@ def is_published(session: Session, period_key: str) -> bool:
         RankingPublication.period_key == period_key, RankingPublication.dimension == DIMENSION)) is not None
 
 
-def _reason(text: str | None, field: str, what: str) -> str:
-    text = (text or "").strip()
+def _reason(text, field: str, what: str) -> str:
+    text = text.strip() if isinstance(text, str) else ""
     if len(text) < REASON_MIN:
         raise FormInvalid({field: [f"请填写{what}（至少 {REASON_MIN} 个字）"]})
     if len(text) > REASON_MAX:
@@ -54,6 +54,13 @@ def _reason(text: str | None, field: str, what: str) -> str:
 def _refuse_published(session: Session, period_key: str, doing: str) -> None:
     if is_published(session, period_key):
         raise InvalidTransition(f"{months.title(period_key)}的排名已发布，不能再{doing}")
+
+
+class NoPendingAppeal(InvalidTransition):
+    code = "no_pending_appeal"
+
+    def __init__(self):
+        super().__init__("该事件没有待审核的申诉")
 
 
 def live_appeal(session: Session, case_id: int) -> CaseAppeal | None:
@@ -74,7 +81,7 @@ def file_appeal(session: Session, actor: Actor, case: Case, *, ground: str, reas
             or not scope.can_see(session, Case, case.id, actor):
         raise PermissionDenied("只能为本部门承办的事件申诉")
     errors = {}
-    if ground not in GROUNDS:
+    if not isinstance(ground, str) or ground not in GROUNDS:
         errors["ground"] = ["请选择申诉理由类别：" + "、".join(GROUNDS.values())]
     try:
         reason = _reason(reason, "reason", "申诉理由")
@@ -116,7 +123,7 @@ def decide(session: Session, actor: Actor, appeal: CaseAppeal, decision: str, re
     case = session.get(Case, appeal.case_id)
     if not may_decide(session, actor, case):
         raise PermissionDenied("只有事件所在地或上级的指挥中心可以审核申诉")
-    if decision not in DECISIONS:
+    if not isinstance(decision, str) or decision not in DECISIONS:
         raise FormInvalid({"decision": ["请选择“通过”或“驳回”"]})
     reason = _reason(reason, "reason", "审核意见" if decision == "approve" else "驳回理由")
     if appeal.status != "pending":
@@ -149,6 +156,29 @@ def withdraw(session: Session, actor: Actor, appeal: CaseAppeal, now: dt.datetim
     record_case_event(session, actor, case, "appeal_withdrawn", from_status=case.status, to_status=case.status,
                       at=now, data={"title": "申诉撤回", "appeal_id": appeal.id, "period": appeal.period_key})
     return appeal
+
+
+def pending_appeal(session: Session, case: Case) -> CaseAppeal:
+    """The case's appeal awaiting a decision; NoPendingAppeal when there is none (or it is decided)."""
+    appeal = live_appeal(session, case.id)
+    if appeal is None or appeal.status != "pending":
+        raise NoPendingAppeal()
+    return appeal
+
+
+def decide_case(session: Session, actor: Actor, case: Case, decision: str, reason: str,
+                now: dt.datetime | None = None) -> CaseAppeal:
+    """审核申诉 of `case` (the page's and the API's action): its pending appeal approved or rejected."""
+    if not may_decide(session, actor, case):
+        raise PermissionDenied("只有事件所在地或上级的指挥中心可以审核申诉")
+    return decide(session, actor, pending_appeal(session, case), decision, reason, now)
+
+
+def withdraw_case(session: Session, actor: Actor, case: Case, now: dt.datetime | None = None) -> CaseAppeal:
+    """撤回申诉 of `case` by the department that filed it (the page's and the API's action)."""
+    if not actor.grants_of(Role.DEPARTMENT_STAFF):
+        raise PermissionDenied("只有提出申诉的部门可以撤回申诉")
+    return withdraw(session, actor, pending_appeal(session, case), now)
 
 
 # -- reading ----------------------------------------------------------------------------------------------------
@@ -201,5 +231,6 @@ def appealable_cases(session: Session, viewer: Actor, period_key: str, *, now: d
     return list(session.scalars(scope.restrict(statement, Case, viewer)))
 
 
-__all__ = ["DECISIONS", "GROUNDS", "STATUS_TITLES", "appealable_cases", "appeals_in_scope", "decide",
-           "excluded_from_departments", "file_appeal", "is_published", "live_appeal", "may_decide", "withdraw"]
+__all__ = ["DECISIONS", "GROUNDS", "STATUS_TITLES", "NoPendingAppeal", "appealable_cases", "appeals_in_scope",
+           "decide", "decide_case", "excluded_from_departments", "file_appeal", "is_published", "live_appeal",
+           "may_decide", "pending_appeal", "withdraw", "withdraw_case"]

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
+from minqing.core import city
 from minqing.core.models import Setting
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ LEASE_NAME = "beat.lease"
 
 class BeatLocked(RuntimeError):
     def __init__(self, holder: str, until: float):
-        local = dt.datetime.fromtimestamp(until, dt.timezone(dt.timedelta(hours=8))).strftime("%H:%M:%S")
+        local = city.local(dt.datetime.fromtimestamp(until, dt.UTC)).strftime("%H:%M:%S")  # the city's time
         super().__init__(f"另一个定时调度（minqing beat）正在运行：{holder}（租约有效至 {local}）；"
                          "同一时间只能运行一个，请先停止它，或等它的租约过期")
         self.holder, self.until = holder, until

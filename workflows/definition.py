@@ -2,7 +2,8 @@
 
 A document is JSON (or YAML) shaped by `workflow.schema.json`. Beyond the schema, `check` verifies what a
 schema cannot: that transitions name existing states and that every form is itself a valid JSON Schema.
-Built-in templates live in `templates/`; plugins add more through the `register_workflows` hook.
+Every workflow comes from the `register_workflows` hook: the built-in workflows of `builtin/` too, which the
+workflow engine's own plugin answers (last, so a plugin's workflow of the same key replaces a template).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from .errors import DefinitionInvalid, UnknownWorkflow
 
 HERE = Path(__file__).parent
 META_SCHEMA_PATH = HERE / "workflow.schema.json"
-TEMPLATES = HERE / "templates"
+BUILTIN = HERE / "builtin"   # the built-in workflow documents (not Jinja pages, not theme starters)
 PREVIOUS = "@previous"
 URGENCIES = ("normal", "urgent", "critical")
 
@@ -167,28 +168,26 @@ def load_file(path: Path) -> Workflow:
 @functools.cache
 def builtin(key: str) -> Workflow:
     for suffix in (".json", ".yaml", ".yml"):
-        path = TEMPLATES / f"{key}{suffix}"
+        path = BUILTIN / f"{key}{suffix}"
         if path.exists():
             return load_file(path)
     raise UnknownWorkflow(key)
 
 
 def builtin_keys() -> list[str]:
-    return sorted(path.stem for path in TEMPLATES.iterdir() if path.suffix in (".json", ".yaml", ".yml"))
+    return sorted(path.stem for path in BUILTIN.iterdir() if path.suffix in (".json", ".yaml", ".yml"))
 
 
 def get(platform, key: str, session=None) -> Workflow:
-    """The workflow `key`: a plugin's (through `register_workflows`), else a built-in template, else the answer
-    of the `resolve_workflow` hook (the inline workflow of a theme is known by the theme's key)."""
+    """The workflow `key`: the first plugin's that registers it (`register_workflows`, the built-in templates
+    among them), else the answer of the `resolve_workflow` hook (the inline workflow of a theme is known by the
+    theme's key)."""
     for _plugin, document in platform.plugins.collect("register_workflows"):
         if isinstance(document, dict) and document.get("key") == key:
-            return _parsed_plugin_document(json.dumps(document, sort_keys=True, ensure_ascii=False))
-    try:
-        return builtin(key)
-    except UnknownWorkflow:
-        found = platform.plugins.call_first("resolve_workflow", key=key, platform=platform, session=session)
-        if found is None or not isinstance(found[1], dict):
-            raise
+            return _parsed(document)
+    found = platform.plugins.call_first("resolve_workflow", key=key, platform=platform, session=session)
+    if found is None or not isinstance(found[1], dict):
+        raise UnknownWorkflow(key)
     # The answer's own "key" is only a name inside its document; cases know it by the key they asked for.
     return dataclasses.replace(_parsed_plugin_document(json.dumps(found[1], sort_keys=True, ensure_ascii=False)),
                                key=key)
@@ -199,13 +198,30 @@ def _parsed_plugin_document(text: str) -> Workflow:
     return parse(json.loads(text))
 
 
+_BY_IDENTITY: dict[int, tuple[dict, Workflow]] = {}
+IDENTITY_CACHE_SIZE = 64
+
+
+def _parsed(document: dict) -> Workflow:
+    """A registered document, parsed. Every case step asks for its workflow: a plugin that answers the very same
+    dict each time (the built-in templates are) skips even the JSON text that keys the cache. The entry keeps the
+    dict alive, so its id cannot be reused by another while it is cached."""
+    known = _BY_IDENTITY.get(id(document))
+    if known is not None and known[0] is document:
+        return known[1]
+    workflow = _parsed_plugin_document(json.dumps(document, sort_keys=True, ensure_ascii=False))
+    if len(_BY_IDENTITY) < IDENTITY_CACHE_SIZE:
+        _BY_IDENTITY[id(document)] = (document, workflow)
+    return workflow
+
+
 def all_workflows(platform) -> list[Workflow]:
-    """Built-in templates and plugins' workflows (a plugin's replaces a template of the same key)."""
-    found = {key: builtin(key) for key in builtin_keys()}
+    """Every registered workflow, by key: the first plugin to register a key wins, as in `get` (the built-in
+    templates are answered last, so a plugin's workflow replaces a template of the same key)."""
+    found: dict[str, Workflow] = {}
     for _plugin, document in platform.plugins.collect("register_workflows"):
-        if isinstance(document, dict) and "key" in document:
-            found[document["key"]] = _parsed_plugin_document(json.dumps(document, sort_keys=True,
-                                                                        ensure_ascii=False))
+        if isinstance(document, dict) and "key" in document and document["key"] not in found:
+            found[document["key"]] = _parsed(document)
     return list(found.values())
 
 

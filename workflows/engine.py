@@ -49,8 +49,17 @@ def transition(platform, session: Session, case: Case, name: str, actor: Actor, 
     if "count_rework" in step.effects:
         rehandling.after_rework(platform, session, workflow, case, now)
     follow.after_step(platform, session, case, step, data, actor, now)  # merged duplicates follow their master
-    platform.plugins.call("case_transitioned", case=case, transition=step.name, actor=actor, session=session)
+    announce(platform, session, case, step.name, actor)
     return case
+
+
+def announce(platform, session: Session, case: Case, name: str, actor: Actor) -> None:
+    """Tell the plugins that `case` changed state (`case_transitioned`), after the change and in its transaction.
+
+    Every change of a case's status goes through here: each workflow step (`transition`), the report, a merge
+    into a master and its undoing ("merge", "unmerge"), and a merged duplicate following its master
+    ("follow_master"). A status set anywhere else would leave the plugins that track cases behind."""
+    platform.hooks.case_transitioned(case=case, transition=name, actor=actor, session=session)
 
 
 def _step(workflow: Workflow, case: Case, name: str) -> Transition:

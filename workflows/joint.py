@@ -11,13 +11,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from minqing.core.actors import Actor
 from minqing.core.changes import record_case_event
 from minqing.core.departments import by_key
-from minqing.core.models import Case, Department, Role, utcnow
+from minqing.core.models import Attachment, Case, Department, Role, utcnow
 from minqing.core.models.cohandling import CoHandlingStatus, CoHandlingTask
 from minqing.core.scope import can_see
 
@@ -34,6 +34,8 @@ MAX_HOURS = 720
 MAX_CO_HANDLERS = 10
 MAX_PHOTOS = 9
 FINAL_MESSAGE = "事件已结束，不能{}"
+# The page uploads the photos itself; an API client uploads them first (POST /api/v1/attachments) and names them.
+NOT_YOURS = "附件不存在或不是您上传的（请先通过 POST /api/v1/attachments 上传）"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -191,9 +193,7 @@ def answer(platform, session: Session, case: Case, actor: Actor, *, result, phot
     _open_case(platform, session, case, "反馈协办情况")
     task = _task_to_answer(session, case, actor, department)
     result = _text("result", result, "协办结果", required=True)
-    photos = list(photos or ())
-    if len(photos) > MAX_PHOTOS or not all(isinstance(item, str) and item for item in photos):
-        raise FormInvalid({"photos": [f"照片最多 {MAX_PHOTOS} 张"]})
+    photos = _own_photos(session, actor, case, photos)
     now = now or utcnow()
     task.status, task.feedback, task.photos = CoHandlingStatus.ANSWERED, result, photos
     task.answered_by_account_id, task.answered_by_name, task.answered_at = actor.account_id, actor.name, now
@@ -204,7 +204,32 @@ def answer(platform, session: Session, case: Case, actor: Actor, *, result, phot
                       data={"title": f"协办反馈（{department_row.short_name}）", "department": department_row.key,
                             "task": task.id, "photos": photos, "on_time": now <= task.deadline_at})
     _tell_lead(platform, session, case, f"协办部门{department_row.short_name}已反馈", result)
+    _link_photos(session, actor, case, photos)
     return task
+
+
+def _own_photos(session: Session, actor: Actor, case: Case, photos) -> list[str]:
+    """The ids of the feedback's photos, each a file the actor uploaded that is not part of another case."""
+    if photos is None:
+        return []
+    if not isinstance(photos, (list, tuple)):
+        raise FormInvalid({"photos": ["照片应为附件 id 的数组"]})
+    if len(photos) > MAX_PHOTOS or not all(isinstance(item, str) and item for item in photos):
+        raise FormInvalid({"photos": [f"照片最多 {MAX_PHOTOS} 张"]})
+    usable = set(session.scalars(select(Attachment.id).where(
+        Attachment.id.in_(photos), Attachment.owner_account_id == actor.account_id,
+        Attachment.case_id.is_(None) | (Attachment.case_id == case.id))))
+    problems = {f"photos[{n}]": [NOT_YOURS] for n, item in enumerate(photos) if item not in usable}
+    if problems:
+        raise FormInvalid(problems, "附件无效")
+    return list(photos)
+
+
+def _link_photos(session: Session, actor: Actor, case: Case, photos: list[str]) -> None:
+    if photos:
+        session.execute(update(Attachment).where(Attachment.id.in_(photos), Attachment.case_id.is_(None),
+                                                 Attachment.owner_account_id == actor.account_id)
+                        .values(case_id=case.id))
 
 
 def _tell_lead(platform, session: Session, case: Case, subject: str, body: str) -> None:

@@ -1,7 +1,7 @@
 """The periods rankings are published for: calendar months in the city's time, keyed "YYYY-MM".
 
 A case belongs to the month it was reported in; a month covers [its first day 00:00, the next month's first day
-00:00) in Asia/Shanghai, as UTC datetimes for queries.
+00:00) in the city's time zone (`core.city`, as this process read it), as UTC datetimes for queries.
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import datetime as dt
 import re
 
 from minqing.core.models import utcnow
-from minqing.core.warnings import CITY_TIMEZONE
+from minqing.core import city
 
 from .errors import FormInvalid
 
@@ -17,7 +17,7 @@ KEY = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def key_of(moment: dt.datetime) -> str:
-    return moment.astimezone(CITY_TIMEZONE).strftime("%Y-%m")
+    return city.local(moment).strftime("%Y-%m")
 
 
 def current(now: dt.datetime | None = None) -> str:
@@ -44,9 +44,7 @@ def parse(key: str, field: str = "period") -> str:
 
 def bounds(key: str) -> tuple[dt.datetime, dt.datetime]:
     year, month = _parts(key)
-    start = dt.datetime(year, month, 1, tzinfo=CITY_TIMEZONE)
-    end = dt.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=CITY_TIMEZONE)
-    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+    return city.midnight(dt.date(year, month, 1)), city.midnight(dt.date(year + (month == 12), month % 12 + 1, 1))
 
 
 def title(key: str) -> str:

@@ -1,5 +1,9 @@
-"""The workflow engine's plugin: its periodic tasks, the in-app inbox channel and the `worker`, `beat`,
-`sla-sweep` and `workflow-check` commands. Registered through the same entry point group as any plugin."""
+"""The workflow engine's plugin: the built-in workflow templates (`register_workflows`), China's 2026 working
+calendar (`working_calendar`), its periodic tasks, the in-app inbox channel and the `worker`, `beat`, `sla-sweep`
+and `workflow-check` commands. Registered through the same entry point group as any plugin.
+
+The templates and the calendar are answered last (``trylast``), so a plugin's workflow of the same key or its own
+calendar wins through the same hooks; the engine reads both only through the hooks."""
 from __future__ import annotations
 
 import json
@@ -12,6 +16,9 @@ import time
 import click
 
 from minqing.core.hooks import hookimpl
+
+MINQING_TITLE = "处置流程引擎"  # what the admin page and `minqing plugins list` show
+MINQING_DESCRIPTION = "内置处置流程模板、工作日历和期限扫描。"
 
 MINQING_REQUIRED = True  # the closed loop (sweep, notifications) is part of the platform
 SWEEP_EVERY = float(os.environ.get("MINQING_SLA_SWEEP_SECONDS", "60"))
@@ -35,6 +42,21 @@ def _redeliver(platform) -> None:
 def periodic_tasks():
     return [{"name": "workflows.sla_sweep", "every": SWEEP_EVERY, "run": _sweep},
             {"name": "workflows.redeliver_notifications", "every": REDELIVER_EVERY, "run": _redeliver}]
+
+
+@hookimpl(trylast=True)
+def register_workflows():
+    from . import definition
+
+    # The same dict objects every time: the engine parses each once (`definition._parsed`).
+    return [definition.builtin(key).document for key in definition.builtin_keys()]
+
+
+@hookimpl(trylast=True)
+def working_calendar():
+    from .calendar import default_calendar
+
+    return default_calendar()
 
 
 @hookimpl

@@ -14,17 +14,29 @@ from minqing.core.models import Case, CaseMilestone, Grid, utcnow
 from . import calendar as calendars
 from . import clock, definition, notices
 from .definition import URGENCIES
+from .engine import announce
 from .errors import CaseRejected, FormInvalid
 
 
-def report_case(platform, session: Session, actor: Actor, *, theme_key: str, title: str, description: str,
-                lon: float | None, lat: float | None, category: str = "", subcategory: str = "",
-                urgency: str = "normal", source: str, form_data: dict | None = None, schema_version: str = "",
-                client_id: str | None = None, workflow_key: str = "standard", reporter_name: str = "",
-                reporter_phone: str = "", address: str = "", now: dt.datetime | None = None) -> Case:
-    """Report a case: locate its grid, let plugins validate it, enter the workflow's initial state."""
+def report_case(platform, session: Session, actor: Actor, **report) -> Case:
+    """Report a case: locate its grid, let plugins validate it, enter the workflow's initial state.
+
+    The engine's door for code that already checked its input (demo city, plugins, tests); people's reports
+    come through `minqing.workflows.intake.submit_report`, which checks the form first. Keywords: see
+    `start_case`."""
+    return start_case(platform, session, actor, **report)[0]
+
+
+def start_case(platform, session: Session, actor: Actor, *, theme_key: str, title: str, description: str,
+               lon: float | None, lat: float | None, category: str = "", subcategory: str = "",
+               urgency: str = "normal", source: str, form_data: dict | None = None, schema_version: str = "",
+               theme_version: int | None = None, client_id: str | None = None, workflow_key: str = "standard",
+               reporter_name: str = "", reporter_phone: str = "", address: str = "",
+               event_data: dict | None = None, now: dt.datetime | None = None) -> tuple[Case, bool]:
+    """(case, created): created is False when the client id named a case stored earlier (or meanwhile by a
+    racing copy of the same report), which is returned unchanged."""
     if client_id and (existing := _by_client_id(session, client_id)) is not None:
-        return existing
+        return existing, False
     if urgency not in URGENCIES:
         raise FormInvalid({"urgency": ["紧急程度只能是 normal、urgent 或 critical"]})
     workflow = definition.get(platform, workflow_key, session)
@@ -37,22 +49,25 @@ def report_case(platform, session: Session, actor: Actor, *, theme_key: str, tit
                 workflow_key=workflow.key, reporter_account_id=actor.account_id, reporter_name=reporter_name,
                 reporter_phone=reporter_phone, grid_id=grid_id, region_code=region_code or "",
                 rework_count=0, created_at=now, updated_at=now)
+    if theme_version is not None:  # the theme's form as published when the case was filled in
+        case.theme_version = theme_version
     _validate(platform, session, case)
     calendar = calendars.for_platform(platform)
     clock.enter_state(case, workflow.states[workflow.initial], now, calendar)
     clock.set_due(case, workflow, now, calendar)
     stored = _insert(session, case)
     if stored is not case:
-        return stored  # a concurrent retry of the same report won the race
+        return stored, False  # a concurrent retry of the same report won the race
     session.add(CaseMilestone(case_id=case.id, accept_deadline_at=case.state_deadline_at, voided=False))
     record_case_event(session, actor, case, "report", from_status=None, to_status=case.status,
-                      comment=description[:500], data={"title": workflow.report_title, "source": source}, at=now)
+                      comment=description[:500],
+                      data={**(event_data or {}), "title": workflow.report_title, "source": source}, at=now)
     notices.reported(platform, session, case)
-    platform.plugins.call("case_transitioned", case=case, transition="report", actor=actor, session=session)
+    announce(platform, session, case, "report", actor)
     from .dispatch.actions import after_report  # a theme may let confident suggestions dispatch themselves
 
     after_report(platform, session, case)
-    return case
+    return case, True
 
 
 def _by_client_id(session: Session, client_id: str) -> Case | None:

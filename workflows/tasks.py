@@ -16,6 +16,7 @@ import os
 import threading
 
 from celery import Celery
+from celery.signals import task_prerun
 
 log = logging.getLogger(__name__)
 _platform_lock = threading.Lock()
@@ -52,7 +53,7 @@ def make_celery(broker_url: str | None = None) -> Celery:
         task_acks_late=False,               # late only where declared idempotent (see `_task`)
         broker_transport_options=_redis_transport_options(),
         worker_prefetch_multiplier=1,
-        timezone="Asia/Shanghai",
+        timezone="UTC",   # schedules are intervals; the city's local time is its setting (core.city), per task
         task_default_queue=os.environ.get("MINQING_TASK_QUEUE", "minqing"),
     )
     return app
@@ -109,6 +110,9 @@ def periodic_task(name: str) -> None:
 
 
 def run_periodic(current_platform, name: str) -> bool:
+    from minqing.core import city
+
+    city.refresh(current_platform.db)  # embedded beat runs here without Celery's signal: read the city's zone too
     for _plugin, declared in current_platform.plugins.collect("periodic_tasks"):
         if declared.get("name") == name:
             declared["run"](current_platform)
@@ -144,6 +148,14 @@ def schedule(host) -> dict:
         entries[declared["name"]] = {"task": "minqing.periodic", "schedule": float(declared["every"]),
                                      "args": (declared["name"],)}
     return entries
+
+
+@task_prerun.connect
+def _read_city(**_kwargs) -> None:
+    """Before every task: this process's clock follows the city as stored (another process may have changed it)."""
+    from minqing.core import city
+
+    city.refresh(platform().db)
 
 
 @celery_app.on_after_configure.connect

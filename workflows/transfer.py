@@ -1,6 +1,6 @@
 """转办: the dispatcher moves a dispatched or handled case to another department, with a reason.
 
-The move itself is the workflow's `transfer` step (workflows/templates/standard.json: effects
+The move itself is the workflow's `transfer` step (workflows/builtin/standard.json: effects
 `assign_department`, form `department` and `reason`), so it is checked and recorded like every step; the engine
 notes where the case came from (`transferred_from`). This module reads that history back and offers the step
 as a function.

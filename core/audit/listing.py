@@ -18,22 +18,14 @@ from sqlalchemy.orm import Session
 
 from ..actors import Actor
 from ..changes import record_change
-from ..exporting import CITY_TIME, _sink, local_time
+from .. import city
+from ..exporting import _sink, local_time
 from ..masking import text_for
 from ..models import AuditRecord, Role
+from .labels import ACTION_NAMES, action_name  # noqa: F401 (ACTION_NAMES: the filter's list of actions)
 
 PAGE_SIZE = 50
 _CHUNK = 1000
-
-ACTION_NAMES = {
-    "auth.login": "登录", "auth.login_failed": "登录失败", "auth.login_refused": "登录被拒绝", "auth.logout": "退出登录",
-    "auth.locked": "账号锁定", "account.create": "创建账号", "account.password_change": "修改密码",
-    "account.password_set": "重置密码", "account.totp_enable": "启用双因素认证", "account.totp_disable": "停用双因素认证",
-    "plugin.enable": "启用插件", "plugin.disable": "停用插件", "plugin.auto_disable": "插件自动停用",
-    "plugin.failing": "必需插件反复出错", "theme.publish": "发布业务主题", "export": "导出数据", "import": "导入数据",
-    "audit.prune": "清理过期审计记录", "personal_data.reveal": "查看完整个人信息", "apikey.create": "创建接口密钥",
-    "apikey.revoke": "吊销接口密钥", "department.sync": "同步职能部门", "demo.build": "生成演示城市",
-}
 
 
 class NotAnAuditor(PermissionError):
@@ -43,12 +35,6 @@ class NotAnAuditor(PermissionError):
 
 def may_read(viewer: Actor) -> bool:
     return viewer.has_role(Role.AUDITOR)
-
-
-def action_name(action: str) -> str:
-    if action in ACTION_NAMES:
-        return ACTION_NAMES[action]
-    return "事件办理" if action.startswith("case.") else ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,7 +74,7 @@ def parse_filter(args: Mapping[str, str]) -> tuple[AuditFilter, dict[str, str]]:
 
 
 def _start_of(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), CITY_TIME).astimezone(dt.UTC)
+    return city.midnight(day)  # the day as the city counts it
 
 
 def statement(filters: AuditFilter) -> Select:
@@ -169,6 +155,7 @@ def export(session: Session, viewer: Actor, stream: BinaryIO, *, fmt: str = "csv
     audit log (in the caller's transaction); return the number of records."""
     if not may_read(viewer):
         raise NotAnAuditor()
+    city.settings(session)  # times are written in the city's zone: read it from this database
     sink = _sink(fmt, stream, "审计日志")
     sink.row(list(COLUMNS))
     count = 0

@@ -6,6 +6,9 @@ import os
 
 from minqing.core.hooks import hookimpl
 
+MINQING_TITLE = "审计日志"  # what the admin page and `minqing plugins list` show
+MINQING_DESCRIPTION = "审计日志的保留期清理，每日执行。"
+
 MINQING_REQUIRED = True  # keeping (and only then removing) the audit log is part of the platform
 PRUNE_EVERY = float(os.environ.get("MINQING_AUDIT_PRUNE_SECONDS", str(24 * 3600)))
 

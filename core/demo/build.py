@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import numpy as np
 import shapely
@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from .. import counters, idcard, uscc
+from .. import city, counters, idcard, uscc
 from ..actors import system_actor
 from ..changes import record_change
 from ..departments import sync_departments
@@ -45,6 +45,7 @@ KEY_PLACE_CATEGORIES = (  # category, responsible department, visit every N days
 )
 UNIT_KINDS = ("餐饮", "零售", "批发", "住宿", "物流", "制造", "建筑", "教育培训", "医疗", "物业", "社会组织", "机关事业单位")
 ROOM_STRUCTURES = ("砖混", "框架", "钢混", "土木")
+MAP_CENTRE, MAP_ZOOM = (103.83, 36.06), 9   # the map opens on 城关, the city proper, not the outline's middle
 
 
 @dataclasses.dataclass
@@ -75,6 +76,7 @@ def build_demo(platform: Platform, *, seed: int = spec.DEFAULT_SEED, residents: 
         with platform.db.session() as session:
             builder = _Builder(session, platform, geography, rng, bar)
             builder.regions()
+            builder.city()
             builder.departments()
             builder.grids()
             builder.grid_people()
@@ -156,6 +158,13 @@ class _Builder:
             })
         _bulk(self.session, Region, rows)
         self._advance(45)
+
+    def city(self) -> None:
+        """Lanzhou initialised as any city is (`minqing init`): its root region, China Standard Time (the default
+        zone, so not named here) and the map's default view."""
+        root = self.geography.regions[0]
+        city.initialise(self.session, system_actor("demo"), code=root.code, name=root.name, centre=MAP_CENTRE,
+                        zoom=MAP_ZOOM)
 
     def departments(self) -> None:
         city_id = self.region_ids[self.geography.regions[0].code]

@@ -16,6 +16,9 @@ from .importer import DEFAULT_BATCH, ImportInterrupted, ImportSummary, import_fi
 from .kinds import KINDS
 from .readers import ImportFileError
 
+# The city's structure (core/importing/structure.py), named here so that `--help` does not load the map libraries.
+CITY_KINDS = {"regions": "区划", "grids": "网格", "accounts": "账号"}
+
 
 def _actor(context, username: str | None, origin: str) -> Actor:
     """The account whose scope and role apply; the system actor (everything) when none is named."""
@@ -44,8 +47,55 @@ def _print_summary(summary: ImportSummary, as_json: bool) -> None:
         click.echo(f"错误报告：{summary.report}")
 
 
+def _print_city_summary(summary, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
+        return
+    label = CITY_KINDS[summary.kind]
+    counts = "，".join(f"{_COUNT_NAMES.get(name, name)} {value}" for name, value in summary.counts.items()
+                      if value or not name.startswith("moved_"))
+    if summary.problems:
+        click.echo(f"导入{label}：检查 {summary.checked} 条，发现 {len(summary.problems)} 个问题，未写入任何数据")
+        for problem in summary.problems[:10]:
+            click.echo(f"  {problem.where}  {problem.code}  {problem.field}：{problem.message}")
+        if summary.report:
+            click.echo(f"全部问题见：{summary.report}")
+    elif summary.dry_run:
+        click.echo(f"检查{label}：{summary.checked} 条，没有问题（试运行，未写入）" + (f"；{counts}" if counts else ""))
+    else:
+        click.echo(f"导入{label}：{summary.checked} 条，{counts}，用时 {summary.seconds:.1f} 秒")
+    for warning in summary.warnings[:20]:
+        click.echo(f"提示：{warning}")
+    if len(summary.warnings) > 20:
+        click.echo(f"提示：另有 {len(summary.warnings) - 20} 条（--json 可看全部）")
+
+
+_COUNT_NAMES = {"added": "新增", "renamed": "更名", "outlines": "更新边界", "unchanged": "未变", "updated": "更新",
+                "redrawn": "重绘边界", "reactivated": "恢复启用", "granted": "授权", "revoked": "撤销授权",
+                "deactivated": "停用", "moved_cases": "事件改属网格", "moved_residents": "实有人口改属网格",
+                "moved_addresses": "地址改属网格", "moved_units": "单位改属网格", "moved_key_places": "重点场所改属网格",
+                "moved_houses": "房屋改属网格", "moved_households": "户改属网格", "moved_key_persons": "重点人员改属网格",
+                "moved_outside": "不在任何网格内（保留原网格）"}
+
+
+def _import_city(context, kind: str, file: Path, report: Path, username: str | None, dry_run: bool,
+                 deactivate_missing: bool, no_progress: bool, as_json: bool) -> None:
+    from .structure import import_city_file
+
+    actor = _actor(context, username, "cli import")
+    try:
+        summary = import_city_file(context.platform, kind, file, actor=actor, report_path=report, dry_run=dry_run,
+                                   show_progress=not no_progress and not as_json,
+                                   deactivate_missing=deactivate_missing)
+    except ImportFileError as error:
+        raise click.ClickException(str(error)) from error
+    _print_city_summary(summary, as_json)
+    if summary.problems:
+        raise SystemExit(1)
+
+
 @click.command("import")
-@click.argument("kind", type=click.Choice(list(KINDS)))
+@click.argument("kind", type=click.Choice([*KINDS, *CITY_KINDS]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--errors", "report", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Error report (CSV). Default: FILE's name with .errors.csv, next to it.")
@@ -56,12 +106,24 @@ def _print_summary(summary: ImportSummary, as_json: bool) -> None:
 @click.option("--as", "username", default=None, help="Account recorded as the importer (default: 系统).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--dry-run", is_flag=True, help="regions, grids, accounts: only check the file, write nothing.")
+@click.option("--deactivate-missing", is_flag=True,
+              help="accounts: deactivate the staff accounts the file does not name (see them first with --dry-run).")
 @click.pass_obj
 def import_command(context, kind: str, file: Path, report: Path | None, batch_size: int,
-                   resume_from: int | None, username: str | None, no_progress: bool, as_json: bool) -> None:
-    """Import base data: addresses, houses, residents, units or key-persons, from a .csv or .xlsx file."""
-    actor = _actor(context, username, "cli import")
+                   resume_from: int | None, username: str | None, no_progress: bool, as_json: bool,
+                   dry_run: bool, deactivate_missing: bool) -> None:
+    """Import base data (addresses, houses, residents, units, key-persons: .csv or .xlsx, in batches) or the
+    city's own structure (regions: .csv/.xlsx/.geojson; grids: .geojson; accounts: .csv/.xlsx), which is
+    all or nothing: any problem exits 1, writes nothing and lists every problem in the errors file.
+    See docs/setup.md."""
     report = report or file.with_name(file.stem + ".errors.csv")
+    if kind in CITY_KINDS:
+        _import_city(context, kind, file, report, username, dry_run, deactivate_missing, no_progress, as_json)
+        return
+    if dry_run or deactivate_missing:
+        raise click.UsageError("--dry-run and --deactivate-missing apply to regions, grids and accounts only")
+    actor = _actor(context, username, "cli import")
     try:
         summary = import_file(context.platform, kind, file, actor=actor, report_path=report,
                               batch_size=batch_size, resume_from=resume_from, show_progress=not no_progress)
@@ -74,7 +136,7 @@ def import_command(context, kind: str, file: Path, report: Path | None, batch_si
 
 
 @click.command("export")
-@click.argument("what", type=click.Choice(["cases", "records"]))
+@click.argument("what", type=click.Choice(["cases", "records", "grids"]))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default=None,
               help="Default: from the output's suffix, else csv.")
@@ -84,9 +146,17 @@ def import_command(context, kind: str, file: Path, report: Path | None, batch_si
 @click.pass_obj
 def export_command(context, what: str, output: Path, fmt: str | None, theme_key: str | None,
                    username: str | None) -> None:
-    """Export cases or theme records to CSV or XLSX, scoped and masked for the viewer, and audited."""
+    """Export cases or theme records to CSV or XLSX, scoped and masked for the viewer, and audited; or every
+    grid to GeoJSON (`export grids -o grids.geojson`), which `import grids` reads back."""
     from .. import exporting
 
+    if what == "grids":
+        from .grid_export import export_grids
+
+        with context.platform.db.session() as session:
+            count = export_grids(session, output)
+        click.echo(f"已导出 {count} 个网格到 {output}")
+        return
     fmt = fmt or ("xlsx" if output.suffix.lower() == ".xlsx" else "csv")
     viewer = _actor(context, username, "cli export")
     partial = output.with_name(output.name + ".part")

@@ -19,6 +19,7 @@ import numpy as np
 from sqlalchemy import insert, select
 from tqdm import tqdm
 
+from .. import city
 from ..actors import Actor, system_actor
 from ..changes import record_change
 from ..masking import mask_id_number, mask_phone
@@ -27,7 +28,7 @@ from ..regions import prefix
 from ..settings import lookup_key
 from . import columns as C
 from . import values as V
-from .kinds import KINDS, CHINA_TIME, Kind
+from .kinds import KINDS, Kind
 from .readers import ImportFileError, open_table
 
 REPORT_HEADER = ("行号", "列", "值", "问题")
@@ -121,7 +122,7 @@ class _Import:
         self.platform, self.path, self.actor = platform, path, actor
         self.batch_size, self.resume_from, self.show_progress = batch_size, resume_from, show_progress
         self.report_path = Path(report_path) if report_path else None
-        self.today = today or dt.datetime.now(CHINA_TIME).date()
+        self.today = today or city.today()  # in the city's zone, as the command read it
         with platform.db.session() as session:
             key = lookup_key(session)
             self.regions = {code: level for code, level in session.execute(select(Region.code, Region.level))}

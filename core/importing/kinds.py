@@ -9,13 +9,12 @@ from collections.abc import Iterable
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from .. import uscc
+from .. import city, uscc
 from ..masking import id_digest
 from ..models import Address, Household, House, KeyPerson, Resident, Unit
 from . import columns as C
 from . import values as V
 
-CHINA_TIME = dt.timezone(dt.timedelta(hours=8))
 _IN_CHUNK = 900  # bound parameters per IN (...): well under every backend's limit
 
 
@@ -272,7 +271,7 @@ class KeyPersons(Kind):
         every = values["visit_every_days"]
         return {"resident_id": values["resident_id"], "category": values["category"],
                 "risk_level": values["risk_level"], "note": values["note"], "visit_every_days": every,
-                "last_visit_at": dt.datetime.combine(last, dt.time(), CHINA_TIME) if last else None,
+                "last_visit_at": city.midnight(last) if last else None,  # the start of that day in the city
                 "next_visit_due": last + dt.timedelta(days=every) if last else self.today}
 
 

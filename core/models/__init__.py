@@ -6,12 +6,12 @@ from .basedata import Address, House, Household, KeyPerson, KeyPlace, Resident, 
 from .builder import ThemeDraft
 from .cases import Attachment, Case, CaseEvent, CaseSource, Urgency
 from .cohandling import CoHandlingStatus, CoHandlingTask, RegionFallback
-from .geo import Grid, GridColour, GridLevel, GridMember, MemberRole, Region, RegionLevel
+from .geo import Grid, GridColour, GridLevel, GridMember, GridOutline, MemberRole, Region, RegionLevel
 from .idempotency import IdempotencyKey
 from .merges import CaseMerge
 from .org import Account, Department, Person, Role, RoleGrant
-from .publications import Publication, VerificationCode  # noqa: F401  (小兰帮办)
-from .signin import AccountSession
+from .publications import Publication, PublicationEvent, VerificationCode  # noqa: F401  (小兰帮办)
+from .signin import AccountSession, PasswordCode, SigninThrottle
 from .system import AuditChain, AuditRecord, ChangeCounter, PluginState, Setting
 from .themes import ThemeRecord, ThemeVersion
 from .warnings import WarningAction
@@ -20,8 +20,8 @@ from .workflow import CaseMilestone, Notification, Supervision, SweepMark
 __all__ = [
     "Account", "AccountSession", "Address", "ApiKey", "Attachment", "AuditChain", "AuditRecord", "Base", "Case",
     "CaseAppeal", "CaseEvent", "CaseMerge", "CaseMilestone", "CaseSource", "CoHandlingStatus", "CoHandlingTask",
-    "ChangeCounter", "Department", "Grid", "GridColour", "GridLevel", "GridMember", "House", "Household",
-    "IdempotencyKey", "KeyPerson", "KeyPlace", "MemberRole", "Notification", "Person", "PluginState", "RankingPublication", "Region", "RegionFallback", "RegionLevel",
-    "Resident", "Role", "RoleGrant", "Setting", "Supervision", "SweepMark", "ThemeDraft", "ThemeRecord", "ThemeVersion", "Unit",
+    "ChangeCounter", "Department", "Grid", "GridColour", "GridLevel", "GridMember", "GridOutline", "House", "Household",
+    "IdempotencyKey", "KeyPerson", "KeyPlace", "MemberRole", "Notification", "PasswordCode", "Person", "PluginState", "RankingPublication", "Region", "RegionFallback", "RegionLevel",
+    "Resident", "Role", "RoleGrant", "Setting", "SigninThrottle", "Supervision", "SweepMark", "ThemeDraft", "ThemeRecord", "ThemeVersion", "Unit",
     "Urgency", "UTCDateTime", "utcnow", "Visit", "WarningAction",
 ]

@@ -81,6 +81,7 @@ class Grid(BoundingBox, Base):
     colour_reason: Mapped[str] = mapped_column(Text, default="")
     colour_set_at: Mapped[dt.datetime | None]
     geometry: Mapped[dict]
+    outline_since: Mapped[dt.datetime | None]   # when `geometry` took effect (None: since the grid was made)
 
     parent: Mapped[Grid | None] = relationship(remote_side=[id])
     region: Mapped[Region] = relationship()
@@ -99,3 +100,16 @@ class GridMember(Base):
 
     grid: Mapped[Grid] = relationship(back_populates="members")
     person: Mapped["Person"] = relationship()  # noqa: F821
+
+
+class GridOutline(Base):
+    """A grid's former outline and the period it was in force, kept when an import redraws the grid."""
+
+    __tablename__ = "grid_outline_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id", ondelete="CASCADE"), index=True)
+    geometry: Mapped[dict]
+    valid_from: Mapped[dt.datetime | None]      # None: since the grid was made
+    valid_to: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(200), default="")   # the file that replaced it

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -17,6 +17,7 @@ class Role(enum.StrEnum):
     GRID_WORKER = "grid_worker"        # 网格长/网格员, scoped to a grid and the grids under it
     CITIZEN = "citizen"                # 群众, sees only their own reports
     LEADER = "leader"                  # 领导, read-only overview of a region subtree
+    CADRE = "cadre"                    # 村(社区)/乡镇(街道)干部, scoped to their village or township
     AUDITOR = "auditor"                # 审计员, reads the audit log and nothing else
 
 
@@ -28,9 +29,11 @@ class Department(Base):
     name: Mapped[str] = mapped_column(String(100))
     short_name: Mapped[str] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(20), default="government")
-    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))  # the region it serves
     description: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(default=True)
+    # A county's bureau sits under the city's (城关区城市管理综合执法局 under 城管); None for a city department.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
 
 
 class Person(Base):
@@ -68,6 +71,8 @@ class Account(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(300))
     totp_enabled_at: Mapped[dt.datetime | None]
     totp_last_step: Mapped[int | None]
+    # An account made from an imported roster has no password: its owner sets one at first sign-in.
+    password_must_change: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     grants: Mapped[list[RoleGrant]] = relationship(back_populates="account", cascade="all, delete-orphan",
                                                    lazy="selectin")
@@ -78,8 +83,8 @@ class RoleGrant(Base):
 
     __tablename__ = "role_grants"
     __table_args__ = (
-        CheckConstraint("role in ('admin','operator','department_staff','grid_worker','citizen','leader','auditor')",
-                        name="role"),
+        CheckConstraint("role in ('admin','operator','department_staff','grid_worker','citizen','leader','auditor',"
+                        "'cadre')", name="role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

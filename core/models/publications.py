@@ -32,8 +32,28 @@ class Publication(Base):
     published_by: Mapped[str] = mapped_column(String(64), default="")
     published_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     withdrawn: Mapped[bool] = mapped_column(default=False)
+    # draft → published → withdrawn (and back to draft to rework it); only published items reach citizens.
+    # `withdrawn` mirrors status == "withdrawn" for readers written before the status existed.
+    status: Mapped[str] = mapped_column(String(20), default="published", server_default="published", index=True)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(default=utcnow)
 
     department: Mapped[Department] = relationship(lazy="joined")
+
+
+class PublicationEvent(Base):
+    """One step in a publication's life: who wrote, edited, published, withdrew or reopened it, and when."""
+
+    __tablename__ = "publication_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    actor_name: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(20))      # create, edit, publish, withdraw, reopen
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200), default="")
 
 
 class VerificationCode(Base):

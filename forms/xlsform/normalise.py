@@ -14,6 +14,7 @@ from ..conditions import blocks
 
 def normalise(schema: dict, ui: dict | None = None) -> tuple[dict, dict]:
     schema, ui = copy.deepcopy(schema), copy.deepcopy(ui or {})
+    schema.pop("x-xlsform", None)   # where a form came from is not part of what it asks
     _object(schema, ui)
     return schema, _prune(ui)
 

@@ -8,8 +8,11 @@ import re
 
 from .context import Question
 
-TIME_PATTERN = "^([01][0-9]|2[0-3]):[0-5][0-9]$"
-TIME_MESSAGE = "请按“时:分”填写，如 09:30"
+TIME_PATTERN = "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"   # ODK writes seconds too: 09:30:00
+TIME_MESSAGE = "请按“时:分”或“时:分:秒”填写，如 09:30"
+# what imports before seconds were accepted stored: still a time question when exported
+TIME_PATTERNS = (TIME_PATTERN, "^([01][0-9]|2[0-3]):[0-5][0-9]$")
+TIME_MESSAGES = (TIME_MESSAGE, "请按“时:分”填写，如 09:30")
 BOOLEAN_NAMES = ("true", "false")
 _FILE_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
                ".webp": "image/webp"}

@@ -98,6 +98,11 @@ def _constraint(bind: dict, q: Question, ctx: Context, messages: dict):
         except re.error as exc:
             ctx.skip(q.row, q.xls_name, f"约束中的正则表达式无效（{exc}），已忽略", "constraint")
             return
+        slow = regex.slow_pattern_reason(keywords["pattern"])
+        if slow:  # the pattern would run on every submission: refuse it here, keep the question
+            ctx.skip(q.row, q.xls_name, f"题目“{q.xls_name}”约束中的正则表达式可能使校验极慢（{slow}），已拒收此约束",
+                     "constraint")
+            return
     clash = [k for k in keywords if k in q.schema and q.schema[k] != keywords[k]]
     if clash:
         ctx.skip(q.row, q.xls_name, f"约束“{bind['constraint']}”与题型自带的限制冲突，已忽略", "constraint")

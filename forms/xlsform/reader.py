@@ -19,6 +19,7 @@ from pyxform.xls2json_backends import get_xlsform
 
 from ..schema_check import check_schema
 from .model import XLSFormError, XLSFormImport
+from . import references
 from .names import Namer
 from .context import Context, Question, yes_no
 from .question_types import attachment_schema, canonical_type, skip_reason
@@ -56,9 +57,15 @@ def read_xlsform(source, *, filename: str | None = None) -> XLSFormImport:
     walker = _Walker(ctx, rows)
     schema, ui = walker.root(survey)
     _make_acceptable(schema, ui, ctx)
+    references.resolve(schema, known=references.field_names(schema), renamed=walker.namer.renamed,
+                       lost=lambda path, reason, column: ctx.skip(None, path or None, reason, column))
+    form_id = survey.get("id_string") or stem or "form"
+    # where the form came from, so that its export keeps its form_id and its label language (docs/forms.md)
+    schema["x-xlsform"] = {"form_id": str(form_id)[:100],
+                           "language": None if language in (None, "default") else str(language)[:60]}
     ctx.unconverted.sort(key=lambda u: u.row or 0)
     return XLSFormImport(
-        title=schema.get("title", ""), form_id=survey.get("id_string") or stem or "form", schema=schema, ui=ui,
+        title=schema.get("title", ""), form_id=form_id, schema=schema, ui=ui,
         choices={name: [{"name": str(c.get("name")), "label": ctx.text(c.get("label")) or str(c.get("name"))}
                         for c in items] for name, items in survey.get("choices", {}).items()},
         default_language=default_language, language=None if language == "default" else language,

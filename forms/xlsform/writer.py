@@ -6,6 +6,7 @@ listed by export_xlsform() (write_xlsform just returns the bytes).
 """
 from __future__ import annotations
 
+import copy
 import io
 from collections import defaultdict
 
@@ -14,9 +15,10 @@ from openpyxl.styles import Font
 
 from ..conditions import blocks, mentioned
 from ..schema_check import check_schema
+from . import references
 from .constraints import KEYWORDS, constraint_text
 from .model import Unconverted, XLSFormError, XLSFormExport
-from .question_types import BOOLEAN_NAMES, TIME_MESSAGE, TIME_PATTERN
+from .question_types import BOOLEAN_NAMES, TIME_MESSAGES, TIME_PATTERNS
 from .relevance import Sibling, relevant_text
 
 _FIELD_KEYS = {"type", "title", "description", "readOnly", "default", "x-messages", "$comment"}
@@ -24,25 +26,41 @@ _EXTRA = ("minqing::format", "minqing::placeholder", "minqing::min_items", "minq
           "minqing::max_bytes", "minqing::add_label", "minqing::remove_label", "minqing::row_label")
 
 
-def write_xlsform(schema: dict, ui: dict | None = None, *, title: str, form_id: str,
-                  language: str = "中文") -> bytes:
-    """The .xlsx bytes of `schema` as an XLSForm (labels in the `label::<language>` column)."""
+DEFAULT_LANGUAGE = "中文"
+_FROM_SOURCE = object()   # "language": as the imported spreadsheet had it (schema's x-xlsform), else 中文
+
+
+def write_xlsform(schema: dict, ui: dict | None = None, *, title: str, form_id: str | None = None,
+                  language=_FROM_SOURCE) -> bytes:
+    """The .xlsx bytes of `schema` as an XLSForm (labels in the `label::<language>` column, or plain `label`
+    when `language` is None)."""
     return export_xlsform(schema, ui, title=title, form_id=form_id, language=language).data
 
 
-def export_xlsform(schema: dict, ui: dict | None = None, *, title: str, form_id: str,
-                   language: str = "中文") -> XLSFormExport:
-    """Like write_xlsform, plus the list of what the spreadsheet cannot express (in Chinese)."""
+def export_xlsform(schema: dict, ui: dict | None = None, *, title: str, form_id: str | None = None,
+                   language=_FROM_SOURCE) -> XLSFormExport:
+    """Like write_xlsform, plus the list of what the spreadsheet cannot express (in Chinese).
+
+    A form imported from an XLSForm remembers its `form_id` and label language (`x-xlsform`): they are kept
+    unless given here. Labels never reference a field the form does not have (forms/xlsform/references.py)."""
     problems = check_schema(schema, ui)
     if problems:
         raise XLSFormError("表单定义有误，无法导出：" + "；".join(f"{p.pointer} {p.message}" for p in problems[:5]))
+    origin = schema.get("x-xlsform") or {}
+    if language is _FROM_SOURCE:
+        language = origin["language"] if "language" in origin else DEFAULT_LANGUAGE
+    form_id = form_id or origin.get("form_id") or "form"
     writer = _Writer(language)
     for key in schema:
         if key not in ("type", "title", "properties", "required", "if", "then", "else", "allOf",
-                       "dependentRequired", "version"):
+                       "dependentRequired", "version", "x-xlsform"):
             writer.lost("", f"表单的“{key}”无法写入 XLSForm", key)
+    schema = copy.deepcopy(schema)
+    references.resolve(schema, known=references.field_names(schema), lost=writer.lost)
     writer.object(schema, ui or {}, "")
-    settings = {"form_title": title, "form_id": form_id, "default_language": language}
+    settings = {"form_title": title, "form_id": form_id}
+    if language:
+        settings["default_language"] = language
     if schema.get("version") is not None:
         settings["version"] = str(schema["version"])
     return XLSFormExport(data=writer.workbook(settings), unconverted=writer.problems)
@@ -60,7 +78,7 @@ class _Writer:
         self.problems.append(Unconverted(reason=reason, name=path or None, column=column))
 
     def col(self, name: str) -> str:
-        return f"{name}::{self.language}"
+        return f"{name}::{self.language}" if self.language else name
 
     # -- objects and their conditions -----------------------------------------------------------
 
@@ -177,7 +195,7 @@ class _Writer:
             return "date" if fmt == "date" else "dateTime"
         if fmt:
             row["minqing::format"] = fmt
-        if keywords.get("pattern") == TIME_PATTERN and field.get("x-messages", {}).get("pattern") == TIME_MESSAGE \
+        if keywords.get("pattern") in TIME_PATTERNS and field.get("x-messages", {}).get("pattern") in TIME_MESSAGES \
                 and set(keywords) == {"pattern"}:
             keywords.clear()
             row["_time"] = True

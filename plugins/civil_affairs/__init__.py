@@ -16,6 +16,9 @@ from minqing.core.models import KeyPerson, Resident
 
 from .. import theme_files, visit_reminders
 
+MINQING_TITLE = "民政 · 独居老人关爱走访"  # what the admin page and `minqing plugins list` show
+MINQING_DESCRIPTION = "独居老人关爱走访主题，并定期提示逾期走访。"
+
 CATEGORY = "独居老人"
 REMINDER_KIND = "civil_affairs.elderly_visit_overdue"
 

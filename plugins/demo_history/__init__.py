@@ -18,6 +18,9 @@ from .duplicates import seed_duplicates
 from .joint import seed_joint
 from .texts import history_rows, report_text
 
+MINQING_TITLE = "演示历史事件"  # what the admin page and `minqing plugins list` show
+MINQING_DESCRIPTION = "演示数据：近 60 天的数百件事件，按真实流程走完。"
+
 CASES = 300
 DAY = dt.timedelta(days=1)
 # Where a case stops: weights of the final stage reached

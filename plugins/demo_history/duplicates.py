@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from shapely.geometry import shape
 from sqlalchemy import select
 
 from minqing import workflows
@@ -35,6 +34,8 @@ def seed_duplicates(platform, session, actor, candidates, now: dt.datetime) -> N
         if worker is not None else None
     if grid is None:
         return
+    from shapely.geometry import shape   # only when the demo is built
+
     point = shape(grid.geometry).representative_point()
     reporters = [actor_for(session, account, origin="demo") for account in (worker, citizen) if account is not None]
     for number, (keyword, title, text, again, hours_ago, fate) in enumerate(GROUPS):

@@ -5,13 +5,29 @@
 - `overdue_visits`: key persons and places whose visit is overdue (重点人员、场所走访逾期);
 - `unvisited_households`: households never visited, per village (走村不漏户).
 
-Each also answers `map_layers` with its located, active warnings, so they appear in the map's layer switcher.
-Disabling one of these plugins removes its rule from the dashboard and the map.
+Each owns its queries (set-based, within the viewer's scope through `minqing.core.scope.restrict`), answers
+`map_layers` with its located, active warnings, so they appear in the map's layer switcher, and — except
+`repeat_reports`, whose warnings are its summary — `dashboard_panels` with its summary on the dashboard (小兰民情).
+Disabling one of these plugins removes its rule, its layer and its panel: the dashboard knows none of them by key.
 """
 from __future__ import annotations
 
+from sqlalchemy import case, func
+
 from minqing.core import warning_rules
 from minqing.core.hooks import hookimpl
+
+WARNINGS_SECTION = "warnings"    # the dashboard section the rules' panels sit in (see `dashboard_panels`)
+
+
+def count_where(condition):
+    """SUM(CASE WHEN condition THEN 1 ELSE 0 END): a count of one condition inside a GROUP BY."""
+    return func.sum(case((condition, 1), else_=0))
+
+
+def percent(rate: float | None) -> str:
+    """0.953 → "95.3%"; None (no denominator) → "—", as the dashboard writes rates."""
+    return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
 def _in_box(feature: dict, bbox) -> bool:

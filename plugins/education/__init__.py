@@ -13,6 +13,9 @@ from minqing.core.models import Case
 
 from .. import theme_files
 
+MINQING_TITLE = "教育 · 校园周边安全"  # what the admin page and `minqing plugins list` show
+MINQING_DESCRIPTION = "校园周边安全主题及驾驶舱指标。"
+
 CAMPUS_THEME = "education.campus_surroundings"
 FINAL_STATUSES = ("closed", "voided")
 

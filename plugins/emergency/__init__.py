@@ -7,20 +7,20 @@ every site's exact position on the map; it is computed from the key places the v
 from __future__ import annotations
 
 import collections
-import datetime as dt
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from minqing.core import scope
+from minqing.core import city, scope
 from minqing.core.hooks import hookimpl
 from minqing.core.models import Grid, KeyPlace
 
 from .. import theme_files
 
+MINQING_TITLE = "应急管理 · 危化品和安全生产"  # what the admin page and `minqing plugins list` show
+MINQING_DESCRIPTION = "危化品和安全生产主题，以及危化品网格图层。"
+
 HIGH_RISK_CATEGORIES = ("危化品企业", "加油加气站", "燃气调压站", "烟花爆竹仓库", "矿山")
 LAYER_KEY = "emergency.high_risk_grids"
-CITY_TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 
 @hookimpl
@@ -64,7 +64,7 @@ def high_risk_grid_features(session, viewer, bbox=None) -> list[dict]:
 
 @hookimpl
 def dashboard_figures(viewer, session):
-    today = dt.datetime.now(CITY_TIMEZONE).date()
+    today = city.today(session)
     base = scope.restrict(select(func.count()).select_from(KeyPlace)
                           .where(KeyPlace.category.in_(HIGH_RISK_CATEGORIES)), KeyPlace, viewer)
     total = session.scalar(base) or 0

@@ -17,6 +17,9 @@ from minqing.core.models import Case, utcnow
 
 from .. import theme_files
 
+MINQING_TITLE = "消防救援 · 消防通道占用"  # what the admin page and `minqing plugins list` show
+MINQING_DESCRIPTION = "消防通道占用主题和网格着色规则。"
+
 FIRE_LANE_THEME = "fire_rescue.fire_lane"
 WINDOW = dt.timedelta(days=30)
 YELLOW_FROM, RED_FROM = 2, 5

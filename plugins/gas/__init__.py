@@ -7,15 +7,17 @@ first; a 较大 hazard's deadline may not lie in the past.
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
+from minqing.core import city
 from minqing.core.hooks import hookimpl
 
 from .. import theme_files
 
+MINQING_TITLE = "燃气 · 燃气安全隐患"  # what the admin page and `minqing plugins list` show
+MINQING_DESCRIPTION = "燃气安全隐患主题及其整改规则。"
+
 HAZARD_THEME = "gas.gas_hazard"
 MAJOR_LIMIT_DAYS = 15
-CITY_TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 
 @hookimpl
@@ -27,7 +29,7 @@ def register_themes():
 def validate_submission(theme_key, form_key, document, session):
     if theme_key != HAZARD_THEME or form_key != "report":
         return None
-    return hazard_problems(document, _today())
+    return hazard_problems(document, _today(session))
 
 
 @hookimpl
@@ -35,7 +37,7 @@ def validate_case(case, session):
     # Cases can enter through the API or the hotline with form data attached; the same rules hold there.
     if case.theme_key != HAZARD_THEME or not case.form_data:
         return None
-    return hazard_problems(case.form_data, _today())
+    return hazard_problems(case.form_data, _today(session))
 
 
 def hazard_problems(document: dict, today: dt.date) -> list[tuple[str, str]]:
@@ -65,5 +67,6 @@ def _date(value) -> dt.date | None:
         return None
 
 
-def _today() -> dt.date:
-    return dt.datetime.now(CITY_TIMEZONE).date()
+def _today(session=None) -> dt.date:
+    """Today in the city (its time zone setting), which deadlines are compared with."""
+    return city.today(session)

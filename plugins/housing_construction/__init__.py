@@ -7,15 +7,15 @@ a house cannot have been built in the future.
 """
 from __future__ import annotations
 
-import datetime as dt
-from zoneinfo import ZoneInfo
-
+from minqing.core import city
 from minqing.core.hooks import hookimpl
 
 from .. import theme_files
 
+MINQING_TITLE = "住建 · 自建房安全排查"  # what the admin page and `minqing plugins list` show
+MINQING_DESCRIPTION = "自建房安全排查主题及其排查规则。"
+
 SURVEY_THEME = "housing_construction.self_built_housing"
-CITY_TIMEZONE = ZoneInfo("Asia/Shanghai")
 APPRAISAL_FROM_FLOORS = 3
 
 
@@ -28,7 +28,7 @@ def register_themes():
 def validate_submission(theme_key, form_key, document, session):
     if theme_key != SURVEY_THEME or form_key != "record":
         return None
-    return survey_problems(document, dt.datetime.now(CITY_TIMEZONE).year)
+    return survey_problems(document, city.today(session).year)
 
 
 def survey_problems(document: dict, this_year: int) -> list[tuple[str, str]]:

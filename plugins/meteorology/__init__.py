@@ -2,19 +2,23 @@
 each has been relayed.
 
 The page answers the question the township's disaster-prevention officer asks when a warning comes out: which
-villages have passed it on, and to how many households. It shows only aggregates (no names or phone numbers), so
-it needs no personal-data masking.
+villages have passed it on, and to how many households. Each viewer counts only the relays they may see (a
+township its own villages), and only aggregates are shown (no names or phone numbers), so nothing needs masking.
 """
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from minqing.core.hooks import hookimpl
 from minqing.core.models import Case, utcnow
 
 from .. import theme_files
+
+MINQING_TITLE = "气象 · 气象灾害预警"  # what the admin page and `minqing plugins list` show
+MINQING_DESCRIPTION = "气象灾害预警信息员主题和预警信息页面。"
 
 RELAY_THEME = "meteorology.warning_relay"
 LEVELS = ("红色", "橙色", "黄色", "蓝色")  # most severe first
@@ -33,12 +37,14 @@ def web_blueprints():
     return [make_blueprint()]
 
 
-def recent_warnings(session, now: dt.datetime | None = None) -> list[dict]:
-    """Warnings relayed in the last week, one row per (signal, level, issue time), most severe and newest first."""
+def recent_warnings(session, now: dt.datetime | None = None,
+                    restrict: Callable[[Select], Select] = lambda statement: statement) -> list[dict]:
+    """Warnings relayed in the last week, one row per (signal, level, issue time), most severe and newest first.
+    `restrict` limits the relays counted (a page passes the viewer's scope)."""
     since = (now or utcnow()) - WINDOW
     rows: dict[tuple, dict] = {}
-    for region_code, data in session.execute(select(Case.region_code, Case.form_data)
-                                             .where(Case.theme_key == RELAY_THEME, Case.created_at >= since)):
+    statement = select(Case.region_code, Case.form_data).where(Case.theme_key == RELAY_THEME, Case.created_at >= since)
+    for region_code, data in session.execute(restrict(statement)):
         data = data or {}
         if not data.get("warning_type") or data.get("warning_level") not in LEVELS:
             continue

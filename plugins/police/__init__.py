@@ -9,11 +9,9 @@ a high-risk key person whose visit is overdue is out of sight of the police, whi
 """
 from __future__ import annotations
 
-import datetime as dt
-from zoneinfo import ZoneInfo
-
 from sqlalchemy import func, select
 
+from minqing.core import city
 from minqing.core.grid_tree import roll_up
 from minqing.core.hooks import hookimpl
 from minqing.core.masking import id_digest
@@ -22,8 +20,10 @@ from minqing.core.settings import lookup_key
 
 from .. import theme_files
 
+MINQING_TITLE = "公安 · 治安隐患"  # what the admin page and `minqing plugins list` show
+MINQING_DESCRIPTION = "治安隐患主题、涉事人员与户籍比对及网格着色规则。"
+
 SECURITY_THEME = "police.public_security"
-CITY_TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 
 @hookimpl
@@ -53,7 +53,7 @@ def validate_submission(theme_key, form_key, document, session):
 
 @hookimpl
 def grid_colours(parents, session):
-    today = dt.datetime.now(CITY_TIMEZONE).date()
+    today = city.today(session)
     overdue = {"high": {}, "medium": {}}
     for grid_id, level, count in session.execute(
             select(KeyPerson.grid_id, KeyPerson.risk_level, func.count())

@@ -11,6 +11,9 @@ import logging
 from minqing.core.hooks import hookimpl
 from minqing.core.masking import mask_phone
 
+MINQING_TITLE = "演示短信网关"  # what the admin page and `minqing plugins list` show
+MINQING_DESCRIPTION = "把短信写入日志的演示网关（不真正发送）。"
+
 log = logging.getLogger("minqing.sms")
 
 

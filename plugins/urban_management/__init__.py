@@ -13,6 +13,9 @@ from minqing.core.models import Grid
 
 from .. import theme_files
 
+MINQING_TITLE = "城管 · 占道经营"  # what the admin page and `minqing plugins list` show
+MINQING_DESCRIPTION = "占道经营主题，并把流动摊贩事件分拨到区县执法队。"
+
 THEMES = theme_files.load(__name__)
 DISTRICT_THEMES = theme_files.load(__name__, "district_themes.json")
 # Categories a district team takes over: street vending in all its forms.

@@ -11,6 +11,9 @@ from minqing.core.models import KeyPlace
 
 from .. import theme_files, visit_reminders
 
+MINQING_TITLE = "水务 · 河湖巡查（河长制）"  # what the admin page and `minqing plugins list` show
+MINQING_DESCRIPTION = "河湖巡查主题，并提醒到期巡河。"
+
 REMINDER_KIND = "water_affairs.river_patrol_due"
 
 

@@ -20,7 +20,7 @@ from minqing.core.db import Database, alembic_config
 from minqing.core.models import AuditChain, AuditRecord, utcnow
 from minqing.workflows.tasks import run_periodic, schedule
 
-from ..conftest import _fresh_database
+from tests.fixtures.database import fresh_database
 
 WORKER = Actor(7, "网格员甲", (), origin="10.0.0.7")
 THREADS = 12
@@ -273,7 +273,7 @@ def test_the_migration_chains_the_records_already_there(tmp_path_factory):
     """Upgrading an installation that already has an audit log numbers and hashes its records in id order."""
     from alembic import command
 
-    database = Database(_fresh_database(tmp_path_factory, "audit_migration"))
+    database = Database(fresh_database(tmp_path_factory, "audit_migration"))
     with database.engine.begin() as connection:
         config = alembic_config()
         config.attributes["connection"] = connection

@@ -1,5 +1,5 @@
 """Import of base data from CSV and XLSX: every validation message, duplicates, encodings, batches that are all
-or nothing, resuming after a crash, the CLI, and 100,000 residents (their speed is measured by benchmarks/import.py)."""
+or nothing, resuming after a crash, the CLI, and 100,000 residents (their speed is measured by benchmarks/import_rows.py)."""
 from __future__ import annotations
 
 import csv
@@ -427,7 +427,7 @@ def test_hundred_thousand_residents(platform, city, tmp_path):
     bad = planted["checksum"] + planted["phone"] + planted["region"] + planted["dup_file"] + planted["dup_db"]
     assert bad == 9000
 
-    summary = run(platform, "residents", path, tmp_path)  # speed: benchmarks/import.py, not a timed assertion
+    summary = run(platform, "residents", path, tmp_path)  # speed: benchmarks/import_rows.py, not a timed assertion
     assert (summary.imported, summary.rejected, summary.batches) == (total - bad, bad, 20)
     report = read_report(tmp_path / "report.csv")
     by_message: dict[str, int] = {}

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from minqing.core import account_sessions, signin, totp
 from minqing.core.actors import system_actor
 from minqing.core.demo.build import DEMO_PASSWORD
-from minqing.core.models import Account, AuditRecord, RoleGrant, utcnow
+from minqing.core.models import Account, AuditRecord, RoleGrant, SigninThrottle, utcnow
 from minqing.core.password_policy import (ASVS, DENGBAO3, PasswordPolicy, WeakPassword, common_passwords,
                                           policy_from)
 from minqing.core.passwords import hash_password, verify_password
@@ -81,7 +81,8 @@ def test_five_wrong_passwords_lock_the_account_for_the_configured_time(session):
     for attempt in range(5):
         outcome = signin.check_password(session, "worker", "wrong", lockout=lockout, now=NOW)
         assert (outcome.account, outcome.reason) == (None, "wrong_password")
-    assert account.locked_until == NOW + dt.timedelta(minutes=30)
+    source = session.scalar(select(SigninThrottle))  # no origin given: the empty source
+    assert (source.locked_until, account.locked_until) == (NOW + dt.timedelta(minutes=30), None)
     refused = signin.check_password(session, "worker", "Lz#2026-grid", lockout=lockout, now=NOW)
     assert (refused.account, refused.reason) == (None, "locked")
     later = signin.check_password(session, "worker", "Lz#2026-grid", lockout=lockout,

@@ -17,7 +17,7 @@ from minqing.core.models import Account, AuditRecord, Resident
 from minqing.core.settings import derive_lookup_key, lookup_key, secret_key
 from minqing.web import create_app
 
-from .. import trust_world as tw
+from tests.fixtures import trust_world as tw
 
 
 def _actor(session, username):
@@ -169,3 +169,24 @@ def test_rehash_command_rekeys_after_the_key_changed(platform, database_url, wor
             world.a["resident"]
         assert session.scalar(select(Resident.id_digest).where(Resident.id == world.a["resident"])) == \
             id_digest(b"the city's new key", tw.CANARY_ID)
+
+
+def test_searching_by_number_is_audited_and_birth_details_follow_the_reveal(platform, world):
+    """An exact-number search confirms a guess, so `reveal.search` records each one (found or not, never the
+    number); whose age a viewer may see is whose number they could reveal (`reveal.birth_visible`)."""
+    people = [world.a["resident"], world.b["resident"]]
+    with platform.db.session() as session:
+        assert reveal.search(session, _actor(session, "leader"), "resident", tw.CANARY_ID) == [world.a["resident"]]
+        assert reveal.search(session, _actor(session, "worker_b"), "key_person", tw.CANARY_ID) == []
+        visible = {name: reveal.birth_visible(session, _actor(session, name), people)
+                   for name in ("worker", "operator", "worker_b", "leader", "admin", "staff", "citizen")}
+        session.commit()
+    assert visible == {"worker": {world.a["resident"]}, "operator": {world.a["resident"]},
+                       "worker_b": {world.b["resident"]}, "leader": set(), "admin": set(), "staff": set(),
+                       "citizen": set()}
+    with platform.db.session() as session:
+        records = session.scalars(select(AuditRecord).where(AuditRecord.action == reveal.SEARCH_ACTION)
+                                  .order_by(AuditRecord.id)).all()
+    assert [(r.actor_name, r.object_type, r.details["found"]) for r in records] == [
+        ("leader", "resident", 1), ("worker_b", "key_person", 0)]
+    assert all(tw.CANARY_ID not in r.summary + str(r.details) for r in records)

@@ -1,11 +1,13 @@
-"""Early warnings (预警): each rule fires on rows that call for it, stays quiet otherwise, and counts only what
-the viewer may see."""
+"""Early warnings (预警): each rule's query (in its plugin, `plugins/early_warnings/`) fires on rows that call for
+it, stays quiet otherwise, and counts only what the viewer may see; the city's calendar day (`core.warnings`)."""
 import datetime as dt
 
 import pytest
 from shapely.geometry import box, mapping
 
 from minqing.core import warnings
+from minqing.plugins.early_warnings import overdue_visits, unvisited_households
+from minqing.plugins.early_warnings import surges as surge_rule
 from minqing.core.actors import Actor, Grant, system_actor
 from minqing.core.models import Case, Grid, Household, KeyPerson, KeyPlace, Region, Resident
 
@@ -59,41 +61,41 @@ def test_a_surge_fires_when_the_last_week_exceeds_k_times_the_baseline_rate(sess
     grid = town["grids"]["yongchang"]
     add_cases(session, grid, count=3, days_ago=20)     # baseline: 3 in 30 days = 0.1 a day → 0.7 a week
     add_cases(session, grid, count=6, days_ago=2)      # recent: 6 in 7 days
-    surges = warnings.event_surges(session, ADMIN, now=NOW, factor=3, minimum=5)
+    surges = surge_rule.event_surges(session, ADMIN, now=NOW, factor=3, minimum=5)
     assert len(surges) == 1
     surge = surges[0]
     assert (surge.area, surge.area_key, surge.subcategory, surge.recent, surge.baseline) == \
         ("grid", grid.id, "0301", 6, 3)
     assert surge.ratio == pytest.approx(6 / 0.7)
-    by_village = warnings.event_surges(session, ADMIN, area="village", now=NOW, factor=3, minimum=5)
+    by_village = surge_rule.event_surges(session, ADMIN, area="village", now=NOW, factor=3, minimum=5)
     assert [(s.area_key, s.recent) for s in by_village] == [("620102001001", 6)]
 
 
 def test_no_surge_below_the_minimum_or_within_the_usual_rate(session, town):
     grid = town["grids"]["yongchang"]
     add_cases(session, grid, count=4, days_ago=1)                       # new, but fewer than the minimum
-    assert warnings.event_surges(session, ADMIN, now=NOW, minimum=5) == []
+    assert surge_rule.event_surges(session, ADMIN, now=NOW, minimum=5) == []
     add_cases(session, grid, count=30, days_ago=15, category="0302")     # 1 a day as usual …
     add_cases(session, grid, count=8, days_ago=3, category="0302")       # … 8 a week is not 3 × 7
-    assert warnings.event_surges(session, ADMIN, now=NOW, factor=3, minimum=5) == []
+    assert surge_rule.event_surges(session, ADMIN, now=NOW, factor=3, minimum=5) == []
     # the same counts fire with a lower factor, and voided cases and cases older than the baseline never count
-    assert [s.subcategory for s in warnings.event_surges(session, ADMIN, now=NOW, factor=1, minimum=5)] == ["0302"]
+    assert [s.subcategory for s in surge_rule.event_surges(session, ADMIN, now=NOW, factor=1, minimum=5)] == ["0302"]
     add_cases(session, grid, count=9, days_ago=2, category="0303", status="voided")
     add_cases(session, grid, count=9, days_ago=60, category="0304")
-    assert [s.subcategory for s in warnings.event_surges(session, ADMIN, now=NOW, factor=1, minimum=5)] == ["0302"]
+    assert [s.subcategory for s in surge_rule.event_surges(session, ADMIN, now=NOW, factor=1, minimum=5)] == ["0302"]
 
 
 def test_surges_are_counted_per_grid_and_within_scope(session, town):
     add_cases(session, town["grids"]["yongchang"], count=3, days_ago=1)
     add_cases(session, town["grids"]["baiyin"], count=3, days_ago=1)    # 6 across two grids, 3 in each
-    assert warnings.event_surges(session, ADMIN, now=NOW, minimum=5) == []
+    assert surge_rule.event_surges(session, ADMIN, now=NOW, minimum=5) == []
     add_cases(session, town["grids"]["baiyin"], count=3, days_ago=2)
-    assert [s.area_key for s in warnings.event_surges(session, ADMIN, now=NOW, minimum=5)] == \
+    assert [s.area_key for s in surge_rule.event_surges(session, ADMIN, now=NOW, minimum=5)] == \
         [town["grids"]["baiyin"].id]
-    assert warnings.event_surges(session, operator_of(town["zhangye"]), now=NOW, minimum=5) == []
-    assert len(warnings.event_surges(session, operator_of(town["jiuquan"]), now=NOW, minimum=5)) == 1
+    assert surge_rule.event_surges(session, operator_of(town["zhangye"]), now=NOW, minimum=5) == []
+    assert len(surge_rule.event_surges(session, operator_of(town["jiuquan"]), now=NOW, minimum=5)) == 1
     with pytest.raises(ValueError):
-        warnings.event_surges(session, ADMIN, area="street")
+        surge_rule.event_surges(session, ADMIN, area="street")
 
 
 # -- (b) overdue visits --------------------------------------------------------------------------------------
@@ -117,14 +119,14 @@ def test_overdue_visits_fire_only_for_dates_before_today(session, town):
     session.add(KeyPlace(name="永昌路学校", category="学校", grid_id=grid.id, region_code=grid.region_code,
                          next_visit_due=TODAY + dt.timedelta(days=1)))
     session.flush()
-    result = warnings.overdue_visits(session, ADMIN, today=TODAY)
+    result = overdue_visits.overdue_visits(session, ADMIN, today=TODAY)
     assert (result.persons, result.places, result.total) == (1, 1, 2)
     assert [(item.kind, item.label, item.days_overdue) for item in result.oldest] == \
         [("key_person", "独居老人", 5), ("key_place", "金城加油站", 1)]
     assert sorted(result.by_grid) == sorted([(grid.id, 1, 0), (other.id, 0, 1)])
-    township = warnings.overdue_visits(session, operator_of(town["zhangye"]), today=TODAY)
+    township = overdue_visits.overdue_visits(session, operator_of(town["zhangye"]), today=TODAY)
     assert (township.persons, township.places) == (1, 0)
-    nothing_yet = warnings.overdue_visits(session, ADMIN, today=TODAY - dt.timedelta(days=10))
+    nothing_yet = overdue_visits.overdue_visits(session, ADMIN, today=TODAY - dt.timedelta(days=10))
     assert (nothing_yet.total, nothing_yet.oldest, nothing_yet.by_grid) == (0, [], [])
 
 
@@ -138,11 +140,11 @@ def test_unvisited_households_are_counted_per_village_worst_first(session, town)
             session.add(Household(number=f"{village_key}-{n}", grid_id=grid.id, region_code=grid.region_code,
                                   last_visit_at=None if n < never else visited))
     session.flush()
-    result = warnings.unvisited_households(session, ADMIN)
+    result = unvisited_households.unvisited_households(session, ADMIN)
     assert (result.households, result.unvisited, result.villages_with_unvisited) == (9, 5, 2)
     assert [(v.region_code, v.households, v.unvisited) for v in result.worst] == \
         [("620102002001", 5, 4), ("620102001001", 4, 1)]
-    township = warnings.unvisited_households(session, operator_of(town["zhangye"]))
+    township = unvisited_households.unvisited_households(session, operator_of(town["zhangye"]))
     assert (township.households, township.unvisited) == (4, 1)
 
 
@@ -151,7 +153,7 @@ def test_no_unvisited_household_warning_when_every_household_was_visited(session
     session.add_all([Household(number=f"h{n}", grid_id=grid.id, region_code=grid.region_code,
                                last_visit_at=NOW) for n in range(3)])
     session.flush()
-    result = warnings.unvisited_households(session, ADMIN)
+    result = unvisited_households.unvisited_households(session, ADMIN)
     assert (result.households, result.unvisited, result.worst) == (3, 0, [])
 
 

@@ -103,7 +103,7 @@ def test_condition_notes_describe_every_kind_of_gate():
                   {"if": {"properties": {"tags": {"contains": {"const": "b"}}}, "required": ["tags"]},
                    "then": {"required": ["y"]}}],
         "dependentRequired": {"n": ["y"]}}
-    notes = re.findall(r'id="(\w+)-field"[^>]*>\s*(?:<label[^>]*>[^<]*</label>\s*)?<p class="mq-when-note">([^<]+)</p>',
+    notes = re.findall(r'id="(\w+)-field"[^>]*>\s*(?:<label[^>]*>.*?</label>\s*)?<p class="mq-when-note">([^<]+)</p>',
                        render(schema))
     assert dict(notes) == {
         "reg": "当“是否登记”为“是”时填写", "reason": "除非“是否登记”为“是”，否则填写",

@@ -202,7 +202,8 @@ def test_booleans_times_and_bad_defaults():
     assert props["agree"] == {"type": "boolean", "title": "同意"} and "agree" not in result.ui
     assert props["urgent"] == {"type": "boolean", "title": "紧急", "default": True}
     assert result.ui["urgent"] == {"ui:widget": "radio"}
-    assert forms.validate(result.schema, {"at": "25:00"})[0].message == "时间：请按“时:分”填写，如 09:30"
+    assert forms.validate(result.schema, {"at": "25:00"})[0].message == "时间：请按“时:分”或“时:分:秒”填写，如 09:30"
+    assert forms.validate(result.schema, {"at": "09:30"}) == [] and forms.validate(result.schema, {"at": "09:30:00"}) == []
     assert {(u.name, u.column) for u in result.unconverted} == {("n", "default"), ("d", "default")}
 
 

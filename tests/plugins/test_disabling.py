@@ -22,7 +22,7 @@ def test_disabling_city_management_stops_its_routing(platform, session, system, 
         ("dept_urban_management", "urban_management_chengguan")
     switch(platform, session, system, "dept_urban_management", False)
     assert platform.plugins.call_first("route_case", case=case, session=session) is None
-    themes = {item["key"] for _, item in platform.plugins.collect("register_themes")}
+    themes = {item["key"] for _, item in platform.plugins.collect("register_themes", session=None)}
     assert "urban_management.street_vending" not in themes and "gas.gas_hazard" in themes
     switch(platform, session, system, "dept_urban_management", True)
     assert platform.plugins.call_first("route_case", case=case, session=session)[1] == "urban_management_chengguan"
@@ -56,7 +56,7 @@ def test_disabling_validation_colour_task_and_page_plugins(platform, session, sy
     assert "dept_police" not in dict(platform.plugins.call("grid_colours", parents={grid.id: None}, session=session))
     assert "civil_affairs.elderly_visit_overdue" not in {
         item["name"] for _, item in platform.plugins.collect("periodic_tasks")}
-    assert "dept_meteorology" not in {name for name, _ in platform.plugins.collect("web_blueprints")}
+    assert "dept_meteorology" not in {name for name, _ in platform.plugins.collect("web_blueprints", platform=platform)}
     switch(platform, session, system, "dept_gas", True)
     assert platform.plugins.call("validate_submission", theme_key="gas.gas_hazard", form_key="report",
                                  document=major, session=session)

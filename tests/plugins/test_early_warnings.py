@@ -12,6 +12,7 @@ from minqing import workflows
 from minqing.core import warning_rules, warnings
 from minqing.core.actors import Actor, Grant
 from minqing.core.models import AuditRecord, Case, Household, Setting, WarningAction, utcnow
+from minqing.plugins.early_warnings import repeat_reports
 from minqing.workflows import warning_cases
 
 STATION = Actor(None, "张掖路街道指挥所", (Grant("operator", region_code="620102001000"),))
@@ -68,7 +69,7 @@ def test_a_report_long_after_closure_is_no_repeat(platform, session, city):
     add_case(session, city, days_ago=50, status="closed", closed_days_ago=45)
     add_case(session, city, days_ago=5, north_m=5)
     assert active(platform, session, STATION, "repeat_reports") == []
-    assert warnings.repeat_reports(session, STATION, days=60) != []        # a longer window does see it
+    assert repeat_reports.repeat_reports(session, STATION, days=60) != []        # a longer window does see it
 
 
 def test_overdue_visits_fire_and_visits_not_yet_due_do_not(platform, session, city, add_key_place):

@@ -58,7 +58,7 @@ def test_street_vending_elsewhere_and_other_categories_are_left_to_the_routing_t
 def test_the_district_team_is_a_department_with_a_theme_of_its_own(platform):
     declared = {item["key"] for _, item in platform.plugins.collect("register_departments")}
     assert "urban_management_chengguan" in declared
-    themes = [item for _, item in platform.plugins.collect("register_themes")]
+    themes = [item for _, item in platform.plugins.collect("register_themes", session=None)]
     assert any(theme["department"] == "urban_management_chengguan" for theme in themes)
 
 

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Flask
 from sqlalchemy import select
 
-from minqing.core.models import Case, Notification
+from minqing.core.models import Case, Notification, Region
 from minqing.plugins import visit_reminders
+from minqing.web import create_app
+
+from tests.fixtures.city import Places, add_accounts
+from tests.fixtures.web import login
 
 TODAY = visit_reminders.today()
 
@@ -60,9 +63,7 @@ def test_river_patrol_reminders_reach_the_section_station_once(platform, session
     assert [row.subject.split("（")[0] for row in rows] == ["巡河提醒：黄河南关段"]
 
 
-def test_warnings_page_lists_relayed_warnings_most_severe_first(platform, city):
-    blueprints = [item for name, item in platform.plugins.collect("web_blueprints") if name == "dept_meteorology"]
-    assert len(blueprints) == 1
+def test_warnings_page_lists_relayed_warnings_most_severe_first(platform, city, password_hash):
     with platform.db.session() as writer:
         for region, level, households in (("南关社区", "橙色", 120), ("西园街道", "橙色", 80), ("南关社区", "黄色", 30)):
             writer.add(Case(theme_key="meteorology.warning_relay", title="预警传递", source="grid_worker",
@@ -70,17 +71,28 @@ def test_warnings_page_lists_relayed_warnings_most_severe_first(platform, city):
                             form_data={"warning_type": "冰雹" if level == "橙色" else "大风", "warning_level": level,
                                        "issued_at": "2026-06-01T14:30:00+08:00", "households_notified": households,
                                        "relay_ways": ["微信群"]}))
-    app = Flask(__name__)
-    app.extensions["minqing"] = platform
-    app.register_blueprint(blueprints[0])
-    page = app.test_client().get("/meteorology/warnings")
+        places = Places(regions=dict(writer.execute(select(Region.code, Region.id)).all()), grids=city.grids)
+        add_accounts(writer, {"centre": ("operator", "620100000000"), "township": ("operator", "620102001000"),
+                              "resident": ("citizen", None)}, places, password_hash=password_hash)
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, platform=platform)
+    assert app.test_client().get("/meteorology/warnings").location.startswith("/login")
+    page = signed_in(app, "centre").get("/meteorology/warnings")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "气象预警发布与传递" in html
+    assert "<title>气象预警发布与传递 · 小兰善治</title>" in html and '<header class="top">' in html  # the site's layout
     assert html.index("冰雹预警") < html.index("大风预警")
     assert "<td>200</td>" in html and "<td>2</td>" in html  # 2 villages told 200 households of the hail warning
     assert "2026-06-01 14:30" in html
     assert "<style" not in html and "style=" not in html  # the site's CSP allows no inline styles
+    township = signed_in(app, "township").get("/meteorology/warnings").get_data(as_text=True)
+    assert "<td>120</td>" in township and "<td>200</td>" not in township  # only its own village's relays
+    assert signed_in(app, "resident").get("/meteorology/warnings").status_code == 403
     stylesheet = app.test_client().get("/meteorology/static/meteorology/warnings.css")
     assert stylesheet.status_code == 200 and b".level-orange" in stylesheet.data
     stylesheet.close()
+
+
+def signed_in(app, username):
+    client = app.test_client()
+    assert login(client, username).status_code == 302
+    return client

@@ -5,14 +5,14 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import create_engine, event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from minqing.core.db import SQLITE_BUSY_TIMEOUT_MS, _tune_sqlite, is_sqlite
+from minqing.core.db import make_engine
 from minqing.core.models import Case, CaseEvent
 from minqing.workflows import Conflict, transition
 
-from .conftest import MONDAY_10AM, report
+from tests.fixtures.workflow import MONDAY_10AM, report
 
 PEOPLE = 100
 AT_ONCE = 10        # writing at the same moment, as a web server with ten threads would let them
@@ -22,13 +22,8 @@ POOL = 3 * AT_ONCE  # a step opens short sessions of its own besides the caller'
 @pytest.fixture
 def platform(platform):
     platform.db.engine.dispose()
-    options = dict(pool_size=POOL, max_overflow=0, pool_timeout=300)
-    if is_sqlite(platform.db.url):
-        engine = create_engine(platform.db.url, **options,
-                               connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
-        event.listen(engine, "connect", _tune_sqlite)
-    else:
-        engine = create_engine(platform.db.url, **options)
+    # the project's own engine (on SQLite: WAL, busy timeout, BEGIN IMMEDIATE before the first write), bigger pool
+    engine = make_engine(platform.db.url, pool_size=POOL, max_overflow=0, pool_timeout=300)
     platform.db.engine, platform.db.sessionmaker = engine, sessionmaker(engine, expire_on_commit=False)
     return platform
 

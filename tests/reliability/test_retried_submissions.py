@@ -19,7 +19,7 @@ from minqing.core.actors import system_actor
 from minqing.core.models import Case
 from minqing.web import create_app
 
-from .conftest import INSIDE, PASSWORD
+from tests.fixtures.web import INSIDE, PASSWORD
 from .faults import FaultyProxy, Server, send_until_answered
 
 SUBMISSIONS = int(os.environ.get("MINQING_FAULT_SUBMISSIONS", "1000"))

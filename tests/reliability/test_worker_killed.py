@@ -62,6 +62,7 @@ def setting(database_url):
         sink.delete(name)
 
 
+@pytest.mark.redis
 def test_a_worker_killed_mid_delivery_loses_nothing_and_duplicates_no_effect(platform, setting):
     start, producer, key = setting
     sink = redis.Redis.from_url(BROKER)

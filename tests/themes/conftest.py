@@ -5,10 +5,10 @@ import copy
 import json
 
 import pytest
-from shapely.geometry import box, mapping
 
 from minqing.core.hooks import hookimpl
-from minqing.core.models import Grid, Region
+
+from tests.fixtures.city import build_places
 
 
 def make_theme(key: str = "urban_management.zz_stalls", department: str | None = None, **changes) -> dict:
@@ -70,32 +70,21 @@ def theme_dir(tmp_path, monkeypatch):
     return write
 
 
+CITY_REGIONS = [("620100000000", "兰州市", "city", None), ("620102000000", "城关区", "county", "620100000000"),
+                ("620102001000", "张掖路街道", "township", "620102000000"),
+                ("620102002000", "酒泉路街道", "township", "620102000000")]
+CITY_GRIDS = [("G620102001", "张掖路大网格", "large", None, "620102001000", (103.0, 36.0, 103.1, 36.1)),
+              ("G620102002", "酒泉路大网格", "large", None, "620102002000", (103.1, 36.0, 103.2, 36.1)),
+              ("G620102001001", "张掖路小网格", "small", "G620102001", "620102001000", (103.0, 36.0, 103.05, 36.05))]
+
+
 @pytest.fixture
 def city(platform):
     """A county with two townships; a large grid in each and a small grid inside the first (committed)."""
     with platform.db.session() as session:
-        def region(code, name, level, parent=None):
-            row = Region(code=code, name=name, level=level, parent_id=parent.id if parent else None)
-            session.add(row)
-            session.flush()
-            return row
-
-        lanzhou = region("620100000000", "兰州市", "city")
-        chengguan = region("620102000000", "城关区", "county", lanzhou)
-        zhangye = region("620102001000", "张掖路街道", "township", chengguan)
-        jiuquan = region("620102002000", "酒泉路街道", "township", chengguan)
-        east = Grid(code="G620102001", name="张掖路大网格", level="large", region_id=zhangye.id,
-                    region_code=zhangye.code, geometry=mapping(box(103.0, 36.0, 103.1, 36.1)))
-        west = Grid(code="G620102002", name="酒泉路大网格", level="large", region_id=jiuquan.id,
-                    region_code=jiuquan.code, geometry=mapping(box(103.1, 36.0, 103.2, 36.1)))
-        session.add_all([east, west])
-        session.flush()
-        small = Grid(code="G620102001001", name="张掖路小网格", level="small", region_id=zhangye.id,
-                     region_code=zhangye.code, parent_id=east.id, geometry=mapping(box(103.0, 36.0, 103.05, 36.05)))
-        session.add(small)
-        session.flush()
-        ids = {"east": east.id, "west": west.id, "small": small.id, "zhangye": zhangye.code, "jiuquan": jiuquan.code}
-    return ids
+        grids = build_places(session, CITY_REGIONS, CITY_GRIDS).grids
+    return {"east": grids["G620102001"], "west": grids["G620102002"], "small": grids["G620102001001"],
+            "zhangye": "620102001000", "jiuquan": "620102002000"}
 
 
 @pytest.fixture

@@ -154,3 +154,35 @@ def test_every_real_world_xlsform_becomes_a_publishable_theme(platform, departme
             assert builder.publish_draft(platform, session, system, draft.theme_key).version == 1
             assert themes.get_theme(platform, draft.theme_key, session).form("record") == draft.document[
                 "forms"]["record"]
+
+
+def test_an_xlsform_with_no_convertible_question_is_refused_unless_allowed(database_url, platform, departments,
+                                                                           tmp_path):
+    path = tmp_path / "only_calculations.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "survey"
+    for row in (["type", "name", "label", "calculation"], ["calculate", "a", None, "1 + 1"],
+                ["calculate", "b", None, "${a} * 2"]):
+        book.active.append(row)
+    settings = book.create_sheet("settings")
+    settings.append(["form_title", "form_id"])
+    settings.append(["只有计算", "only_calculations"])
+    book.save(path)
+    before = _counts(platform)
+    refused = _run(database_url, "import", str(path), "--department", "gas", "--publish")
+    assert refused.exit_code != 0 and "没有一道题能够转换" in refused.stderr and "--allow-empty" in refused.stderr
+    assert _counts(platform) == before
+    allowed = _run(database_url, "import", str(path), "--department", "gas", "--allow-empty")
+    assert allowed.exit_code == 0, allowed.stderr
+    assert _counts(platform)[0] == before[0] + 1
+
+
+def test_an_exported_xlsform_keeps_the_imported_form_id(database_url, platform, departments, tmp_path):
+    source = tmp_path / "site_check.xlsx"
+    _xlsform(source)
+    assert _run(database_url, "import", str(source), "--department", "gas", "--key", "renamed_here",
+                "--template", "patrol").exit_code == 0
+    spreadsheet = tmp_path / "out.xlsx"
+    assert _run(database_url, "export", "gas.renamed_here", "--format", "xlsform", "--form", "visit",
+                "-o", str(spreadsheet)).exit_code == 0
+    assert read_xlsform(spreadsheet).form_id == "site_check"

@@ -21,11 +21,13 @@ class Colours:
 
 @pytest.fixture
 def quiet(platform, system):
-    """No installed plugin colours grids: only the default rule and the test's own plugin."""
+    """No installed plugin colours grids but the default rule's (`grid_colour_rule`): only it and the test's own
+    plugin."""
     with platform.db.session() as session:
         for hook in ("grid_colours", "grid_colour"):
             for name, _ in platform.plugins.implementations(hook, session):
-                platform.plugins.set_enabled(name, False, session=session, actor=system)
+                if name != "grid_colour_rule":
+                    platform.plugins.set_enabled(name, False, session=session, actor=system)
 
 
 class ColoursAtOnce:
@@ -75,7 +77,7 @@ def test_default_rule(platform, system, city, quiet):
     assert result == {"red": 2, "yellow": 1, "blue": 0, "changed": 3}
     colours = _colours(platform)
     assert colours["G620102001001"] == ("red", "高风险重点人员 1 人")
-    assert colours["G620102001"] == ("red", "高风险重点人员 1 人")  # counted with the grids under it
+    assert colours["G620102001"] == ("red", "辖内小网格红色 100%（1/1），红黄合计 100%（1/1）；红色达到 20%")
     assert colours["G620102002"] == ("yellow", "超期未办结事件 1 件")
 
     with platform.db.session() as session:

@@ -24,7 +24,7 @@ def test_minimal_theme_is_enough(theme):
                "layer": {"geometry": "line"},
                "forms": {"report": {"type": "object", "properties": {"note": {"type": "string"}}}}}
     assert themes.validate_theme(minimal, DEPARTMENTS) == []
-    inline = json.loads((resources.files("minqing.workflows") / "templates" / "standard.json").read_text("utf-8"))
+    inline = json.loads((resources.files("minqing.workflows") / "builtin" / "standard.json").read_text("utf-8"))
     assert themes.validate_theme(theme(workflow=inline), DEPARTMENTS) == []
 
 

@@ -44,6 +44,7 @@ def test_check_command_lists_problems_and_fails(database_url, platform, theme, t
     result = runner.invoke(build_cli(), ["--db", database_url, "themes", "check"])
     assert result.exit_code == 1
     assert invalid in result.output and "/department：未知的职能部门“no_such_bureau”" in result.output
+    assert "检查未通过：1 个主题有问题" in result.stderr       # the last word says why it failed
     report = json.loads(runner.invoke(build_cli(), ["--db", database_url, "themes", "check", "--json"]).output)
     assert any(issue["source"] == invalid and issue["problems"][0]["path"] == "/department"
                for issue in report["issues"])

@@ -16,7 +16,7 @@ from minqing.core.exporting import export_cases
 from minqing.core.models import Account, AuditRecord, Case
 from minqing.workflows import report_case, transition
 
-from .conftest import INSIDE, login
+from tests.fixtures.web import INSIDE, login
 
 ID_NUMBER, PHONE = "620102199001011234", "13912345678"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -47,7 +47,7 @@ def actions(platform) -> list[str]:
 def test_every_kind_of_event_the_issue_names_is_in_the_chained_log(platform, world, client, as_user):
     assert login(client, "worker", "wrong").status_code == 400                        # failed login
     admin = as_user("admin")                                                             # login
-    assert admin.post("/admin/plugins/dept_gas/disable").status_code == 302              # plugin switch
+    assert admin.post("/admin/plugins/dept_gas/disable", data={"confirm": "yes"}).status_code == 302  # switch
     with platform.db.session() as session:                                               # case transitions
         case = report_case(platform, session, actor(platform, "worker"), theme_key="urban_management.street_vending",
                            title="占道经营", description="夜市占道", lon=INSIDE[0], lat=INSIDE[1], source="grid_worker")

@@ -15,7 +15,7 @@ from minqing.core.cli import build_cli
 from minqing.core.db import Database
 from minqing.core.models import Account, AuditRecord, Base, Case, Unit
 
-from .test_api import api, base_data, hotline, keys, report, street_vending  # noqa: F401  (fixtures)
+from tests.fixtures.api import hotline, report, street_vending
 
 RESTORE_ACTIONS = {"database.restore"}
 

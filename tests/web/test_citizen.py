@@ -2,13 +2,10 @@
 it, rates the handling at follow-up, and reads the departments' policies; other citizens and other roles see
 none of it."""
 import datetime as dt
-import io
 import json
 import re
 from pathlib import Path
 
-import pytest
-from PIL import Image
 from sqlalchemy import func, select, update
 
 from minqing.core import publications
@@ -17,81 +14,7 @@ from minqing.core.hooks import hookimpl
 from minqing.core.models import (Account, Attachment, AuditRecord, Case, CaseEvent, CaseMilestone, VerificationCode,
                                  utcnow)
 
-THEME = "urban_management.street_vending"
-HOTLINE = "hotline.general_appeals"
-PHONE, OTHER_PHONE = "13912345678", "13700001111"
-INSIDE = (103.83, 36.05)
-
-
-class Gateway:
-    """A test SMS gateway: keeps every notification handed to it."""
-
-    def __init__(self):
-        self.sent = []
-
-    @hookimpl
-    def deliver_notification(self, notification):
-        self.sent.append(notification)
-        return True
-
-    def code_for(self, phone: str) -> str:
-        return next(sent["data"]["code"] for sent in reversed(self.sent) if sent["recipient"] == phone)
-
-
-@pytest.fixture
-def gateway(platform):
-    capture = Gateway()
-    platform.plugins.register(capture, "test_sms_gateway")
-    yield capture
-    platform.plugins.unregister("test_sms_gateway")
-
-
-def sign_in(app, gateway, phone=PHONE):
-    client = app.test_client()
-    sent = client.post("/citizen/login/code", data={"phone": phone})
-    assert sent.status_code == 302, sent.get_data(as_text=True)
-    signed_in = client.post("/citizen/login", data={"code": gateway.code_for(phone)})
-    assert signed_in.status_code == 302 and signed_in.location.endswith("/citizen/"), signed_in.get_data(as_text=True)
-    return client
-
-
-@pytest.fixture
-def as_citizen(app, world, gateway):
-    return lambda phone=PHONE: sign_in(app, gateway, phone)
-
-
-def photo():
-    output = io.BytesIO()
-    Image.new("RGB", (16, 16), (200, 120, 10)).save(output, format="JPEG")
-    output.seek(0)
-    return output, "现场.jpg"
-
-
-def report_form(**overrides) -> dict:
-    data = {
-        "title": "小区门口夜市占道", "category": "1001", "kind": "投诉",
-        "details-address": "张掖路123号门前", "details-location-lon": str(INSIDE[0]),
-        "details-location-lat": str(INSIDE[1]), "details-vending_type": "流动摊贩",
-        "details-blocks_passage": "true", "details-blocked_passage": "盲道", "details-persuaded": "false",
-        "details-description": "摊贩占用盲道，我的电话13912345678", "details-photos": photo(),
-    }
-    data.update(overrides)
-    return data
-
-
-def report(client, **overrides):
-    page = client.get(f"/citizen/report/{THEME}")
-    assert page.status_code == 200
-    client_id = re.search(r"client_id=([0-9a-f]{32})", page.get_data(as_text=True)).group(1)
-    response = client.post(f"/citizen/report/{THEME}?client_id={client_id}", data=report_form(**overrides),
-                           content_type="multipart/form-data")
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return response, client_id
-
-
-def the_case(platform) -> Case:
-    with platform.db.session() as session:
-        return session.scalar(select(Case))
+from tests.fixtures.citizen import HOTLINE, OTHER_PHONE, PHONE, THEME, photo, report, report_form, sign_in, the_case
 
 
 # -- signing in ---------------------------------------------------------------------------------------------------
@@ -277,7 +200,7 @@ class StaffOnlyFollowUp:
     @hookimpl
     def register_workflows(self):
         import minqing.workflows as package
-        document = json.loads((Path(package.__file__).parent / "templates" / "standard.json").read_text("utf-8"))
+        document = json.loads((Path(package.__file__).parent / "builtin" / "standard.json").read_text("utf-8"))
         for step in document["transitions"]:
             if step["name"] in ("confirm", "rework"):
                 step["roles"].remove("citizen")

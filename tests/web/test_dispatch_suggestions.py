@@ -9,7 +9,7 @@ from minqing.core.actors import system_actor
 from minqing.core.models import Case
 from minqing.workflows import report_case, transition
 
-from .conftest import INSIDE
+from tests.fixtures.web import INSIDE
 
 TEXT = "张掖路商铺门前有人占道经营摆摊卖菜"
 

@@ -12,7 +12,7 @@ from minqing.core.actors import actor_for, system_actor
 from minqing.core.models import Account, Case, utcnow
 from minqing.workflows import report_case
 
-from .conftest import INSIDE
+from tests.fixtures.web import INSIDE
 
 THEME = "urban_management.street_vending"
 NEAR = (INSIDE[0] + 0.0003, INSIDE[1])      # about 27 m away

@@ -15,7 +15,7 @@ from minqing.core import apikeys
 from minqing.core.actors import actor_for, system_actor
 from minqing.core.models import Account, ApiKey, Case, Department, utcnow
 
-from .conftest import INSIDE, OTHER
+from tests.fixtures.web import INSIDE, OTHER
 
 BASE = "/open311/v2"
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")

@@ -1,5 +1,7 @@
 """The OpenAPI document of /api/v1: served without a key, valid OpenAPI 3.1, and covering every route of the API
 that Flask knows (so a new route without its documentation fails here)."""
+import re
+
 from openapi_spec_validator import validate
 
 from minqing.web.api.openapi import UNDOCUMENTED, openapi_path
@@ -30,9 +32,8 @@ def test_every_api_route_in_the_url_map_is_documented(app, client):
     assert len(routes) >= 25
     assert routes - documented == set()
     assert documented - routes == set()  # and nothing documented that does not exist
-    # Only the JSON 404/405 catch-all is left out, and it is a real route of the blueprint.
-    assert UNDOCUMENTED == {"api.unknown_address"}
-    assert "api.unknown_address" in {rule.endpoint for rule in app.url_map.iter_rules()}
+    # No catch-all route: werkzeug answers unknown addresses and methods (as problem details, see test_api_http)
+    assert UNDOCUMENTED == set()
 
 
 def test_operations_name_their_parameters_answers_and_refs(client):
@@ -59,3 +60,30 @@ def test_operations_name_their_parameters_answers_and_refs(client):
     assert any(param["name"] == "Idempotency-Key" for param in cases["post"]["parameters"])
     grids = document["paths"]["/grids"]["get"]["responses"]["200"]["content"]
     assert "application/geo+json" in grids
+
+
+def test_errors_are_documented_as_problem_details_and_http_answers_where_they_happen(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    problem = document["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "detail", "code"} <= set(problem["required"])
+    assert {"errors", "error"} <= set(problem["properties"])
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status, answer in operation["responses"].items():
+                if int(status) >= 400:
+                    assert list(answer["content"]) == ["application/problem+json"], (path, method, status)
+            if method == "get":
+                assert "304" in operation["responses"], path
+            if any(param["in"] == "query" for param in operation["parameters"]):
+                assert "400" in operation["responses"], (path, method)
+    for path in ("/cases/{case_id}/transitions/{name}", "/cases/{case_id}/urge", "/cases/{case_id}/merge"):
+        operation = document["paths"][path]["post"]
+        assert "412" in operation["responses"], path
+        assert any(param["name"] == "If-Match" for param in operation["parameters"]), path
+    listing = {param["name"]: param["schema"] for param in document["paths"]["/cases"]["get"]["parameters"]}
+    assert listing["status"]["pattern"] and listing["created_from"]["pattern"] and listing["bbox"]["pattern"]
+    period = document["paths"]["/appeals"]["get"]["parameters"][0]["schema"]
+    assert period["pattern"] == "^[0-9]{4}-(0[1-9]|1[0-2])$"
+    created = document["components"]["schemas"]["Case"]["properties"]["created_at"]
+    assert created["format"] == "date-time" and re.match(created["pattern"], "2026-03-01T08:00:00+08:00")
+    assert not re.match(created["pattern"], "2026-03-01T08:00:00")   # the city's offset is always written

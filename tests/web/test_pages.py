@@ -1,7 +1,7 @@
 """Sign-in, the map's data, administration: each page as a person uses it, and refused to those who may not."""
 from sqlalchemy import select
 
-from minqing.core.models import Account, AuditRecord
+from minqing.core.models import AuditRecord, SigninThrottle
 
 PASSWORD = "Test#Pass2026"  # the password of every account of the `world` fixture
 
@@ -24,13 +24,13 @@ def test_wrong_password_does_not_say_whether_the_account_exists(client, world, p
     assert actions.count("auth.login_failed") == 2
 
 
-def test_five_failures_lock_the_account(client, world, platform):
+def test_five_failures_lock_the_account_for_their_source(client, world, platform):
     for _ in range(5):
         client.post("/login", data={"username": "worker", "password": "wrong"})
     locked = client.post("/login", data={"username": "worker", "password": PASSWORD})
     assert locked.status_code == 400
     with platform.db.session() as session:
-        assert session.scalar(select(Account).where(Account.username == "worker")).locked_until is not None
+        assert session.scalar(select(SigninThrottle.locked_until).where(SigninThrottle.source == "127.0.0.1"))
 
 
 def test_logout_ends_the_session(as_user):
@@ -83,14 +83,20 @@ def test_admin_switches_plugins_and_others_cannot(as_user, platform):
     admin = as_user("admin")
     page = admin.get("/admin/plugins").get_data(as_text=True)
     assert "lanzhou_departments" in page and "必需" in page
-    response = admin.post("/admin/plugins/dept_urban_management/disable", follow_redirects=True)
+    assert "城管 · 占道经营" in page and "事件分拨" in page      # what a person reads, not only ids and hook names
+    asked = admin.post("/admin/plugins/dept_urban_management/disable").get_data(as_text=True)
+    assert "确认停用插件“城管 · 占道经营”" in asked and "占道经营" in asked      # one click only asks
+    assert platform.plugins.is_enabled("dept_urban_management")
+    response = admin.post("/admin/plugins/dept_urban_management/disable", data={"confirm": "yes"},
+                          follow_redirects=True)
     assert "已停用" in response.get_data(as_text=True)
     assert not platform.plugins.is_enabled("dept_urban_management")
     layers = admin.get("/map/layers.json").get_json()["layers"]
     assert not any(layer["key"].startswith("urban_management") for layer in layers)
     admin.post("/admin/plugins/dept_urban_management/enable")
     assert platform.plugins.is_enabled("dept_urban_management")
-    assert "必需" in admin.post("/admin/plugins/web/disable", follow_redirects=True).get_data(as_text=True)
+    assert "必需" in admin.post("/admin/plugins/web/disable", data={"confirm": "yes"},
+                              follow_redirects=True).get_data(as_text=True)
     for username in ("worker", "station", "leader", "citizen"):
         client = as_user(username)
         assert client.get("/admin/plugins").status_code == 403

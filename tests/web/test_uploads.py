@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from minqing.core import attachments
 from minqing.core.models import Attachment
 
-from .test_api import api, error_of, keys, report, street_vending  # noqa: F401  (fixtures)
+from tests.fixtures.api import error_of, report, street_vending
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from jinja2 import ChoiceLoader, DictLoader
 from minqing import forms
 from minqing.web import create_app
 
-from .conftest import login
+from tests.fixtures.web import login
 
 HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options")
 SAMPLE_ARGUMENTS = {"int": "1", "everything": "x", "path": "x", "default": "x"}

@@ -13,7 +13,7 @@ from minqing.workflows import appeals, rankings
 from minqing.workflows.errors import Conflict, FormInvalid, InvalidTransition, PermissionDenied
 from minqing.workflows.evaluation import evaluate
 
-from .conftest import CST, MONDAY_10AM, report, step
+from tests.fixtures.workflow import CST, MONDAY_10AM, report, step
 
 HOUR, DAY = dt.timedelta(hours=1), dt.timedelta(days=1)
 MARCH = "2026-03"

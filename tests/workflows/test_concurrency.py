@@ -12,7 +12,7 @@ from minqing.core.db import SQLITE_BUSY_TIMEOUT_MS, _tune_sqlite, is_sqlite
 from minqing.core.models import Case, CaseEvent
 from minqing.workflows import Conflict, report_case, transition
 
-from .conftest import INSIDE, MONDAY_10AM, report, step
+from tests.fixtures.workflow import INSIDE, MONDAY_10AM, report, step
 
 THREADS = 20
 

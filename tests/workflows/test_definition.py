@@ -17,7 +17,7 @@ from minqing.workflows import DefinitionInvalid, UnknownWorkflow, definition, ge
 from minqing.workflows import forms as workflow_forms
 from minqing.workflows.calendar import WorkingCalendar, default_calendar
 
-from .conftest import CST, MONDAY_10AM, report, step
+from tests.fixtures.workflow import CST, MONDAY_10AM, report, step
 
 
 def standard_document() -> dict:

@@ -19,7 +19,7 @@ from minqing.themes.versions import sync_themes
 from minqing.workflows import dispatch
 from minqing.workflows.dispatch import history
 
-from .conftest import INSIDE, report, step
+from tests.fixtures.workflow import INSIDE, report, step
 
 VENDING = "urban_management.street_vending"
 WATER = "water_supply.water_supply_issues"
@@ -179,7 +179,7 @@ def test_auto_dispatch_happens_only_above_the_themes_threshold(platform, city):
 def test_dispatch_accuracy_and_return_rate_are_indicators(platform, city):
     from minqing.workflows import evaluate
 
-    from .conftest import MONDAY_10AM
+    from tests.fixtures.workflow import MONDAY_10AM
 
     first = report(platform, city.worker, theme_key=WATER, title="井盖", description="井盖丢了")
     second = report(platform, city.worker, theme_key=WATER, title="摆摊", description="桥下摆摊")

@@ -4,6 +4,8 @@ from __future__ import annotations
 import csv
 import json
 
+import pytest
+
 from click.testing import CliRunner
 
 from minqing.core.cli import build_cli
@@ -42,7 +44,7 @@ def test_evaluate_prints_the_model_and_the_keyword_rule(platform, tmp_path):
 
 
 def test_the_split_is_by_time(tmp_path, platform):
-    samples = history.read_csv(str(_csv(platform, tmp_path / "history.csv", count=50)))
+    samples = history.read_csv(str(_csv(platform, tmp_path / "history.csv", count=50))).samples
     from minqing.workflows.dispatch.evaluation import split
 
     older, newer = split(samples)
@@ -54,3 +56,12 @@ def test_a_csv_without_the_needed_columns_is_refused_in_chinese(platform, tmp_pa
     path.write_text("text,category\n井盖丢了,5304\n", encoding="utf-8")
     result = CliRunner().invoke(build_cli(), ["--db", platform.db.url, "dispatch", "evaluate", "--from", str(path)])
     assert result.exit_code != 0 and "缺少列" in result.output and "reported_at" in result.output
+
+
+@pytest.mark.parametrize("column", ["created_at", "time", "上报时间", " reported_at"])
+def test_the_usual_names_of_an_exported_history_s_time_column_are_accepted_and_named(platform, tmp_path, column):
+    path = tmp_path / "history.csv"
+    path.write_text(f"text,category,{column}\n井盖丢了,5304,2026-11-02T09:00:00\n路灯不亮,5101,2026-11-03 10:00\n",
+                    encoding="utf-8")
+    read = history.read_csv(str(path))
+    assert [sample.label for sample in read.samples] == ["5304", "5101"] and read.time_column == column.strip()

@@ -6,13 +6,14 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from minqing.core.hooks import hookimpl
 from minqing.core.models import Case, CaseEvent, CaseMilestone, Notification
 from minqing.core.models.merges import CaseMerge
 from minqing.workflows import (FormInvalid, InvalidTransition, PermissionDenied, duplicates, evaluate, sla,
                                supervise, urge)
 from minqing.workflows.duplicates import similarity
 
-from .conftest import MONDAY_10AM, INSIDE, report, step
+from tests.fixtures.workflow import MONDAY_10AM, INSIDE, report, step
 
 FEEDBACK = {"result": "已补装井盖", "photos": ["att-1"]}
 HOUR = dt.timedelta(hours=1)
@@ -294,3 +295,35 @@ def test_indicators_count_duplicates_once(platform, city):
         (row,) = evaluate(session, by="region", region_level="county", start=MONDAY_10AM - HOUR,
                           end=MONDAY_10AM + dt.timedelta(days=1))
     assert row.reported == 3 and row.duplicates == 0 and row.duplicate_share == 0
+
+
+class Watcher:
+    """A third party tracking cases through `case_transitioned`."""
+
+    def __init__(self):
+        self.seen: list[tuple[int, str, str]] = []
+
+    @hookimpl
+    def case_transitioned(self, case, transition, actor, session):
+        self.seen.append((case.id, transition, case.status))
+
+
+def test_case_transitioned_fires_on_merge_undo_following_the_master_and_leaving_it(platform, city):
+    watcher = Watcher()
+    platform.plugins.register(watcher, "watcher")
+    try:
+        first, second = pair(platform, city)
+        merge(platform, second, first, city.station)
+        undo(platform, second, city.station)
+        merge(platform, second, first, city.station, now=MONDAY_10AM + 7 * HOUR)
+        to_follow_up(platform, city, first)
+        step(platform, first, "confirm", city.station, {"rating": 5}, now=MONDAY_10AM + 9 * HOUR)
+        step(platform, second, "rework", city.citizen, {"reason": "还是没修好"}, now=MONDAY_10AM + 10 * HOUR)
+    finally:
+        platform.plugins.unregister("watcher")
+    on_second = [transition for case_id, transition, _status in watcher.seen if case_id == second]
+    assert on_second[:4] == ["report", "merge", "unmerge", "merge"]
+    assert on_second.count("follow_master") >= 4          # accept, dispatch, take, feedback of the master
+    assert "unmerge" in on_second[4:]                     # "not solved" after the master closed: on its own again
+    with platform.db.session() as session:                # every status the plugin saw is the case's real one then
+        assert watcher.seen[-1][2] == session.get(Case, watcher.seen[-1][0]).status

@@ -7,7 +7,7 @@ import pytest
 
 from minqing.workflows.evaluation import evaluate
 
-from .conftest import CST, MONDAY_10AM, report, step
+from tests.fixtures.workflow import CST, MONDAY_10AM, report, step
 
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)

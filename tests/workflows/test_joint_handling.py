@@ -10,13 +10,13 @@ from sqlalchemy import select
 
 from minqing.core import scope
 from minqing.core.actors import system_actor
-from minqing.core.models import Case, CaseEvent, Department, Notification, SweepMark
+from minqing.core.models import Attachment, Case, CaseEvent, Department, Notification, SweepMark
 from minqing.core.models.cohandling import CoHandlingTask
 from minqing.workflows import FormInvalid, InvalidTransition, NotRoutable, PermissionDenied, joint
 from minqing.workflows import fallback as fallbacks
 from minqing.workflows.sla import sweep
 
-from .conftest import MONDAY_10AM, _account, report, step
+from tests.fixtures.workflow import MONDAY_10AM, add_actor, report, step
 
 HOUR = dt.timedelta(hours=1)
 FEEDBACK = {"result": "已补装井盖", "photos": ["att-1"]}
@@ -29,7 +29,7 @@ def housing(platform, city):
         department = Department(key="housing_construction", name="兰州市住房和城乡建设局", short_name="住建")
         session.add(department)
         session.flush()
-        return _account(session, "housing", "department_staff", department_id=department.id)
+        return add_actor(session, "housing", "department_staff", department_id=department.id)
 
 
 def handling(platform, city, **overrides) -> int:
@@ -57,6 +57,13 @@ def sees(platform, actor, case_id) -> bool:
         return scope.can_see(session, Case, case_id, actor)
 
 
+def uploaded(platform, actor, attachment_id: str) -> None:
+    """A photo the actor uploaded (not yet part of a case), as the pages and the API store one."""
+    with platform.db.session() as session:
+        session.add(Attachment(id=attachment_id, owner_account_id=actor.account_id, filename="现场.jpg",
+                               content_type="image/jpeg", size=1, sha256="0" * 64, storage_key=attachment_id))
+
+
 def test_the_lead_closes_only_after_every_co_handler_answered(platform, city, housing):
     case_id = handling(platform, city)
     assert not sees(platform, city.urban, case_id)
@@ -65,6 +72,7 @@ def test_the_lead_closes_only_after_every_co_handler_answered(platform, city, ho
     assert sees(platform, city.urban, case_id) and sees(platform, housing, case_id)
     with pytest.raises(InvalidTransition, match="协办部门“城管、住建”尚未反馈"):
         step(platform, case_id, "feedback", city.water, FEEDBACK)
+    uploaded(platform, city.urban, "att-2")
     act(platform, case_id, joint.answer, city.urban, result="已清理占道物品", photos=["att-2"])
     with pytest.raises(InvalidTransition, match="协办部门“住建”尚未反馈，须全部反馈或由指挥中心说明理由后撤销，方可办结"):
         step(platform, case_id, "feedback", city.water, FEEDBACK)
@@ -72,6 +80,8 @@ def test_the_lead_closes_only_after_every_co_handler_answered(platform, city, ho
     assert step(platform, case_id, "feedback", city.water, FEEDBACK).status == "awaiting_follow_up"
     found = tasks(platform, case_id)
     assert found["urban_management"].status == "answered" and found["urban_management"].photos == ["att-2"]
+    with platform.db.session() as session:
+        assert session.get(Attachment, "att-2").case_id == case_id       # the answer links its photo to the case
     assert found["urban_management"].answered_by_name == "urban"
     # working hours: the lead's handling limit (40 h) from Monday 11:00 → the next Monday 11:00
     assert found["housing_construction"].deadline_at == dt.datetime(2026, 3, 9, 3, 0, tzinfo=dt.UTC)
@@ -276,3 +286,16 @@ def test_an_overdue_co_handler_is_urged_once(platform, city):
     assert "department:urban_management" in notes and len(marks) == 1
     act(platform, case_id, joint.answer, city.urban, result="已配合处置")
     assert sweep(platform, now=MONDAY_10AM + 30 * HOUR).co_handlers == 0    # answered: nothing to urge
+
+
+def test_a_co_handler_answers_only_with_its_own_uploads(platform, city, housing):
+    case_id = handling(platform, city)
+    act(platform, case_id, joint.assign, city.station, ["urban_management"], now=MONDAY_10AM + HOUR)
+    uploaded(platform, housing, "att-housing")
+    for photos, field in ((["att-housing"], "photos[0]"), (["nowhere"], "photos[0]"), ("att-1", "photos")):
+        with pytest.raises(FormInvalid) as refused:
+            act(platform, case_id, joint.answer, city.urban, result="已清理占道物品", photos=photos)
+        assert list(refused.value.errors) == [field]
+    assert tasks(platform, case_id)["urban_management"].status == "open"
+    with platform.db.session() as session:
+        assert session.get(Attachment, "att-housing").case_id is None

@@ -10,7 +10,7 @@ from minqing.core.hooks import hookimpl
 from minqing.core.models import Notification, utcnow
 from minqing.workflows import outbox, tasks
 
-from .conftest import report, step
+from tests.fixtures.workflow import report, step
 
 
 def notifications(platform):

@@ -10,7 +10,7 @@ from minqing.core.models import AuditRecord, Case, CaseEvent, CaseMilestone, Dep
 from minqing.workflows import (CaseRejected, FormInvalid, InvalidTransition, NotRoutable, PermissionDenied,
                                report_case, transition)
 
-from .conftest import CST, MONDAY_10AM, report, step
+from tests.fixtures.workflow import CST, MONDAY_10AM, report, step
 
 FEEDBACK = {"result": "已补装井盖", "photos": ["att-1"]}
 

@@ -11,7 +11,7 @@ from minqing import workflows
 from minqing.core.models import Case, CaseEvent, Department, Notification, Supervision
 from minqing.workflows import definition
 
-from .conftest import MONDAY_10AM, report, step
+from tests.fixtures.workflow import MONDAY_10AM, report, step
 
 FEEDBACK = {"result": "已补装井盖", "photos": ["att-1"]}
 HOUR = dt.timedelta(hours=1)

@@ -11,7 +11,7 @@ from minqing.core.models import Case, CaseEvent, Notification, Supervision, Swee
 from minqing.workflows import PermissionDenied, supervise, urge
 from minqing.workflows.sla import parent_region, sweep
 
-from .conftest import MONDAY_10AM, report, step
+from tests.fixtures.workflow import MONDAY_10AM, report, step
 
 HOUR = dt.timedelta(hours=1)
 

@@ -15,7 +15,7 @@ from minqing.core.models import CaseEvent, Notification
 from minqing.workflows import outbox
 from minqing.workflows.tasks import make_celery
 
-from .conftest import report
+from tests.fixtures.workflow import report
 
 BROKER = "redis://127.0.0.1:6379/15"
 WAIT_SECONDS = 60
@@ -54,6 +54,7 @@ def worker(database_url):
             print(output.decode(errors="replace"))
 
 
+@pytest.mark.redis
 def test_worker_runs_the_sweep_and_delivers_notifications(platform, city, worker):
     producer, process = worker
     case_id = report(platform, city.worker)                  # reported in March: long past its time limit

@@ -89,11 +89,12 @@ def _slugify(text: str) -> str:
 
 def import_xlsform(platform, session: Session, actor: Actor, source, *, department: str, slug: str | None = None,
                    title: str | None = None, template: str = "event_report", form: str | None = None,
-                   replace: bool = False) -> tuple[ThemeDraft, list]:
+                   replace: bool = False, allow_empty: bool = False) -> tuple[ThemeDraft, list]:
     """A draft from an XLSForm spreadsheet: the converted form becomes form `form` (default: the template's
     main one — ``report`` for 事件上报, ``record`` for 对象登记, ``visit`` for 巡查检查 and 走访) of a theme
     started from `template`. Answers (draft, unconverted), the latter listing field by field what could not
-    be carried over. With `replace`, an existing builder theme of that key gets the form in a new revision."""
+    be carried over. With `replace`, an existing builder theme of that key gets the form in a new revision.
+    A spreadsheet none of whose questions could be converted is refused unless `allow_empty`."""
     if template not in TEMPLATES:
         raise AuthoringError(f"没有名为“{template}”的主题模板，可选：{'、'.join(TEMPLATES)}")
     form = form or TEMPLATES[template].primary_form
@@ -104,6 +105,10 @@ def import_xlsform(platform, session: Session, actor: Actor, source, *, departme
         converted = converter.read_xlsform(source)
     except ValueError as error:  # XLSFormError and friends: the file is not a usable XLSForm
         raise ImportFailed(f"无法读取 XLSForm：{error}") from error
+    if not converted.schema.get("properties") and not allow_empty:
+        reasons = "；".join(item.message for item in converted.unconverted[:5])
+        raise ImportFailed("XLSForm 中没有一道题能够转换，未导入" + (f"（{reasons}）" if reasons else "")
+                           + "；确需导入空表单请加 --allow-empty")
     slug = slug or _slugify(converted.form_id)
     title = title or converted.title or slug
     key = f"{department}.{slug}"
@@ -146,17 +151,19 @@ def export_json(platform, session: Session, key: str) -> str:
 
 
 def export_xlsform(platform, session: Session, key: str, form: str = "report",
-                   language: str = "中文") -> tuple[bytes, list]:
-    """Form `form` of theme `key` as an XLSForm spreadsheet (.xlsx bytes), and what could not be written."""
+                   language: str | None = None) -> tuple[bytes, list]:
+    """Form `form` of theme `key` as an XLSForm spreadsheet (.xlsx bytes), and what could not be written. A form
+    imported from an XLSForm keeps its form_id and label language; others get the theme's key and 中文."""
     document = theme_document(platform, session, key)
     schema = document.get("forms", {}).get(form)
     if schema is None:
         raise AuthoringError(f"业务主题“{key}”没有表单“{form}”")
     try:
+        origin = schema.get("x-xlsform") or {}
+        options = {"language": language} if language else {}
         written = _xlsform().export_xlsform(schema, document.get("ui", {}).get(form),
                                             title=schema.get("title") or document.get("title", key),
-                                            form_id=key.replace(".", "_"),
-                                            language=language)
+                                            form_id=origin.get("form_id") or key.replace(".", "_"), **options)
     except ValueError as error:  # XLSFormError: the form cannot be written at all
         raise AuthoringError(f"无法导出 XLSForm：{error}") from error
     return written.data, list(written.unconverted)

@@ -17,6 +17,9 @@ from minqing.core.models import ThemeVersion
 from ..document import ThemeDocument
 from .checks import BUILDER_PLUGIN
 
+MINQING_TITLE = "主题搭建"  # what the admin page and `minqing plugins list` show
+MINQING_DESCRIPTION = "部门在网页上搭建并发布的业务主题。"
+
 
 @hookimpl
 def register_themes(session):

@@ -23,8 +23,8 @@ UPLOAD_ROLES = (Role.ADMIN, Role.OPERATOR, Role.DEPARTMENT_STAFF, Role.GRID_WORK
                    "附件字段（如 details.photos）；上报或办理时附件随之归入该事件。",
        params=[IDEMPOTENCY], body_content="multipart/form-data",
        body={"type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}},
-       responses={201: ("已接收", ref("Attachment")), 400: ("没有文件", ref("Error")),
-                  422: ("文件被拒收", ref("Error"))})
+       responses={201: ("已接收", ref("Attachment")), 400: ("没有文件", ref("Problem")),
+                  422: ("文件被拒收", ref("Problem"))})
 @roles_required(*UPLOAD_ROLES, what="上传附件")
 def upload_attachment():
     actor = current_actor()

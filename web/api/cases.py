@@ -1,4 +1,4 @@
-"""Cases: report (through `workflows.report_case`), list with filters and pages, read with the timeline, take a
+"""Cases: report (through `workflows.submit_report`), list with filters and pages, read with the timeline, take a
 workflow step (through `workflows.transition`) and urge. Every read goes through `core.scope`; a case outside the
 viewer's scope is 404, whether or not it exists."""
 from __future__ import annotations
@@ -6,21 +6,20 @@ from __future__ import annotations
 from flask import request, url_for
 from sqlalchemy import or_, select, update
 
-from minqing import forms, themes, workflows
+from minqing import themes, workflows
 from minqing.core import scope
 from minqing.core.actors import Actor
-from minqing.core.geofeatures import BadBBox, parse_bbox
-from minqing.core.models import Account, Attachment, Case, CaseSource, Role, utcnow
-from minqing.workflows.definition import URGENCIES, final_states
+from minqing.core.models import Attachment, Case, Role, utcnow
+from minqing.workflows import URGENCIES, all_workflows, attachment_refs, final_states
 
 from ..context import db, platform
-from ..work.report import _workflow_key, geo_field
 from . import idempotency, present
 from .auth import WORK_ROLES, current_actor, is_public_viewer, roles_required
-from .common import (BBOX, IDEMPOTENCY, IF_MATCH, PAGING, bool_arg, json_body, paginated, query, ref, route,
-                     time_arg)
+from .common import (BBOX, IDEMPOTENCY, PAGING, TIME_SCHEMA, bbox_arg, bool_arg, choice_arg, choices_arg,
+                     json_body, paginated, query, ref, route, time_arg)
 from .errors import ApiError, json_response
-from .themes_view import request_schema, theme_or_404
+from .semantics import document_etag, require_match
+from .themes_view import theme_or_404
 
 READ_ROLES = (*WORK_ROLES, Role.CITIZEN)
 REPORT_ROLES = (Role.GRID_WORKER, Role.OPERATOR, Role.ADMIN, Role.CITIZEN)
@@ -49,22 +48,6 @@ def case_in_scope(actor: Actor, case_id: int) -> Case:
 
 # -- attachments in form documents -------------------------------------------------------------------------------
 
-def attachment_refs(schema: dict | None, value, path: str = "") -> list[tuple[str, str]]:
-    """(path, id) of every attachment the document names, found through the schema's `format: attachment`."""
-    if not isinstance(schema, dict):
-        return []
-    if schema.get("format") == "attachment" and isinstance(value, str):
-        return [(path, value)]
-    found = []
-    if isinstance(value, dict):
-        for name, item in value.items():
-            found += attachment_refs(schema.get("properties", {}).get(name), item, f"{path}.{name}" if path else name)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += attachment_refs(schema.get("items"), item, f"{path}[{index}]")
-    return found
-
-
 def check_attachments(actor: Actor, refs: list[tuple[str, str]], case_id: int | None = None) -> list[str]:
     """The ids, if each is a file this actor uploaded (POST /attachments) not yet part of another case."""
     ids = [item for _path, item in refs]
@@ -90,52 +73,56 @@ def _link_attachments(actor: Actor, ids: list[str], case_id: int) -> None:
                      .values(case_id=case_id))
 
 
-def _form_errors(schema: dict, document: dict) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    for error in forms.validate(schema, document):
-        errors.setdefault(error.path or "", []).append(error.message)
-    return errors
-
-
 # -- list ---------------------------------------------------------------------------------------------------------
 
-def _csv(name: str) -> list[str]:
-    return [part.strip() for part in (request.args.get(name) or "").split(",") if part.strip()]
+def _known(column, names) -> set[str]:
+    """Values a filter may take: those the platform defines plus those stored on cases (a theme of a disabled
+    plugin, a state of a theme's inline workflow)."""
+    return set(names) | set(db().scalars(select(column).distinct()))
+
+
+def _status_filter(statement, final: list[str]):
+    allowed = _known(Case.status, [*STATUS_GROUPS, *(name for workflow in all_workflows(platform())
+                                                     for name in workflow.states)])
+    statuses = choices_arg("status", allowed)
+    if not statuses:
+        return statement
+    named = [item for item in statuses if item not in STATUS_GROUPS]
+    conditions = []
+    if "open" in statuses:
+        conditions.append(Case.status.not_in(final))
+    if "closed" in statuses:
+        conditions.append(Case.status.in_(final))
+    if named:
+        conditions.append(Case.status.in_(named))
+    return statement.where(or_(*conditions))
+
+
+STATUS_GROUPS = ("open", "closed")
+LIST_PATTERN = r"^[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*$"
 
 
 @route("/cases", summary="事件列表", tags=("cases",), roles=READ_ROLES,
-       description="管辖范围内的事件（群众只看到自己反映的），新的在前，分页；`Link` 头给出 first/prev/next/last。",
-       params=[query("status", "状态，可逗号分隔；open 为未结、closed 为已结"),
-               query("theme", "业务主题键，可逗号分隔"),
+       description="管辖范围内的事件（群众只看到自己反映的），新的在前，分页；`Link` 头给出 first/prev/next/last。"
+                   "未知的筛选值（状态、主题、紧急程度等）返回 400，并说明可选的值。",
+       params=[query("status", "状态，可逗号分隔；open 为未结、closed 为已结，或流程中的状态名",
+                     {"type": "string", "pattern": LIST_PATTERN}),
+               query("theme", "业务主题键，可逗号分隔", {"type": "string", "pattern": LIST_PATTERN}),
                query("urgency", "紧急程度", {"type": "string", "enum": list(URGENCIES)}),
                query("overdue", "只看超时未办结的（true）或未超时的（false）", {"type": "boolean"}),
-               BBOX, query("created_from", "上报时间起（ISO 8601 日期或时间）", {"type": "string"}),
-               query("created_to", "上报时间止（含当日）", {"type": "string"}), *PAGING],
-       responses={200: ("一页事件", ref("CasePage")), 400: ("查询参数有误", ref("Error"))})
+               BBOX, query("created_from", "上报时间起（ISO 8601 日期或时间）", TIME_SCHEMA),
+               query("created_to", "上报时间止（含当日）", TIME_SCHEMA), *PAGING],
+       responses={200: ("一页事件", ref("CasePage")), 400: ("查询参数有误（按参数说明可选的值）", ref("Problem"))})
 @roles_required(*READ_ROLES, what="查看事件")
 def list_cases():
     actor = current_actor()
     now = utcnow()
     statement = scope.restrict(select(Case), Case, actor)
     final = sorted(final_states(platform()))
-    statuses = _csv("status")
-    if statuses:
-        named = [item for item in statuses if item not in ("open", "closed")]
-        conditions = []
-        if "open" in statuses:
-            conditions.append(Case.status.not_in(final))
-        if "closed" in statuses:
-            conditions.append(Case.status.in_(final))
-        if named:
-            conditions.append(Case.status.in_(named))
-        statement = statement.where(or_(*conditions))
-    if theme_keys := _csv("theme"):
+    statement = _status_filter(statement, final)
+    if theme_keys := choices_arg("theme", _known(Case.theme_key, themes.registry(platform(), db()).themes)):
         statement = statement.where(Case.theme_key.in_(theme_keys))
-    urgency = request.args.get("urgency")
-    if urgency:
-        if urgency not in URGENCIES:
-            message = f"urgency 只能是 {'、'.join(URGENCIES)}"
-            raise ApiError(400, "invalid_parameter", message, {"urgency": [message]})
+    if urgency := choice_arg("urgency", URGENCIES):
         statement = statement.where(Case.urgency == urgency)
     overdue = bool_arg("overdue")
     if overdue is True:
@@ -143,11 +130,7 @@ def list_cases():
     elif overdue is False:
         statement = statement.where((Case.state_deadline_at.is_(None)) | (Case.state_deadline_at >= now)
                                     | Case.status.in_(final))
-    try:
-        bbox = parse_bbox(request.args.get("bbox"))
-    except BadBBox as error:
-        raise ApiError(400, "invalid_parameter", str(error), {"bbox": [str(error)]}) from None
-    if bbox:
+    if bbox := bbox_arg():
         statement = statement.where(Case.lon.between(bbox[0], bbox[2]), Case.lat.between(bbox[1], bbox[3]))
     start, end = time_arg("created_from"), time_arg("created_to", end=True)
     if start and end and end < start:
@@ -193,91 +176,47 @@ def _report(actor: Actor, body: dict, key: str | None) -> Case:
     if not isinstance(theme_key, str) or not theme_key:
         raise ApiError(422, "form_invalid", "请指定业务主题（theme）", {"theme": ["请指定业务主题（theme）"]})
     theme = theme_or_404(actor, theme_key)
-    schema = request_schema(actor, theme)
     document = {name: value for name, value in body.items() if name not in EXTRA_FIELDS}
-    errors = {name: ["含有表单未定义的字段"] for name in document if name not in schema["properties"]}
-    errors.update(_form_errors(schema, document))
-    if errors:
-        raise ApiError(422, "form_invalid", "填写的内容有误", errors)
-    details_schema = theme.form("report") or {}
-    details = document.get("details", {})
-    geo = geo_field(details_schema)
-    location = details.get(geo) if geo else document.get("location")
-    path = f"details.{geo}" if geo else "location"
-    if not isinstance(location, dict):
-        raise ApiError(422, "form_invalid", "请给出事发位置（经纬度）", {path: ["请给出事发位置（经纬度）"]})
-    if platform().locator().locate(location["lon"], location["lat"]) is None:
-        raise ApiError(422, "form_invalid", "位置不在本平台任何网格内，无法受理", {path: ["位置不在本平台任何网格内"]})
-    photos = check_attachments(actor, attachment_refs(schema, document))
-    category = next((item for item in theme.categories if item["code"] == document.get("category")), {})
-    public = is_public_viewer(actor)
-    text = str(details.get("description") or details.get("content") or "")
-    kind = (document.get("kind") or details.get("appeal_type") or "") if public else ""
-    account = db().get(Account, actor.account_id) if public else None
     try:
-        case = workflows.report_case(
-            platform(), db(), actor, theme_key=theme.key, title=document["title"],
-            description=f"【{kind}】{text}" if kind else text, lon=location["lon"], lat=location["lat"],
-            category=category.get("parent", ""), subcategory=document.get("category", ""),
-            urgency="normal" if public else document.get("urgency", "normal"),
-            source=CaseSource.CITIZEN if public else (CaseSource.GRID_WORKER if actor.has_role(Role.GRID_WORKER)
-                                                      else CaseSource.API),
-            form_data=details, schema_version=forms.schema_version(details_schema) if details_schema else "",
-            client_id=idempotency.client_id_for(actor.account_id, key) if key else None,
-            workflow_key=_workflow_key(theme), address=str(details.get("address", "")),
-            reporter_name=account.display_name if account else "",
-            reporter_phone=(account.phone or "") if account else "")
+        return workflows.submit_report(
+            platform(), db(), actor, theme, document, channel="api", public=is_public_viewer(actor),
+            client_id=idempotency.client_id_for(actor.account_id, key) if key else None)
     except workflows.WorkflowError as error:
         raise workflow_error(error) from None
-    published = themes.latest_versions(db()).get(theme.key)
-    if published is not None:
-        case.theme_version = published.version
-    _link_attachments(actor, photos, case.id)
-    db().flush()
-    db().refresh(case)
-    return case
 
 
 # -- read ---------------------------------------------------------------------------------------------------------
 
 @route(f"/cases/{CASE_ID}", summary="事件详情", tags=("cases",), roles=READ_ROLES,
-       description="事件、表单内容（个人信息按角色遮蔽）、办理时间线和您可执行的下一步。ETag 为事件版本。",
-       responses={200: ("事件", ref("CaseDetail")), 404: ("不存在或不在管辖范围内", ref("Error"))})
+       description="事件、表单内容（个人信息按角色遮蔽）、办理时间线和您可执行的下一步。ETag 标识这一表示；"
+                   "办理时以 If-Match 带上它，事件已被改动则返回 412。",
+       responses={200: ("事件", ref("CaseDetail")), 404: ("不存在或不在管辖范围内", ref("Problem"))})
 @roles_required(*READ_ROLES, what="查看事件")
 def read_case(case_id: int):
     actor = current_actor()
     case = case_in_scope(actor, case_id)
-    return json_response(present.case_detail(actor, case), headers={"ETag": f'"{case.version}"'})
+    return json_response(present.case_detail(actor, case))
 
 
 # -- workflow steps -----------------------------------------------------------------------------------------------
 
-def _check_version(case: Case) -> None:
-    given = request.headers.get("If-Match")
-    if given is None:
-        return
-    wanted = given.strip().removeprefix("W/").strip('"')
-    if wanted != str(case.version):
-        raise ApiError(409, "version_conflict", "该事件已被他人改动（版本不符），请重新读取后再办理",
-                       headers={"ETag": f'"{case.version}"'})
-
-
 def _answer(actor: Actor, case_id: int, status: int, answer: dict, replayed: bool):
+    """The answer of a step: the document it changed, with its new ETag (for the next If-Match)."""
     headers = {"Location": url_for("api.read_case", case_id=case_id)}
     if replayed:
         headers[idempotency.REPLAYED_HEADER] = "true"
-    elif "version" in answer:
-        headers["ETag"] = f'"{answer["version"]}"'
+    else:
+        headers["ETag"] = f'"{document_etag(answer)}"'
     return json_response(answer, status, headers)
 
 
 @route(f"/cases/{CASE_ID}/transitions/<name>", ("POST",), summary="办理一步（流转）", tags=("cases",),
        description="执行流程中的一步（如 accept、dispatch、take、feedback、confirm），请求体为这一步的表单数据"
                    "（见事件详情的 transitions[].form）。角色或范围不符 403，状态不允许或被他人抢先 409，表单有误 422。",
-       params=[IDEMPOTENCY, IF_MATCH], body={"type": "object", "description": "这一步的表单数据"},
-       responses={200: ("办理后的事件", ref("CaseDetail")), 403: ("无权办理", ref("Error")),
-                  404: ("事件不存在或没有这一步", ref("Error")), 409: ("状态冲突", ref("Error")),
-                  422: ("表单有误（按字段）", ref("Error"))})
+       params=[IDEMPOTENCY], body={"type": "object", "description": "这一步的表单数据"}, if_match=True,
+       responses={200: ("办理后的事件", ref("CaseDetail")), 403: ("无权办理", ref("Problem")),
+                  404: ("事件不存在或没有这一步", ref("Problem")), 409: ("状态冲突", ref("Problem")),
+                  422: ("表单有误（按字段）", ref("Problem"))})
 @roles_required(*WORK_ROLES, what="办理事件")
 def take_transition(case_id: int, name: str):
     actor = current_actor()
@@ -294,7 +233,7 @@ def take_transition(case_id: int, name: str):
     data = {field: value for field, value in body.items() if field != idempotency.BODY_FIELD}
 
     def work():
-        _check_version(case)
+        require_match(present.case_detail(actor, case))
         photos = check_attachments(actor, attachment_refs(step.form, data), case.id)
         try:
             workflows.transition(platform(), db(), case, name, actor, data)
@@ -311,11 +250,12 @@ def take_transition(case_id: int, name: str):
 
 
 @route(f"/cases/{CASE_ID}/urge", ("POST",), summary="催办", tags=("cases",),
-       roles=(Role.OPERATOR, Role.LEADER, Role.ADMIN), params=[IDEMPOTENCY],
-       body={"type": "object", "properties": {"comment": {"type": "string", "maxLength": 500,
-                                                          "description": "催办意见"}}},
-       responses={200: ("催办后的事件", ref("CaseDetail")), 403: ("无权催办", ref("Error")),
-                  404: ("事件不存在或不在管辖范围内", ref("Error")), 409: ("事件已结束", ref("Error"))})
+       roles=(Role.OPERATOR, Role.LEADER, Role.ADMIN), params=[IDEMPOTENCY], if_match=True,
+       body={"type": "object", "additionalProperties": False,
+             "properties": {"comment": {"type": "string", "maxLength": 500, "description": "催办意见"}}},
+       responses={200: ("催办后的事件", ref("CaseDetail")), 403: ("无权催办", ref("Problem")),
+                  404: ("事件不存在或不在管辖范围内", ref("Problem")), 409: ("事件已结束", ref("Problem")),
+                  422: ("含有未定义的字段，或催办意见过长", ref("Problem"))})
 @roles_required(*WORK_ROLES, what="催办")
 def urge_case(case_id: int):
     actor = current_actor()
@@ -332,15 +272,19 @@ def urge_case(case_id: int):
 
 def act_once(actor: Actor, case: Case, body: dict, action, *, status: int = 200, document=None):
     """Do `action()` on `case` once per Idempotency-Key (a retry gets the first answer back) and answer
-    `document(actor, case)` (default: the case's detail); a refusal of the workflow becomes its API error."""
+    `document(actor, case)` (default: the case's detail); a refusal of the workflow becomes its API error.
+    An If-Match must name the current ETag of that document (412 otherwise)."""
+    document = document or present.case_detail
+
     def work():
+        require_match(document(actor, case))
         try:
             action()
         except workflows.WorkflowError as error:
             raise workflow_error(error) from None
         db().flush()
         db().refresh(case)
-        return status, (document or present.case_detail)(actor, case)
+        return status, document(actor, case)
 
     answer_status, answer, replayed = idempotency.run_once(db(), actor, idempotency.key_of(body), "POST",
                                                            request.path, body, work)

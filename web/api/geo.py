@@ -1,17 +1,16 @@
 """Grids, regions and map layers as RFC 7946 GeoJSON (WGS84 lon/lat), each FeatureCollection with its bbox."""
 from __future__ import annotations
 
-from flask import request
-from shapely.geometry import shape
 from sqlalchemy import select
 
 from minqing import themes
-from minqing.core import geofeatures, masking, scope
+from minqing.core import geofeatures, geojson as geojson_format, masking, scope
 from minqing.core.models import Grid, GridLevel, Region, RegionLevel, Role
 
 from ..context import db, platform
+from ..geo_paging import add_links, requested_page
 from .auth import WORK_ROLES, current_actor, roles_required
-from .common import BBOX, query, ref, route
+from .common import BBOX, GEO_PAGING, bbox_arg, choice_arg, query, ref, route
 from .errors import ApiError, json_response
 
 GEOJSON = "application/geo+json"
@@ -19,66 +18,48 @@ LAYER_ROLES = (*WORK_ROLES, Role.CITIZEN)
 
 
 def _bbox():
-    try:
-        return geofeatures.parse_bbox(request.args.get("bbox"))
-    except geofeatures.BadBBox as error:
-        raise ApiError(400, "invalid_parameter", str(error), {"bbox": [str(error)]}) from None
+    return bbox_arg()
 
 
 def _level(allowed) -> list[str]:
-    level = request.args.get("level")
     values = [item.value for item in allowed]
-    if not level:
-        return values
-    if level not in values:
-        message = f"level 只能是 {'、'.join(values)}"
-        raise ApiError(400, "invalid_parameter", message, {"level": [message]})
-    return [level]
+    level = choice_arg("level", values)
+    return [level] if level else values
 
 
-def bounds(features: list[dict]) -> list[float] | None:
-    """[min_lon, min_lat, max_lon, max_lat] of the features' geometries (RFC 7946 §5), None when there are none."""
-    boxes = [shape(item["geometry"]).bounds for item in features if item.get("geometry")]
-    if not boxes:
-        return None
-    return [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
+def _page():
+    try:
+        return requested_page()
+    except geojson_format.BadPage as error:
+        raise ApiError(400, "bad_request", str(error), {"limit": [str(error)]}) from None
 
 
-def collection(features: list[dict]) -> dict:
-    body = geofeatures.feature_collection(features)
-    box = bounds(body["features"])
-    if box:
-        body["bbox"] = box
-    return body
-
-
-def geojson(body: dict):
-    return json_response(body, mimetype=GEOJSON)
+def geojson(body: dict, page=None):
+    """A GeoJSON answer; a page (a collection with numberMatched) links the next page in `links` and `Link`."""
+    headers = {}
+    if page is not None:
+        body, headers = add_links(body, page)
+    return json_response(body, mimetype=GEOJSON, headers=headers)
 
 
 def _feature(body: dict) -> dict:
-    if body.get("geometry"):
-        body["bbox"] = list(shape(body["geometry"]).bounds)
-    return body
+    return geojson_format.feature(body["id"], body.get("geometry"), body["properties"], with_bbox=True)
 
 
 # -- grids --------------------------------------------------------------------------------------------------------
 
 @route("/grids", summary="网格（GeoJSON）", tags=("geo",), roles=WORK_ROLES,
        params=[query("level", "网格层级（不填为全部）", {"type": "string", "enum": [item.value for item in GridLevel]}),
-               BBOX],
-       responses={200: ("管辖范围内的网格", ref("FeatureCollection")), 400: ("参数有误", ref("Error"))})
+               BBOX, *GEO_PAGING],
+       responses={200: ("管辖范围内的网格", ref("FeatureCollection")), 400: ("参数有误", ref("Problem"))})
 @roles_required(*WORK_ROLES, what="查看网格")
 def list_grids():
-    actor, bbox = current_actor(), _bbox()
-    features = []
-    for level in _level(GridLevel):
-        features += geofeatures.grid_features(db(), actor, bbox=bbox, level=level)["features"]
-    return geojson(collection(features))
+    actor, bbox, page = current_actor(), _bbox(), _page()
+    return geojson(geofeatures.grid_features(db(), actor, bbox=bbox, levels=_level(GridLevel), page=page), page)
 
 
 @route("/grids/<int:grid_id>", summary="一个网格（GeoJSON Feature）", tags=("geo",), roles=WORK_ROLES,
-       responses={200: ("网格", ref("Feature")), 404: ("不存在或不在管辖范围内", ref("Error"))})
+       responses={200: ("网格", ref("Feature")), 404: ("不存在或不在管辖范围内", ref("Problem"))})
 @roles_required(*WORK_ROLES, what="查看网格")
 def read_grid(grid_id: int):
     grid = db().scalar(scope.restrict(select(Grid).where(Grid.id == grid_id), Grid, current_actor()))
@@ -95,19 +76,17 @@ def read_grid(grid_id: int):
 @route("/regions", summary="行政区划（GeoJSON）", tags=("geo",), roles=WORK_ROLES,
        description="区划边界是公开底图，对所有工作人员相同；没有边界的区划不在其中。",
        params=[query("level", "区划层级（不填为全部）", {"type": "string",
-                                                 "enum": [item.value for item in RegionLevel]}), BBOX],
-       responses={200: ("区划边界", ref("FeatureCollection")), 400: ("参数有误", ref("Error"))})
+                                                 "enum": [item.value for item in RegionLevel]}), BBOX,
+               *GEO_PAGING],
+       responses={200: ("区划边界", ref("FeatureCollection")), 400: ("参数有误", ref("Problem"))})
 @roles_required(*WORK_ROLES, what="查看行政区划")
 def list_regions():
-    bbox = _bbox()
-    features = []
-    for level in _level(RegionLevel):
-        features += geofeatures.region_features(db(), level=level, bbox=bbox)["features"]
-    return geojson(collection(features))
+    bbox, page = _bbox(), _page()
+    return geojson(geofeatures.region_features(db(), levels=_level(RegionLevel), bbox=bbox, page=page), page)
 
 
 @route("/regions/<int:region_id>", summary="一个行政区划（GeoJSON Feature）", tags=("geo",), roles=WORK_ROLES,
-       responses={200: ("区划", ref("Feature")), 404: ("不存在", ref("Error"))})
+       responses={200: ("区划", ref("Feature")), 404: ("不存在", ref("Problem"))})
 @roles_required(*WORK_ROLES, what="查看行政区划")
 def read_region(region_id: int):
     region = db().get(Region, region_id)
@@ -134,20 +113,20 @@ def list_layers():
 
 
 @route("/layers/<key>/features", summary="图层要素（GeoJSON）", tags=("geo",), roles=LAYER_ROLES,
-       params=[BBOX],
-       responses={200: ("图层要素", ref("FeatureCollection")), 403: ("无权查看该图层", ref("Error")),
-                  404: ("没有这个图层", ref("Error"))})
+       params=[BBOX, *GEO_PAGING],
+       responses={200: ("图层要素", ref("FeatureCollection")), 403: ("无权查看该图层", ref("Problem")),
+                  404: ("没有这个图层", ref("Problem"))})
 @roles_required(*LAYER_ROLES, what="查看图层")
 def layer_features(key: str):
-    actor = current_actor()
+    actor, page = current_actor(), _page()
     try:
-        features = themes.layer_features(platform(), db(), key, actor, _bbox())
+        body = themes.layer_page(platform(), db(), key, actor, _bbox(), page)
     except themes.UnknownTheme:
         raise ApiError(404, "not_found", f"没有名为“{key[:80]}”的图层") from None
     except themes.LayerHidden:
         raise ApiError(403, "layer_hidden", f"您的角色无权查看图层“{key[:80]}”") from None
-    for item in features:
+    for item in body["features"]:
         properties = item.get("properties") or {}
         if isinstance(properties.get("label"), str):
             properties["label"] = masking.text_for(actor, properties["label"])
-    return geojson(collection(features))
+    return geojson(body, page)

@@ -3,17 +3,17 @@ naming co-handlers, a co-handler's feedback, overruling or withdrawing a task. T
 `transfer` step (POST /cases/{id}/transitions/transfer). The rules are in `workflows.joint`."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from minqing.core import masking
 from minqing.core.actors import Actor
-from minqing.core.models import Attachment, Case, Department, Role, utcnow
+from minqing.core.models import Case, Department, Role, utcnow
 from minqing.workflows import co_tasks, fallback, joint, transfer
 
 from ..context import db, platform
 from . import idempotency
 from .auth import WORK_ROLES, current_actor, roles_required
-from .cases import CASE_ID, act_once, case_in_scope, check_attachments
+from .cases import CASE_ID, act_once, case_in_scope
 from .common import IDEMPOTENCY, iso, json_body, ref, route
 from .errors import ApiError, json_response
 
@@ -23,9 +23,9 @@ DECISION_BODY = {"type": "object", "required": ["department", "reason"], "proper
     "department": {"type": "string", "description": "协办部门标识"},
     "reason": {"type": "string", "minLength": 2, "maxLength": 1000, "description": "理由（必填）"},
     "client_id": {"type": "string", "maxLength": 200}}}
-ANSWERS = {200: ("协同处置情况", ref("JointHandling")), 403: ("角色或部门无权", ref("Error")),
-           404: ("事件不存在或不在管辖范围内", ref("Error")), 409: ("状态不允许或被他人抢先", ref("Error")),
-           422: ("填写的内容有误（按字段）", ref("Error"))}
+ANSWERS = {200: ("协同处置情况", ref("JointHandling")), 403: ("角色或部门无权", ref("Problem")),
+           404: ("事件不存在或不在管辖范围内", ref("Problem")), 409: ("状态不允许或被他人抢先", ref("Problem")),
+           422: ("填写的内容有误（按字段）", ref("Problem"))}
 
 
 def joint_document(actor: Actor, case: Case) -> dict:
@@ -86,7 +86,7 @@ def list_co_handlers(case_id: int):
 @route(f"/cases/{CASE_ID}/co-handlers", ("POST",), summary="指定协办部门", tags=("cases",), roles=DISPATCH_ROLES,
        description="指挥中心为已交办的事件指定协办部门；每个协办部门一项任务，时限为 hours 个工作小时，"
                    "不填则同主办部门的处置时限。主办部门须待全部协办部门反馈（或由指挥中心说明理由撤销）后方可处置反馈。",
-       params=[IDEMPOTENCY], body={"type": "object", "required": ["departments"], "properties": {
+       params=[IDEMPOTENCY], if_match=True, body={"type": "object", "required": ["departments"], "properties": {
            "departments": {"type": "array", "items": {"type": "string"}, "minItems": 1, "description": "部门标识"},
            "hours": {"type": "number", "minimum": 1, "maximum": 720, "description": "协办时限（工作小时）"},
            "instructions": {"type": "string", "maxLength": 1000, "description": "协办要求"},
@@ -99,12 +99,12 @@ def assign_co_handlers(case_id: int):
     body = json_body()
     data = _fields(body, ("departments", "hours", "instructions"))
     return _run(case, actor, body, 201, lambda: joint.assign(
-        platform(), db(), case, actor, data.get("departments"), instructions=data.get("instructions") or "",
+        platform(), db(), case, actor, data.get("departments"), instructions=data.get("instructions"),
         hours=data.get("hours")))
 
 
 @route(f"/cases/{CASE_ID}/co-handlers/feedback", ("POST",), summary="协办反馈", tags=("cases",),
-       roles=STAFF_ROLES, params=[IDEMPOTENCY],
+       roles=STAFF_ROLES, params=[IDEMPOTENCY], if_match=True,
        description="协办部门的工作人员反馈本部门的协办任务：协办结果与可选的照片（先经 POST /attachments 上传）。"
                    "管理员须以 department 指明代哪个部门反馈。",
        body={"type": "object", "required": ["result"], "properties": {
@@ -119,20 +119,9 @@ def co_handler_feedback(case_id: int):
     case = case_in_scope(actor, case_id)
     body = json_body()
     data = _fields(body, ("result", "photos", "department"))
-    photos = data.get("photos") or []
-    if not isinstance(photos, list):
-        raise ApiError(422, "form_invalid", "照片应为附件 id 的数组", {"photos": ["照片应为附件 id 的数组"]})
-
-    def answer():
-        ids = check_attachments(actor, [(f"photos[{n}]", item) for n, item in enumerate(photos)], case.id)
-        joint.answer(platform(), db(), case, actor, result=data.get("result"), photos=ids,
-                     department=data.get("department"))
-        if ids:
-            db().execute(update(Attachment).where(Attachment.id.in_(ids), Attachment.case_id.is_(None),
-                                                  Attachment.owner_account_id == actor.account_id)
-                         .values(case_id=case.id))
-
-    return _run(case, actor, body, 200, answer)
+    return _run(case, actor, body, 200, lambda: joint.answer(
+        platform(), db(), case, actor, result=data.get("result"), photos=data.get("photos"),
+        department=data.get("department")))
 
 
 def _decision(case_id: int, function):
@@ -145,7 +134,7 @@ def _decision(case_id: int, function):
 
 
 @route(f"/cases/{CASE_ID}/co-handlers/overrule", ("POST",), summary="撤销协办（说明理由）", tags=("cases",),
-       roles=DISPATCH_ROLES, params=[IDEMPOTENCY], body=DECISION_BODY, responses=ANSWERS,
+       roles=DISPATCH_ROLES, params=[IDEMPOTENCY], body=DECISION_BODY, responses=ANSWERS, if_match=True,
        description="协办部门未反馈时，指挥中心说明理由后撤销其协办任务，主办部门即可处置反馈。")
 @roles_required(*DISPATCH_ROLES, what="撤销协办任务")
 def overrule_co_handler(case_id: int):
@@ -153,7 +142,7 @@ def overrule_co_handler(case_id: int):
 
 
 @route(f"/cases/{CASE_ID}/co-handlers/withdraw", ("POST",), summary="撤回协办（误派）", tags=("cases",),
-       roles=DISPATCH_ROLES, params=[IDEMPOTENCY], body=DECISION_BODY, responses=ANSWERS,
+       roles=DISPATCH_ROLES, params=[IDEMPOTENCY], body=DECISION_BODY, responses=ANSWERS, if_match=True,
        description="撤回误派的协办任务，须说明理由。")
 @roles_required(*DISPATCH_ROLES, what="撤回协办任务")
 def withdraw_co_handler(case_id: int):

@@ -10,9 +10,10 @@ from flask import current_app
 from ..converters import MAX_ID
 from . import blueprint
 from .common import OPERATIONS, ref, route
-from .errors import json_response
+from .errors import PROBLEM_JSON, json_response
 
-UNDOCUMENTED = {"api.unknown_address"}   # the catch-all answering 404/405 in JSON: not an operation
+UNDOCUMENTED: set[str] = set()   # every route of the blueprint is an operation
+TIME_ANSWER = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}$"  # the city's offset
 RULE_ARGUMENT = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 GEOJSON_SCHEMAS = {"Feature", "FeatureCollection"}
 
@@ -21,8 +22,23 @@ NULLABLE_STRING = {"type": ["string", "null"]}
 INTEGER = {"type": "integer"}
 NULLABLE_INTEGER = {"type": ["integer", "null"]}
 NUMBER_OR_NULL = {"type": ["number", "null"]}
-TIME = {"type": ["string", "null"], "format": "date-time"}
+TIME = {"type": ["string", "null"], "format": "date-time", "pattern": TIME_ANSWER,
+        "description": "RFC 3339，城市时区的时差（如 +08:00，见 minqing init），精确到秒"}
 OBJECT = {"type": "object"}
+
+
+FIELD_ERRORS = {"type": "object", "description": "按字段（请求体路径、查询参数或请求头）的问题（中文）",
+                "additionalProperties": {"type": "array", "items": STRING}}
+PROBLEM = {
+    "type": "object", "required": ["type", "title", "status", "detail", "code"],
+    "description": "RFC 9457 问题详情（application/problem+json）", "properties": {
+        "type": {**STRING, "format": "uri", "description": "问题类型：about:blank 或 urn:minqing:problem:<code>"},
+        "title": {**STRING, "description": "状态码的中文说明"}, "status": {"type": "integer", "minimum": 400,
+                                                                 "maximum": 599},
+        "detail": {**STRING, "description": "这一次的中文说明"}, "code": {**STRING, "description": "稳定的机器可读代码"},
+        "errors": FIELD_ERRORS,
+        "error": {"type": "object", "required": ["code", "message"], "description": "v1 的旧格式，保留以兼容",
+                  "properties": {"code": STRING, "message": STRING, "fields": FIELD_ERRORS}}}}
 
 
 def _page(item: str) -> dict:
@@ -34,7 +50,9 @@ def _page(item: str) -> dict:
 CASE = {"type": "object", "required": ["id", "number", "title", "theme", "status", "urgency", "version"],
         "properties": {
             "id": INTEGER, "number": STRING, "title": STRING, "theme": STRING, "theme_version": INTEGER,
-            "category": STRING, "subcategory": STRING,
+            "category": {**STRING, "description": "事件类别代码（与上报时 POST /cases 的 category 相同）"},
+            "category_group": {**STRING, "description": "类别所属大类的名称"},
+            "subcategory": {**STRING, "deprecated": True, "description": "同 category（旧名，将移除）"},
             "urgency": {"type": "string", "enum": ["normal", "urgent", "critical"]}, "status": STRING,
             "status_title": STRING, "final": {"type": "boolean"}, "workflow": STRING, "source": STRING,
             "department_id": NULLABLE_INTEGER, "grid_id": NULLABLE_INTEGER, "region_code": STRING,
@@ -49,7 +67,9 @@ VISIT_DUE = {"visit_every_days": INTEGER, "last_visit_at": TIME,
 LOCATED = {"grid_id": NULLABLE_INTEGER, "region_code": STRING}
 RESIDENT = {"type": "object", "required": ["id", "name", "id_number"], "properties": {
     "id": INTEGER, "name": STRING, "id_number": {**STRING, "description": "一律遮蔽，如 620102********1234"},
-    "gender": STRING, "age": NULLABLE_INTEGER, "phone": {**NULLABLE_STRING, "description": "除网格员、指挥中心外遮蔽"},
+    "gender": STRING,
+    "age": {**NULLABLE_INTEGER, "description": "仅本辖区网格员、指挥中心操作员（可查看完整身份证号者）可见，其余为 null"},
+    "phone": {**NULLABLE_STRING, "description": "除网格员、指挥中心外遮蔽"},
     "household_id": NULLABLE_INTEGER, "relation": STRING, "residency": STRING, "ethnicity": STRING, **LOCATED}}
 
 INDICATOR_COUNTS = {name: {"type": "number"} for name in (
@@ -89,11 +109,8 @@ SCHEMAS = {
         "decision": {"type": "string", "enum": ["approve", "reject"]},
         "reason": {"type": "string", "minLength": 5, "maxLength": 1000}}},
     "Ranking": RANKING,
-    "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-        "type": "object", "required": ["code", "message"], "properties": {
-            "code": {**STRING, "description": "稳定的机器可读代码"}, "message": {**STRING, "description": "中文说明"},
-            "fields": {"type": "object", "description": "按字段（请求体路径或查询参数）的问题",
-                       "additionalProperties": {"type": "array", "items": STRING}}}}}},
+    "Problem": PROBLEM,
+    "Error": {**ref("Problem"), "description": "旧名，同 Problem"},
     "Theme": {"type": "object", "required": ["key", "title", "department"], "properties": {
         "key": STRING, "title": STRING, "department": STRING, "department_name": STRING, "description": STRING,
         "icon": STRING, "colour": STRING, "workflow": STRING,
@@ -157,7 +174,7 @@ SCHEMAS = {
         "reason": {"type": "string", "minLength": 2, "maxLength": 1000}, "client_id": {**STRING, "maxLength": 200}}},
     "TimelineEvent": {"type": "object", "required": ["id", "at", "action", "title"], "properties": {
         "id": INTEGER, "at": TIME, "action": STRING, "title": STRING, "from_status": NULLABLE_STRING,
-        "to_status": NULLABLE_STRING, "actor": STRING, "comment": STRING, "form": OBJECT, "deadline_at": STRING}},
+        "to_status": NULLABLE_STRING, "actor": STRING, "comment": STRING, "form": OBJECT, "deadline_at": TIME}},
     "CaseDetail": {"allOf": [ref("Case"), {"type": "object", "properties": {
         "description": STRING, "form_data": OBJECT, "schema_version": STRING, "reporter_name": STRING,
         "reporter_phone": STRING, "rework_count": INTEGER,
@@ -186,7 +203,12 @@ SCHEMAS = {
         "geometry": GEOMETRY, "properties": {"type": ["object", "null"]}, "bbox": BBOX_ARRAY}},
     "FeatureCollection": {"type": "object", "required": ["type", "features"], "properties": {
         "type": {"type": "string", "enum": ["FeatureCollection"]},
-        "features": {"type": "array", "items": ref("Feature")}, "bbox": BBOX_ARRAY}},
+        "features": {"type": "array", "items": ref("Feature")}, "bbox": BBOX_ARRAY,
+        "numberMatched": {"type": "integer", "minimum": 0, "description": "符合条件的要素总数（各页合计）"},
+        "numberReturned": {"type": "integer", "minimum": 0, "description": "本页的要素数"},
+        "links": {"type": "array", "description": "self 与 next（下一页；没有 next 即最后一页）",
+                  "items": {"type": "object", "required": ["rel", "href"], "properties": {
+                      "rel": STRING, "href": STRING, "type": STRING}}}}},
     "Layer": {"type": "object", "required": ["key", "title"], "properties": {
         "key": STRING, "title": STRING, "department": STRING, "department_name": STRING,
         "kind": {"type": "string", "enum": ["theme", "computed"]}, "geometry": STRING, "style": OBJECT,
@@ -236,12 +258,35 @@ def openapi_path(rule: str, prefix: str | None = None) -> tuple[str, list[dict]]
 def _content(schema: dict | None, media: str = "application/json") -> dict:
     if schema is None:
         return {}
-    if schema.get("$ref", "").rsplit("/", 1)[-1] in GEOJSON_SCHEMAS:
+    name = schema.get("$ref", "").rsplit("/", 1)[-1]
+    if name in GEOJSON_SCHEMAS:
         media = "application/geo+json"
+    elif name in ("Problem", "Error"):
+        media = PROBLEM_JSON
     return {"content": {media: {"schema": schema}}}
 
 
-def _operation(spec: dict, path_parameters: list[dict]) -> dict:
+def _problem(text: str) -> dict:
+    return {"description": text, **_content(ref("Problem"))}
+
+
+def _http_answers(operation: dict, spec: dict, method: str) -> None:
+    """The answers HTTP itself gives to any such operation: 304 to a GET naming the current ETag, 400 for a bad
+    query parameter or body, 415 for a body that is not JSON, 412 for a stale (or unsupported) If-Match."""
+    answers = operation["responses"]
+    if method == "get":
+        answers.setdefault("304", {"description": "未改动（If-None-Match 与当前 ETag 相同），无内容"})
+    if any(param["in"] == "query" for param in spec["params"]):
+        answers.setdefault("400", _problem("查询参数有误（说明哪个参数、可选的值）"))
+    if spec["body"] is not None:
+        answers.setdefault("400", _problem("请求体不是 JSON 对象"))
+        if spec["body_content"] == "application/json":
+            answers.setdefault("415", _problem("请求体不是 application/json"))
+    if spec["if_match"]:
+        answers.setdefault("412", _problem("If-Match 与当前 ETag 不符：已被他人改动，请重新读取"))
+
+
+def _operation(spec: dict, path_parameters: list[dict], method: str) -> dict:
     operation = {"operationId": spec["operationId"], "summary": spec["summary"], "tags": spec["tags"],
                  "parameters": path_parameters + spec["params"], "responses": {}}
     description = spec["description"]
@@ -253,13 +298,14 @@ def _operation(spec: dict, path_parameters: list[dict]) -> dict:
         operation["requestBody"] = {"required": True, **_content(spec["body"], spec["body_content"])}
     for status, (text, schema) in sorted(spec["responses"].items()):
         operation["responses"][str(status)] = {"description": text, **_content(schema)}
+    _http_answers(operation, spec, method)
     if spec["public"]:
         operation["security"] = []
     else:
-        operation["responses"].setdefault("401", {"description": "缺少接口密钥，或密钥无效、已吊销",
-                                                  **_content(ref("Error"))})
+        operation["responses"].setdefault("401", _problem("缺少接口密钥，或密钥无效、已吊销"))
         if spec["roles"]:
-            operation["responses"].setdefault("403", {"description": "角色无权", **_content(ref("Error"))})
+            operation["responses"].setdefault("403", _problem("角色无权"))
+    operation["responses"] = dict(sorted(operation["responses"].items()))
     return operation
 
 
@@ -280,7 +326,7 @@ def documented_paths(app, blueprint_name: str, prefix: str, operations: dict[str
 
 def document(app) -> dict:
     paths = documented_paths(app, blueprint.name, blueprint.url_prefix, OPERATIONS, UNDOCUMENTED,
-                             lambda _endpoint, spec, parameters: _operation(spec, parameters))
+                             lambda _endpoint, spec, parameters: _operation(spec, parameters, spec["method"]))
     return {
         "openapi": "3.1.0",
         "info": {"title": "民情地图 REST API", "version": "1.0.0",

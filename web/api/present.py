@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from minqing import workflows
-from minqing.core import masking
+from minqing.core import masking, reveal
 from minqing.core.actors import Actor
 from minqing.core.models import (Address, Case, House, Household, KeyPerson, KeyPlace, Resident, Unit, Visit,
                                  utcnow)
@@ -48,7 +48,9 @@ def case_summary(viewer: Actor, case: Case, workflow=None, now: dt.datetime | No
     final = bool(state and state.final)
     return {
         "id": case.id, "number": case.number, "title": masking.text_for(viewer, case.title),
-        "theme": case.theme_key, "theme_version": case.theme_version, "category": case.category,
+        "theme": case.theme_key, "theme_version": case.theme_version,
+        # `category` is the code, as in POST /cases; the stored `category` column holds its group's title
+        "category": case.subcategory or case.category, "category_group": case.category if case.subcategory else "",
         "subcategory": case.subcategory, "urgency": case.urgency, "status": case.status,
         "status_title": state.title if state else case.status, "final": final, "workflow": case.workflow_key,
         "source": case.source, "department_id": case.department_id, "grid_id": case.grid_id,
@@ -82,7 +84,7 @@ def case_detail(viewer: Actor, case: Case) -> dict:
             {"name": step.name, "title": step.title, "form": step.form or {"type": "object", "properties": {}}}
             for step in workflow.available(case.status)
             if (viewer.has_role("admin") or viewer.has_role(*step.roles))
-            and not workflows.engine.not_the_lead(viewer, case, step.roles)],  # co-handlers: not the lead's steps
+            and not workflows.not_the_lead(viewer, case, step.roles)],  # co-handlers: not the lead's steps
     })
     return body
 
@@ -126,7 +128,7 @@ def timeline(viewer: Actor, case: Case) -> list[dict]:
             if isinstance(data.get("form"), dict):
                 line["form"] = masked_document(viewer, data["form"])
             if data.get("deadline_at"):
-                line["deadline_at"] = data["deadline_at"]
+                line["deadline_at"] = iso(data["deadline_at"])  # stored as ISO text in UTC
         lines.append(line)
     return lines
 
@@ -146,10 +148,19 @@ def _age(birth: dt.date | None) -> int | None:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
-def resident(viewer: Actor, row: Resident) -> dict:
-    """The ID number always masked (so no birth date either: an age instead), the phone as the role may see it."""
+def residents(viewer: Actor, rows) -> list[dict]:
+    """The ID number always masked, the phone as the role may see it. The age only for whom the viewer could
+    reveal the number (`core.reveal.birth_visible`): with the masked number it narrows the eight hidden digits to
+    a year's worth, which a few searches by number then settle."""
+    aged = reveal.birth_visible(db(), viewer, [row.id for row in rows])
+    return [resident(viewer, row, with_age=row.id in aged) for row in rows]
+
+
+def resident(viewer: Actor, row: Resident, *, with_age: bool | None = None) -> dict:
+    if with_age is None:
+        with_age = row.id in reveal.birth_visible(db(), viewer, [row.id])
     return {"id": row.id, "name": row.name, "id_number": masking.show(viewer, masking.ID_NUMBER, row.id_number),
-            "gender": row.gender, "age": _age(row.birth_date),
+            "gender": row.gender, "age": _age(row.birth_date) if with_age else None,
             "phone": masking.show(viewer, masking.PHONE, row.phone) or None,
             "household_id": row.household_id, "relation": row.relation, "residency": row.residency,
             "ethnicity": row.ethnicity, "grid_id": row.grid_id, "region_code": row.region_code}
@@ -186,12 +197,13 @@ def _visit_due(row) -> dict:
 def key_persons(viewer: Actor, rows) -> list[dict]:
     people = {person.id: person for person in db().scalars(select(Resident).where(
         Resident.id.in_([row.resident_id for row in rows] or [0])))} if rows else {}
+    aged = reveal.birth_visible(db(), viewer, people)
     answer = []
     for row in rows:
         person = people.get(row.resident_id)
         answer.append({"id": row.id, "category": row.category, "risk_level": row.risk_level,
                        "note": masking.text_for(viewer, row.note),
-                       "resident": resident(viewer, person) if person else None,
+                       "resident": resident(viewer, person, with_age=person.id in aged) if person else None,
                        "grid_id": row.grid_id, "region_code": row.region_code, **_visit_due(row)})
     return answer
 

@@ -16,7 +16,7 @@ SUGGEST_ROLES = (Role.OPERATOR, Role.LEADER, Role.ADMIN)
 @route(f"/cases/{CASE_ID}/suggestions", summary="分拨建议", tags=("cases",), roles=SUGGEST_ROLES,
        description="最可能的三个事件分类及其处置部门、置信度和理由（起作用的词、属地权责、相似的已办结事件，"
                    "相似事件仅限您的管辖范围）。仅为建议：分拨仍须执行 dispatch 步骤。",
-       responses={200: ("分拨建议", ref("DispatchSuggestions")), 404: ("不存在或不在管辖范围内", ref("Error"))})
+       responses={200: ("分拨建议", ref("DispatchSuggestions")), 404: ("不存在或不在管辖范围内", ref("Problem"))})
 @roles_required(*SUGGEST_ROLES, what="查看分拨建议")
 def case_suggestions(case_id: int):
     actor = current_actor()

@@ -1,6 +1,8 @@
 """Themes (业务主题) and their forms: what may be reported, and the JSON Schemas a client fills."""
 from __future__ import annotations
 
+import copy
+
 from sqlalchemy import select
 
 from minqing import themes
@@ -33,8 +35,12 @@ def theme_or_404(actor: Actor, key: str) -> themes.Theme:
 
 
 def request_schema(actor: Actor, theme: themes.Theme) -> dict:
-    """The body of POST /cases for this theme (without "theme" and "client_id")."""
-    return citizen_schema(theme) if is_public_viewer(actor) else report_page_schema(theme)
+    """The body of POST /cases for this theme (without "theme" and "client_id"). A required field has no
+    `default` here: the page preselects one, but a client that leaves it out is refused, not given the default."""
+    schema = copy.deepcopy(citizen_schema(theme) if is_public_viewer(actor) else report_page_schema(theme))
+    for name in schema.get("required", ()):
+        schema["properties"].get(name, {}).pop("default", None)
+    return schema
 
 
 def summary(theme: themes.Theme, names: dict[str, str]) -> dict:
@@ -65,7 +71,7 @@ def list_themes():
 
 @route("/themes/<key>", summary="业务主题及其表单", tags=("themes",), roles=READ_ROLES,
        description="主题的上报、台账、走访表单（JSON Schema），以及 POST /cases 请求体的完整 JSON Schema。",
-       responses={200: ("主题", ref("ThemeDetail")), 404: ("没有这个主题", ref("Error"))})
+       responses={200: ("主题", ref("ThemeDetail")), 404: ("没有这个主题", ref("Problem"))})
 @roles_required(*READ_ROLES, what="查看业务主题")
 def read_theme(key: str):
     actor = current_actor()

@@ -12,7 +12,7 @@ from minqing.core.models import Role, Visit
 from ..context import db
 from . import idempotency, present
 from .auth import WORK_ROLES, current_actor, roles_required
-from .common import IDEMPOTENCY, PAGING, int_arg, json_body, paginated, query, ref, route
+from .common import IDEMPOTENCY, PAGING, choice_arg, int_arg, json_body, paginated, query, ref, route
 from .errors import ApiError, json_response
 
 FIELDS = ("kind", "target_id", "summary", "lon", "lat", idempotency.BODY_FIELD)
@@ -46,8 +46,8 @@ def _problems(body: dict) -> dict[str, list[str]]:
 @route("/visits", ("POST",), summary="记录走访", tags=("visits",), roles=(Role.GRID_WORKER,),
        description="网格员走访重点人员、重点场所或住户；对象须在其网格内。幂等：Idempotency-Key 或 client_id。",
        params=[IDEMPOTENCY], body=ref("VisitCreate"),
-       responses={201: ("已记录（重试时为第一次的结果）", ref("Visit")), 403: ("角色无权走访", ref("Error")),
-                  422: ("内容有误或对象不在网格内", ref("Error"))})
+       responses={201: ("已记录（重试时为第一次的结果）", ref("Visit")), 403: ("角色无权走访", ref("Problem")),
+                  422: ("内容有误或对象不在网格内", ref("Problem"))})
 @roles_required(Role.GRID_WORKER, what="记录走访")
 def create_visit():
     actor = current_actor()
@@ -79,17 +79,13 @@ def create_visit():
 
 @route("/visits", summary="走访记录列表", tags=("visits",), roles=WORK_ROLES,
        params=[query("kind", "走访对象类型", {"type": "string", "enum": list(visits.TARGETS)}),
-               query("target_id", "走访对象编号", {"type": "integer"}), *PAGING],
-       responses={200: ("一页走访记录", ref("VisitPage")), 400: ("参数有误", ref("Error"))})
+               query("target_id", "走访对象编号", {"type": "integer", "minimum": 1}), *PAGING],
+       responses={200: ("一页走访记录", ref("VisitPage")), 400: ("参数有误", ref("Problem"))})
 @roles_required(*WORK_ROLES, what="查看走访记录")
 def list_visits():
     actor = current_actor()
     statement = scope.restrict(select(Visit), Visit, actor)
-    kind = request.args.get("kind")
-    if kind:
-        if kind not in visits.TARGETS:
-            message = f"kind 只能是 {'、'.join(visits.TARGETS)}"
-            raise ApiError(400, "invalid_parameter", message, {"kind": [message]})
+    if kind := choice_arg("kind", list(visits.TARGETS)):
         statement = statement.where(Visit.target_kind == kind)
     target_id = int_arg("target_id", minimum=1)
     if target_id:
@@ -99,7 +95,7 @@ def list_visits():
 
 
 @route("/visits/<int:visit_id>", summary="一条走访记录", tags=("visits",), roles=WORK_ROLES,
-       responses={200: ("走访记录", ref("Visit")), 404: ("不存在或不在管辖范围内", ref("Error"))})
+       responses={200: ("走访记录", ref("Visit")), 404: ("不存在或不在管辖范围内", ref("Problem"))})
 @roles_required(*WORK_ROLES, what="查看走访记录")
 def read_visit(visit_id: int):
     actor = current_actor()

@@ -13,12 +13,12 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from minqing import workflows
+from minqing.core import city
 from minqing.core.models import Department
 from minqing.themes import authoring
-from minqing.workflows.diagram import workflow_svg
+from minqing.workflows import workflow_svg
 
 from ..context import db, platform, viewer
-from ..map_view import CITY_CENTRE
 from . import blueprint
 from .common import builder_required, draft_or_404, problems_json
 
@@ -29,7 +29,7 @@ def edit(key: str):
     draft = draft_or_404(key)
     problems = authoring.draft_problems(platform(), db(), draft)
     return render_template(
-        "builder/editor.html", draft=draft, problems=problems, csrf=generate_csrf(), centre=CITY_CENTRE,
+        "builder/editor.html", draft=draft, problems=problems, csrf=generate_csrf(), centre=city.map_view(db())[0],
         document_json=json.dumps(draft.document, ensure_ascii=False, indent=2),
         problems_json=problems_json(problems), templates=_workflow_templates(),
         workflow_editing=authoring.workflow_for_editing(draft.document, platform()), departments=_departments())
@@ -37,7 +37,7 @@ def edit(key: str):
 
 def _workflow_templates() -> list[dict]:
     return [{"key": workflow.key, "title": workflow.title, "document": workflow.document}
-            for workflow in sorted(workflows.definition.all_workflows(platform()), key=lambda w: w.key)]
+            for workflow in sorted(workflows.all_workflows(platform()), key=lambda w: w.key)]
 
 
 def _departments() -> list[dict]:

@@ -73,9 +73,19 @@ def new():
         return _new_page(departments, values, {"form": str(error)}, 400)
 
 
+def _any_theme() -> list[tuple[str, list[themes.Theme]]]:
+    """Every theme on the platform, the built-in ones too, by department name: "copy from" may start from any
+    (docs/builder.md); the copy is made under the viewer's own department."""
+    names = dict(db().execute(select(Department.key, Department.name)).all())
+    grouped: dict[str, list[themes.Theme]] = {}
+    for theme in themes.themes(platform(), db()):
+        grouped.setdefault(names.get(theme.department) or "其他", []).append(theme)
+    return sorted((name, sorted(found, key=lambda theme: theme.title)) for name, found in grouped.items())
+
+
 def _new_page(departments, values, errors, status=200, problems=()):
     return render_template("builder/new.html", departments=departments, values=values, errors=errors,
-                           templates=authoring.TEMPLATES, copyable=_copyable(departments),
+                           templates=authoring.TEMPLATES, copyable=_any_theme(),
                            problems=problems), status
 
 

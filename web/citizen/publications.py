@@ -21,7 +21,8 @@ def publication_list():
     department = request.args.get("department", "")[:40]
     items = publications.search(db(), keyword=keyword, kind=kind, area=area, department_key=department)
     departments = db().execute(select(Department.key, Department.short_name).where(
-        Department.id.in_(select(Publication.department_id))).order_by(Department.short_name)).all()
+        Department.id.in_(select(Publication.department_id).where(Publication.status == publications.PUBLISHED)))
+        .order_by(Department.short_name)).all()  # a department with drafts only is not offered as a filter
     return render_template("citizen/publications.html", groups=publications.grouped(items), count=len(items),
                            keyword=keyword, kind=kind, area=area, department=department,
                            kinds=publications.KINDS, areas=publications.AREAS, departments=departments)

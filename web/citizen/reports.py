@@ -1,24 +1,21 @@
 """A citizen's reports: 我要反映 (choose a theme, fill its form with photos and a location), 我的诉求 (the list and
 a case page with a timeline fit for the public) and the rating at follow-up (满意度 and solved or not).
 
-The report form is the work end's page schema (`report_page_schema`) less the urgency, which the centre decides,
-plus the kind of appeal when the theme's form does not ask for it; the case goes through
-`workflows.report_case` with source "citizen" and a client id in the form's URL, so a retried post never makes a
-second case.
+The report form is the intake service's citizen form (`workflows.intake.citizen_schema`: the staff's form less the
+urgency, plus the kind of appeal); the case goes through `workflows.submit_report` on the "citizen" channel with a
+client id in the form's URL, so a retried post never makes a second case.
 """
 from __future__ import annotations
 
-import copy
 import uuid
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from minqing import forms, themes, workflows
 from minqing.core import scope
-from minqing.core.changes import record_case_event
-from minqing.core.models import Account, Attachment, Case, CaseEvent, Department, Role
+from minqing.core.models import Case, Department, Role
 from minqing.workflows import reporter_view
 
 from ..context import db, platform, viewer
@@ -26,23 +23,18 @@ from ..permissions import roles_required
 from ..work.case_page import report_schema
 from ..work.common import department_names, state_title, theme_titles
 from ..work.duplicates import citizen_duplicates
-from ..work.report import _attachment_ids, _workflow_key, geo_field, read_submission, report_page_schema, report_page_ui
+from ..work.report import read_submission, report_page_ui
 from . import blueprint
 
 CITIZEN = Role.CITIZEN
 FALLBACK_THEME = "hotline.general_appeals"   # 12345 兜底: for anything the citizen cannot place
-APPEAL_KINDS = ("投诉", "建议", "举报", "反映问题", "求助", "咨询")
-FOLLOW_UP = "awaiting_follow_up"
-RATINGS = ((5, "满意"), (4, "较满意"), (3, "基本满意"), (2, "不太满意"), (1, "不满意"))
+APPEAL_KINDS = workflows.intake.APPEAL_KINDS
+RATINGS = workflows.rating.RATINGS
 # The road every case takes, as the citizen sees it.
 PROGRESS = (("reported", "已反映"), ("registered", "已受理"), ("dispatched", "已交办"), ("handling", "处置中"),
             ("awaiting_follow_up", "待评价"), ("closed", "已办结"))
 OWN_TITLES = {"report": "反映问题", "citizen_rating": "群众评价"}
 ACTION_TITLES = {"urge": "催办", "supervise": "督办", "escalate": "超时升级"}
-
-
-def _me() -> Account:
-    return db().get(Account, viewer().account_id)
 
 
 def _theme_or_404(key: str) -> themes.Theme:
@@ -59,18 +51,7 @@ def citizen_themes(registry) -> list[themes.Theme]:
     return flagged or every
 
 
-def citizen_schema(theme: themes.Theme) -> dict:
-    """The work end's report page schema without the urgency, with the kind of appeal unless the theme asks."""
-    schema = copy.deepcopy(report_page_schema(theme))
-    schema["title"] = f"我要反映：{theme.title}"
-    properties = schema["properties"]
-    properties.pop("urgency", None)
-    properties["title"] = {**properties["title"], "title": "标题", "description": "一句话说明是什么问题"}
-    if "appeal_type" not in properties.get("details", {}).get("properties", {}):
-        properties["kind"] = {"type": "string", "title": "诉求类型", "enum": list(APPEAL_KINDS),
-                              "default": APPEAL_KINDS[0]}
-        schema["required"] = [*schema["required"], "kind"]
-    return schema
+citizen_schema = workflows.intake.citizen_schema  # the citizens' report form, owned by the intake service
 
 
 @blueprint.get("/")
@@ -128,37 +109,13 @@ def report_theme(key: str):
         db().rollback()
         flash(error.message, "error")
         return _render_form(theme, form, client_id, 400)
-    if case.reporter_account_id != viewer().account_id:
-        abort(404)  # a client id someone else used: never show their case
     flash(f"已提交，事件编号 {case.number}。我们会尽快处理，请留意办理进度。", "info")
     return redirect(url_for("citizen.case_page", case_id=case.id))
 
 
 def _report(theme: themes.Theme, document: dict, client_id: str) -> Case:
-    details_schema = theme.form("report") or {}
-    published = themes.latest_versions(db()).get(theme.key)
-    details = document.get("details", {})
-    location = details.get(geo_field(details_schema) or "", document.get("location"))
-    category = next((item for item in theme.categories if item["code"] == document.get("category")), {})
-    text = str(details.get("description") or details.get("content") or "")
-    kind = document.get("kind") or details.get("appeal_type") or ""
-    me = _me()
-    retried = db().scalar(select(Case.id).where(Case.client_id == client_id)) is not None
-    case = workflows.report_case(
-        platform(), db(), viewer(), theme_key=theme.key, title=document["title"],
-        description=f"【{kind}】{text}" if kind else text, lon=location["lon"], lat=location["lat"],
-        category=category.get("parent", ""), subcategory=document.get("category", ""), urgency="normal",
-        source="citizen", form_data=details,
-        schema_version=forms.schema_version(details_schema) if details_schema else "", client_id=client_id,
-        workflow_key=_workflow_key(theme), reporter_name=me.display_name, reporter_phone=me.phone or "",
-        address=str(details.get("address", "")))
-    if published is not None and case.theme_version != published.version:
-        case.theme_version = published.version
-    photos = _attachment_ids(details)
-    if photos and not retried:  # a retry's copies of the photos stay out of the case
-        db().execute(update(Attachment).where(Attachment.id.in_(photos), Attachment.case_id.is_(None),
-                                              Attachment.owner_account_id == viewer().account_id)
-                     .values(case_id=case.id))
+    case = workflows.submit_report(platform(), db(), viewer(), theme, document, channel="citizen",
+                                   client_id=client_id)
     db().commit()
     return case
 
@@ -224,16 +181,8 @@ def _progress(case: Case) -> list[tuple[str, str]]:
             for index, (_name, title) in enumerate(PROGRESS)]
 
 
-def _rating_event(case: Case) -> CaseEvent | None:
-    """This citizen's rating of the current follow-up, if given."""
-    return db().scalar(select(CaseEvent).where(
-        CaseEvent.case_id == case.id, CaseEvent.action.in_(("citizen_rating", "confirm", "rework")),
-        CaseEvent.actor_account_id == viewer().account_id, CaseEvent.at >= case.state_entered_at)
-        .order_by(CaseEvent.id.desc()).limit(1))
-
-
 def render_case(case: Case, status: int = 200):
-    can_rate = case.status == FOLLOW_UP and _rating_event(case) is None
+    can_rate = workflows.rating.may_rate(db(), viewer(), case)
     return render_template(
         "citizen/case.html", case=case, state=state_title(case), timeline=public_timeline(case),
         progress=_progress(case), details=_details(case), themes=theme_titles(), departments=department_names(),
@@ -253,46 +202,29 @@ def case_page(case_id: int):
     return render_case(_my_case(case_id))
 
 
-def _citizen_may(workflow, step_name: str) -> bool:
-    step = workflow.transitions.get(step_name)
-    return step is not None and FOLLOW_UP in step.sources and CITIZEN in step.roles
-
-
 @blueprint.post("/cases/<int:case_id>/rate")
 @roles_required(CITIZEN)
 def rate(case_id: int):
     case = _my_case(case_id)
-    rating = request.form.get("rating", type=int)
-    solved = request.form.get("solved")
-    comment = request.form.get("comment", "").strip()[:500]
-    if case.status != FOLLOW_UP:
-        flash("该事件当前不在回访评价环节", "error")
-        return render_case(case, 409)
-    if _rating_event(case) is not None:
-        flash("您已评价过本次处理结果", "error")
-        return render_case(case, 409)
-    if rating not in dict(RATINGS) or solved not in ("yes", "no"):
-        flash("请选择满意度（1至5分）并说明问题是否已解决", "error")
-        return render_case(case, 400)
-    solved = solved == "yes"
-    workflow = workflows.get_workflow(platform(), case.workflow_key)
-    step_name = "confirm" if solved else "rework"
+    solved = {"yes": True, "no": False}.get(request.form.get("solved", ""))
     try:
-        if _citizen_may(workflow, step_name):
-            # The workflow lets the reporter close or reopen the case: the rating goes through the engine.
-            data = {"rating": rating, "comment": comment} if solved else \
-                {"rating": rating, "reason": comment or "群众反映问题未解决"}
-            workflows.transition(platform(), db(), case, step_name, viewer(), data)
-        else:
-            # The workflow keeps confirm/rework for the follow-up staff: record the citizen's verdict on the
-            # case's timeline for them (and the evaluation) to act on.
-            record_case_event(db(), viewer(), case, "citizen_rating", from_status=case.status,
-                              to_status=case.status, comment=comment,
-                              data={"title": "群众评价", "rating": rating, "solved": solved})
+        workflows.rate_as_reporter(platform(), db(), viewer(), case, rating=request.form.get("rating", type=int),
+                                   solved=solved, comment=request.form.get("comment", ""))
         db().commit()
     except workflows.WorkflowError as error:
         db().rollback()
-        flash(error.message, "error")
-        return redirect(url_for("citizen.case_page", case_id=case_id))
+        return _refused(case, error)
     flash("感谢您的评价！", "info")
     return redirect(url_for("citizen.case_page", case_id=case_id))
+
+
+def _refused(case: Case, error: workflows.WorkflowError):
+    """The rating form again with what is wrong: 400 for the form, 409 for the state; any other refusal of
+    the engine goes back to the case page."""
+    if isinstance(error, workflows.FormInvalid):
+        flash("；".join(message for messages in error.errors.values() for message in messages), "error")
+        return render_case(case, 400)
+    flash(error.message, "error")
+    if isinstance(error, workflows.InvalidTransition):
+        return render_case(db().get(Case, case.id), 409)
+    return redirect(url_for("citizen.case_page", case_id=case.id))

@@ -12,8 +12,9 @@ from minqing.core.actors import Actor
 from minqing.core.changes import record_change
 from minqing.core.masking import mask_phone
 
-from ..auth import _safe_next, complete_sign_in
+from ..auth import complete_sign_in
 from ..context import db, origin, platform
+from ..security import safe_next
 from . import blueprint
 
 PENDING = "citizen_phone"   # the phone a code was sent to, kept in the (signed) session between the two steps
@@ -94,5 +95,4 @@ def verify_code():
         flash(error.message, "error")
         return _render(code_form=form, status=400)
     complete_sign_in(account, summary="验证码登录成功")  # a server-side session, as for staff
-    target = request.args.get("next")
-    return redirect(_safe_next(target) if target else url_for("citizen.index"))
+    return redirect(safe_next(request.args.get("next"), url_for("citizen.index")))

@@ -1,5 +1,6 @@
-"""The dashboard page: figures, trends, breakdowns, indicators and rankings for a period, grid colours and
-early warnings, all within the viewer's scope."""
+"""The dashboard page: figures, trends, breakdowns, indicators and rankings for a period, grid colours, early
+warnings and the plugins' panels (`dashboard_panels`: the warning rules' summaries among them), all within the
+viewer's scope."""
 from __future__ import annotations
 
 from flask import render_template, request, url_for
@@ -8,24 +9,21 @@ from minqing import themes
 from minqing.core import warning_rules, warnings
 from minqing.core.models import utcnow
 from minqing.core.regions import LEVEL_NAMES
-from minqing.workflows import months, rankings
-from minqing.workflows.evaluation import evaluate
+from minqing.workflows import evaluate, months, rankings
 
 from .. import charts
 from ..context import db, platform, viewer
 from ..permissions import roles_required
-from . import blueprint, figures, periods
+from . import blueprint, figures, panels, periods
 from .warnings import ActionForm
 
 COLOUR_TITLES = {"red": "红色网格", "yellow": "黄色网格", "blue": "蓝色网格"}
 GRID_LEVEL_TITLES = {"large": "大网格", "medium": "中网格", "small": "小网格"}
-KIND_TITLES = {"key_person": "重点人员", "key_place": "重点场所"}
 RANKING_COLUMNS = [("name", "名称"), ("reported", "上报"), ("timely", "及时受理率"), ("on_time", "按期办结率"),
                    ("overdue", "超期件数"), ("rework", "返工率"), ("satisfaction", "满意率"),
                    ("hours", "平均处置时长")]
 BARS = 12
-NO_VISITS = warnings.OverdueVisits(persons=0, places=0, by_grid=[], oldest=[])
-NO_HOUSEHOLDS = warnings.HouseholdCoverage(households=0, unvisited=0, villages_with_unvisited=0, worst=[])
+WARNINGS_SECTION = "warnings"
 
 
 def indicator_row(name: str, row) -> dict:
@@ -41,14 +39,8 @@ def overdue_by(deadline, now) -> str:
     return f"{hours // 24} 天" if hours >= 24 else f"{max(hours, 0)} 小时"
 
 
-def _theme_catalogue():
-    """Theme titles, and category titles by (theme, code)."""
-    titles, categories = {}, {}
-    for theme in themes.themes(platform(), db()):
-        titles[theme.key] = theme.title
-        for category in theme.categories:
-            categories[(theme.key, category.get("code"))] = category.get("title", category.get("code"))
-    return titles, categories
+def _theme_titles() -> dict[str, str]:
+    return {theme.key: theme.title for theme in themes.themes(platform(), db())}
 
 
 def _plugin_figures():
@@ -60,19 +52,6 @@ def _plugin_figures():
     return shown
 
 
-def _surges(session, who, now, settings):
-    """Surges per grid, and per village where the cases spread over several grids (a village surge that a
-    grid surge of the same category already shows is left out), by the surge rule's settings."""
-    tuning = {name: settings[name] for name in ("recent_days", "baseline_days", "factor", "minimum")}
-    in_grids = warnings.event_surges(session, who, area="grid", now=now, limit=10, **tuning)
-    villages_of = figures.grid_regions(session, [surge.area_key for surge in in_grids])
-    shown = {(villages_of.get(s.area_key, "")[:12], s.theme_key, s.category, s.subcategory) for s in in_grids}
-    in_villages = [surge for surge in warnings.event_surges(session, who, area="village", now=now, limit=10,
-                                                            **tuning)
-                   if (surge.area_key, surge.theme_key, surge.category, surge.subcategory) not in shown]
-    return in_grids + in_villages
-
-
 @blueprint.get("/")
 @roles_required("admin", "operator", "leader")
 def dashboard():
@@ -81,7 +60,7 @@ def dashboard():
     period, errors = periods.parse(request.args, today)
     region = figures.viewer_region(session, who)
     level = figures.child_level(region)
-    theme_titles, category_titles = _theme_catalogue()
+    theme_titles = _theme_titles()
 
     # Indicators and breakdowns of the period: evaluation's GROUP BYs, reused for the bars.
     by_department = evaluate(session, by="department", start=period.start, end=period.end, as_of=now, viewer=who)
@@ -121,29 +100,19 @@ def dashboard():
             caption=f"{LEVEL_NAMES[level]}排名（按期办结率优先）"),
     }
 
-    # Early warnings, through the rule plugins: a disabled plugin's rule (and its summary below) is not shown.
+    # Early warnings and panels come from the plugins: a disabled plugin's rule and panel are not shown.
     active_warnings = warning_rules.active(platform(), session, who, now)
-    rules = {rule["key"]: rule for rule, _ in active_warnings}
-    rule_keys = set(rules)
-    surge_settings = warning_rules.settings_of(session, rules["surges"]) if "surges" in rules else {}
-    surges = _surges(session, who, now, surge_settings) if surge_settings else []
-    visits = warnings.overdue_visits(session, who, today=today) if "overdue_visits" in rule_keys else NO_VISITS
-    households = warnings.unvisited_households(session, who) if "unvisited_households" in rule_keys else NO_HOUSEHOLDS
-    grid_ids = ([s.area_key for s in surges if s.area == "grid"] + [g for g, _, _ in visits.by_grid]
-                + [item.grid_id for item in visits.oldest])
-    grids = figures.grid_names(session, grid_ids)
-    places = figures.region_names(session, [s.area_key for s in surges if s.area == "village"]
-                                  + [v.region_code for v in households.worst])
+    shown_panels = panels.collect(platform(), who, session, now)
 
     return render_template(
         "manage/dashboard.html", period=period, choices=periods.CHOICES, errors=errors, args=request.args,
         region=region, level_title=LEVEL_NAMES[level], total=total, open_total=open_total,
         open_overdue=open_overdue, closed_in_period=total.closed, charts=charts_, overdue=overdue,
         theme_titles=theme_titles, departments=departments, now=now, colours=figures.grid_colours(session, who),
-        colour_titles=COLOUR_TITLES, grid_level_titles=GRID_LEVEL_TITLES, surges=surges, visits=visits,
-        households=households, grids=grids, places=places, category_titles=category_titles,
-        kind_titles=KIND_TITLES, plugin_figures=_plugin_figures(), active_warnings=active_warnings,
-        active_total=sum(len(found) for _, found in active_warnings),
-        rule_keys=rule_keys, surge_settings=surge_settings, warning_form=ActionForm(), severity_titles=warning_rules.SEVERITY_TITLES,
+        colour_titles=COLOUR_TITLES, grid_level_titles=GRID_LEVEL_TITLES, plugin_figures=_plugin_figures(),
+        active_warnings=active_warnings, active_total=sum(len(found) for _, found in active_warnings),
+        warning_panels=[panel for panel in shown_panels if panel["section"] == WARNINGS_SECTION],
+        other_panels=[panel for panel in shown_panels if panel["section"] != WARNINGS_SECTION],
+        warning_form=ActionForm(), severity_titles=warning_rules.SEVERITY_TITLES,
         percent=charts.percent, latest_ranking=rankings.latest_publication(session), month_title=months.title,
         hours=charts.hours, overdue_by=overdue_by, department_rows=len(by_department)), 400 if errors else 200

@@ -10,29 +10,29 @@ import dataclasses
 import datetime as dt
 import re
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Interval, case, func, literal, select
 from sqlalchemy.orm import Session
 
-from minqing.core import scope
+from minqing.core import city, scope
 from minqing.core.actors import Actor
 from minqing.core.models import Case, Department, Grid, Region, Role
 from minqing.core.regions import LEVELS, SIGNIFICANT, level_of
-from minqing.core.warnings import city_today
-from minqing.workflows import rankings
-from minqing.workflows.evaluation import Indicators
+from minqing.workflows import Indicators, rankings
 
 FINAL = ("closed", "voided")
 COLOURS = ("red", "yellow", "blue")
 GRID_LEVELS = ("large", "medium", "small")
-CITY_ZONE = "Asia/Shanghai"
-LOCAL_OFFSET_HOURS = 8  # Asia/Shanghai keeps no daylight saving time (SQLite adds the offset)
 
 
 def local_day(session: Session, column):
-    """The city's calendar date of a UTC timestamp column, as 'YYYY-MM-DD' text on every backend."""
+    """The city's calendar date of a UTC timestamp column, as 'YYYY-MM-DD' text on every backend.
+
+    The city's offset is fixed (`minqing init` refuses zones with daylight saving), so adding it to the UTC time
+    gives the local wall time; it is a bound parameter, the same statement for every city."""
+    offset = city.offset(session)
     if session.get_bind().dialect.name == "postgresql":  # the column is a timestamp without zone, in UTC
-        return func.to_char(func.timezone(CITY_ZONE, func.timezone("UTC", column)), "YYYY-MM-DD")
-    return func.date(column, f"+{LOCAL_OFFSET_HOURS} hours")
+        return func.to_char(column + literal(offset, Interval()), "YYYY-MM-DD")
+    return func.date(column, literal(f"{int(offset.total_seconds()) // 60:+d} minutes"))
 
 
 # -- where the viewer stands ------------------------------------------------------------------------------
@@ -75,20 +75,6 @@ def region_names(session: Session, codes) -> dict[str, str]:
     return dict(session.execute(select(Region.code, Region.name).where(Region.code.in_(codes))).all())
 
 
-def grid_names(session: Session, ids) -> dict[int, str]:
-    ids = [grid_id for grid_id in set(ids) if grid_id is not None]
-    if not ids:
-        return {}
-    return dict(session.execute(select(Grid.id, Grid.name).where(Grid.id.in_(ids))).all())
-
-
-def grid_regions(session: Session, ids) -> dict[int, str]:
-    ids = [grid_id for grid_id in set(ids) if grid_id is not None]
-    if not ids:
-        return {}
-    return dict(session.execute(select(Grid.id, Grid.region_code).where(Grid.id.in_(ids))).all())
-
-
 def department_names(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Department.id, Department.short_name)).all())
 
@@ -120,9 +106,9 @@ def daily_trend(session: Session, viewer: Actor, *, days: int = 30, today: dt.da
     """(day labels, reported per day, closed per day) for the last `days` days in the city, today included."""
     from .periods import local_midnight
 
-    today = today or city_today()
+    today = today or city.today(session)
     first = today - dt.timedelta(days=days - 1)
-    start = local_midnight(first)
+    start = local_midnight(first, session)
     series = []
     for column, extra in ((Case.created_at, Case.status != "voided"), (Case.closed_at, Case.closed_at.is_not(None))):
         day = local_day(session, column).label("day")
@@ -195,5 +181,5 @@ def grid_colours(session: Session, viewer: Actor, top: int = 3) -> ColourSummary
 
 
 __all__ = ["ColourSummary", "by_theme", "child_level", "daily_trend", "department_names", "grid_colours",
-           "grid_names", "local_day", "open_counts", "overdue_cases", "ranked", "region_label",
+           "local_day", "open_counts", "overdue_cases", "ranked", "region_label",
            "region_names", "total_of", "viewer_region"]

@@ -9,7 +9,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 
-from minqing.core.warnings import CITY_TIMEZONE
+from minqing.core import city
 
 CHOICES = {"this_month": "本月", "last_month": "上月", "last_30_days": "近30天", "custom": "自定义"}
 DEFAULT = "this_month"
@@ -35,8 +35,8 @@ class Period:
         return f"{self.first_day:%Y-%m-%d} 至 {self.last_day:%Y-%m-%d}"
 
 
-def local_midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), CITY_TIMEZONE).astimezone(dt.UTC)
+def local_midnight(day: dt.date, session=None) -> dt.datetime:
+    return city.midnight(day, session)  # in the city's zone (as read for this request when no session is given)
 
 
 def preset(key: str, today: dt.date) -> Period:

@@ -13,7 +13,7 @@ from xml.etree import ElementTree
 
 from flask import Response
 
-from ..context import LOCAL_TIME
+from minqing.core.clock import isoformat_local
 
 JSON_TYPE = "application/json; charset=utf-8"
 XML_TYPE = "text/xml; charset=utf-8"
@@ -34,8 +34,8 @@ class Open311Error(Exception):
 
 
 def timestamp(value: dt.datetime | None) -> str | None:
-    """ISO 8601 with the offset, in the city's time: 2026-03-01T09:30:00+08:00."""
-    return value.astimezone(LOCAL_TIME).isoformat(timespec="seconds") if value else None
+    """ISO 8601 with the offset, in the city's time: 2026-03-01T09:30:00+08:00 (as the REST API writes times)."""
+    return isoformat_local(value) if value else None
 
 
 def _text(value) -> str | None:

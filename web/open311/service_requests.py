@@ -1,4 +1,4 @@
-"""Service requests: cases as the spec's request fields, the filters of GET requests, and POST through report_case.
+"""Service requests: cases as the spec's request fields, the filters of GET requests, and POST through submit_report.
 
 Who sees what (docs/open311.md):
 - with an api_key, the key's account and its scope (`core.scope.restrict`), free text and addresses masked as
@@ -18,14 +18,12 @@ import uuid
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from minqing import forms, themes, workflows
-from minqing.core import masking, scope
+from minqing import themes, workflows
+from minqing.core import city, masking, scope
 from minqing.core.actors import Actor
-from minqing.core.models import Case, CaseEvent, CaseSource, Department, Grid
-from minqing.workflows.definition import final_states
+from minqing.core.models import Case, CaseEvent, Department, Grid
+from minqing.workflows import final_states
 
-from ..context import LOCAL_TIME
-from ..work.report import _workflow_key, geo_field
 from . import services as catalogue
 from .output import Open311Error, timestamp
 
@@ -41,6 +39,9 @@ MAX_DESCRIPTION = 4000
 MAX_TITLE = 60
 # Fields of a theme's form that the spec's own parameters fill when not given as attributes.
 FILLED_BY = {"description": "description", "content": "description", "address": "address_string"}
+geo_field = workflows.intake.geo_field
+# The report document's own fields, and the parameters they are made of.
+REPORT_PARAMETERS = {"title": "description", "category": "service_code", "location": "lat/long"}
 
 
 # -- reading ---------------------------------------------------------------------------------------------------
@@ -63,7 +64,7 @@ def parse_time(name: str, text: str, *, end: bool = False) -> dt.datetime:
     """A w3c date or date-time; a time without offset is the city's, a bare date its whole day."""
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            day = dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), LOCAL_TIME)
+            day = dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), city.zone())
             return day + dt.timedelta(days=1) if end else day
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?", text):
             raise ValueError(text)
@@ -71,7 +72,7 @@ def parse_time(name: str, text: str, *, end: bool = False) -> dt.datetime:
     except ValueError:
         raise Open311Error(400, f"{name} 不是有效的 ISO 8601（w3c）时间：“{text[:40]}”，"
                                 f"应如 2026-03-01T00:00:00+08:00 或 2026-03-01") from None
-    return value if value.tzinfo else value.replace(tzinfo=LOCAL_TIME)
+    return value if value.tzinfo else value.replace(tzinfo=city.zone())  # as read for this request
 
 
 def window(args, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -233,6 +234,8 @@ def attributes(form, theme: themes.Theme) -> tuple[dict, list[str]]:
     for key in form:
         match = ATTRIBUTE.match(key)
         if not match:
+            if key.startswith("attribute["):  # e.g. attribute[a][b]: the form has no nested attributes
+                problems.append(f"{key[:60]}：属性应写作 attribute[代码] 或 attribute[代码][]，不能嵌套")
             continue
         code, many = match.group(1), bool(match.group(2))
         node = nodes.get(code)
@@ -320,38 +323,35 @@ def post(platform, session: Session, actor: Actor, form, idempotency_key: str) -
         if value and field in properties and field not in document and properties[field].get("type") == "string":
             document[field] = value
             filled_from[field] = parameter
-    for error in catalogue.validate(theme, document):
-        problems.append(f"{_where(error.path, filled_from)}：{error.message}")
-    if lat is not None and lon is not None and not problems:
-        if platform.locator().locate(lon, lat) is None:
-            problems.append(f"lat/long：位置（{lat:g}, {lon:g}）不在本平台任何网格内，无法受理")
-    if problems:
+    if problems:  # with the form's own complaints, so the client fixes everything at once
+        problems += [f"{_where(error.path, filled_from)}：{error.message}"
+                     for error in catalogue.validate(theme, document)]
         raise Open311Error(400, *problems)
-    client_id = _client_id(actor.account_id, idempotency_key)
-    retried = session.scalar(select(Case.id).where(Case.client_id == client_id)) is not None
     title = (description.splitlines()[0] if description else "")[:MAX_TITLE].strip() or service.name
+    report = {"title": title if len(title) >= 2 else service.name, "category": service.category["code"],
+              "details": document}
+    if not geo:
+        report["location"] = {"lon": lon, "lat": lat}
+    client_id = _client_id(actor.account_id, idempotency_key)
     try:
-        case = workflows.report_case(
-            platform, session, actor, theme_key=theme.key, title=title if len(title) >= 2 else service.name,
-            description=description, lon=lon, lat=lat, category=service.category.get("parent", ""),
-            subcategory=service.category["code"], urgency="normal", source=CaseSource.API, form_data=document,
-            schema_version=forms.schema_version(schema), client_id=client_id,
-            workflow_key=_workflow_key(theme), reporter_name=name, reporter_phone=phone, address=address)
+        case = workflows.submit_report(
+            platform, session, actor, theme, report, channel="open311", client_id=client_id,
+            details_schema=catalogue.api_schema(theme), reporter=workflows.Reporter(name, phone),
+            description=description, address=address, media_url=media_url)
     except workflows.FormInvalid as error:
-        raise Open311Error(400, *[f"{_where(path, filled_from)}：{'，'.join(texts)}"
+        raise Open311Error(400, *[f"{_parameter(path, filled_from)}：{'，'.join(texts)}"
                                   for path, texts in error.errors.items()]) from None
     except workflows.WorkflowError as error:
         raise Open311Error(400, error.message) from None
-    if not retried:
-        published = themes.latest_versions(session).get(theme.key)
-        if published is not None:
-            case.theme_version = published.version
-        if media_url:
-            event = session.scalar(select(CaseEvent).where(CaseEvent.case_id == case.id,
-                                                           CaseEvent.action == "report"))
-            if event is not None:
-                event.data = {**event.data, "media_url": media_url}
     return case, client_id
+
+
+def _parameter(path: str, filled_from: dict) -> str:
+    """The parameter a problem of the report document is about: its own fields come from the spec's parameters,
+    its `details` are the theme's form (the attributes)."""
+    if path == "details" or path.startswith("details."):
+        return _where(path[len("details."):], filled_from)
+    return REPORT_PARAMETERS.get(re.split(r"[.\[]", path, maxsplit=1)[0], "请求")
 
 
 def _where(path: str, filled_from: dict) -> str:

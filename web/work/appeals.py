@@ -72,12 +72,8 @@ def file_appeal(case_id: int):
 @roles_required(Role.DEPARTMENT_STAFF)
 def withdraw_appeal(case_id: int):
     case = case_in_scope(case_id)
-    appeal = appeals.live_appeal(db(), case.id)
-    if appeal is None:
-        flash("该事件没有待审核的申诉", "error")
-        return _back(case_id)
     try:
-        appeals.withdraw(db(), viewer(), appeal)
+        appeals.withdraw_case(db(), viewer(), case)
         db().commit()
     except workflows.WorkflowError as error:
         _flash_error(error)
@@ -90,13 +86,9 @@ def withdraw_appeal(case_id: int):
 @roles_required(*DECIDERS)
 def decide_appeal(case_id: int):
     case = case_in_scope(case_id)
-    appeal = appeals.live_appeal(db(), case.id)
-    if appeal is None or appeal.status != "pending":
-        flash("该事件没有待审核的申诉", "error")
-        return _back(case_id)
     decision = request.form.get("decision", "")
     try:
-        appeals.decide(db(), viewer(), appeal, decision, request.form.get("reason", ""))
+        appeals.decide_case(db(), viewer(), case, decision, request.form.get("reason", ""))
         db().commit()
     except workflows.WorkflowError as error:
         _flash_error(error)

@@ -29,5 +29,6 @@ def attachment(attachment_id: str):
     disposition = "inline" if row.content_type.startswith("image/") else "attachment"
     response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(row.filename)}"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, max-age=3600"
+    # Photos of residents and their homes: no copy on a shared computer's disk or in the browser's back cache.
+    response.headers["Cache-Control"] = "private, no-store"
     return response

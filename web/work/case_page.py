@@ -9,7 +9,7 @@ from werkzeug.datastructures import CombinedMultiDict
 from minqing import forms, themes, workflows
 from minqing.core import attachments, masking
 from minqing.core.models import Case
-from minqing.workflows.actions import is_higher_level
+from minqing.workflows import is_higher_level
 
 from ..context import db, platform, viewer
 from . import blueprint
@@ -52,7 +52,7 @@ def _step_forms(case: Case, failed: dict | None = None) -> list[dict]:
     for step in workflow.available(case.status):
         if not viewer().has_role(*step.roles) and not viewer().has_role("admin"):
             continue
-        if workflows.engine.not_the_lead(viewer(), case, step.roles):  # a co-handler: its own form is in 协同处置
+        if workflows.not_the_lead(viewer(), case, step.roles):  # a co-handler: its own form is in 协同处置
             continue
         form = failed["form"] if failed and failed["name"] == step.name else \
             forms.build_form(step.form or EMPTY_FORM)()

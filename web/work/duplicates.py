@@ -12,7 +12,6 @@ from minqing import themes, workflows
 from minqing.core import masking
 from minqing.core.models import Attachment, Case, Role
 from minqing.workflows import duplicates
-from minqing.workflows.duplicates import candidates as found
 
 from ..context import db, platform, viewer
 from ..permissions import roles_required
@@ -45,7 +44,7 @@ def duplicate_block(case: Case) -> dict:
     shown = []
     if master is None and not _final(case):   # the reporter sees them too, right after reporting
         shown = [candidate_row(candidate) | {"id": candidate.case.id, "final": _final(candidate.case)}
-                 for candidate in found.for_case(platform(), session, case, viewer())]
+                 for candidate in duplicates.candidates.for_case(platform(), session, case, viewer())]
     return {"master": master, "merge": live, "merged": [(item, rows.get(item.id)) for item in merged],
             "history": [row for row in duplicates.history(session, case.id) if row.undone_at is not None],
             "candidates": shown, "can_merge": can_merge, "open": not _final(case),
@@ -78,7 +77,7 @@ def check_duplicates():
     draft = duplicates.Draft(theme_key=theme.key, lon=lon, lat=lat, text=request.args.get("text", "")[:MAX_TEXT],
                              category=category.get("parent", ""), subcategory=code if category else "",
                              photos=tuple(_own_photos(photo_ids)))
-    return jsonify({"candidates": [candidate_row(c) for c in found.find(platform(), db(), draft, viewer())]})
+    return jsonify({"candidates": [candidate_row(c) for c in duplicates.candidates.find(platform(), db(), draft, viewer())]})
 
 
 def _own_photos(ids: list[str]) -> list[tuple[str, str | None]]:
@@ -141,5 +140,5 @@ def citizen_duplicates(case: Case) -> dict:
     session = db()
     master = session.get(Case, case.merged_into_id) if case.merged_into_id is not None else None
     similar = [] if master is not None or _final(case) else [
-        candidate_row(candidate) for candidate in found.for_case(platform(), session, case, viewer())]
+        candidate_row(candidate) for candidate in duplicates.candidates.for_case(platform(), session, case, viewer())]
     return {"master_number": master.number if master else None, "similar": similar}

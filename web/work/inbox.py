@@ -6,8 +6,7 @@ from sqlalchemy import func, or_, select
 
 from minqing.core import scope
 from minqing.core.models import Case, Role, utcnow
-from minqing.workflows import joint
-from minqing.workflows.definition import all_workflows
+from minqing.workflows import all_workflows, joint
 
 from ..context import db, platform, viewer
 from ..permissions import roles_required

@@ -10,8 +10,7 @@ from sqlalchemy import select
 from minqing import workflows
 from minqing.core import attachments
 from minqing.core.models import Case, Department, Role, utcnow
-from minqing.workflows import co_tasks, fallback, joint, transfer
-from minqing.workflows.definition import final_states
+from minqing.workflows import co_tasks, fallback, final_states, joint, transfer
 
 from ..context import db, platform, viewer
 from . import blueprint
@@ -91,7 +90,7 @@ def assign_co_handlers(case_id: int):
     case = case_in_scope(case_id)
     hours = request.form.get("hours", "").strip() or None
     return _done(lambda: joint.assign(platform(), db(), case, viewer(), request.form.getlist("departments"),
-                                      instructions=request.form.get("instructions", "")[:1000], hours=hours),
+                                      instructions=request.form.get("instructions", ""), hours=hours),
                  case_id, "已指定协办部门")
 
 

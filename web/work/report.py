@@ -2,20 +2,22 @@
 
 The page's form is one JSON Schema: the fields every report has (title, category, urgency, and a location when
 the theme's form has none) plus the theme's own report form as a nested group with its rules intact, so the
-forms engine renders and validates it all. A hidden client id makes a retried submission return the first case instead of a second one.
+forms engine renders and validates it all (the form itself is `workflows.intake.report_schema`). The page only
+reads the submission; `workflows.submit_report` checks and stores it. A client id in the form's URL makes a
+retried submission return the first case instead of a second one.
 """
 from __future__ import annotations
 
 import uuid
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select, update
+from sqlalchemy import select
 from werkzeug.datastructures import CombinedMultiDict
 
 from minqing import forms, themes, workflows
 from minqing.core import attachments
-from minqing.core.models import Attachment, Department
+from minqing.core.models import Department
 
 from ..context import db, platform, viewer
 from ..permissions import roles_required
@@ -23,41 +25,11 @@ from . import blueprint
 from .common import my_pending_attachments, uploader
 
 REPORT_ROLES = ("grid_worker", "operator", "admin")
-URGENCY_FIELD = {"type": "string", "title": "紧急程度", "default": "normal",
-                 "oneOf": [{"const": "normal", "title": "一般"}, {"const": "urgent", "title": "紧急"},
-                           {"const": "critical", "title": "特急"}]}
-
-
-def geo_field(schema: dict) -> str | None:
-    """The theme form's own location field, if it has one at the top level."""
-    return next((name for name, field in schema.get("properties", {}).items()
-                 if field.get("format") == "geo-point"), None)
-
-
-def report_page_schema(theme: themes.Theme) -> dict:
-    """Title, category and urgency, then the theme's report form as a group (its rules intact); a location
-    field only when the theme's form has none."""
-    categories = [{"const": item["code"], "title": f"{item.get('parent', '')} / {item['title']}".strip(" /")}
-                  for item in theme.categories]
-    details = theme.form("report") or {"type": "object", "properties": {}}
-    properties = {"title": {"type": "string", "title": "事件标题", "minLength": 2, "maxLength": 100}}
-    required = ["title"]
-    if categories:  # a theme without categories routes to its own department (theme routing)
-        properties["category"] = {"type": "string", "title": "事件类别", "oneOf": categories,
-                                  "default": categories[0]["const"]}
-        required.append("category")
-    properties["urgency"] = URGENCY_FIELD
-    if geo_field(details) is None:
-        properties["location"] = {"type": "object", "format": "geo-point", "title": "事发位置",
-                                  "description": "点“使用我的位置”或在地图上选点"}
-        required.append("location")
-    if details.get("properties"):
-        where = geo_field(details)
-        if where and where not in details.get("required", []):  # a case always needs a place on the map
-            details = {**details, "required": [*details.get("required", []), where]}
-        properties["details"] = {**details, "title": details.get("title") or f"{theme.title}信息"}
-        required.append("details")
-    return {"type": "object", "title": f"上报：{theme.title}", "properties": properties, "required": required}
+LOCATE_ROLES = (*REPORT_ROLES, "citizen")
+ROW_BUTTONS = ("__add__", "__remove__")   # the forms engine's no-JS add/remove-row buttons (docs/forms.md)
+# The report forms live with the service that checks them; these names stay for the pages that build them.
+geo_field = workflows.intake.geo_field
+report_page_schema = workflows.intake.report_schema
 
 
 def report_page_ui(theme: themes.Theme) -> dict | None:
@@ -119,6 +91,9 @@ def read_submission(schema: dict, form_class, render):
     form = form_class(CombinedMultiDict([request.form, request.files]), known_attachments=my_pending_attachments())
     if form.apply_row_action():
         return form, None, render(form, 200)
+    if unknown := unknown_inputs(form, [*request.form.keys(), *request.files.keys()]):
+        flash(f"表单中没有这些项，未予受理：{'、'.join(sorted(unknown)[:10])}", "error")
+        return form, None, render(form, 400)
     try:
         valid = form.validate(store_upload=uploader())
     except attachments.UploadRejected as error:
@@ -130,43 +105,37 @@ def read_submission(schema: dict, form_class, render):
     return form, forms.to_document(schema, form), None
 
 
+def unknown_inputs(form, keys) -> set[str]:
+    """Posted names inside the form's groups (`details-…`) that name none of its inputs: the form would drop them
+    without a word, so the report is refused instead, as the API and Open311 refuse unknown fields."""
+    names = set(_input_names(form))
+    return {key for key in keys if "-" in key and key not in names
+            and not key.startswith(ROW_BUTTONS)}
+
+
+def _input_names(form):
+    for field in form:
+        yield field.name
+        for row in getattr(field, "entries", ()):  # repeated rows (WTForms FieldList)
+            yield row.name
+            yield from _input_names(row.form) if hasattr(row, "form") else ()
+        if hasattr(field, "form") and not hasattr(field, "entries"):  # groups and locations (WTForms FormField)
+            yield from _input_names(field.form)
+
+
 def _report(theme: themes.Theme, document: dict, client_id: str):
-    details_schema = theme.form("report") or {}
-    published = themes.latest_versions(db()).get(theme.key)
-    details = document.get("details", {})
-    location = details.get(geo_field(details_schema) or "", document.get("location"))
-    category = next((item for item in theme.categories if item["code"] == document.get("category")), {})
-    case = workflows.report_case(
-        platform(), db(), viewer(), theme_key=theme.key, title=document["title"],
-        description=str(details.get("description", "")), lon=location["lon"], lat=location["lat"],
-        category=category.get("parent", ""), subcategory=document.get("category", ""),
-        urgency=document.get("urgency", "normal"), source="grid_worker" if viewer().has_role("grid_worker") else "api",
-        form_data=details, schema_version=forms.schema_version(details_schema) if details_schema else "",
-        client_id=client_id, workflow_key=_workflow_key(theme), address=str(details.get("address", "")))
-    if published is not None:
-        case.theme_version = published.version
-    photos = _attachment_ids(details)
-    if photos:
-        db().execute(update(Attachment).where(Attachment.id.in_(photos), Attachment.case_id.is_(None),
-                                              Attachment.owner_account_id == viewer().account_id)
-                     .values(case_id=case.id))
+    case = workflows.submit_report(platform(), db(), viewer(), theme, document, channel="work", client_id=client_id)
     db().commit()
     return case
 
 
-def _workflow_key(theme: themes.Theme) -> str:
-    return theme.workflow_key  # an inline workflow is known by the theme's key (minqing.themes.inline_workflow)
-
-
-def _attachment_ids(value) -> list[str]:
-    """Attachment ids anywhere in the theme's part of the document (they are hex tokens we issued)."""
-    found = []
-    if isinstance(value, dict):
-        for item in value.values():
-            found += _attachment_ids(item)
-    elif isinstance(value, list):
-        for item in value:
-            found += _attachment_ids(item)
-    elif isinstance(value, str) and len(value) == 32 and all(ch in "0123456789abcdef" for ch in value):
-        found.append(value)
-    return found
+@blueprint.get("/report/locate")
+@roles_required(*LOCATE_ROLES)
+def locate_point():
+    """Whether ?lon=&lat= lies in one of the grids: the report forms ask before they are sent."""
+    lon, lat = request.args.get("lon", type=float), request.args.get("lat", type=float)
+    if lon is None or lat is None or not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        return jsonify({"inside": None, "message": ""})  # no point yet: nothing to say (the form asks for one)
+    inside = workflows.intake.point_in_grid(platform(), lon, lat)
+    return jsonify({"inside": inside, "message": "" if inside else
+                    "所选位置不在本平台任何网格内，无法受理，请在地图上重新选点"})

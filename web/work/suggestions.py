@@ -12,7 +12,6 @@ from flask_login import login_required
 from minqing import workflows
 from minqing.core.models import Case, Role
 from minqing.workflows import dispatch
-from minqing.workflows.dispatch import catalogue
 
 from ..context import db, platform, viewer
 from . import blueprint
@@ -36,7 +35,7 @@ def suggestion_block(case: Case) -> dict | None:
     except Exception:  # noqa: BLE001 — the page must open even if the model cannot be used
         log.exception("dispatch suggestions for case %s failed", case.id)
         suggestions = []
-    known = catalogue.categories(platform(), db())
+    known = dispatch.catalogue.categories(platform(), db())
     return {"suggestions": suggestions, "ready": ready, "current": case.subcategory or case.category,
             "categories": sorted(((c.theme_title, c.parent, c.title, c.code) for c in known.values()))}
 

@@ -5,10 +5,11 @@
     confirm(platform, session, case, actor, code)       a dispatcher confirms one (through the engine)
     auto_dispatch(platform, session, case)              a theme's automatic dispatch above its threshold
 """
+from . import catalogue
 from .actions import auto_dispatch, confirm
 from .store import ModelInfo
 from .store import current as current_model
 from .suggestions import SimilarCase, Suggestion, suggest, train
 
-__all__ = ["ModelInfo", "SimilarCase", "Suggestion", "auto_dispatch", "confirm", "current_model", "suggest",
-           "train"]
+__all__ = ["ModelInfo", "SimilarCase", "Suggestion", "auto_dispatch", "catalogue", "confirm", "current_model",
+           "suggest", "train"]

@@ -64,8 +64,15 @@ def responsible(platform, session: Session, category: Category, case: Case) -> R
     if plugin == THEME_ROUTER:
         reason = f"按业务主题“{category.theme_title}”的权责分工，{place}的“{category.title}”由{name}负责"
     else:
-        reason = f"{place}的“{category.title}”按属地权责规则（{plugin}）由{name}直接负责"
+        reason = f"{place}的“{category.title}”按{_plugin_title(platform, plugin)}的属地权责规则由{name}直接负责"
     return Responsibility(department_key=key, department_name=name, reason=reason)
+
+
+def _plugin_title(platform, name: str) -> str:
+    """The plugin's Chinese title (MINQING_TITLE) for a sentence a person reads, never its internal id."""
+    plugin = platform.plugins.manager.get_plugin(name)
+    title = str(getattr(plugin, "MINQING_TITLE", "") or "")
+    return f"“{title}”" if title else "部门插件"
 
 
 def region_name(session: Session, code: str) -> str:

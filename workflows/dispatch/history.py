@@ -71,19 +71,39 @@ def samples(session: Session) -> list[Sample]:
     return found
 
 
-def read_csv(path: str) -> list[Sample]:
-    """Past cases from a CSV file with the columns of CSV_COLUMNS (UTF-8, a header row), oldest first."""
+# The names an exported history commonly gives its time column, in the order they are looked for.
+TIME_COLUMNS = ("reported_at", "created_at", "time", "上报时间")
+
+
+@dataclasses.dataclass
+class CsvHistory:
+    samples: list[Sample]
+    time_column: str      # which of TIME_COLUMNS the file had
+
+
+def time_column_of(fieldnames) -> str | None:
+    names = [name.strip() for name in fieldnames or ()]
+    return next((name for name in TIME_COLUMNS if name in names), None)
+
+
+def read_csv(path: str) -> CsvHistory:
+    """Past cases from a CSV file (UTF-8, a header row) with the columns text, category and a time column (any of
+    TIME_COLUMNS), oldest first."""
     with open(path, encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
-        missing = [column for column in ("text", "category", "reported_at") if column not in (reader.fieldnames or ())]
+        reader.fieldnames = [name.strip() for name in reader.fieldnames or ()]
+        time_column = time_column_of(reader.fieldnames)
+        missing = [column for column in ("text", "category") if column not in reader.fieldnames]
+        if time_column is None:
+            missing.append("时间列（" + "、".join(TIME_COLUMNS) + " 之一）")
         if missing:
             raise ValueError(f"CSV 文件缺少列：{'、'.join(missing)}")
         found = []
         for number, row in enumerate(reader, start=2):
             try:
-                at = dt.datetime.fromisoformat(row["reported_at"])
+                at = dt.datetime.fromisoformat((row[time_column] or "").strip())
             except ValueError as error:
-                raise ValueError(f"第 {number} 行 reported_at 不是 ISO 时间：{row['reported_at']!r}") from error
-            if row["text"].strip() and row["category"].strip():
+                raise ValueError(f"第 {number} 行 {time_column} 不是 ISO 时间：{row[time_column]!r}") from error
+            if (row["text"] or "").strip() and (row["category"] or "").strip():
                 found.append(Sample(text=row["text"], label=row["category"].strip(), at=at))
-    return sorted(found, key=lambda sample: sample.at)
+    return CsvHistory(sorted(found, key=lambda sample: sample.at), time_column)

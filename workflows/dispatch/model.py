@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import SGDClassifier
-from threadpoolctl import threadpool_limits
+
+if TYPE_CHECKING:   # scikit-learn is imported when a model is trained or loaded, not by every `minqing` command
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import SGDClassifier
 
 BLANK = re.compile(r"\s+")
 
@@ -85,6 +87,10 @@ def clean(text: str) -> str:
 def fit(samples: list[Sample], *, tokens: str = "chars", max_features: int = 60_000) -> TextModel:
     """Train on `samples` (at least one). `tokens`: "chars" (character 1–3-grams) or "words" (jieba words and
     word pairs). Tiny histories get min_df=1; larger ones drop n-grams seen once."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import SGDClassifier
+    from threadpoolctl import threadpool_limits
+
     texts = [clean(sample.text) for sample in samples]
     labels = [sample.label for sample in samples]
     shape = dict(analyzer="char_wb", ngram_range=(1, 3)) if tokens == "chars" else \

@@ -10,6 +10,9 @@ import click
 
 from minqing.core.hooks import hookimpl
 
+MINQING_TITLE = "智能分拨建议"  # what the admin page and `minqing plugins list` show
+MINQING_DESCRIPTION = "根据历史事件训练分拨模型，每日重新训练。"
+
 RETRAIN_EVERY = float(os.environ.get("MINQING_DISPATCH_RETRAIN_SECONDS", str(24 * 3600)))
 log = logging.getLogger(__name__)
 
@@ -44,8 +47,8 @@ def register_commands(cli):
 
     @dispatch_group.command("evaluate")
     @click.option("--from", "source", type=click.Path(exists=True, dir_okay=False),
-                  help="CSV of past cases (text, category, department, region, reported_at); default: this "
-                       "database's dispatched cases.")
+                  help="CSV of past cases (text, category, and a time column: reported_at, created_at, time or "
+                       "上报时间); default: this database's dispatched cases.")
     @click.option("--tokens", type=click.Choice(["chars", "words"]), default="chars", show_default=True,
                   help="chars: character 1–3-grams (what suggestions use); words: jieba words and word pairs.")
     @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
@@ -59,13 +62,17 @@ def register_commands(cli):
             titles = {code: category.title for code, category in
                       catalogue.categories(context.platform, session).items()}
             try:
-                samples = history.read_csv(source) if source else history.samples(session)
+                read = history.read_csv(source) if source else None
+                samples = read.samples if read else history.samples(session)
                 result = evaluation.evaluate(samples, titles, tokens=tokens, show_progress=not as_json)
             except ValueError as error:
                 raise click.ClickException(str(error)) from error
         if as_json:
-            click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+            click.echo(json.dumps({**result.as_dict(), **({"time_column": read.time_column} if read else {})},
+                                  ensure_ascii=False))
             return
+        if read:
+            click.echo(f"时间列：{read.time_column}")
         click.echo(f"训练 {result.train} 件（较早的 80%），测试 {result.test} 件（较新的 20%），{result.categories} 个分类")
         click.echo(f"智能分拨  top-1 {result.model_top1:.1%}  top-3 {result.model_top3:.1%}")
         click.echo(f"关键词规则 top-1 {result.keyword_top1:.1%}  top-3 {result.keyword_top3:.1%}")

@@ -21,6 +21,7 @@ from minqing.core.changes import record_case_event
 from minqing.core.models import Case
 
 from .. import definition, notices
+from ..engine import announce, transition
 from ..errors import InvalidTransition
 from .merge import _close_row, _enter, _status_following, duplicates_of, follow_up_states, live_merge
 
@@ -72,6 +73,7 @@ def mirror(platform, session: Session, master: Case, duplicates: list[Case], ste
         body = "请您对办理结果进行评价" if target in follow_up_states(workflow) else f"随主件 {master.number} {step.title}"
         notices.to_reporter(platform, session, duplicate, "follow_master", f"您反映的问题办理进度：{title}", body,
                             {"master_id": master.id})
+        announce(platform, session, duplicate, "follow_master", actor)
 
 
 def _after_duplicate_step(platform, session: Session, duplicate: Case, step, data: dict, now: dt.datetime) -> None:
@@ -82,8 +84,6 @@ def _after_duplicate_step(platform, session: Session, duplicate: Case, step, dat
     workflow = definition.get(platform, master.workflow_key, session)
     reason = str(data.get("reason") or "")
     if master.status in follow_up_states(workflow):
-        from ..engine import transition
-
         transition(platform, session, master, step.name, system_actor("duplicates"),
                    {"reason": f"重复件 {duplicate.number} 回访：问题未解决。{reason}"[:500]}, now=now)
     elif master.closed_at is not None:
@@ -109,3 +109,4 @@ def _detach(platform, session: Session, duplicate: Case, master: Case, now: dt.d
     record_case_event(session, actor, master, "unmerge_out", from_status=master.status, to_status=master.status,
                       comment=reason, at=now, data={"title": "重复件转为独立事件", "duplicate_id": duplicate.id,
                                                     "duplicate_number": duplicate.number, "automatic": True})
+    announce(platform, session, duplicate, "unmerge", actor)

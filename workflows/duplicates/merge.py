@@ -17,13 +17,23 @@ from minqing.core.models import Case, Role, utcnow
 from minqing.core.models.merges import CaseMerge
 
 from .. import definition, notices
-from ..engine import check_actor, flush_case
+from ..engine import announce, check_actor, flush_case
 from ..errors import FormInvalid, InvalidTransition
 from . import candidates
 from .settings import for_theme
 
 MERGE_ROLES = (Role.OPERATOR,)      # the command centres; administrators hold every role
-REASON_MIN = 2
+REASON_MIN, REASON_MAX = 2, 1000
+
+
+def _reason(reason, what: str) -> str:
+    """The reason of a merge or its undoing: text of REASON_MIN to REASON_MAX characters."""
+    if (reason is not None and not isinstance(reason, str)) or len((reason or "").strip()) > REASON_MAX:
+        raise FormInvalid({"reason": [f"理由应为文本，最多 {REASON_MAX} 字"]})
+    reason = (reason or "").strip()
+    if len(reason) < REASON_MIN:
+        raise FormInvalid({"reason": [f"请填写{what}（至少2个字）"]})
+    return reason
 
 
 def live_merge(session: Session, duplicate_id: int) -> CaseMerge | None:
@@ -66,16 +76,14 @@ def evidence_between(platform, session: Session, duplicate: Case, master: Case) 
 def merge(platform, session: Session, duplicate: Case, master: Case, actor: Actor, *, reason: str,
           now: dt.datetime | None = None) -> CaseMerge:
     """Merge `duplicate` into `master` as `actor` (a command centre seeing both, or an administrator)."""
-    reason = (reason or "").strip()
-    if len(reason) < REASON_MIN:
-        raise FormInvalid({"reason": ["请填写合并理由（至少2个字）"]})
+    reason = _reason(reason, "合并理由")
     check_actor(session, duplicate, actor, MERGE_ROLES, "合并重复件")
     check_actor(session, master, actor, MERGE_ROLES, "合并重复件")
     workflow = _check_mergeable(platform, session, duplicate, master)
     now = now or utcnow()
     evidence = evidence_between(platform, session, duplicate, master)
     row = CaseMerge(master_id=master.id, duplicate_id=duplicate.id, merged_by_account_id=actor.account_id,
-                    merged_by_name=actor.name, merged_at=now, reason=reason[:1000], evidence=evidence,
+                    merged_by_name=actor.name, merged_at=now, reason=reason, evidence=evidence,
                     duplicate_status=duplicate.status, duplicate_entered_at=duplicate.state_entered_at,
                     duplicate_deadline_at=duplicate.state_deadline_at,
                     duplicate_department_id=duplicate.department_id)
@@ -94,6 +102,7 @@ def merge(platform, session: Session, duplicate: Case, master: Case, actor: Acto
                                                     "duplicate_number": duplicate.number, "evidence": evidence})
     notices.to_reporter(platform, session, duplicate, "merge", f"您反映的问题已与事件 {master.number} 合并办理",
                         "办理进度将同步告知您，办结后请您评价", {"master_id": master.id})
+    announce(platform, session, duplicate, "merge", actor)
     return row
 
 
@@ -131,7 +140,8 @@ def _status_following(workflow, master: Case) -> str | None:
 
 
 def _enter(case: Case, status: str, now: dt.datetime) -> None:
-    """A merged case has no clock of its own: the master's deadlines are the ones that run."""
+    """A merged case has no clock of its own: the master's deadlines are the ones that run. The caller tells
+    the plugins (`engine.announce`) once the change is recorded."""
     case.status = status
     case.state_entered_at = now
     case.state_deadline_at = None
@@ -140,9 +150,7 @@ def _enter(case: Case, status: str, now: dt.datetime) -> None:
 def undo(platform, session: Session, duplicate: Case, actor: Actor, *, reason: str,
          now: dt.datetime | None = None) -> CaseMerge:
     """Undo the merge of `duplicate`: it gets back the status, clock and department it had when merged."""
-    reason = (reason or "").strip()
-    if len(reason) < REASON_MIN:
-        raise FormInvalid({"reason": ["请填写撤销合并的理由（至少2个字）"]})
+    reason = _reason(reason, "撤销合并的理由")
     check_actor(session, duplicate, actor, MERGE_ROLES, "撤销合并")
     row = live_merge(session, duplicate.id) if duplicate.merged_into_id is not None else None
     if row is None:
@@ -168,9 +176,10 @@ def undo(platform, session: Session, duplicate: Case, actor: Actor, *, reason: s
                                                     "duplicate_number": duplicate.number, "merge_id": row.id})
     notices.to_reporter(platform, session, duplicate, "unmerge", f"您反映的问题已与事件 {master.number} 撤销合并",
                         "将单独办理", {"master_id": master.id})
+    announce(platform, session, duplicate, "unmerge", actor)
     return row
 
 
 def _close_row(row: CaseMerge, actor: Actor, reason: str, now: dt.datetime) -> None:
     row.undone_by_account_id, row.undone_by_name = actor.account_id, actor.name
-    row.undone_at, row.undo_reason = now, reason[:1000]
+    row.undone_at, row.undo_reason = now, reason

@@ -15,7 +15,6 @@ from types import SimpleNamespace
 from alembic import op
 import sqlalchemy as sa
 import minqing.core.models.base
-from sqlalchemy.dialects import postgresql
 
 
 revision = '0008'

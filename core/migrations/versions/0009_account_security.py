@@ -7,7 +7,6 @@ Create Date: 2026-12-01
 from alembic import op
 import sqlalchemy as sa
 import minqing.core.models.base
-from sqlalchemy.dialects import postgresql
 
 
 revision = '0009'

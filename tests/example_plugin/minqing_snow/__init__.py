@@ -1,7 +1,8 @@
 """冬季除雪保畅: an example of a complete third-party Minqing plugin.
 
 It brings a department of its own, a business theme (from the JSON file next to it), a routing rule that sends
-icy roads on bridges to the bridge maintenance team, and a dashboard figure. See docs/plugins.md.
+icy roads on bridges to the bridge maintenance team, a dashboard figure and a page of open icy roads (pages.py).
+See docs/plugins.md.
 """
 import json
 from importlib.resources import files
@@ -42,3 +43,10 @@ def dashboard_figures(viewer, session):
                                                                         Case.closed_at.is_(None)), Case, viewer)
     return [{"key": "snow.open", "title": "未办结的道路结冰事件", "value": session.scalar(statement), "unit": "件",
              "department": "winter_service"}]
+
+
+@hookimpl
+def web_blueprints():
+    from .pages import pages  # Flask is imported only when the web application asks for pages
+
+    return [pages]

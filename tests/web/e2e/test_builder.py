@@ -91,6 +91,9 @@ def test_a_department_builds_and_publishes_a_theme_and_a_grid_worker_uses_it(ser
     page.click("#create")
     page.wait_for_url(f"**/builder/{KEY}/")
     page.wait_for_selector("li.field-card")
+    # The report page always requires the place (a case needs a point on the map): the list says so too
+    place = page.locator("li.field-card:has(.field-head .tag:text-is('位置'))").first
+    assert place.locator(".field-head .tag.red", has_text="必填").count() == 1
 
     # The fields: a yes/no question, a text shown only on “yes” (required then), a repeat group of covers.
     has_damage = add_field(page, "井盖是否破损", "yesno", "has_damage")
@@ -268,14 +271,14 @@ def worker_report(server, open_page, sign_in, close_the_loop, platform, tmp_path
     sign_in(station, "station")
     station.goto(f"{server}/map/")
     station.wait_for_selector("#map[data-cases-shown='1']")
-    station.wait_for_selector(".leaflet-control-layers")
-    station.locator(".leaflet-control-layers").hover()
-    overlays = station.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    station.wait_for_selector("#layer-groups .layer-item", state="attached")
+    station.fill("#layer-search", "井盖巡查")            # the layer list, grouped by department, searched
+    overlays = station.locator("#layer-groups .layer-item:visible").all_inner_texts()
     assert any("井盖巡查" in label for label in overlays), overlays
     cases = station.context.request.get(f"{server}/map/cases.geojson?bbox=103.7,35.9,104.1,36.2").json()
     assert [feature["properties"]["theme"] for feature in cases["features"]] == [KEY]
-    # ... and on the new theme's own layer, switched on in the layer switcher like any department's
-    station.locator(".leaflet-control-layers-overlays label", has_text="井盖巡查").locator("input").check()
+    # ... and on the new theme's own layer, switched on in the layer list like any department's
+    station.locator("#layer-groups .layer-item", has_text="井盖巡查").locator("input").check()
     layer = station.context.request.get(f"{server}/map/layers/{KEY}.geojson").json()
     on_layer = [feature for feature in layer["features"] if feature["properties"].get("kind") == "case"]
     assert [(feature["properties"]["case_id"], feature["properties"]["status"]) for feature in on_layer] == [

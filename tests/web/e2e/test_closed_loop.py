@@ -81,7 +81,9 @@ def test_map_loads_grids_and_layers_offline(server, open_page, sign_in, tmp_path
     page.locator(".leaflet-control-layers").hover()
     overlays = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
     assert any("网格" in label for label in overlays)
-    assert len(overlays) > 50  # every department's theme layer, grouped by department
-    assert any(label.strip().startswith("【") for label in overlays)
+    # every department's theme layers, in the layer list grouped by department (with a search box)
+    page.wait_for_selector("#layer-groups .layer-item", state="attached")
+    assert page.locator("#layer-groups .layer-item").count() > 50
+    assert page.locator("#layer-groups .layer-group").count() > 10
     page.screenshot(path=str(tmp_path / "map.png"))
     assert only_local(requested)

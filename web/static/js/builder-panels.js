@@ -117,7 +117,7 @@
     var box = document.getElementById("workflow-fields");
     box.replaceChildren();
     var current = typeof state.doc.workflow === "object" ? "" : state.doc.workflow || "standard";
-    var picker = B.select([["", "（本主题自定义的流程）"]].concat(templates.map(function (t) { return [t.key, t.title + "（" + t.key + "）"]; })),
+    var picker = B.select([["", "（本主题自定义的流程）"]].concat(templates.map(function (t) { return [t.key, t.title]; })),
       current, function (value) {
         if (!value) { return; }
         state.doc.workflow = value;

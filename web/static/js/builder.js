@@ -278,6 +278,13 @@
     return condition ? condition.required : (schema.required || []).indexOf(name) >= 0;
   }
 
+  /* The report page always requires the report form's own place field (workflows.intake.report_schema: a case
+     needs a point on the map), so the list says 必填 as the preview does. */
+  function alwaysRequired(lvl, name) {
+    var schema = lvl.schema.properties[name] || {};
+    return lvl.pointer === "/forms/report" && schema.format === "geo-point";
+  }
+
   function writeCondition(schema, name, condition, required) {
     schema.allOf = (schema.allOf || []).filter(function (block) {
       var simple = simpleBlock(block);
@@ -423,7 +430,8 @@
     var head = h("div", { "class": "field-head" }, [
       h("span", { "class": "drag", title: "拖动以调整顺序", "aria-hidden": "true", text: "⠿" }),
       title, h("span", { "class": "tag", text: TYPE_TITLES[kind] }),
-      isRequired(lvl.schema, name) ? h("span", { "class": "tag red", text: "必填" }) : null,
+      isRequired(lvl.schema, name) || alwaysRequired(lvl, name) ? h("span", { "class": "tag red", text: "必填",
+        title: alwaysRequired(lvl, name) ? "上报时总是必填：事件需要地图上的位置" : "" }) : null,
       conditionOf(lvl.schema, name) ? h("span", { "class": "tag yellow", text: "有条件" }) : null,
       h("span", { "class": "spacer" }),
       h("span", { "class": "field-actions" }, [
@@ -507,9 +515,13 @@
       }, { "class": "field-type" })));
     }
     items.push(labelled("说明（帮助文字）", input(schema.description, function (value) { setOrDelete(schema, "description", value); })));
-    items.push(checkbox("必填", isRequired(lvl.schema, name), function (checked) {
-      writeCondition(lvl.schema, name, conditionOf(lvl.schema, name), checked);
-    }));
+    if (alwaysRequired(lvl, name)) {
+      items.push(h("p", { "class": "muted always-required", text: "必填：上报时总是需要位置（事件要在地图上定位）" }));
+    } else {
+      items.push(checkbox("必填", isRequired(lvl.schema, name), function (checked) {
+        writeCondition(lvl.schema, name, conditionOf(lvl.schema, name), checked);
+      }));
+    }
     items = items.concat(limitSettings(schema, kind));
     if (kind === "single" || kind === "multi") { items.push(optionSettings(schema)); }
     if (["text", "textarea", "integer", "number", "date", "single", "yesno", "idcard", "mobile"].indexOf(kind) >= 0) {

@@ -6,7 +6,7 @@
   if (!element || !window.L) { return; }
   var data = element.dataset;
   var centre = data.centre.split(",").map(Number);
-  var map = L.map(element, { preferCanvas: true, minZoom: 7, maxZoom: 18 }).setView([centre[1], centre[0]], 9);
+  var map = L.map(element, { preferCanvas: true, minZoom: 7, maxZoom: 18 }).setView([centre[1], centre[0]], Number(data.zoom) || 9);
   window.minqingMap = map;
 
   var GRID_COLOURS = { red: "#d32f2f", yellow: "#f9a825", blue: "#1e88e5" };
@@ -16,6 +16,21 @@
   function fetchJSON(url) {
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); });
+  }
+
+  // A collection may come in pages (limit/offset): follow its "next" links until every feature is in, so a
+  // large city is never drawn cut off at the first page. Stops after 50 pages as a guard.
+  function fetchCollection(url) {
+    var features = [];
+    function page(next, left) {
+      return fetchJSON(next).then(function (collection) {
+        features = features.concat(collection.features || []);
+        var link = (collection.links || []).filter(function (item) { return item.rel === "next"; })[0];
+        if (link && left > 0) { return page(link.href, left - 1); }
+        return { type: "FeatureCollection", features: features, numberMatched: collection.numberMatched };
+      });
+    }
+    return page(url, 50);
   }
 
   function withQuery(url, params) {
@@ -79,35 +94,130 @@
   var cases = L.markerClusterGroup ? L.markerClusterGroup({ chunkedLoading: true }) : L.layerGroup();
   map.addLayer(cases);
 
-  var control = L.control.layers(null, { "网格（红/黄/蓝）": grids, "事件": cases }, { collapsed: window.innerWidth < 700 }).addTo(map);
+  L.control.layers(null, { "网格（红/黄/蓝）": grids, "事件": cases }, { collapsed: window.innerWidth < 700 }).addTo(map);
   var themeLayers = {};
+
+  /* The layer panel (about 60 layers): one group per department, a search over layer and department names.
+     Built from text nodes only: titles and department names come from users (the theme builder). */
+  var groupsBox = document.getElementById("layer-groups");
+  var searchBox = document.getElementById("layer-search");
+  var countBox = document.getElementById("layer-count");
+  var noneBox = document.getElementById("layer-none");
+
+  function layerLabel(layer, geo, owner) {
+    var label = document.createElement("label");
+    label.className = "layer-item";
+    label.dataset.search = (layer.title + " " + owner).toLowerCase();
+    var box = document.createElement("input");
+    box.type = "checkbox";
+    box.value = layer.key;
+    box.addEventListener("change", function () {
+      if (box.checked) { map.addLayer(geo); refreshThemeLayers(); } else { map.removeLayer(geo); }
+    });
+    var swatch = document.createElement("span");
+    swatch.className = "swatch";
+    swatch.style.backgroundColor = (layer.style || {}).color || "#6a1b9a";   // CSSOM, allowed by the CSP
+    var text = document.createElement("span");
+    text.textContent = layer.title;
+    label.appendChild(box);
+    label.appendChild(swatch);
+    label.appendChild(text);
+    return label;
+  }
+
+  function filterLayers() {
+    var query = (searchBox.value || "").trim().toLowerCase();
+    var shown = 0;
+    Array.prototype.forEach.call(groupsBox.querySelectorAll(".layer-group"), function (group) {
+      var inGroup = 0;
+      Array.prototype.forEach.call(group.querySelectorAll(".layer-item"), function (item) {
+        var match = !query || item.dataset.search.indexOf(query) >= 0;
+        item.hidden = !match;
+        if (match) { inGroup += 1; }
+      });
+      group.hidden = inGroup === 0;
+      if (query) { group.open = inGroup > 0; }
+      shown += inGroup;
+    });
+    noneBox.hidden = shown > 0;
+  }
+
+  function layerGroups(answer) {
+    var groups = {};
+    var order = [];
+    answer.layers.forEach(function (layer) {
+      var owner = layer.department_name || layer.department || "跨部门";   // warnings have no department
+      if (!groups[owner]) { groups[owner] = []; order.push(owner); }
+      groups[owner].push(layer);
+    });
+    return order.map(function (owner) { return { name: owner, layers: groups[owner] }; });
+  }
 
   function loadThemeLayers() {
     fetchJSON(data.layersUrl).then(function (answer) {
-      answer.layers.forEach(function (layer) {
-        var style = layer.style || {};
-        var geo = L.geoJSON(null, {
-          style: function () { return style; },
-          pointToLayer: function (feature, latlng) {
-            return L.circleMarker(latlng, { radius: style.radius || 6, color: style.color || "#6a1b9a", weight: 1, fillOpacity: 0.7 });
-          },
-          onEachFeature: function (feature, leafletLayer) {
-            var p = feature.properties || {};
-            leafletLayer.bindPopup(popup(p.title || layer.title, [layer.department_name || "", p.reason || ""]));
-          }
+      groupsBox.replaceChildren();
+      layerGroups(answer).forEach(function (group) {
+        var details = document.createElement("details");
+        details.className = "layer-group";
+        var summary = document.createElement("summary");
+        summary.textContent = group.name + "（" + group.layers.length + "）";
+        details.appendChild(summary);
+        group.layers.forEach(function (layer) {
+          var style = layer.style || {};
+          var geo = L.geoJSON(null, {
+            style: function () { return style; },
+            pointToLayer: function (feature, latlng) {
+              return L.circleMarker(latlng, { radius: style.radius || 6, color: style.color || "#6a1b9a", weight: 1, fillOpacity: 0.7 });
+            },
+            onEachFeature: function (feature, leafletLayer) {
+              var p = feature.properties || {};
+              leafletLayer.bindPopup(popup(p.title || layer.title, [group.name, p.reason || ""]));
+            }
+          });
+          themeLayers[layer.key] = { layer: geo, url: layer.url };
+          details.appendChild(layerLabel(layer, geo, group.name));
         });
-        themeLayers[layer.key] = { layer: geo, url: layer.url };
-        var owner = layer.department_name || layer.department;   // cross-department layers (warnings) have none
-        control.addOverlay(geo, (owner ? "【" + owner + "】" : "") + layer.title);
+        groupsBox.appendChild(details);
       });
-    }).catch(function () { /* layers are optional: the map still works */ });
+      countBox.textContent = "（" + answer.layers.length + "）";
+      filterLayers();
+    }).catch(function () {   // layers are optional: the map still works
+      groupsBox.replaceChildren();
+      noneBox.hidden = false;
+      noneBox.textContent = "图层暂时无法载入";
+    });
+  }
+  if (searchBox) { searchBox.addEventListener("input", filterLayers); }
+
+  /* The grid worker's own grid: a thick outline above the risk colours, whatever the zoom; the map opens on it. */
+  var ownGrids = L.geoJSON(null, {
+    interactive: false,
+    style: function () { return { color: "#6a1b9a", weight: 4, fill: false, dashArray: "8 4" }; }
+  });
+  function loadOwnGrids() {
+    if (!data.myGridsUrl) { return; }
+    fetchJSON(data.myGridsUrl).then(function (collection) {
+      if (!collection.features.length) { return; }
+      ownGrids.addData(collection).addTo(map);
+      ownGrids.bringToFront();
+      element.dataset.ownGridsShown = collection.features.length;
+      map.fitBounds(ownGrids.getBounds(), { maxZoom: 16, animate: false });
+    }).catch(function () { /* the outline is a help, not a need */ });
+  }
+
+  // On a phone the panels start folded so the map is seen first.
+  if (window.innerWidth < 700) {
+    ["map-legend", "layer-panel"].forEach(function (id) {
+      var panel = document.getElementById(id);
+      if (panel) { panel.open = false; }
+    });
   }
 
   function refreshThemeLayers() {
     Object.keys(themeLayers).forEach(function (key) {
       var entry = themeLayers[key];
       if (!map.hasLayer(entry.layer)) { return; }
-      fetchJSON(withQuery(entry.url, { bbox: bbox() })).then(function (collection) {
+      fetchCollection(withQuery(entry.url, { bbox: bbox() })).then(function (collection) {
         entry.layer.clearLayers();
         entry.layer.addData(collection);
       });
@@ -120,11 +230,11 @@
     pending = setTimeout(function () {
       var zoom = map.getZoom();
       var box = bbox();
-      fetchJSON(withQuery(data.regionsUrl, { level: zoom < 11 ? "county" : "township", bbox: box, zoom: zoom }))
+      fetchCollection(withQuery(data.regionsUrl, { level: zoom < 11 ? "county" : "township", bbox: box, zoom: zoom }))
         .then(function (collection) { regions.clearLayers(); regions.addData(collection); });
-      fetchJSON(withQuery(data.gridsUrl, { bbox: box, zoom: zoom }))
+      fetchCollection(withQuery(data.gridsUrl, { bbox: box, zoom: zoom }))
         .then(function (collection) { grids.clearLayers(); grids.addData(collection); element.dataset.gridsShown = collection.features.length; });
-      fetchJSON(withQuery(data.casesUrl, { bbox: box })).then(function (collection) {
+      fetchCollection(withQuery(data.casesUrl, { bbox: box })).then(function (collection) {
         cases.clearLayers();
         collection.features.forEach(function (feature) {
           var p = feature.properties;
@@ -142,5 +252,6 @@
   map.on("moveend", refresh);
   map.on("overlayadd", refreshThemeLayers);
   loadThemeLayers();
+  loadOwnGrids();
   refresh();
 }());

@@ -1,9 +1,9 @@
-"""Benchmark: the "same place reported again after closure" warning (`core.warnings.repeat_reports`), a
+"""Benchmark: the "same place reported again after closure" warning (`plugins/early_warnings/repeat_reports.py`), a
 self-join of the cases with a lon/lat box, against the surge warning's GROUP BY over the same cases.
 
-    python benchmarks/warnings.py                      # 100,000 cases of the last 60 days, temporary SQLite file
-    python benchmarks/warnings.py --cases 20000
-    python benchmarks/warnings.py --db postgresql+psycopg://postgres@127.0.0.1/bench   # EMPTIES that database
+    python benchmarks/warning_rules.py                      # 100,000 cases of the last 60 days, temporary SQLite file
+    python benchmarks/warning_rules.py --cases 20000
+    python benchmarks/warning_rules.py --db postgresql+psycopg://postgres@127.0.0.1/bench   # EMPTIES that database
 
 Prints each query's time, the ratio, and how many warnings each found.
 """
@@ -17,10 +17,10 @@ import time
 
 from sqlalchemy import insert
 
-from minqing.core import warnings
 from minqing.core.actors import system_actor
 from minqing.core.db import Database
 from minqing.core.models import Base, Case
+from minqing.plugins.early_warnings import repeat_reports, surges
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 CENTRE = (103.83, 36.06)
@@ -65,11 +65,11 @@ def main() -> None:
     fill(database, options.cases)
     viewer = system_actor("benchmark")
     with database.session() as session:
-        repeat_s, repeats = timed(lambda: warnings.repeat_reports(session, viewer, now=NOW, limit=None))
-        surge_s, surges = timed(lambda: warnings.event_surges(session, viewer, area="village", now=NOW, limit=None))
+        repeat_s, repeats = timed(lambda: repeat_reports.repeat_reports(session, viewer, now=NOW, limit=None))
+        surge_s, found = timed(lambda: surges.event_surges(session, viewer, area="village", now=NOW, limit=None))
     print(f"{options.cases:,} cases on {database.engine.dialect.name}")
     print(f"repeat_reports  {repeat_s:8.3f} s  {len(repeats):6d} warnings")
-    print(f"event_surges    {surge_s:8.3f} s  {len(surges):6d} warnings")
+    print(f"event_surges    {surge_s:8.3f} s  {len(found):6d} warnings")
     print(f"ratio repeat/surge: {repeat_s / surge_s:.1f}")
 
 

@@ -4,7 +4,7 @@ Builds a small city (one county, a township, 20 villages with a grid each), writ
 bad rows (bad checksums, bad phones, unknown region codes, duplicates in the file), some located by coordinates
 instead of a region code, imports them with `minqing.core.importing.import_file` and prints rows per second.
 
-    python benchmarks/import.py [--rows 100000] [--batch 5000] [--xlsx] [--db URL] [--progress]
+    python benchmarks/import_rows.py [--rows 100000] [--batch 5000] [--xlsx] [--db URL] [--progress]
 """
 from __future__ import annotations
 

@@ -1,0 +1,81 @@
+"""GeoJSON to the letter of RFC 7946 (winding, precision) and lists that are never cut silently (pages that say
+how many features matched), for grids, regions, cases and theme layers."""
+from __future__ import annotations
+
+import pytest
+import shapely
+from shapely.geometry import Polygon, shape
+from sqlalchemy import select
+
+from minqing.core import geofeatures, geojson
+from minqing.core.actors import actor_for
+from minqing.core.geojson import Page
+from minqing.core.models import Account, Grid
+
+CLOCKWISE_WITH_HOLE = {"type": "Polygon", "coordinates": [
+    [[103.800000000000011, 36.0], [103.8, 36.100000000000001], [103.900000000000006, 36.1],
+     [103.9, 36.0], [103.800000000000011, 36.0]],                                           # clockwise
+    [[103.82, 36.02], [103.84, 36.02], [103.84, 36.04], [103.82, 36.04], [103.82, 36.02]]]}  # counterclockwise
+
+
+def is_ccw(ring) -> bool:
+    return shapely.LinearRing(ring).is_ccw
+
+
+def test_exterior_rings_counterclockwise_holes_clockwise_seven_decimals():
+    written = geojson.geometry(CLOCKWISE_WITH_HOLE)
+    exterior, hole = written["coordinates"]
+    assert is_ccw(exterior) and not is_ccw(hole)
+    numbers = [number for ring in written["coordinates"] for point in ring for number in point]
+    assert all(round(number, 7) == number for number in numbers)
+    assert [103.8, 36.0] in exterior and shape(written).area == pytest.approx(Polygon(
+        CLOCKWISE_WITH_HOLE["coordinates"][0], [CLOCKWISE_WITH_HOLE["coordinates"][1]]).area)
+
+
+def test_multipolygons_and_points_pass_through_the_same_function():
+    multi = {"type": "MultiPolygon", "coordinates": [CLOCKWISE_WITH_HOLE["coordinates"]]}
+    assert is_ccw(geojson.geometry(multi)["coordinates"][0][0])
+    assert geojson.geometry({"type": "Point", "coordinates": [103.123456789, 36.987654321]}) == \
+        {"type": "Point", "coordinates": [103.1234568, 36.9876543]}
+    assert geojson.geometry(None) is None
+
+
+@pytest.mark.parametrize("limit, offset, says", [("0", None, "limit"), ("10001", None, "limit"),
+                                                 ("x", None, "limit"), (None, "-1", "offset")])
+def test_bad_pages_are_refused_in_chinese(limit, offset, says):
+    with pytest.raises(geojson.BadPage, match=says):
+        Page.parse(limit, offset)
+
+
+def test_grid_pages_are_complete_and_say_how_many_matched(platform, world):
+    with platform.db.session() as session:
+        session.execute(Grid.__table__.update().where(Grid.code == "G620102002")
+                        .values(geometry=CLOCKWISE_WITH_HOLE))      # a grid stored clockwise, as a file may have it
+        admin = actor_for(session, session.scalar(select(Account).where(Account.username == "admin")))
+        everything = geofeatures.grid_features(session, admin, levels=["large", "medium", "small"])
+        assert everything["numberMatched"] == everything["numberReturned"] == 4
+        seen = []
+        for offset in range(0, 4):
+            page = geofeatures.grid_features(session, admin, levels=["large", "medium", "small"],
+                                             page=Page(limit=1, offset=offset))
+            assert page["numberMatched"] == 4 and page["numberReturned"] == 1
+            seen += [feature["id"] for feature in page["features"]]
+        assert sorted(seen) == sorted(feature["id"] for feature in everything["features"])
+        for feature in everything["features"]:
+            assert is_ccw(feature["geometry"]["coordinates"][0]), feature["properties"]["code"]
+        assert everything["bbox"] == [103.8, 36.0, 103.9, 36.1]
+
+
+def test_the_map_follows_next_links_to_every_grid(platform, world, as_user):
+    client = as_user("admin")
+    url, seen = "/map/grids.geojson?level=large&limit=1", []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        body = response.get_json()
+        seen += [feature["id"] for feature in body["features"]]
+        following = [link["href"] for link in body["links"] if link["rel"] == "next"]
+        assert (response.headers.get("Link") is not None) == bool(following)
+        url = following[0].replace("http://localhost", "") if following else None
+    assert len(seen) == len(set(seen)) == body["numberMatched"] == 2
+    assert client.get("/map/grids.geojson?limit=0").status_code == 400

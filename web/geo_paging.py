@@ -1,0 +1,36 @@
+"""Pages of GeoJSON for the map and the API: `limit`/`offset` from the query, and the link to the next page in
+the body (`links`, as OGC API – Features does) and in a `Link` header (RFC 8288), so no list is ever cut silently.
+The map's script follows `links` until there is no next page."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import request
+
+from minqing.core.geojson import Page
+
+
+def requested_page() -> Page:
+    """The page the request asks for; `core.geojson.BadPage` (a Chinese message) for a bad limit or offset."""
+    return Page.parse(request.args.get("limit"), request.args.get("offset"))
+
+
+def next_url(page: Page, body: dict) -> str | None:
+    """The URL of the page after `page`, or None when `body` (a collection with numberMatched) is the last."""
+    matched, returned = body.get("numberMatched"), body.get("numberReturned", 0)
+    if matched is None or page.offset + returned >= matched or returned == 0:
+        return None
+    args = request.args.to_dict(flat=True)
+    args.update(offset=str(page.offset + returned), limit=str(page.limit))
+    return f"{request.base_url}?{urlencode(args)}"
+
+
+def add_links(body: dict, page: Page) -> tuple[dict, dict[str, str]]:
+    """`body` with its `links` member, and the headers (a `Link` to the next page when there is one)."""
+    links = [{"rel": "self", "href": request.url, "type": "application/geo+json"}]
+    headers = {}
+    following = next_url(page, body)
+    if following:
+        links.append({"rel": "next", "href": following, "type": "application/geo+json"})
+        headers["Link"] = f'<{following}>; rel="next"'
+    return {**body, "links": links}, headers
