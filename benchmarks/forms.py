@@ -24,7 +24,7 @@ import fastjsonschema
 import jsonschema
 
 from minqing import forms
-from minqing.core import idcard
+from minqing.core.privacy import idcard
 from minqing.forms import effective
 from minqing.forms.compiled import compiled
 from minqing.forms.formats import CHECKS, FORMAT_CHECKER, STRING_FORMATS

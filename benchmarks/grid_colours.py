@@ -17,11 +17,12 @@ import time
 
 from sqlalchemy import func, select
 
-from minqing.core import city, grid_tree
+from minqing.core import city
+from minqing.core.geo import grid_tree
 from minqing.core.demo.build import build_demo
 from minqing.core.models import Case, Grid, KeyPerson, utcnow
 from minqing.core.platform import Platform
-from minqing.core.regions import within
+from minqing.core.geo.regions import within
 from minqing.plugins import fire_rescue, police
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from shapely.geometry import box, mapping
 
-from minqing.core import idcard
+from minqing.core.privacy import idcard
 from minqing.core.importing import import_file
 from minqing.core.models import Grid, Region
 from minqing.core.platform import Platform

@@ -16,7 +16,7 @@ import shapely
 from shapely.geometry import mapping
 
 from minqing.core.demo.geography import build_geography
-from minqing.core.locator import GridLocator
+from minqing.core.geo.locator import GridLocator
 
 
 def naive_locate(polygons: list[tuple[int, int, object]], lon: float, lat: float) -> int:

@@ -15,9 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from minqing.core import signin
+from minqing.core.accounts import signin
 from minqing.core.models import Account, utcnow
-from minqing.core.passwords import hash_password
+from minqing.core.accounts.passwords import hash_password
 from minqing.core.platform import Platform
 
 PASSWORD = "Lz#2026-bench"

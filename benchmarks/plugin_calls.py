@@ -3,7 +3,7 @@
     python benchmarks/plugin_calls.py                  # 20,000 calls of each kind
     python benchmarks/plugin_calls.py --calls 100000
 
-Each implementation of a bounded hook runs on a pooled worker thread (`core/plugin_calls.py`); unbounded, it runs
+Each implementation of a bounded hook runs on a pooled worker thread (`core/pluginhost/calls.py`); unbounded, it runs
 inline on the caller's thread. Prints, for a hook with one and with five trivial implementations and for the
 built-in plugins' `register_departments`, the time per hook call with and without the bound and their ratio,
 and the hand-over cost per implementation in microseconds. No database: the switches are not read.
@@ -14,7 +14,7 @@ import argparse
 import time
 
 from minqing.core.hooks import hookimpl
-from minqing.core.plugin_host import PluginHost
+from minqing.core.pluginhost.host import PluginHost
 
 
 class Figure:

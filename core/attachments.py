@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from .actors import Actor
 from .changes import record_change
 from .models import Attachment
-from .private_files import private_directory, write_private
+from minqing.core.ops.private_files import private_directory, write_private
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 MAGIC = {

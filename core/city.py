@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from . import counters
 from .models import Grid, Region, Setting
-from .regions import LEVEL_NAMES, code_problem, level_of
+from minqing.core.geo.regions import LEVEL_NAMES, code_problem, level_of
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"   # documented default (docs/setup.md): used only while no city is stored
 DEFAULT_ZOOM = 9

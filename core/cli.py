@@ -12,9 +12,9 @@ from . import city
 from .actors import system_actor
 from .audit.cli import audit as audit_command
 from .importing.cli import export_command, import_command
-from .id_lookup_cli import personal_data_command
+from minqing.core.ops.id_lookup_cli import personal_data_command
 from .platform import Platform
-from .plugin_host import PluginHost, RequiredPlugin, UnknownPlugin
+from minqing.core.pluginhost.host import PluginHost, RequiredPlugin, UnknownPlugin
 
 
 class Context:
@@ -99,7 +99,7 @@ def init(context: Context, code: str, name: str, timezone: str | None, centre: s
 @pass_context
 def stats(context: Context, as_json: bool) -> None:
     """Counts of regions, grids, people, base data and cases, by level and kind."""
-    from . import stats as stats_module
+    from minqing.core.ops import stats as stats_module
 
     with context.platform.db.session() as session:
         figures = stats_module.collect(session)
@@ -181,7 +181,7 @@ def apikey() -> None:
 @pass_context
 def apikey_create(context: Context, username: str, label: str) -> None:
     """Create a key; it is printed once, as the last word of the output."""
-    from . import apikeys
+    from minqing.core.accounts import apikeys
 
     try:
         with context.platform.db.session() as session:
@@ -199,7 +199,7 @@ def apikey_create(context: Context, username: str, label: str) -> None:
 @pass_context
 def apikey_list(context: Context, include_revoked: bool, as_json: bool) -> None:
     """The keys: number, prefix, account, label, made, last used, revoked (never the key itself)."""
-    from . import apikeys
+    from minqing.core.accounts import apikeys
 
     def when(value):
         return value.isoformat(timespec="seconds") if value else None
@@ -224,7 +224,7 @@ def apikey_list(context: Context, include_revoked: bool, as_json: bool) -> None:
 @pass_context
 def apikey_revoke(context: Context, key: str) -> None:
     """Revoke a key, given by its number or its prefix (from `minqing apikey list`); it stops working at once."""
-    from . import apikeys
+    from minqing.core.accounts import apikeys
 
     try:
         with context.platform.db.session() as session:
@@ -237,12 +237,12 @@ def apikey_revoke(context: Context, key: str) -> None:
     click.echo(f"接口密钥 {prefix}…（{username}）{'早已吊销' if already else '已吊销'}")
 
 
-from .backup_cli import backup_command, restore_command  # noqa: E402
+from minqing.core.ops.backup_cli import backup_command, restore_command  # noqa: E402
 
 cli.add_command(backup_command)
 cli.add_command(restore_command)
 cli.add_command(audit_command)
-from .account_cli import accounts as accounts_command  # noqa: E402
+from minqing.core.accounts.cli import accounts as accounts_command  # noqa: E402
 
 cli.add_command(accounts_command)
 cli.add_command(import_command)
@@ -265,8 +265,8 @@ def main(argv: list[str] | None = None) -> None:
 def run(argv: list[str] | None = None) -> int:
     """Run the command line and answer its exit status. An error becomes one Chinese line on stderr and status 1
     (`--debug`: the traceback too); a plugin's failure is logged in one line unless `--debug`."""
-    from .cli_errors import OneLineFormatter, explain
-    from .masking import install_log_scrubbing
+    from minqing.core.ops.cli_errors import OneLineFormatter, explain
+    from minqing.core.privacy.masking import install_log_scrubbing
 
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv[:argv.index("--")] if "--" in argv else "--debug" in argv

@@ -65,7 +65,7 @@ def _private_database_file(url: str) -> None:
     and -shm files with it), whatever the umask. A folder that does not exist is left for SQLite to refuse."""
     from sqlalchemy.engine import make_url
 
-    from .private_files import private_sqlite_file
+    from minqing.core.ops.private_files import private_sqlite_file
 
     name = make_url(url).database
     if not name or name == ":memory:" or name.startswith("file:"):

@@ -16,7 +16,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .accounts_scopes import ScopeInvalid, resolve
+from minqing.core.accounts.scopes import ScopeInvalid, resolve
 from .actors import Actor
 from .changes import record_change
 from .models import Department, Region

@@ -197,7 +197,7 @@ def grid_colours(parents, session):
     ``parents`` maps the id of every grid to its parent grid's id (None for a large grid). Return None, or a
     dict ``{grid_id: (colour, reason)}`` for the grids you have something to say about, with colour "red",
     "yellow" or "blue" and a reason in Chinese. Count a grid with the grids under it:
-    ``minqing.core.grid_tree.roll_up(counts, parents)`` adds the counts of one GROUP BY by grid to every grid
+    ``minqing.core.geo.grid_tree.roll_up(counts, parents)`` adds the counts of one GROUP BY by grid to every grid
     above. Prefer this hook to ``grid_colour`` when one query can answer for all grids (the city has
     thousands); answers of both hooks are combined, the most severe winning.
     """

@@ -8,14 +8,15 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from . import city, counters, masking
+from minqing.core import city, counters
+from minqing.core.privacy import masking
 from .db import Database
-from .integrity import GRIDS_COUNTER
-from .plugin_host import PluginHost
-from .typed_hooks import Hooks
+from minqing.core.geo.integrity import GRIDS_COUNTER
+from minqing.core.pluginhost.host import PluginHost
+from minqing.core.pluginhost.typed import Hooks
 
 if TYPE_CHECKING:   # shapely is imported when a grid is first located, not by every `minqing` command
-    from .locator import GridLocator
+    from minqing.core.geo.locator import GridLocator
 
 __all__ = ["GRIDS_COUNTER", "Platform"]
 
@@ -36,7 +37,7 @@ class Platform:
 
     def locator(self) -> GridLocator:
         """The grid locator, rebuilt when any process changed the grids since it was built."""
-        from .locator import GridLocator
+        from minqing.core.geo.locator import GridLocator
 
         with self.db.session() as session:
             generation = counters.value(session, GRIDS_COUNTER)

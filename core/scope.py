@@ -20,7 +20,7 @@ from .actors import Actor
 from .models import (Account, Address, Case, Department, Grid, House, Household, KeyPerson, KeyPlace, Person,
                      Region, Resident, Role, ThemeRecord, Unit, Visit, WarningAction)
 from .models.cohandling import CoHandlingStatus, CoHandlingTask
-from .regions import within
+from minqing.core.geo.regions import within
 
 BASE_DATA = (Address, House, Household, Resident, KeyPerson, KeyPlace, Unit, Visit)
 LOCATED = (*BASE_DATA, ThemeRecord)  # rows with grid_id and region_code

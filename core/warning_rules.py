@@ -9,6 +9,8 @@ table under ``warning_rule:<key>`` as JSON, validated against the rule's schema 
 A handled warning (acknowledged, or turned into a case: `WarningAction`) leaves the active list and stays in
 the history. Warnings are computed on demand: the stable key of a warning names what it is about (e.g. the
 grid, category and window), so the same situation keeps its key from one evaluation to the next.
+
+`WARNING_SOURCE` (the source of the cases made from a warning) and `city_today` are what the rule plugins share.
 """
 from __future__ import annotations
 
@@ -21,10 +23,17 @@ import jsonschema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import scope
+from . import city, scope
 from .actors import Actor
 from .changes import record_change
 from .models import Setting, WarningAction, utcnow
+
+WARNING_SOURCE = "warning"    # Case.source of the cases made from a warning
+
+
+def city_today(now: dt.datetime | None = None, session: Session | None = None) -> dt.date:
+    """Today's calendar date in the city (due dates are local dates), in its time zone setting (`core.city`)."""
+    return city.today(session, now or utcnow())
 
 log = logging.getLogger(__name__)
 SETTING_PREFIX = "warning_rule:"

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from jsonschema import FormatChecker
 
-from minqing.core import idcard
+from minqing.core.privacy import idcard
 
 ATTACHMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 """Shape of an attachment id as stored in documents (storage decides the actual ids)."""

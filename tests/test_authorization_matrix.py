@@ -19,7 +19,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from minqing.core import exporting
+from minqing.core.ops import exporting
 from minqing.core.actors import actor_for
 from minqing.core.models import Account, AuditRecord
 from minqing.web import create_app

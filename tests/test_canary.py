@@ -27,7 +27,8 @@ import re
 
 from sqlalchemy import select
 
-from minqing.core import exporting, idcard
+from minqing.core.ops import exporting
+from minqing.core.privacy import idcard
 from minqing.core.actors import actor_for, system_actor
 from minqing.core.changes import record_case_event, record_change
 from minqing.core.models import Account, Case, KeyPerson, ThemeRecord, Unit, Visit

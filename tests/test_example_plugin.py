@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from minqing import themes, workflows
-from minqing.core import apikeys
+from minqing.core.accounts import apikeys
 from minqing.core.actors import system_actor
 from minqing.core.cli import build_cli
 from minqing.core.models import Case, Department, Grid, Region

@@ -22,7 +22,7 @@ import os
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from minqing.core.grid_tree import leaves, tally_leaves
+from minqing.core.geo.grid_tree import leaves, tally_leaves
 from minqing.core.hooks import hookimpl
 from minqing.core.models import Case, GridColour, KeyPerson, utcnow
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from minqing.core.actors import Actor
 from minqing.core.changes import record_change
-from minqing.core.grid_tree import parents as grid_parents
+from minqing.core.geo.grid_tree import parents as grid_parents
 from minqing.core.models import Grid, GridColour, utcnow
 
 log = logging.getLogger(__name__)

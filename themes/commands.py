@@ -207,7 +207,7 @@ def themes_import(context: Context, path: str, department: str, slug: str | None
 
     Prints the theme's key and, for a spreadsheet, every field that could not be converted. On bad input it
     prints why, in Chinese, exits non-zero and changes nothing."""
-    from minqing.core import file_kinds
+    from minqing.core.ops import file_kinds
 
     from . import authoring
 
@@ -246,7 +246,7 @@ def themes_import(context: Context, path: str, department: str, slug: str | None
 
 
 def _refuse(error: Exception) -> None:
-    from minqing.core.cli_errors import explain
+    from minqing.core.ops.cli_errors import explain
 
     click.echo(f"导入失败：{explain(error) if isinstance(error, OSError) else error}", err=True)
     for problem in getattr(error, "problems", ())[5:]:

@@ -10,8 +10,9 @@ import logging
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from minqing.core import geofeatures, geojson, scope
-from minqing.core.geojson import Page
+from minqing.core.geo import features as geofeatures, geojson
+from minqing.core import scope
+from minqing.core.geo.geojson import Page
 from minqing.core.actors import Actor
 from minqing.core.models import Department, Role, ThemeRecord
 

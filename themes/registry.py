@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from minqing.core import counters
 from minqing.core.models import Department
-from minqing.core.plugin_host import PLUGINS_COUNTER
+from minqing.core.pluginhost.host import PLUGINS_COUNTER
 
 from .document import BrokenTheme, ThemeProblem, content_hash, describe, layer_of, validate_theme
 

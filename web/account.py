@@ -14,10 +14,10 @@ from wtforms import PasswordField, StringField
 from markupsafe import Markup
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from minqing.core import account_sessions, signin, totp
+from minqing.core.accounts import sessions as account_sessions, signin, totp
 from minqing.core.models import Account, utcnow
-from minqing.core.password_policy import WeakPassword
-from minqing.core.passwords import verify_password
+from minqing.core.accounts.password_policy import WeakPassword
+from minqing.core.accounts.passwords import verify_password
 
 from .auth import (GENERIC_FAILURE, TOKEN, idle_limit, lockout, password_policy, restart_session,
                    totp_roles)

@@ -11,7 +11,7 @@ from minqing.core import departments as department_rules
 from minqing.core.models import Department, Region
 from minqing.workflows import fallback as fallbacks
 from minqing.core.hooks import HOOK_TITLES
-from minqing.core.plugin_host import RequiredPlugin, UnknownPlugin
+from minqing.core.pluginhost.host import RequiredPlugin, UnknownPlugin
 
 from .context import db, platform, viewer
 from .permissions import roles_required

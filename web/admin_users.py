@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 
-from minqing.core import accounts, accounts_codes, totp
-from minqing.core import accounts_scopes as scopes
+from minqing.core.accounts import manage as accounts, codes as accounts_codes, totp
+from minqing.core.accounts import scopes
 
 from .admin import ActionForm, blueprint
 from .context import db, viewer

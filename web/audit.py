@@ -18,7 +18,7 @@ from sqlalchemy import select
 from minqing import workflows
 from minqing.core.audit import labels, listing
 from minqing.core import city
-from minqing.core.exporting import FORMATS
+from minqing.core.ops.exporting import FORMATS
 from minqing.core.models import Case, Role
 
 from .context import db, platform, viewer

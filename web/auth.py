@@ -18,11 +18,11 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from minqing.core import account_sessions, accounts_codes, signin, totp
+from minqing.core.accounts import sessions as account_sessions, codes as accounts_codes, signin, totp
 from minqing.core.actors import Actor
 from minqing.core.changes import record_change
 from minqing.core.models import Account, utcnow
-from minqing.core.password_policy import PasswordPolicy, policy_from
+from minqing.core.accounts.password_policy import PasswordPolicy, policy_from
 
 from .context import SignedIn, db, origin, platform, viewer
 from .security import safe_next

@@ -71,13 +71,13 @@ def init_app(app: Flask) -> None:
     @app.template_filter("personal")
     def _personal(text):
         """Free text from people: ID numbers (and phones, unless the role needs them) masked."""
-        from minqing.core.masking import text_for
+        from minqing.core.privacy.masking import text_for
         return text_for(viewer(), text)
 
     @app.template_filter("address")
     def _address(text):
         """An exact address: house, building and room numbers hidden unless the role needs them."""
-        from minqing.core.masking import ADDRESS, show, text_for
+        from minqing.core.privacy.masking import ADDRESS, show, text_for
         return show(viewer(), ADDRESS, text_for(viewer(), text))
 
     @app.context_processor

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from flask import request
 
-from minqing.core.geojson import Page
+from minqing.core.geo.geojson import Page
 
 
 def requested_page() -> Page:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, render_template, send_from_directory, url_for
 from flask_login import current_user
 
-from minqing.core import stats
+from minqing.core.ops import stats
 
 from .context import db, viewer
 from .navigation import nav_items

@@ -4,9 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_login import login_required
 
-from minqing.core import city, geofeatures, geojson
-from minqing.core.geojson import BadPage
-from minqing.core.regions import LEVELS
+from minqing.core import city
+from minqing.core.geo import features as geofeatures, geojson
+from minqing.core.geo.geojson import BadPage
+from minqing.core.geo.regions import LEVELS
 
 from .context import db, platform, viewer
 from .geo_paging import add_links, requested_page

@@ -10,7 +10,7 @@ cannot be left open by forgetting a decorator. Within a request:
 - `login_required`     a view decorator: sign in first (the default for plugin routes; for public blueprints);
 - `roles_required(*r)` a view decorator: sign in, then one of these roles, or the 403 page in Chinese;
 - `scoped(s, Model)`   the statement limited to what the viewer may see (`minqing.core.scope.restrict`);
-- `mask(text, kind)`   personal data as the viewer may see it (`minqing.core.masking`);
+- `mask(text, kind)`   personal data as the viewer may see it (`minqing.core.privacy.masking`);
 - `render_page(t, **)` a page in the site's layout; `LAYOUT` is the template to extend (`{% extends layout %}`);
 - `public(blueprint)`  marks a blueprint as open to anonymous visitors.
 
@@ -24,7 +24,8 @@ from flask import Blueprint, render_template, render_template_string
 from flask_login import login_required
 from sqlalchemy import Select
 
-from minqing.core import masking, scope
+from minqing.core.privacy import masking
+from minqing.core import scope
 
 from .context import db, platform, viewer
 from .permissions import roles_required

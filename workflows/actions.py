@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from minqing.core.actors import Actor
 from minqing.core.changes import record_case_event
 from minqing.core.models import Case, Role, Supervision, utcnow
-from minqing.core.regions import prefix
+from minqing.core.geo.regions import prefix
 
 from . import calendar as calendars
 from . import definition, notices

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from minqing.core.actors import Actor
 from minqing.core.models import Case, CaseEvent, CaseMilestone, utcnow
-from minqing.core.regions import SIGNIFICANT
+from minqing.core.geo.regions import SIGNIFICANT
 from minqing.core.scope import restrict
 
 DIMENSIONS = ("department", "region", "grid")

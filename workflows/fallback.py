@@ -15,7 +15,7 @@ from minqing.core.changes import record_change
 from minqing.core.departments import by_key
 from minqing.core.models import Case, CaseEvent, Department, Region, utcnow
 from minqing.core.models.cohandling import RegionFallback
-from minqing.core.regions import LEVELS, SIGNIFICANT, level_of
+from minqing.core.geo.regions import LEVELS, SIGNIFICANT, level_of
 
 from .errors import FormInvalid
 

@@ -21,7 +21,7 @@ from minqing.core.actors import Actor
 from minqing.core.changes import record_change
 from minqing.core.models import Case, Department, Role, utcnow
 from minqing.core.models.appeals import CaseAppeal, RankingPublication
-from minqing.core.regions import level_of
+from minqing.core.geo.regions import level_of
 
 from . import appeals, months
 from .errors import Conflict, InvalidTransition, PermissionDenied

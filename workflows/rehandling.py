@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from minqing.core.actors import system_actor
 from minqing.core.changes import record_case_event
 from minqing.core.models import Case, Supervision
-from minqing.core.regions import SIGNIFICANT
+from minqing.core.geo.regions import SIGNIFICANT
 
 from . import calendar as calendars
 from . import notices

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from minqing.core.actors import Actor, system_actor
 from minqing.core.changes import record_case_event
 from minqing.core.models import Case, SweepMark, Supervision, utcnow
-from minqing.core.regions import LEVELS, SIGNIFICANT, level_of
+from minqing.core.geo.regions import LEVELS, SIGNIFICANT, level_of
 
 from . import definition, notices
 from .errors import WorkflowError

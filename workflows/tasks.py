@@ -160,6 +160,6 @@ def _read_city(**_kwargs) -> None:
 
 @celery_app.on_after_configure.connect
 def _load_schedule(sender, **_kwargs) -> None:
-    from minqing.core.plugin_host import PluginHost
+    from minqing.core.pluginhost.host import PluginHost
 
     sender.conf.beat_schedule = schedule(PluginHost(None))

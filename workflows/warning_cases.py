@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from minqing import themes
-from minqing.core import warning_rules, warnings
+from minqing.core import warning_rules, warning_rules as warnings
 from minqing.core.actors import Actor
 from minqing.core.models import Case
 

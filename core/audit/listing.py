@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from ..actors import Actor
 from ..changes import record_change
 from .. import city
-from ..exporting import _sink, local_time
-from ..masking import text_for
+from minqing.core.ops.exporting import _sink, local_time
+from minqing.core.privacy.masking import text_for
 from ..models import AuditRecord, Role
 from .labels import ACTION_NAMES, action_name  # noqa: F401 (ACTION_NAMES: the filter's list of actions)
 

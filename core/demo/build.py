@@ -17,15 +17,16 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from .. import city, counters, idcard, uscc
+from minqing.core import city, counters
+from minqing.core.privacy import idcard, uscc
 from ..actors import system_actor
 from ..changes import record_change
 from ..departments import sync_departments
-from ..masking import id_digest
+from minqing.core.privacy.masking import id_digest
 from ..models import (Account, Address, Department, Grid, GridMember, House, Household, KeyPerson, KeyPlace,
                       Person, Region, Resident, RoleGrant, Unit)
 from ..platform import GRIDS_COUNTER, Platform
-from ..regions import code_problem
+from minqing.core.geo.regions import code_problem
 from ..settings import lookup_key
 from . import people, spec
 from .geography import TOTAL_STEPS, build_geography
@@ -383,7 +384,7 @@ class _BaseData:
 
 def _demo_accounts(builder: _Builder) -> list[tuple[str, str, str]]:
     """One account per role, with scopes that make each role's view meaningful; returned for printing."""
-    from ..passwords import hash_password
+    from minqing.core.accounts.passwords import hash_password
 
     session = builder.session
     regions = builder.geography.regions
@@ -424,7 +425,7 @@ def _demo_accounts(builder: _Builder) -> list[tuple[str, str, str]]:
 
 def demo_accounts(session: Session) -> list[tuple[str, str, str]]:
     """The demo accounts that still have the demo password: (username, password, display name)."""
-    from ..passwords import verify_password
+    from minqing.core.accounts.passwords import verify_password
 
     rows = session.execute(select(Account.username, Account.display_name, Account.password_hash)
                            .order_by(Account.id)).all()

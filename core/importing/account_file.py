@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from ..changes import record_change
 from ..models import Account, Department, Grid, GridMember, Person, Region, Role, RoleGrant
-from ..regions import LEVEL_NAMES, prefix
+from minqing.core.geo.regions import LEVEL_NAMES, prefix
 from . import columns as C
 from . import values as V
 from .city import Kind, table_rows
@@ -43,7 +43,7 @@ ROLES = {
 }
 ROLE_CHOICES = "admin、operator、department_staff、grid_worker、cadre、leader 或 auditor"
 REGION_ROLES = (Role.OPERATOR, Role.LEADER, Role.CADRE)
-_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{2,63}$")   # the rule of the admin pages (core/accounts.py)
+_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{2,63}$")   # the rule of the admin pages (core/accounts/manage.py)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -148,7 +148,7 @@ def export_command(context, what: str, output: Path, fmt: str | None, theme_key:
                    username: str | None) -> None:
     """Export cases or theme records to CSV or XLSX, scoped and masked for the viewer, and audited; or every
     grid to GeoJSON (`export grids -o grids.geojson`), which `import grids` reads back."""
-    from .. import exporting
+    from minqing.core.ops import exporting
 
     if what == "grids":
         from .grid_export import export_grids

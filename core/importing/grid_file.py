@@ -20,9 +20,9 @@ from tqdm import tqdm
 
 from .. import counters
 from ..changes import record_change
-from ..integrity import GRIDS_COUNTER
+from minqing.core.geo.integrity import GRIDS_COUNTER
 from ..models import Grid, GridOutline, Region, utcnow
-from ..regions import prefix
+from minqing.core.geo.regions import prefix
 from . import columns as C
 from .city import Kind, feature_rows
 from .geometry import Metric, parse_polygon, to_geojson

@@ -22,9 +22,9 @@ from tqdm import tqdm
 from .. import city
 from ..actors import Actor, system_actor
 from ..changes import record_change
-from ..masking import mask_id_number, mask_phone
+from minqing.core.privacy.masking import mask_id_number, mask_phone
 from ..models import Grid, Region
-from ..regions import prefix
+from minqing.core.geo.regions import prefix
 from ..settings import lookup_key
 from . import columns as C
 from . import values as V

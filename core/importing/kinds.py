@@ -9,8 +9,9 @@ from collections.abc import Iterable
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from .. import city, uscc
-from ..masking import id_digest
+from minqing.core import city
+from minqing.core.privacy import uscc
+from minqing.core.privacy.masking import id_digest
 from ..models import Address, Household, House, KeyPerson, Resident, Unit
 from . import columns as C
 from . import values as V

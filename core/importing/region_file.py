@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ..changes import record_change
 from ..models import Region
-from ..regions import LEVEL_NAMES, LEVELS, code_problem, level_of, prefix
+from minqing.core.geo.regions import LEVEL_NAMES, LEVELS, code_problem, level_of, prefix
 from . import columns as C
 from .city import Kind, feature_rows, is_geojson, table_rows
 from .geometry import bbox, parse_outline

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy import and_, bindparam, select, update
 
-from ..locator import GridLocator
+from minqing.core.geo.locator import GridLocator
 from ..models import Address, Case, House, Household, KeyPerson, KeyPlace, Resident, Unit
-from ..regions import prefix
+from minqing.core.geo.regions import prefix
 
 def _sources(bounds):
     """(count name, model, SELECT of (id, grid id, region code, lon, lat)) for every kind of located row."""

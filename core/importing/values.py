@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from .. import idcard
+from minqing.core.privacy import idcard
 
 
 class Bad(ValueError):

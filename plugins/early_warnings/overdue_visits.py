@@ -10,7 +10,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from minqing.core import scope, warnings
+from minqing.core import scope, warning_rules as warnings
 from minqing.core.actors import Actor
 from minqing.core.hooks import hookimpl
 from minqing.core.models import Grid, KeyPerson, KeyPlace

@@ -14,7 +14,7 @@ from minqing.core import scope
 from minqing.core.actors import Actor
 from minqing.core.models import Case, utcnow
 from minqing.core.warning_rules import EarlyWarning
-from minqing.core.warnings import WARNING_SOURCE
+from minqing.core.warning_rules import WARNING_SOURCE
 
 from . import hooks, integer, schema
 

@@ -17,11 +17,11 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from minqing import themes
-from minqing.core import scope, warnings
+from minqing.core import scope, warning_rules as warnings
 from minqing.core.actors import Actor
 from minqing.core.hooks import hookimpl
 from minqing.core.models import Case, Grid, Region, utcnow
-from minqing.core.regions import SIGNIFICANT
+from minqing.core.geo.regions import SIGNIFICANT
 from minqing.core.warning_rules import EarlyWarning, settings_of
 
 from . import WARNINGS_SECTION, count_where, hooks, integer, schema

@@ -9,11 +9,11 @@ import dataclasses
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from minqing.core import scope, warnings
+from minqing.core import scope, warning_rules as warnings
 from minqing.core.actors import Actor
 from minqing.core.hooks import hookimpl
 from minqing.core.models import Household, Region
-from minqing.core.regions import SIGNIFICANT
+from minqing.core.geo.regions import SIGNIFICANT
 from minqing.core.warning_rules import EarlyWarning
 
 from . import WARNINGS_SECTION, count_where, hooks, integer, percent, schema

@@ -11,7 +11,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from minqing.core.grid_tree import roll_up
+from minqing.core.geo.grid_tree import roll_up
 from minqing.core.hooks import hookimpl
 from minqing.core.models import Case, utcnow
 

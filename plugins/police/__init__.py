@@ -12,9 +12,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from minqing.core import city
-from minqing.core.grid_tree import roll_up
+from minqing.core.geo.grid_tree import roll_up
 from minqing.core.hooks import hookimpl
-from minqing.core.masking import id_digest
+from minqing.core.privacy.masking import id_digest
 from minqing.core.models import KeyPerson, Resident
 from minqing.core.settings import lookup_key
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from minqing.core.hooks import hookimpl
-from minqing.core.masking import mask_phone
+from minqing.core.privacy.masking import mask_phone
 
 MINQING_TITLE = "演示短信网关"  # what the admin page and `minqing plugins list` show
 MINQING_DESCRIPTION = "把短信写入日志的演示网关（不真正发送）。"

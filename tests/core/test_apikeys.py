@@ -2,7 +2,7 @@
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from minqing.core import apikeys
+from minqing.core.accounts import apikeys
 from minqing.core.cli import build_cli
 from minqing.core.models import Account, ApiKey, RoleGrant
 

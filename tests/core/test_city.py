@@ -13,7 +13,7 @@ from minqing.core import city, counters
 from minqing.core.cli import build_cli
 from minqing.core.models import AuditRecord, Region, Setting
 from minqing.core.platform import Platform
-from minqing.core.warnings import city_today
+from minqing.core.warning_rules import city_today
 
 LANZHOU = "620100000000"
 

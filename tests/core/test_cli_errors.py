@@ -10,10 +10,10 @@ import sys
 import pytest
 from PIL import Image
 
-from minqing.core import apikeys
+from minqing.core.accounts import apikeys
 from minqing.core.actors import system_actor
 from minqing.core.cli import run as run_cli
-from minqing.core.cli_errors import OneLineFormatter
+from minqing.core.ops.cli_errors import OneLineFormatter
 from minqing.core.models import Account
 
 
@@ -86,8 +86,8 @@ def test_a_plugin_failure_is_logged_in_one_line():
     try:
         raise RuntimeError("the snow plugin cannot reach its station\nsecond line")
     except RuntimeError:
-        record = logging.getLogger("minqing.core.plugin_host").makeRecord(
-            "minqing.core.plugin_host", logging.ERROR, __file__, 1, "plugin %s failed", ("snow",), sys.exc_info())
+        record = logging.getLogger("minqing.core.pluginhost.host").makeRecord(
+            "minqing.core.pluginhost.host", logging.ERROR, __file__, 1, "plugin %s failed", ("snow",), sys.exc_info())
     line = OneLineFormatter("%(levelname)s %(name)s: %(message)s").format(record)
     assert "\n" not in line and "Traceback" not in line
     assert "plugin snow failed" in line and "RuntimeError: the snow plugin cannot reach its station" in line

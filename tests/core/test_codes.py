@@ -3,7 +3,8 @@ import datetime as dt
 
 import pytest
 
-from minqing.core import idcard, masking, regions, uscc
+from minqing.core.privacy import idcard, masking, uscc
+from minqing.core.geo import regions
 
 
 @pytest.mark.parametrize("code, level, parent, problem", [
@@ -71,7 +72,7 @@ def test_id_digest_is_keyed():
 
 
 def test_a_region_whose_code_does_not_fit_its_parent_is_refused(session):
-    from minqing.core.integrity import InvalidRegionCode
+    from minqing.core.geo.integrity import InvalidRegionCode
     from minqing.core.models import Region
 
     city = Region(code="620100000000", name="兰州市", level="city")

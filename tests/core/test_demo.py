@@ -6,13 +6,15 @@ from click.testing import CliRunner
 from shapely.geometry import shape
 from sqlalchemy import func, select
 
-from minqing.core import idcard, scope, stats, uscc
+from minqing.core.privacy import idcard, uscc
+from minqing.core import scope
+from minqing.core.ops import stats
 from minqing.core.actors import actor_for
 from minqing.core.cli import build_cli
 from minqing.core.demo import spec
 from minqing.core.demo.build import DEMO_PASSWORD, demo_accounts
 from minqing.core.models import Account, Case, Grid, KeyPerson, Resident, Unit
-from minqing.core.passwords import verify_password
+from minqing.core.accounts.passwords import verify_password
 
 
 def test_stats_print_exactly_the_seed_numbers(demo_platform):

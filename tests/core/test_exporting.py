@@ -11,7 +11,8 @@ from openpyxl import load_workbook
 from shapely.geometry import box, mapping
 from sqlalchemy import select
 
-from minqing.core import exporting, idcard
+from minqing.core.ops import exporting
+from minqing.core.privacy import idcard
 from minqing.core.actors import actor_for, system_actor
 from minqing.core.cli import cli
 from minqing.core.models import (Account, AuditRecord, Case, Department, Grid, Region, RoleGrant, ThemeRecord,

@@ -7,9 +7,9 @@ import shapely
 from shapely.geometry import Polygon, shape
 from sqlalchemy import select
 
-from minqing.core import geofeatures, geojson
+from minqing.core.geo import features as geofeatures, geojson
 from minqing.core.actors import actor_for
-from minqing.core.geojson import Page
+from minqing.core.geo.geojson import Page
 from minqing.core.models import Account, Grid
 
 CLOCKWISE_WITH_HOLE = {"type": "Polygon", "coordinates": [

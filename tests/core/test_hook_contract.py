@@ -8,10 +8,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from minqing.core import plugin_host
+from minqing.core.pluginhost import host as plugin_host
 from minqing.core.cli import build_cli
 from minqing.core.hooks import hookimpl
-from minqing.core.plugin_host import PluginHost, RefusedPlugin
+from minqing.core.pluginhost.host import PluginHost, RefusedPlugin
 
 from tests.core import misfit_plugins
 
@@ -76,7 +76,7 @@ def test_a_misspelled_or_missing_keyword_is_a_type_error_naming_hook_and_argumen
 
 
 def test_every_spec_is_a_typed_hook_with_its_arguments(platform):
-    from minqing.core import typed_hooks
+    from minqing.core.pluginhost import typed as typed_hooks
 
     for spec in typed_hooks.specs().values():
         hook = getattr(platform.hooks, spec.name)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from minqing.core.plugin_host import hook_names
+from minqing.core.pluginhost.host import hook_names
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")

@@ -19,7 +19,7 @@ from minqing.core.cli import cli
 from minqing.core.importing.geometry import Metric
 from minqing.core.importing.grid_export import export_grids
 from minqing.core.importing.structure import import_city_file
-from minqing.core.integrity import GRIDS_COUNTER
+from minqing.core.geo.integrity import GRIDS_COUNTER
 from minqing.core.models import (Account, Address, AuditRecord, Case, Department, Grid, GridMember, GridOutline,
                                  House, Household, Person, Region, Resident, RoleGrant)
 

@@ -11,10 +11,10 @@ from openpyxl import Workbook
 from shapely.geometry import box, mapping
 from sqlalchemy import func, select
 
-from minqing.core import idcard, uscc
+from minqing.core.privacy import idcard, uscc
 from minqing.core.cli import cli
 from minqing.core.importing import ImportFileError, ImportInterrupted, import_file, importer
-from minqing.core.masking import id_digest, mask_id_number
+from minqing.core.privacy.masking import id_digest, mask_id_number
 from minqing.core.models import (Address, AuditRecord, Grid, House, Household, KeyPerson, Region, Resident, Unit)
 from minqing.core.settings import lookup_key
 

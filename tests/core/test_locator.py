@@ -4,7 +4,7 @@ import pytest
 from shapely.geometry import box, mapping
 
 from minqing.core import counters
-from minqing.core.locator import GridLocator
+from minqing.core.geo.locator import GridLocator
 from minqing.core.models import Grid, Region
 from minqing.core.platform import GRIDS_COUNTER
 

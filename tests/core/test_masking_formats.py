@@ -9,8 +9,8 @@ from re import _constants as sre, _parser
 
 import pytest
 
-from minqing.core import idcard, masking
-from minqing.core.masking import mask_id_number, mask_phone, scrub_text, text_for
+from minqing.core.privacy import idcard, masking
+from minqing.core.privacy.masking import mask_id_number, mask_phone, scrub_text, text_for
 
 ID = idcard.make("620102", dt.date(1941, 5, 1), 815)
 MOBILE, LANDLINE = "18617277861", "09318461537"

@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from minqing.core import backup_schedule
-from minqing.core.backup import BackupError
+from minqing.core.ops import backup_schedule
+from minqing.core.ops.backup import BackupError
 from minqing.core.cli import build_cli
 from minqing.core.models import Account, AuditRecord
-from minqing.core.plugin_host import PluginHost
+from minqing.core.pluginhost.host import PluginHost
 from minqing.workflows.tasks import run_periodic, schedule
 
 CITY = dt.timezone(dt.timedelta(hours=8))

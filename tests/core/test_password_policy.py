@@ -8,13 +8,13 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from minqing.core import account_sessions, signin, totp
+from minqing.core.accounts import sessions as account_sessions, signin, totp
 from minqing.core.actors import system_actor
 from minqing.core.demo.build import DEMO_PASSWORD
 from minqing.core.models import Account, AuditRecord, RoleGrant, SigninThrottle, utcnow
-from minqing.core.password_policy import (ASVS, DENGBAO3, PasswordPolicy, WeakPassword, common_passwords,
+from minqing.core.accounts.password_policy import (ASVS, DENGBAO3, PasswordPolicy, WeakPassword, common_passwords,
                                           policy_from)
-from minqing.core.passwords import hash_password, verify_password
+from minqing.core.accounts.passwords import hash_password, verify_password
 
 NOW = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
 

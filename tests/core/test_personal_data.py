@@ -9,10 +9,10 @@ import pytest
 from alembic import command
 from sqlalchemy import insert, select
 
-from minqing.core import id_lookup, idcard, reveal
+from minqing.core.privacy import id_lookup, idcard, reveal
 from minqing.core.actors import actor_for
 from minqing.core.db import alembic_config
-from minqing.core.masking import id_digest, scrub_text, text_for
+from minqing.core.privacy.masking import id_digest, scrub_text, text_for
 from minqing.core.models import Account, AuditRecord, Resident
 from minqing.core.settings import derive_lookup_key, lookup_key, secret_key
 from minqing.web import create_app

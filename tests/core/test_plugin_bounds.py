@@ -1,5 +1,5 @@
 """Which hooks get which time bound by default, and how the environment changes it."""
-from minqing.core.plugin_calls import timeouts_from_environment
+from minqing.core.pluginhost.calls import timeouts_from_environment
 
 HOOKS = ["route_case", "register_themes", "register_workflows", "seed_demo", "web_blueprints"]
 

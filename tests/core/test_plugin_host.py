@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from minqing.core.cli import build_cli
 from minqing.core.hooks import hookimpl
 from minqing.core.platform import Platform
-from minqing.core.plugin_host import RequiredPlugin, UnknownPlugin
+from minqing.core.pluginhost.host import RequiredPlugin, UnknownPlugin
 
 
 class Departments:
@@ -126,7 +126,7 @@ def test_cli_lists_enables_and_disables(database_url, platform):
 def test_plugin_that_cannot_be_imported_does_not_stop_the_platform(platform, monkeypatch):
     import importlib.metadata as metadata
 
-    from minqing.core import plugin_host
+    from minqing.core.pluginhost import host as plugin_host
 
     broken = metadata.EntryPoint(name="ghost", value="minqing.no_such_module", group=plugin_host.ENTRY_POINT_GROUP)
     real = plugin_host.entry_points

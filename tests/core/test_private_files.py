@@ -7,7 +7,7 @@ import stat
 import pytest
 from click.testing import CliRunner
 
-from minqing.core import exporting
+from minqing.core.ops import exporting
 from minqing.core.actors import system_actor
 from minqing.core.cli import build_cli
 from minqing.core.db import Database

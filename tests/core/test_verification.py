@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from minqing.core import verification
+from minqing.core.accounts import verification
 from minqing.core.hooks import hookimpl
 from minqing.core.models import Account, AuditRecord, RoleGrant, VerificationCode, utcnow
 

@@ -1,11 +1,11 @@
 """Early warnings (预警): each rule's query (in its plugin, `plugins/early_warnings/`) fires on rows that call for
-it, stays quiet otherwise, and counts only what the viewer may see; the city's calendar day (`core.warnings`)."""
+it, stays quiet otherwise, and counts only what the viewer may see; the city's calendar day (`core.warning_rules.city_today`)."""
 import datetime as dt
 
 import pytest
 from shapely.geometry import box, mapping
 
-from minqing.core import warnings
+from minqing.core import warning_rules as warnings
 from minqing.plugins.early_warnings import overdue_visits, unvisited_households
 from minqing.plugins.early_warnings import surges as surge_rule
 from minqing.core.actors import Actor, Grant, system_actor

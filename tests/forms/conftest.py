@@ -16,7 +16,7 @@ from importlib import resources
 import pytest
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from minqing.core import idcard
+from minqing.core.privacy import idcard
 
 EXAMPLES = resources.files("minqing.forms") / "examples"
 OWNER_ID = idcard.make("620102", dt.date(1980, 1, 1), 11)

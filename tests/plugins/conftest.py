@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from minqing.core import idcard
-from minqing.core.masking import id_digest
+from minqing.core.privacy import idcard
+from minqing.core.privacy.masking import id_digest
 from minqing.core.models import Department, Grid, KeyPerson, KeyPlace, Resident
 from minqing.core.settings import lookup_key
 

@@ -53,7 +53,7 @@ def test_a_major_gas_hazard_without_a_valid_deadline_is_refused_and_nothing_stor
 
 def test_a_self_built_house_record_passes_its_form_then_the_plugin_rules(platform, system, city):
     from minqing import themes
-    from minqing.core import idcard
+    from minqing.core.privacy import idcard
 
     with platform.db.session() as session:
         sync_departments(session, platform.plugins, system)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from minqing import workflows
-from minqing.core import warning_rules, warnings
+from minqing.core import warning_rules, warning_rules as warnings
 from minqing.core.actors import Actor, Grant
 from minqing.core.models import AuditRecord, Case, Household, Setting, WarningAction, utcnow
 from minqing.plugins.early_warnings import repeat_reports

@@ -15,7 +15,8 @@ from flask import Blueprint
 from sqlalchemy import select
 
 from minqing import themes
-from minqing.core import plugin_host, warning_rules
+from minqing.core.pluginhost import host as plugin_host
+from minqing.core import warning_rules
 from minqing.core.cli import build_cli, cli
 from minqing.core.departments import sync_departments
 from minqing.core.hooks import hookimpl

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from minqing.core import grid_tree
+from minqing.core.geo import grid_tree
 from minqing.core.actors import Actor, Grant
 from minqing.core.models import Case, Grid
 from minqing.plugins import visit_reminders

@@ -111,7 +111,7 @@ def test_reported_persons_are_checked_against_the_resident_register(platform, se
     known = {"name": "李建国", "id_number": city.residents["李建国"]}
     assert validate(platform, session, "police.public_security", "report", police_report([known])) == []
 
-    from minqing.core import idcard
+    from minqing.core.privacy import idcard
     stranger = idcard.make("620102", dt.date(1990, 1, 1), 555)
     problems = validate(platform, session, "police.public_security", "report", police_report(
         [known, {"name": "赵某", "id_number": stranger, "role_in_event": "承租人"},

@@ -7,10 +7,10 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from minqing.core import plugin_answers, typed_hooks
+from minqing.core.pluginhost import answers as plugin_answers, typed as typed_hooks
 from minqing.core.hooks import hookimpl
 from minqing.core.models import AuditRecord, PluginState
-from minqing.core.plugin_host import AUTO_DISABLED_BY, FAILURE_THRESHOLD, PluginHost, hook_names
+from minqing.core.pluginhost.host import AUTO_DISABLED_BY, FAILURE_THRESHOLD, PluginHost, hook_names
 
 BOUND = 0.3   # seconds: the time bound the tests give the hooks they hang in
 AUTO_TAG = '<span class="tag red">自动停用</span>'

@@ -20,7 +20,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from minqing.core import apikeys
+from minqing.core.accounts import apikeys
 from minqing.core.actors import system_actor
 from minqing.core.models import AuditRecord, Case, CaseEvent, CaseMilestone
 

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from minqing.core.grid_tree import leaves, tally_leaves
+from minqing.core.geo.grid_tree import leaves, tally_leaves
 from minqing.core.models import Case, Grid, utcnow
 from minqing.themes import colour_plugin
 from minqing.themes.colours import recompute_grid_colours

@@ -14,11 +14,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
-from minqing.core import apikeys
+from minqing.core.accounts import apikeys
 from minqing.core.actors import system_actor
 from minqing.core.cli import build_cli
 from minqing.core.models import Account, AccountSession, AuditRecord, RoleGrant, SigninThrottle, utcnow
-from minqing.core.passwords import verify_password
+from minqing.core.accounts.passwords import verify_password
 from minqing.web import create_app
 
 from tests.fixtures.web import INSIDE, PASSWORD, PHONE, Gateway, login

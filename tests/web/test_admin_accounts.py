@@ -9,7 +9,7 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
-from minqing.core import totp
+from minqing.core.accounts import totp
 from minqing.core.actors import system_actor
 from minqing.core.models import Account, AccountSession, AuditRecord, RoleGrant
 

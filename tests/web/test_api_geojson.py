@@ -7,7 +7,7 @@ import pytest
 import shapely
 from sqlalchemy import func, select
 
-from minqing.core import apikeys
+from minqing.core.accounts import apikeys
 from minqing.core.actors import system_actor
 from minqing.core.models import Grid, Region
 from minqing.web import create_app

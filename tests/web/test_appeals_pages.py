@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from minqing.core import apikeys
+from minqing.core.accounts import apikeys
 from minqing.core.actors import system_actor
 from minqing.core.models import Case, CaseEvent
 from minqing.core.models.appeals import CaseAppeal

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from minqing.core.actors import Actor, actor_for
 from minqing.core.audit.verify import verify
 from minqing.core.changes import record_change
-from minqing.core.exporting import export_cases
+from minqing.core.ops.exporting import export_cases
 from minqing.core.models import Account, AuditRecord, Case
 from minqing.workflows import report_case, transition
 

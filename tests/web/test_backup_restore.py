@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, select, update
 
-from minqing.core import apikeys, backup
+from minqing.core.accounts import apikeys
+from minqing.core.ops import backup
 from minqing.core.actors import system_actor
 from minqing.core.cli import build_cli
 from minqing.core.db import Database

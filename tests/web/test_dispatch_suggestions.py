@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from minqing.core import apikeys
+from minqing.core.accounts import apikeys
 from minqing.core.actors import system_actor
 from minqing.core.models import Case
 from minqing.workflows import report_case, transition

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from minqing.core import apikeys
+from minqing.core.accounts import apikeys
 from minqing.core.actors import actor_for, system_actor
 from minqing.core.models import Account, Case, utcnow
 from minqing.workflows import report_case

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (allow_header_conformance, content
                                                negative_data_rejection, response_schema_conformance,
                                                status_code_conformance)
 
-from minqing.core import apikeys
+from minqing.core.accounts import apikeys
 from minqing.core.actors import system_actor
 
 from tests.fixtures.api import hotline, report, street_vending

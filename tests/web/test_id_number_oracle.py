@@ -10,7 +10,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from minqing.core import apikeys, idcard
+from minqing.core.accounts import apikeys
+from minqing.core.privacy import idcard
 from minqing.core.actors import system_actor
 from minqing.core.models import Account, AuditRecord, Grid, RoleGrant
 from minqing.web import create_app

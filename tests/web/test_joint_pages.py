@@ -10,7 +10,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from minqing import workflows
-from minqing.core import apikeys
+from minqing.core.accounts import apikeys
 from minqing.core.actors import actor_for, system_actor
 from minqing.core.models import Account, Case, Department
 from minqing.core.models.cohandling import CoHandlingTask

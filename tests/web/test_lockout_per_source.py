@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, update
 
-from minqing.core import signin
+from minqing.core.accounts import signin
 from minqing.core.models import Account, AuditRecord, RoleGrant, SigninThrottle, utcnow
-from minqing.core.passwords import hash_password
+from minqing.core.accounts.passwords import hash_password
 from minqing.web import create_app
 
 from tests.fixtures.web import PASSWORD
@@ -137,7 +137,7 @@ def test_an_ipv6_client_is_one_source_for_its_whole_slash_64(session):
 
 def test_a_new_password_clears_every_lock_of_the_account(session):
     from minqing.core.actors import system_actor
-    from minqing.core.password_policy import PasswordPolicy
+    from minqing.core.accounts.password_policy import PasswordPolicy
 
     account = _account(session)
     for _ in range(5):

@@ -9,7 +9,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from minqing.core.models import Case, Grid, Household, KeyPerson, KeyPlace, Region, Resident, utcnow
-from minqing.core.warnings import city_today
+from minqing.core.warning_rules import city_today
 from minqing.web import charts
 
 THEME = "urban_management.street_vending"

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from minqing import workflows
-from minqing.core import apikeys
+from minqing.core.accounts import apikeys
 from minqing.core.actors import actor_for, system_actor
 from minqing.core.models import Account, ApiKey, Case, Department, utcnow
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
-from minqing.core import accounts, accounts_codes
+from minqing.core.accounts import manage as accounts, codes as accounts_codes
 from minqing.core.actors import system_actor
 from minqing.core.cli import build_cli
 from minqing.core.models import Account, AuditRecord, PasswordCode, utcnow

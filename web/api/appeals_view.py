@@ -7,7 +7,8 @@ import re
 from sqlalchemy import select
 
 from minqing import workflows
-from minqing.core import masking, scope
+from minqing.core.privacy import masking
+from minqing.core import scope
 from minqing.core.actors import Actor
 from minqing.core.models import Case, Role
 from minqing.core.models.appeals import CaseAppeal

@@ -11,7 +11,7 @@ import functools
 
 from flask import g, request
 
-from minqing.core import apikeys
+from minqing.core.accounts import apikeys
 from minqing.core.actors import Actor
 from minqing.core.models import Role
 

@@ -9,7 +9,8 @@ import re
 
 from sqlalchemy import select
 
-from minqing.core import reveal, scope
+from minqing.core.privacy import reveal
+from minqing.core import scope
 from minqing.core.models import Household, KeyPerson, KeyPlace, Resident, Unit
 
 from ..context import db

@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, select
 
 from minqing.core import city
 from minqing.core.clock import isoformat_local
-from minqing.core.geofeatures import BadBBox, parse_bbox
+from minqing.core.geo.features import BadBBox, parse_bbox
 
 from ..context import db
 from . import blueprint
@@ -33,7 +33,7 @@ def query(name: str, description: str, schema: dict | None = None, required: boo
             "schema": schema or {"type": "string"}}
 
 
-# GeoJSON lists page by limit/offset with `links` and a `Link` header (core/geojson.py, web/geo_paging.py)
+# GeoJSON lists page by limit/offset with `links` and a `Link` header (core/geo/geojson.py, web/geo_paging.py)
 GEO_PAGING = [query("limit", "每页要素数，至多 10000（默认 10000）", {"type": "integer", "minimum": 1, "maximum": 10000}),
               query("offset", "跳过的要素数（下一页见 links 中 rel=next）", {"type": "integer", "minimum": 0})]
 PAGING = [query("page", "页码，从 1 开始", {"type": "integer", "minimum": 1, "default": 1}),

@@ -2,7 +2,7 @@
 the merge. Scoped like the case read; the refusals are the engine's (403 role or scope, 409 state, 422 form)."""
 from __future__ import annotations
 
-from minqing.core import masking
+from minqing.core.privacy import masking
 from minqing.core.models import Role
 from minqing.workflows import duplicates
 

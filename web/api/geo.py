@@ -4,7 +4,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from minqing import themes
-from minqing.core import geofeatures, geojson as geojson_format, masking, scope
+from minqing.core.geo import features as geofeatures, geojson as geojson_format
+from minqing.core.privacy import masking
+from minqing.core import scope
 from minqing.core.models import Grid, GridLevel, Region, RegionLevel, Role
 
 from ..context import db, platform

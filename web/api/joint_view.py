@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from minqing.core import masking
+from minqing.core.privacy import masking
 from minqing.core.actors import Actor
 from minqing.core.models import Case, Department, Role, utcnow
 from minqing.workflows import co_tasks, fallback, joint, transfer

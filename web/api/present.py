@@ -1,5 +1,5 @@
 """Rows as the JSON the API answers, for one viewer: every ID number, phone number, address and piece of free text
-passes through `minqing.core.masking` (ID numbers always masked, phones and exact addresses unless the role needs
+passes through `minqing.core.privacy.masking` (ID numbers always masked, phones and exact addresses unless the role needs
 them)."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from minqing import workflows
-from minqing.core import masking, reveal
+from minqing.core.privacy import masking, reveal
 from minqing.core.actors import Actor
 from minqing.core.models import (Address, Case, House, Household, KeyPerson, KeyPlace, Resident, Unit, Visit,
                                  utcnow)

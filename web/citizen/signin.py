@@ -7,10 +7,10 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from minqing.core import verification
+from minqing.core.accounts import verification
 from minqing.core.actors import Actor
 from minqing.core.changes import record_change
-from minqing.core.masking import mask_phone
+from minqing.core.privacy.masking import mask_phone
 
 from ..auth import complete_sign_in
 from ..context import db, origin, platform

@@ -6,9 +6,9 @@ from __future__ import annotations
 from flask import render_template, request, url_for
 
 from minqing import themes
-from minqing.core import warning_rules, warnings
+from minqing.core import warning_rules, warning_rules as warnings
 from minqing.core.models import utcnow
-from minqing.core.regions import LEVEL_NAMES
+from minqing.core.geo.regions import LEVEL_NAMES
 from minqing.workflows import evaluate, months, rankings
 
 from .. import charts

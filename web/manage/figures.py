@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from minqing.core import city, scope
 from minqing.core.actors import Actor
 from minqing.core.models import Case, Department, Grid, Region, Role
-from minqing.core.regions import LEVELS, SIGNIFICANT, level_of
+from minqing.core.geo.regions import LEVELS, SIGNIFICANT, level_of
 from minqing.workflows import Indicators, rankings
 
 FINAL = ("closed", "voided")

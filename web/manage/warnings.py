@@ -6,7 +6,8 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
 from minqing import workflows
-from minqing.core import geofeatures, warning_rules
+from minqing.core.geo import features as geofeatures
+from minqing.core import warning_rules
 from minqing.workflows import warning_cases
 
 from ..context import db, platform, viewer

@@ -19,7 +19,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from minqing import themes, workflows
-from minqing.core import city, masking, scope
+from minqing.core import city, scope
+from minqing.core.privacy import masking
 from minqing.core.actors import Actor
 from minqing.core.models import Case, CaseEvent, Department, Grid
 from minqing.workflows import final_states

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from minqing.core import apikeys
+from minqing.core.accounts import apikeys
 from minqing.core.actors import Actor
 from minqing.core.models import utcnow
 

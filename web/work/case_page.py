@@ -7,7 +7,8 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import CombinedMultiDict
 
 from minqing import forms, themes, workflows
-from minqing.core import attachments, masking
+from minqing.core import attachments
+from minqing.core.privacy import masking
 from minqing.core.models import Case
 from minqing.workflows import is_higher_level
 

@@ -9,7 +9,7 @@ from flask import flash, jsonify, redirect, request, url_for
 from sqlalchemy import select
 
 from minqing import themes, workflows
-from minqing.core import masking
+from minqing.core.privacy import masking
 from minqing.core.models import Attachment, Case, Role
 from minqing.workflows import duplicates
 

@@ -7,7 +7,8 @@ import uuid
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from minqing.core import masking, scope, visits
+from minqing.core.privacy import masking
+from minqing.core import scope, visits
 from minqing.core.models import (Case, Grid, Household, KeyPerson, KeyPlace, Resident, Unit, Visit)
 
 from ..context import db, viewer

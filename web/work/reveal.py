@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import make_response, render_template, request
 from flask_login import login_required
 
-from minqing.core import reveal as revealing
+from minqing.core.privacy import reveal as revealing
 
 from ..context import db, viewer
 from . import blueprint

@@ -7,7 +7,8 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from minqing.core import masking, scope
+from minqing.core.privacy import masking
+from minqing.core import scope
 from minqing.core.actors import Actor
 from minqing.core.models import Case
 

@@ -16,7 +16,7 @@ import os
 from alembic import op
 import sqlalchemy as sa
 
-from minqing.core.id_lookup import rehash
+from minqing.core.privacy.id_lookup import rehash
 from minqing.core.settings import derive_lookup_key
 
 

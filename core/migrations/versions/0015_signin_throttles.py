@@ -1,7 +1,7 @@
 """sign-in failures per account and source address
 
 ``signin_throttles``: wrong passwords for one account from one source (an IPv4 address or an IPv6 /64), so a
-source that guesses is locked out of that account without locking its owner out (see ``core/signin.py``).
+source that guesses is locked out of that account without locking its owner out (see ``core/accounts/signin.py``).
 
 Revision ID: 0015_signin_throttles
 Revises: 0014

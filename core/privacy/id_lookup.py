@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from .masking import id_digest
-from .models import KeyPerson, Resident
-from .settings import lookup_key
+from minqing.core.privacy.masking import id_digest
+from minqing.core.models import KeyPerson, Resident
+from minqing.core.settings import lookup_key
 
 REHASH_BATCH = 1000
 # Table-level, so migration 0010 keeps working whatever the models become later.

@@ -22,7 +22,7 @@ import functools
 import inspect
 from typing import Any
 
-from . import hooks
+from minqing.core import hooks
 
 HOST_ARGUMENTS = ("session",)   # accepted by every hook call: see the module's docstring
 

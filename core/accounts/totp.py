@@ -23,11 +23,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.orm import Session
 
-from . import account_sessions
-from .actors import Actor
-from .changes import record_change
-from .models import Account, utcnow
-from .settings import secret_key
+from minqing.core.accounts import sessions as account_sessions
+from minqing.core.actors import Actor
+from minqing.core.changes import record_change
+from minqing.core.models import Account, utcnow
+from minqing.core.settings import secret_key
 
 ISSUER = "民情地图"
 DRIFT_STEPS = 1

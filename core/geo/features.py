@@ -12,11 +12,11 @@ from collections.abc import Iterable
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from . import counters, scope
-from .actors import Actor
-from .geojson import GeometryCache, Page, collection
-from .integrity import GRIDS_COUNTER
-from .models import Case, Grid, Region
+from minqing.core import counters, scope
+from minqing.core.actors import Actor
+from minqing.core.geo.geojson import GeometryCache, Page, collection
+from minqing.core.geo.integrity import GRIDS_COUNTER
+from minqing.core.models import Case, Grid, Region
 
 BBox = tuple[float, float, float, float]
 
@@ -98,7 +98,7 @@ def region_features(session: Session, *, level: str | None = None, levels: Itera
         Region.level.in_(chosen), Region.geometry.is_not(None))
     if bbox:
         statement = statement.where(_overlaps(Region, bbox))
-    # region outlines change only with a region import, which moves the grids counter too (core/integrity.py)
+    # region outlines change only with a region import, which moves the grids counter too (core/geo/integrity.py)
     generation = ("grids", counters.value(session, GRIDS_COUNTER))
     rows, matched = _paged(session, statement.order_by(Region.id), page)
     tolerance = tolerance_for_zoom(zoom) if zoom is not None else None

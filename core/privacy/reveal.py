@@ -27,12 +27,12 @@ import dataclasses
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .actors import Actor
-from .changes import record_change
-from .id_lookup import key_person_is, resident_is
-from .masking import ADDRESS, ID_NUMBER, PHONE, mask_id_number
-from .models import Address, House, Household, KeyPerson, Resident, Role
-from .scope import restrict
+from minqing.core.actors import Actor
+from minqing.core.changes import record_change
+from minqing.core.privacy.id_lookup import key_person_is, resident_is
+from minqing.core.privacy.masking import ADDRESS, ID_NUMBER, PHONE, mask_id_number
+from minqing.core.models import Address, House, Household, KeyPerson, Resident, Role
+from minqing.core.scope import restrict
 
 REVEALING_ROLES = frozenset({Role.GRID_WORKER, Role.OPERATOR})
 OBJECT_TYPES = {"resident": (Resident, "实有人口"), "key_person": (KeyPerson, "重点人员")}

@@ -12,7 +12,7 @@ import collections
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Grid
+from minqing.core.models import Grid
 
 
 def parents(session: Session) -> dict[int, int | None]:

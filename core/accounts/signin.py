@@ -25,11 +25,11 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from .actors import Actor
-from .changes import record_change
-from .models import Account, SigninThrottle, utcnow
-from .password_policy import PasswordPolicy
-from .passwords import hash_password, needs_rehash, verify_password
+from minqing.core.actors import Actor
+from minqing.core.changes import record_change
+from minqing.core.models import Account, SigninThrottle, utcnow
+from minqing.core.accounts.password_policy import PasswordPolicy
+from minqing.core.accounts.passwords import hash_password, needs_rehash, verify_password
 
 
 @dataclasses.dataclass(frozen=True)
@@ -184,7 +184,7 @@ def set_password(session: Session, actor: Actor, account: Account, password: str
                  now: dt.datetime | None = None) -> None:
     """Give the account a new password after the policy accepts it (WeakPassword or SamePassword otherwise),
     restart its maximum age, end every sign-in session of the account and record the change."""
-    from . import account_sessions
+    from minqing.core.accounts import sessions as account_sessions
 
     policy.check(password, username=account.username)
     if account.password_hash and verify_password(account.password_hash, password):

@@ -8,10 +8,10 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .actors import Actor, actor_for
-from .changes import record_change
-from .models import Account, ApiKey, utcnow
-from .settings import secret_key
+from minqing.core.actors import Actor, actor_for
+from minqing.core.changes import record_change
+from minqing.core.models import Account, ApiKey, utcnow
+from minqing.core.settings import secret_key
 
 KEY_PREFIX = "mq_"
 

@@ -26,10 +26,10 @@ from pathlib import Path
 from sqlalchemy import MetaData, Table, create_engine, exists, inspect, select, update
 from sqlalchemy.engine import URL, make_url
 
-from .actors import system_actor
-from .changes import record_change
-from .db import Database, alembic_config, is_sqlite
-from .private_files import private_sqlite_file
+from minqing.core.actors import system_actor
+from minqing.core.changes import record_change
+from minqing.core.db import Database, alembic_config, is_sqlite
+from minqing.core.ops.private_files import private_sqlite_file
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"

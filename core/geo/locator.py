@@ -13,7 +13,7 @@ from shapely.geometry import shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Grid
+from minqing.core.models import Grid
 
 LEVELS_SMALLEST_FIRST = ("small", "medium", "large")
 

@@ -10,8 +10,8 @@ import hmac
 import logging
 import re
 
-from .actors import Actor
-from .models import Role
+from minqing.core.actors import Actor
+from minqing.core.models import Role
 
 ID_NUMBER = "id_number"
 PHONE = "phone"

@@ -7,8 +7,8 @@ Two profiles, chosen with `PASSWORD_PROFILE` (web config, or `MINQING_PASSWORD_P
     asvs      OWASP ASVS: at least 12 characters (`PASSWORD_MIN_LENGTH`), any characters, no composition rule,
               no forced rotation.
 
-Both refuse passwords on the common-password list (`data/common-passwords.txt.gz`, 19,646 from public breaches,
-plus `data/common-passwords-zh.txt`), passwords that contain the user name, and anything over 128 characters.
+Both refuse passwords on the common-password list (`core/data/common-passwords.txt.gz`, 19,646 from public breaches,
+plus `core/data/common-passwords-zh.txt`), passwords that contain the user name, and anything over 128 characters.
 
     policy = policy_from(app.config)
     policy.problems("abc", username="worker")   # → ["密码至少需要8个字符（当前3个）", ...] — empty when acceptable
@@ -32,7 +32,7 @@ PROFILES = {
     ASVS: {"min_length": 12, "min_kinds": 0, "max_age_days": None},
 }
 MAX_LENGTH = 128
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"   # core/data
 KIND_NAMES = ("大写字母", "小写字母", "数字", "符号")
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .models import (Account, Address, Case, Department, Grid, GridMember, House, Household, KeyPerson,
-                     KeyPlace, Person, Region, Resident, Unit, Visit)
-from .regions import LEVELS
+from minqing.core.models import Account, Address, Case, Department, Grid, GridMember, House, Household, KeyPerson, KeyPlace, Person, Region, Resident, Unit, Visit
+from minqing.core.geo.regions import LEVELS
 
 GRID_LEVELS = ("large", "medium", "small")
 MEMBER_ROLES = ("leader", "full_time", "part_time", "dedicated")

@@ -16,7 +16,7 @@ import secrets
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from .models import Account, AccountSession, utcnow
+from minqing.core.models import Account, AccountSession, utcnow
 
 TOUCH_EVERY = dt.timedelta(seconds=60)  # write last_seen_at at most once a minute per session
 KEEP_ENDED = dt.timedelta(days=30)      # ended rows are kept a while for the account's own history, then dropped

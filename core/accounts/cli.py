@@ -7,11 +7,11 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from . import totp
-from .actors import system_actor
-from .models import Account
-from .password_policy import WeakPassword, policy_from_environment
-from .signin import SamePassword, set_password
+from minqing.core.accounts import totp
+from minqing.core.actors import system_actor
+from minqing.core.models import Account
+from minqing.core.accounts.password_policy import WeakPassword, policy_from_environment
+from minqing.core.accounts.signin import SamePassword, set_password
 
 
 @click.group("accounts")

@@ -5,8 +5,8 @@ import click
 from sqlalchemy import func, select
 from tqdm import tqdm
 
-from .models import Resident
-from .settings import lookup_key
+from minqing.core.models import Resident
+from minqing.core.settings import lookup_key
 
 
 @click.group("personal-data")
@@ -18,7 +18,7 @@ def personal_data_command() -> None:
 @click.pass_obj
 def rehash_command(context) -> None:
     """Compute every resident's look-up digest again (after MINQING_LOOKUP_KEY or MINQING_SECRET_KEY changed)."""
-    from .id_lookup import rehash
+    from minqing.core.privacy.id_lookup import rehash
 
     platform = context.platform
     with platform.db.session() as session:

@@ -15,7 +15,7 @@ import re
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from .models import Department, Grid, Region, RoleGrant
+from minqing.core.models import Department, Grid, Region, RoleGrant
 
 ROLE_TITLES = {"admin": "系统管理员", "operator": "指挥中心值班员", "department_staff": "部门工作人员",
                "grid_worker": "网格员/网格长", "cadre": "村、乡镇干部", "leader": "领导", "auditor": "审计员",

@@ -23,11 +23,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .actors import Actor
-from .changes import record_change
-from .masking import mask_phone
-from .models import Account, Role, RoleGrant, VerificationCode, utcnow
-from .settings import secret_key
+from minqing.core.actors import Actor
+from minqing.core.changes import record_change
+from minqing.core.privacy.masking import mask_phone
+from minqing.core.models import Account, Role, RoleGrant, VerificationCode, utcnow
+from minqing.core.settings import secret_key
 
 CODE_LENGTH = 6
 LIFETIME = dt.timedelta(minutes=5)

@@ -16,10 +16,10 @@ import os
 import re
 from pathlib import Path
 
-from . import backup
-from .clock import local_time
-from .hooks import hookimpl
-from .models import utcnow
+from minqing.core.ops import backup
+from minqing.core.clock import local_time
+from minqing.core.hooks import hookimpl
+from minqing.core.models import utcnow
 
 MINQING_TITLE = "夜间备份"  # what the admin page and `minqing plugins list` show
 MINQING_DESCRIPTION = "每晚自动备份数据库并按保留份数清理旧备份。"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from . import counters
-from .models import Grid, Region
-from .regions import code_problem
+from minqing.core import counters
+from minqing.core.models import Grid, Region
+from minqing.core.geo.regions import code_problem
 
 GRIDS_COUNTER = "grids"
 
@@ -32,7 +32,7 @@ def _check_before_flush(session: Session, _context, _instances) -> None:
             problem = code_problem(row.code, row.level, _parent_code(session, row))
             if problem:
                 raise InvalidRegionCode(f"区划“{row.name}”：{problem}")
-        # region outlines count too: the maps cache region and grid outlines under this counter (core/geofeatures.py)
+        # region outlines count too: the maps cache region and grid outlines under this counter (core/geo/features.py)
         touched_grids = touched_grids or isinstance(row, (Grid, Region))
     touched_grids = touched_grids or any(isinstance(row, (Grid, Region)) for row in session.deleted)
     if touched_grids and not session.info.get("bumping_grids"):

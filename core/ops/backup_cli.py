@@ -6,8 +6,8 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from . import backup as backups
-from .db import database_url
+from minqing.core.ops import backup as backups
+from minqing.core.db import database_url
 
 
 class _Bar:

@@ -19,14 +19,13 @@ import re
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from . import account_sessions, totp
-from .accounts_scopes import (ROLE_TITLES, SCOPE_KIND, STAFF_ROLES, TEMPLATES, CADRE_LEVELS, ScopeInvalid,
-                              check_level, grant_columns, resolve)
-from .actors import Actor
-from .changes import record_change
-from .masking import mask_phone
-from .models import Account, RoleGrant, SigninThrottle
-from .verification import InvalidPhone, normalise_phone
+from minqing.core.accounts import sessions as account_sessions, totp
+from minqing.core.accounts.scopes import ROLE_TITLES, SCOPE_KIND, STAFF_ROLES, TEMPLATES, CADRE_LEVELS, ScopeInvalid, check_level, grant_columns, resolve
+from minqing.core.actors import Actor
+from minqing.core.changes import record_change
+from minqing.core.privacy.masking import mask_phone
+from minqing.core.models import Account, RoleGrant, SigninThrottle
+from minqing.core.accounts.verification import InvalidPhone, normalise_phone
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{2,63}$")
 

@@ -21,13 +21,13 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import city
-from .actors import Actor
-from .changes import record_change
-from .masking import ADDRESS, ID_NUMBER, PHONE, may_see, show, text_for
-from .models import Case, Department, Grid, Role, ThemeRecord, ThemeVersion
-from .private_files import make_private
-from .scope import restrict
+from minqing.core import city
+from minqing.core.actors import Actor
+from minqing.core.changes import record_change
+from minqing.core.privacy.masking import ADDRESS, ID_NUMBER, PHONE, may_see, show, text_for
+from minqing.core.models import Case, Department, Grid, Role, ThemeRecord, ThemeVersion
+from minqing.core.ops.private_files import make_private
+from minqing.core.scope import restrict
 
 FORMATS = ("csv", "xlsx")
 COARSE_DIGITS = 3  # ~100 m: coordinates for viewers who may not see exact addresses

@@ -36,9 +36,10 @@ import pluggy
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from . import counters, hooks, plugin_answers, typed_hooks
-from .models import AuditRecord, PluginState, utcnow
-from .plugin_calls import DEFAULT_SECONDS, BoundedRunner, timeouts_from_environment
+from minqing.core import counters, hooks
+from minqing.core.pluginhost import answers as plugin_answers, typed as typed_hooks
+from minqing.core.models import AuditRecord, PluginState, utcnow
+from minqing.core.pluginhost.calls import DEFAULT_SECONDS, BoundedRunner, timeouts_from_environment
 
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "minqing.plugins"
@@ -221,7 +222,7 @@ class PluginHost:
 
     def set_enabled(self, name: str, enabled: bool, *, session, actor) -> None:
         """Switch a plugin on or off for every process; recorded as a change by `actor`."""
-        from .changes import record_change
+        from minqing.core.changes import record_change
 
         if not self.manager.has_plugin(name):
             raise UnknownPlugin(name)
@@ -372,8 +373,8 @@ class PluginHost:
 
     def _auto_disable(self, session: Session, state: PluginState, hook_name: str, message: str,
                       count: int) -> None:
-        from .actors import system_actor
-        from .changes import record_change
+        from minqing.core.actors import system_actor
+        from minqing.core.changes import record_change
 
         state.enabled, state.updated_at, state.updated_by = False, utcnow(), AUTO_DISABLED_BY
         counters.bump(session, PLUGINS_COUNTER)
@@ -389,8 +390,8 @@ class PluginHost:
         log.error("plugin %s disabled automatically after %d failures", state.name, count)
 
     def _audit_failing(self, session: Session, name: str, hook_name: str, message: str, count: int) -> None:
-        from .actors import system_actor
-        from .changes import record_change
+        from minqing.core.actors import system_actor
+        from minqing.core.changes import record_change
 
         minutes = FAILURE_WINDOW.total_seconds() / 60
         record_change(session, system_actor("plugin-host"), "plugin.failing", object_type="plugin", object_id=name,

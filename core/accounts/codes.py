@@ -23,12 +23,12 @@ import secrets
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from . import signin
-from .actors import Actor
-from .changes import record_change
-from .masking import mask_phone
-from .models import Account, PasswordCode, utcnow
-from .settings import secret_key
+from minqing.core.accounts import signin
+from minqing.core.actors import Actor
+from minqing.core.changes import record_change
+from minqing.core.privacy.masking import mask_phone
+from minqing.core.models import Account, PasswordCode, utcnow
+from minqing.core.settings import secret_key
 
 SMS, ADMIN = "sms", "admin"
 LENGTH = {SMS: 6, ADMIN: 8}
