@@ -12,7 +12,7 @@ from . import city
 from .actors import system_actor
 from .audit.cli import audit as audit_command
 from .importing.cli import export_command, import_command
-from minqing.core.ops.id_lookup_cli import personal_data_command
+from minqing.core.privacy.cli import personal_data_command
 from .platform import Platform
 from minqing.core.pluginhost.host import PluginHost, RequiredPlugin, UnknownPlugin
 
@@ -237,7 +237,7 @@ def apikey_revoke(context: Context, key: str) -> None:
     click.echo(f"接口密钥 {prefix}…（{username}）{'早已吊销' if already else '已吊销'}")
 
 
-from minqing.core.ops.backup_cli import backup_command, restore_command  # noqa: E402
+from minqing.core.ops.cli import backup_command, restore_command  # noqa: E402
 
 cli.add_command(backup_command)
 cli.add_command(restore_command)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from minqing.core.platform import Platform
 
-if TYPE_CHECKING:   # Flask is imported when an app is made, not by every `minqing` command (web.commands)
+if TYPE_CHECKING:   # Flask is imported when an app is made, not by every `minqing` command (web.cli)
     from flask import Flask
 
 

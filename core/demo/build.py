@@ -70,7 +70,9 @@ def build_demo(platform: Platform, *, seed: int = spec.DEFAULT_SEED, residents: 
     with platform.db.session() as session:
         if is_built(session):
             raise DemoAlreadyBuilt("数据库中已有区划数据，演示城市只能建在空数据库中")
-    with tqdm(total=100, desc="演示城市", unit="%", disable=not show_progress, leave=True) as bar:
+    # a percentage has no rate worth showing ("%/s"): the bar, the share done and the time left
+    with tqdm(total=100, desc="演示城市", disable=not show_progress, leave=True,
+              bar_format="{desc}: {percentage:3.0f}%|{bar}| 已用 {elapsed}，约剩 {remaining}") as bar:
         geography = build_geography(seed, progress=_scaled(bar, 40, TOTAL_STEPS))
         bar.n = 40
         bar.refresh()

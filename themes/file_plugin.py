@@ -74,6 +74,6 @@ def register_themes():
 
 @hookimpl
 def register_commands(cli):
-    from .commands import themes
+    from .cli import themes
 
     cli.add_command(themes)
