@@ -11,7 +11,7 @@ from minqing import forms
 from minqing.forms import regex
 from minqing.forms.xlsform import read_xlsform
 
-from .test_xlsform_import import workbook
+from tests.fixtures.xlsform import workbook
 
 SLOW = ["^(a+)+$", "(a|a)*", "(a|ab)*", "^(ab|a)*c$", "^(\\w+\\s?)+$", "^(a?){25}a{25}$", "(.*a){12}",
         "^[0-9]+[0-9]+[0-9]+$", "^(\\d+)(\\d*)(\\d+)x$", "^(a[ab]+)+$", "^(\\.[a-z.]+)+$"]

@@ -1,14 +1,14 @@
 """XLSForm import: spreadsheets written here with openpyxl, converted, rendered and validated by the engine."""
 from __future__ import annotations
 
-import io
 
-import openpyxl
 import pytest
 from werkzeug.datastructures import MultiDict
 
 from minqing import forms
 from minqing.forms.xlsform import XLSFormError, normalise, read_xlsform, write_xlsform
+
+from tests.fixtures.xlsform import workbook
 
 SURVEY = [
     ["type", "name", "label", "label::中文", "hint::中文", "required", "constraint", "constraint_message::中文",
@@ -50,22 +50,6 @@ CHOICES = [
     ["hazards", "cracks", "Cracks", "墙体裂缝"], ["hazards", "tilt", "Tilt", "倾斜"],
     ["yn", "yes", "Yes", "是"], ["yn", "no", "No", "否"],
 ]
-
-
-def workbook(survey, choices=None, settings=None) -> bytes:
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "survey"
-    for row in survey:
-        sheet.append(row)
-    for name, rows in (("choices", choices), ("settings", settings)):
-        if rows:
-            extra = book.create_sheet(name)
-            for row in rows:
-                extra.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 @pytest.fixture(scope="module")

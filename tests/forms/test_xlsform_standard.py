@@ -16,23 +16,10 @@ from pyxform.xls2json_backends import get_xlsform
 from minqing import forms
 from minqing.forms.xlsform import export_xlsform, normalise, read_xlsform
 
+from tests.fixtures.xlsform import workbook
+
 DATA = Path(__file__).resolve().parent.parent / "data" / "xlsforms"
 REPOSITORY_FORMS = sorted(path for path in DATA.iterdir() if path.suffix in (".xlsx", ".xls"))
-
-
-def workbook(survey, choices=None, settings=None) -> bytes:
-    book = openpyxl.Workbook()
-    book.active.title = "survey"
-    for row in survey:
-        book.active.append(row)
-    for name, rows in (("choices", choices), ("settings", settings)):
-        if rows:
-            sheet = book.create_sheet(name)
-            for row in rows:
-                sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def pyxform_converts(data: bytes) -> dict:
