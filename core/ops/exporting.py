@@ -47,8 +47,9 @@ class ExportError(ValueError):
 
 
 def local_time(value: dt.datetime | None) -> str:
-    """In the city's time zone setting, as this process read it (the export functions read it first)."""
-    return city.local(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+    """RFC 3339 in the city's time zone setting, whole seconds (as the REST API and Open311 write times), as this
+    process read the setting (the export functions read it first)."""
+    return city.local(value).isoformat(timespec="seconds") if value else ""
 
 
 def _safe(value):

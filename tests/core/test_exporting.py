@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -171,6 +172,8 @@ def test_cases_xlsx_reads_back(city):
     assert first["描述"] == f"居民反映积水，联系人身份证{MASKED_ID}，电话139****5678"
     assert first["经度"] == 103.805 and first["返工次数"] == 0
     assert dict(zip(header, rows[2]))["标题"].startswith("'=")
+    # one time format everywhere (REST, Open311, exports): RFC 3339 in the city's offset, whole seconds
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", first["上报时间"]), first["上报时间"]
 
 
 def test_records_by_theme_with_form_columns(city):
