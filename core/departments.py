@@ -77,6 +77,21 @@ def by_key(session: Session, key: str) -> Department | None:
     return session.scalar(select(Department).where(Department.key == key))
 
 
+def named(session: Session, text: str) -> Department | None:
+    """The active department a person means by `text`: its key, else its short name or full name (城管,
+    兰州市城市管理局) when exactly one active department has it. None when none or several do."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    found = by_key(session, text)
+    if found is not None:
+        return found
+    matches = session.scalars(select(Department).where(Department.active.is_(True),
+                                                       (Department.short_name == text) | (Department.name == text))
+                              .limit(2)).all()
+    return matches[0] if len(matches) == 1 else None
+
+
 def _clean(session: Session, *, name: str, short_name: str, parent: str, region: str,
            department: Department | None = None) -> dict:
     errors: dict[str, list[str]] = {}

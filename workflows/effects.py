@@ -10,7 +10,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from minqing.core.departments import by_key
+from minqing.core.departments import named
 from minqing.core.models import Case, CaseMilestone, Department
 
 from . import calendar as calendars
@@ -73,9 +73,9 @@ def _department(platform, session: Session, case: Case, data: dict, plan: Plan) 
             return taken[0]
         if not key:
             raise NotRoutable("无法自动确定处置部门，请选择处置部门（本区划未设兜底部门）")
-    department = by_key(session, key)
+    department = named(session, key)
     if department is None or not department.active:
-        raise FormInvalid({"department": [f"没有标识为“{key}”的在用部门"]})
+        raise FormInvalid({"department": [f"处置部门：没有名为“{key}”的在用部门（可填部门简称、全称或标识）"]})
     return department
 
 

@@ -6,7 +6,7 @@ import re
 from PIL import Image
 from sqlalchemy import select
 
-from minqing.core.models import Attachment, Case, CaseEvent
+from minqing.core.models import Attachment, Case, CaseEvent, Department
 
 
 THEME = "urban_management.street_vending"
@@ -167,3 +167,20 @@ def test_a_report_always_needs_a_place_even_when_the_theme_form_leaves_it_option
     assert "有1处需要修改" in page and "位置：此项为必填项" in page
     with platform.db.session() as session:
         assert session.scalar(select(Case)) is None
+
+
+def test_dispatch_takes_the_department_s_name_and_a_wrong_one_is_said_once_in_chinese(platform, as_user, world):
+    worker = as_user("worker")
+    assert worker.post(f"/work/report/{THEME}", data=report_form(),
+                       content_type="multipart/form-data").status_code == 302
+    case = case_of(platform)
+    station = as_user("station")
+    step(station, case.id, "accept", comment="属实")
+    wrong = step(station, case.id, "dispatch", department="没有这个局", comment="分拨").get_data(as_text=True)
+    assert wrong.count("没有名为“没有这个局”的在用部门") == 1 and "department：" not in wrong
+    assert case_of(platform).status == "registered"                         # nothing changed
+    named = step(station, case.id, "dispatch", department="城管", comment="请城管处置")  # the name the page shows
+    assert "已分拨交办" in named.get_data(as_text=True)
+    with platform.db.session() as session:
+        department_id = session.get(Case, case.id).department_id
+        assert session.get(Department, department_id).key == "urban_management"

@@ -174,7 +174,7 @@ def test_refusals_change_nothing(platform, city):
     step(platform, case_id, "accept", city.station)
     with pytest.raises(FormInvalid) as unknown:
         step(platform, case_id, "dispatch", city.station, {"department": "no_such"})
-    assert unknown.value.errors == {"department": ["没有标识为“no_such”的在用部门"]}
+    assert unknown.value.errors == {"department": ["处置部门：没有名为“no_such”的在用部门（可填部门简称、全称或标识）"]}
     with pytest.raises(NotRoutable):
         step(platform, case_id, "dispatch", city.station, {})
     after = load(platform, case_id)

@@ -116,7 +116,8 @@ def take_step(case_id: int, name: str):
         flash(error.message, "error")
     except workflows.FormInvalid as error:
         db().rollback()
-        flash(error.message + "：" + "；".join(f"{m}" for messages in error.errors.values() for m in messages), "error")
+        # the field messages name their field in Chinese; the summary would repeat them with the field's key
+        flash("填写的内容有误：" + "；".join(m for messages in error.errors.values() for m in messages), "error")
         return render_case(db().get(Case, case_id), failed, 400)
     except workflows.WorkflowError as error:
         db().rollback()
