@@ -166,11 +166,8 @@ def web_blueprints(platform):
     ``minqing.web.plugin_api`` for the viewer, the request's session, role checks, the scope rule, masking and
     the site's layout (docs/plugins.md, "Pages")::
 
-        from flask import Blueprint
-        from sqlalchemy import select
-        from minqing.core.models import Case
-        from minqing.web import plugin_api
-
+        # in the plugin's module: Blueprint from flask, select from sqlalchemy, Case from minqing.core.models,
+        # and plugin_api from minqing.web (the one web module a plugin may import)
         pages = Blueprint("snow", __name__, url_prefix="/snow", template_folder="templates")
 
         @pages.get("/roads")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ..actors import Actor
 from ..changes import record_change
 from .. import city
-from minqing.core.ops.exporting import _sink, local_time
+from minqing.core.ops.exporting import sink_for, local_time
 from minqing.core.privacy.masking import text_for
 from ..models import AuditRecord, Role
 from .labels import ACTION_NAMES, action_name  # noqa: F401 (ACTION_NAMES: the filter's list of actions)
@@ -156,7 +156,7 @@ def export(session: Session, viewer: Actor, stream: BinaryIO, *, fmt: str = "csv
     if not may_read(viewer):
         raise NotAnAuditor()
     city.settings(session)  # times are written in the city's zone: read it from this database
-    sink = _sink(fmt, stream, "审计日志")
+    sink = sink_for(fmt, stream, "审计日志")
     sink.row(list(COLUMNS))
     count = 0
     for row in _rows(session, viewer, filters):

@@ -7,6 +7,8 @@ to a grid), and half a tree is worse than none. So the whole file is checked fir
 """
 from __future__ import annotations
 
+import abc
+
 import csv
 import dataclasses
 import json
@@ -55,7 +57,7 @@ class CitySummary:
         return data
 
 
-class Kind:
+class Kind(abc.ABC):
     """One kind of city file. `check` reads the file and the database and records every problem; `apply`
     writes, and runs only when `check` found none."""
 
@@ -69,11 +71,13 @@ class Kind:
     def fail(self, where: int, code: str, field: str, message: str) -> None:
         self.summary.problems.append(Problem(where, code, field, message))
 
+    @abc.abstractmethod
     def check(self, session) -> None:
-        raise NotImplementedError
+        """Read the whole file and `fail` for every problem; write nothing."""
 
+    @abc.abstractmethod
     def apply(self, session) -> None:
-        raise NotImplementedError
+        """Write what the file says (only called when `check` found no problem)."""
 
 
 def run(platform, kind_class: type[Kind], path: str | Path, *, actor: Actor | None = None,

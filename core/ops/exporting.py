@@ -88,7 +88,7 @@ class _XlsxSink:
         self.workbook.save(self.stream)
 
 
-def _sink(fmt: str, stream: BinaryIO, title: str):
+def sink_for(fmt: str, stream: BinaryIO, title: str):
     make_private(stream)   # an export written to a file (the CLI's) holds personal data: 0600, like backups
     if fmt not in FORMATS:
         raise ExportError(f"不支持的导出格式“{fmt}”：可选 csv 或 xlsx")
@@ -140,7 +140,7 @@ def export_cases(session: Session, viewer: Actor, stream: BinaryIO, *, fmt: str 
     """Write the cases `viewer` may see (optionally of one theme, status or period) to `stream` as CSV or XLSX;
     records the export in the audit log (in the caller's transaction) and returns the number of cases."""
     city.settings(session)  # times are written in the city's zone: read it from this database
-    sink = _sink(fmt, stream, "事件")
+    sink = sink_for(fmt, stream, "事件")
     columns = case_columns(viewer)
     statement = (select(Case, Grid.code, Department.name)
                  .outerjoin(Grid, Grid.id == Case.grid_id).outerjoin(Department, Department.id == Case.department_id)
@@ -240,7 +240,7 @@ def export_records(session: Session, viewer: Actor, stream: BinaryIO, *, fmt: st
     visible = _visible_themes(viewer, documents)
     fields = record_fields(documents.get(theme_key, [])) if theme_key else []
     names = {name for name, _, _ in fields}
-    sink = _sink(fmt, stream, theme_key or "业务主题记录")
+    sink = sink_for(fmt, stream, theme_key or "业务主题记录")
     header = list(RECORD_COLUMNS) + [label for _, label, _ in fields]
     header.append("其他字段" if theme_key else "表单数据")
     sink.row(header)

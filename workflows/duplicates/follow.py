@@ -23,7 +23,7 @@ from minqing.core.models import Case
 from .. import definition, notices
 from ..engine import announce, transition
 from ..errors import InvalidTransition
-from .merge import _close_row, _enter, _status_following, duplicates_of, follow_up_states, live_merge
+from .merge import close_row, enter_status, status_following, duplicates_of, follow_up_states, live_merge
 
 # Steps whose comment the duplicate's reporter may read on their own case (the handling result).
 PUBLIC_RESULTS = {"feedback", "close"}
@@ -54,7 +54,7 @@ def mirror(platform, session: Session, master: Case, duplicates: list[Case], ste
            now: dt.datetime) -> None:
     """Put each open duplicate where its master now is (or at its own follow-up once the master is closed)."""
     workflow = definition.get(platform, master.workflow_key, session)
-    target = _status_following(workflow, master)
+    target = status_following(workflow, master)
     title = workflow.states[target].title if target in workflow.states else target
     public = bool(PUBLIC_RESULTS.intersection(step.effects))
     result = str(data.get("result") or "") if public else ""
@@ -63,7 +63,7 @@ def mirror(platform, session: Session, master: Case, duplicates: list[Case], ste
         if target is None or duplicate.status == target or state is None or state.final:
             continue
         from_status = duplicate.status
-        _enter(duplicate, target, now)
+        enter_status(duplicate, target, now)
         if workflow.states[target].final:   # a workflow without follow-up: the duplicate closes with the master
             duplicate.closed_at = now
         record_case_event(session, actor, duplicate, "follow_master", from_status=from_status, to_status=target,
@@ -100,7 +100,7 @@ def _detach(platform, session: Session, duplicate: Case, master: Case, now: dt.d
     reason = f"主件 {master.number} 已办结，重复件回访未解决，转为独立事件重新处置"
     row = live_merge(session, duplicate.id)
     if row is not None:
-        _close_row(row, actor, reason, now)
+        close_row(row, actor, reason, now)
     duplicate.merged_into_id = None
     duplicate.department_id = master.department_id
     record_case_event(session, actor, duplicate, "unmerge", from_status=duplicate.status, to_status=duplicate.status,

@@ -89,9 +89,9 @@ def merge(platform, session: Session, duplicate: Case, master: Case, actor: Acto
                     duplicate_department_id=duplicate.department_id)
     from_status = duplicate.status
     duplicate.merged_into_id = master.id
-    target = _status_following(workflow, master)
+    target = status_following(workflow, master)
     if target is not None:
-        _enter(duplicate, target, now)
+        enter_status(duplicate, target, now)
     flush_case(session)
     session.add(row)
     record_case_event(session, actor, duplicate, "merge", from_status=from_status, to_status=duplicate.status,
@@ -129,7 +129,7 @@ def _check_mergeable(platform, session: Session, duplicate: Case, master: Case):
     return workflow
 
 
-def _status_following(workflow, master: Case) -> str | None:
+def status_following(workflow, master: Case) -> str | None:
     """The state a duplicate takes beside `master`: the master's, or — once the master is closed — the
     follow-up state, where the duplicate's own reporter confirms (None: a workflow without follow-up)."""
     state = workflow.states.get(master.status)
@@ -139,7 +139,7 @@ def _status_following(workflow, master: Case) -> str | None:
     return follow_up[0] if follow_up else master.status
 
 
-def _enter(case: Case, status: str, now: dt.datetime) -> None:
+def enter_status(case: Case, status: str, now: dt.datetime) -> None:
     """A merged case has no clock of its own: the master's deadlines are the ones that run. The caller tells
     the plugins (`engine.announce`) once the change is recorded."""
     case.status = status
@@ -167,7 +167,7 @@ def undo(platform, session: Session, duplicate: Case, actor: Actor, *, reason: s
     duplicate.state_deadline_at = row.duplicate_deadline_at
     duplicate.department_id = row.duplicate_department_id
     flush_case(session)
-    _close_row(row, actor, reason, now)
+    close_row(row, actor, reason, now)
     record_case_event(session, actor, duplicate, "unmerge", from_status=from_status, to_status=duplicate.status,
                       comment=reason, at=now, data={"title": "撤销合并", "master_id": master.id,
                                                     "master_number": master.number, "merge_id": row.id})
@@ -180,6 +180,6 @@ def undo(platform, session: Session, duplicate: Case, actor: Actor, *, reason: s
     return row
 
 
-def _close_row(row: CaseMerge, actor: Actor, reason: str, now: dt.datetime) -> None:
+def close_row(row: CaseMerge, actor: Actor, reason: str, now: dt.datetime) -> None:
     row.undone_by_account_id, row.undone_by_name = actor.account_id, actor.name
     row.undone_at, row.undo_reason = now, reason
