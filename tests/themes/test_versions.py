@@ -37,7 +37,8 @@ def test_sync_publishes_on_change_and_keeps_old_versions(platform, system, theme
         assert new.published_by == "系统" and old.content_hash != new.content_hash
         assert themes.theme_version(session, "water_affairs.zz_river").version == 2
         audit = session.scalars(select(AuditRecord).where(AuditRecord.action == "theme.publish",
-                                                          AuditRecord.object_id == "water_affairs.zz_river")).all()
+                                                          AuditRecord.object_id == "water_affairs.zz_river")
+                                .order_by(AuditRecord.id)).all()
         assert [record.details["version"] for record in audit] == [1, 2]
         assert "第 2 版" in audit[1].summary
 

@@ -127,7 +127,7 @@ def test_exports_are_masked_complete_and_audited(platform, world, as_user):
     cells = [[cell for cell in row] for row in workbook.active.iter_rows(values_only=True)]
     assert ID_NUMBER not in repr(cells) and len(cells) == 1 + len(actions(platform)) - 1  # all but this export
     with platform.db.session() as session:
-        exports = session.scalars(select(AuditRecord).where(AuditRecord.object_type == "audit_log")).all()
+        exports = session.scalars(select(AuditRecord).where(AuditRecord.object_type == "audit_log").order_by(AuditRecord.id)).all()
         assert [(e.action, e.details["format"], e.details["count"]) for e in exports] == [
             ("export", "csv", 1), ("export", "xlsx", len(cells) - 1)]
         assert exports[0].details["action"] == "personal_data" and exports[0].actor_name == "auditor"
