@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from minqing.core import city
 from minqing.core.geo import grid_tree
-from minqing.core.demo.build import build_demo
+from minqing.plugins.demo_city.build import build_demo
 from minqing.core.models import Case, Grid, KeyPerson, utcnow
 from minqing.core.platform import Platform
 from minqing.core.geo.regions import within

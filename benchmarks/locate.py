@@ -15,7 +15,7 @@ import numpy as np
 import shapely
 from shapely.geometry import mapping
 
-from minqing.core.demo.geography import build_geography
+from minqing.plugins.demo_city.geography import build_geography
 from minqing.core.geo.locator import GridLocator
 
 

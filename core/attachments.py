@@ -1,4 +1,5 @@
-"""Uploaded files (photos, documents): checked by content, re-encoded, stored outside the web root.
+"""Uploaded files (photos, documents): checked by content, re-encoded, stored outside the web root (in the uploads
+store of core/storage.py: MINQING_UPLOAD_DIR, or the object store every node shares).
 
 The type is decided by the bytes, never by the name or the browser's word: a file must start with the magic
 number of an allowed type and, for images, decode completely. Images are re-encoded, which drops EXIF (GPS
@@ -8,20 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 import secrets
 import warnings
 import zlib
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from .actors import Actor
 from .changes import record_change
 from .models import Attachment
-from minqing.core.ops.private_files import private_directory, write_private
+from . import storage
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 MAGIC = {
@@ -52,12 +53,6 @@ PDF_UNPACKED_LIMIT = 50 * 1024 * 1024   # bytes of object streams inflated to re
 
 class UploadRejected(ValueError):
     """An upload the platform will not keep; the message says why, in Chinese."""
-
-
-def upload_dir() -> Path:
-    """Where files live: MINQING_UPLOAD_DIR, else ./instance/uploads — never under the web app's static files.
-    Created readable by the platform's own user only (0700): the photos show residents and their homes."""
-    return private_directory(Path(os.environ.get("MINQING_UPLOAD_DIR") or Path.cwd() / "instance" / "uploads"))
 
 
 def sniff(data: bytes) -> str | None:
@@ -95,10 +90,13 @@ def _clean_image(data: bytes, content_type: str) -> bytes:
             image.load()
             if image.format != PILLOW_FORMATS[content_type]:
                 raise UploadRejected("文件内容与图片格式不符")
-            image.info.clear()
+            # A phone stores a portrait photo as landscape pixels plus an EXIF orientation; the EXIF is dropped
+            # below, so turn the pixels first or the photo is kept lying on its side.
+            upright = ImageOps.exif_transpose(image)
+            upright.info.clear()
             output = io.BytesIO()
             options = {"quality": 90} if content_type == "image/jpeg" else {}
-            image.save(output, format=PILLOW_FORMATS[content_type], **options)
+            upright.save(output, format=PILLOW_FORMATS[content_type], **options)
             return output.getvalue()
     except UploadRejected:
         raise   # already says why (it is a ValueError too, which the next clause would blur)
@@ -193,7 +191,8 @@ def store(session: Session, actor: Actor, data: bytes, filename: str, *, accept:
         check_pdf(data)
     attachment_id = secrets.token_hex(16)
     storage_key = attachment_id + EXTENSIONS[content_type]
-    write_private(upload_dir() / storage_key, data)   # 0600, whatever the umask
+    # the uploads store (core/storage.py): a private local folder (0600 files) or the city's object store
+    storage.uploads().put(storage_key, data)
     safe_name = "".join(ch for ch in Path(filename or "file").name if ch.isprintable() and ch not in '"\\/')[:150]
     attachment = Attachment(id=attachment_id, case_id=case_id, owner_account_id=actor.account_id,
                             filename=safe_name or "file", content_type=content_type, size=len(data),
@@ -205,5 +204,27 @@ def store(session: Session, actor: Actor, data: bytes, filename: str, *, accept:
     return attachment
 
 
+def unclaimed(session: Session, actor: Actor, ids) -> set[str]:
+    """Of `ids`, the uploads that are the actor's own and belong to nothing yet (no case, no visit)."""
+    ids = list(ids)
+    if not ids:
+        return set()
+    return set(session.scalars(select(Attachment.id).where(
+        Attachment.id.in_(ids), Attachment.owner_account_id == actor.account_id,
+        Attachment.case_id.is_(None), Attachment.visit_id.is_(None))))
+
+
+def link_to_visit(session: Session, actor: Actor, ids, visit_id: int) -> None:
+    """Make the actor's unclaimed uploads `ids` the photos of the visit: from then on they are served to whoever
+    may see what was visited (web/work/attachments.py), and are no longer anyone's loose upload. The caller's
+    audit record of the visit names them."""
+    ids = list(ids)
+    if ids:
+        session.execute(update(Attachment).where(
+            Attachment.id.in_(ids), Attachment.owner_account_id == actor.account_id,
+            Attachment.case_id.is_(None), Attachment.visit_id.is_(None)).values(visit_id=visit_id)
+            .execution_options(synchronize_session="fetch"))
+
+
 def read(attachment: Attachment) -> bytes:
-    return (upload_dir() / attachment.storage_key).read_bytes()
+    return storage.uploads().get(attachment.storage_key)

@@ -39,7 +39,8 @@ ZOOMS = range(7, 19)                 # what the map offers (web/static/js/map.js
 SETTING = "city"
 COUNTER = "city"
 _SEEN = "minqing.city.generation"    # session.info: the counter as this session first read it
-FIELDS = {"city_code": "城市区划代码", "name": "城市名称", "timezone": "时区", "centre": "地图中心", "zoom": "缩放级别"}
+FIELDS = {"city_code": "城市区划代码", "name": "城市名称", "timezone": "时区", "centre": "地图中心", "zoom": "缩放级别",
+          "tile_url": "底图瓦片地址"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -338,5 +339,68 @@ def _store(session: Session, actor, stored: City, wanted: City, root: Region | N
                   details={"before": stored.as_dict() if stored.configured else None, "after": wanted.as_dict()})
 
 
+# -- the optional base map's tiles ---------------------------------------------------------------------------------
+# The map has no tiles by default (the outlines are the base map); a city with its own tile server names its URL
+# template here (the city set-up page), and the pages that draw on a map then add it, allowing that one origin.
+
+TILES_SETTING = "map_tiles"
+MAX_TILE_URL = 300
+
+
+def tile_url(session: Session) -> str | None:
+    """The base map's tile URL template (``https://tiles.example.cn/{z}/{x}/{y}.png``), or None when not set."""
+    row = session.get(Setting, TILES_SETTING)
+    return json.loads(row.value).get("url") or None if row else None
+
+
+def tile_origin(url: str | None) -> str | None:
+    """The origin (scheme://host[:port]) tiles are fetched from: what the pages' CSP allows for images."""
+    if not url:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def tile_url_problem(url: str) -> str | None:
+    """Why `url` cannot be the tile URL template, in Chinese; None when it can."""
+    from urllib.parse import urlsplit
+
+    if len(url) > MAX_TILE_URL:
+        return f"瓦片地址不能超过 {MAX_TILE_URL} 个字符"
+    if any(ch.isspace() or ch in "'\"<>;,\\`" for ch in url):
+        return "瓦片地址不能含空格、引号、分号、逗号或尖括号"
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return "瓦片地址应以 https:// 开头，如 https://tiles.example.cn/{z}/{x}/{y}.png"
+    if "{" in parts.netloc or parts.username or parts.password:
+        return "瓦片地址的主机名中不能有占位符（如 {s}）或用户名、密码"
+    missing = [name for name in ("{z}", "{x}", "{y}") if name not in parts.path + parts.query]
+    if missing:
+        return f"瓦片地址应含占位符 {'、'.join(missing)}，如 https://tiles.example.cn/{{z}}/{{x}}/{{y}}.png"
+    return None
+
+
+def set_tile_url(session: Session, actor, url: str | None) -> bool:
+    """Store (or, with an empty value, clear) the tile URL template; CityInvalid({"tile_url": …}) for a bad one.
+    Answers whether anything changed; a change is recorded (`city.tiles`)."""
+    from .changes import record_change
+
+    url = (url or "").strip()
+    if url and (problem := tile_url_problem(url)):
+        raise CityInvalid({"tile_url": problem})
+    before = tile_url(session)
+    if (before or "") == url:
+        return False
+    row = session.get(Setting, TILES_SETTING) or Setting(name=TILES_SETTING)
+    row.value = json.dumps({"url": url}, ensure_ascii=False)
+    session.add(row)
+    record_change(session, actor, "city.tiles", object_type="city", object_id=TILES_SETTING,
+                  summary="设置底图瓦片地址" if url else "清除底图瓦片地址", details={"before": before, "after": url or None})
+    return True
+
+
 __all__ = ["City", "CityInvalid", "DEFAULT_TIMEZONE", "Outcome", "initialise", "local", "map_view", "midnight",
-           "normalise_code", "offset", "refresh", "settings", "timezone_problem", "today", "utc_text", "zone"]
+           "normalise_code", "offset", "refresh", "set_tile_url", "settings", "tile_origin", "tile_url", "timezone_problem",
+           "today", "utc_text", "zone"]

@@ -193,9 +193,10 @@ def grid_colours(parents, session):
 
     ``parents`` maps the id of every grid to its parent grid's id (None for a large grid). Return None, or a
     dict ``{grid_id: (colour, reason)}`` for the grids you have something to say about, with colour "red",
-    "yellow" or "blue" and a reason in Chinese. Count a grid with the grids under it:
-    ``minqing.core.geo.grid_tree.roll_up(counts, parents)`` adds the counts of one GROUP BY by grid to every grid
-    above. Prefer this hook to ``grid_colour`` when one query can answer for all grids (the city has
+    "yellow" or "blue" and a reason in Chinese. Judge the small grids by what is in them and the grids above by
+    the city's share rule, as the built-in rules do: ``minqing.core.geo.grid_tree.colours_by_share(small,
+    parents, what=...)`` (adding counts up the tree with ``roll_up`` would colour a large grid by its worst
+    part). Prefer this hook to ``grid_colour`` when one query can answer for all grids (the city has
     thousands); answers of both hooks are combined, the most severe winning.
     """
 

@@ -6,6 +6,8 @@ Rules, by role (a viewer with several grants sees the union):
 - department staff: their department's cases, the cases they co-handle (协办: an open or answered task of
   their department), and, through themes, their department's records;
 - grid worker: what lies in their grid and the grids under it;
+- cadre (村、乡镇干部): the base data (households, residents, ...), grids and regions of their village or
+  township subtree, not its cases;
 - citizen: only the cases they reported themselves;
 - anyone who reported a case may read it (a grid worker reporting in a neighbouring grid opens the case they
   just reported), but acting on a case still needs jurisdiction: `can_see` leaves this reading rule out;
@@ -70,6 +72,11 @@ def _grant_condition(model, grant) -> ColumnElement[bool] | None:
             return within(Grid.code, grant.grid_code)
         if model is Case or model in LOCATED:
             return _grid_subtree(model, grant.grid_code)
+    if role == Role.CADRE and grant.region_code:
+        if model is Grid or model in BASE_DATA:
+            return within(model.region_code, grant.region_code)
+        if model is Region:
+            return within(Region.code, grant.region_code)
     return None
 
 

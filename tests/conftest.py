@@ -4,9 +4,12 @@ Markers (declared in pyproject.toml):
 - `slow`  the test uses the Lanzhou-scale demo city (`demo_platform`), a build of a minute or two;
 - `e2e`   the test drives real headless Chromium (everything under tests/web/e2e);
 - `redis` the test needs a real Redis at 127.0.0.1:6379 (a Celery worker or beat on it, shared rate limits): marked
-  explicitly with `@pytest.mark.redis`.
-An e2e or redis test skips, saying why, when Chromium or Redis is missing, except when the environment variable
-CI is set: there a missing service is an error, so CI always runs every test.
+  explicitly with `@pytest.mark.redis`;
+- `postgres` the test needs PostgreSQL whatever the suite runs on (two nodes sharing one database): the suite's
+  own database on PostgreSQL, else a dedicated one on the local server (tests/fixtures/postgres.py); marked
+  explicitly with `@pytest.mark.postgres`, registered here (not in pyproject.toml).
+An e2e, redis or postgres test skips, saying why, when Chromium, Redis or PostgreSQL is missing, except when the
+environment variable CI is set: there a missing service is an error, so CI always runs every test.
 """
 from __future__ import annotations
 
@@ -28,6 +31,11 @@ pytest_plugins = [
 E2E_DIRECTORY = Path(__file__).parent / "web" / "e2e"
 CHROMIUM = "/usr/bin/chromium"
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "postgres: needs PostgreSQL whatever the suite runs on "
+                                       "(tests/fixtures/postgres.py)")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -56,7 +64,14 @@ def _redis_missing() -> str | None:
     return f"Redis does not answer at {REDIS_HOST}:{REDIS_PORT}"
 
 
-SERVICES = {"e2e": _chromium_missing, "redis": _redis_missing}
+@functools.cache
+def _postgres_missing() -> str | None:
+    from tests.fixtures.postgres import postgres_missing   # here: tests.fixtures.database loads as a plugin first
+
+    return postgres_missing()
+
+
+SERVICES = {"e2e": _chromium_missing, "redis": _redis_missing, "postgres": _postgres_missing}
 
 
 def pytest_runtest_setup(item):

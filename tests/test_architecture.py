@@ -5,6 +5,8 @@ import inside a function counts as much as one at the top:
 - forms, workflows and themes never import web or plugins;
 - a plugin imports only the modules docs/plugins.md lists under "What a plugin may import" (and its own package);
 - no module grows past MAX_LINES, except today's few, which may not grow.
+- a module of the suite never imports a test module or a conftest: what tests share lives in tests/fixtures/
+  (tests/fixtures/__init__.py).
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ MAX_LINES = 600
 # Modules already longer than MAX_LINES, with their length when this test was written: they may shrink, not grow.
 # Remove an entry once its module is split below MAX_LINES.
 LONG_MODULES = {
-    "core/demo/geography.py": 649,   # the demo city's geography in one pass (outlines, townships, villages, grids)
+    "plugins/demo_city/geography.py": 649,   # the demo city's geography in one pass (outlines, townships, villages, grids)
 }
 
 
@@ -200,3 +202,58 @@ def _written(root: Path, source: str) -> Path:
     path = root / "web" / "allowed.py"
     path.write_text(source, encoding="utf-8")
     return path
+
+
+# -- the suite: shared helpers live in tests/fixtures -------------------------------------------------------------------
+
+def _is_test_module(name: str) -> bool:
+    pieces = name.split(".")
+    return pieces[:2] != ["tests", "fixtures"] and any(
+        piece == "conftest" or piece.startswith("test_") for piece in pieces)
+
+
+def imported_test_modules(path: Path, root: Path = ROOT) -> list[str]:
+    """The test modules and conftests a file of the suite imports, as "line: dotted name" (absolute or relative,
+    `from tests.web import test_builder` as much as `from tests.web.test_builder import KEY`)."""
+    package = ".".join(path.relative_to(root).parts[:-1])
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found += [f"{node.lineno}: {alias.name}" for alias in node.names if _is_test_module(alias.name)]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            if _is_test_module(base):
+                found.append(f"{node.lineno}: {base}")
+            else:
+                found += [f"{node.lineno}: {base}.{alias.name}" for alias in node.names
+                          if _is_test_module(f"{base}.{alias.name}")]
+    return found
+
+
+def test_tests_import_shared_helpers_only_from_the_fixtures():
+    wrong = [f"{path.relative_to(ROOT)}:{found}" for path in sorted((ROOT / "tests").rglob("*.py"))
+             for found in imported_test_modules(path)]
+    assert wrong == [], ("a test module or conftest imported: move what is shared into tests/fixtures/ "
+                         "(see tests/fixtures/__init__.py)\n" + "\n".join(wrong))
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("from tests.web.test_builder import KEY, save\n", "tests.web.test_builder"),
+    ("from .conftest import SUBMIT\n", "tests.web.e2e.conftest"),                       # relative
+    ("from .. import test_manage\n", "tests.web.test_manage"),                         # a module by name
+    ("from tests import test_authorization_matrix as matrix\n", "tests.test_authorization_matrix"),
+    ("import tests.themes.conftest\n", "tests.themes.conftest"),
+    ("def later():\n    from tests.themes.conftest import make_theme\n", "tests.themes.conftest"),
+])
+def test_the_suite_check_sees_every_kind_of_import(tmp_path, source, expected):
+    path = tmp_path / "tests" / "web" / "e2e" / "test_probe.py"
+    path.parent.mkdir(parents=True)
+    path.write_text(source, encoding="utf-8")
+    assert [found.split(": ", 1)[1] for found in imported_test_modules(path, tmp_path)] == [expected]
+    allowed = path.with_name("test_allowed.py")
+    allowed.write_text("from tests.fixtures import matrix\nfrom tests.fixtures.browser import PHONE\n"
+                       "from ..faults import Server\nimport pytest\n", encoding="utf-8")
+    assert imported_test_modules(allowed, tmp_path) == []

@@ -24,7 +24,9 @@ from minqing.core.actors import actor_for
 from minqing.core.models import Account, AuditRecord
 from minqing.web import create_app
 
+from tests.fixtures import matrix
 from tests.fixtures import trust_world as tw
+from tests.fixtures.matrix import OUT_PREFIX
 
 ROLES = ("anonymous", "citizen", "grid_worker", "department_staff", "operator", "leader", "auditor", "admin")
 ACCOUNT = {"anonymous": None, "citizen": "citizen", "grid_worker": "worker", "department_staff": "staff",
@@ -35,6 +37,7 @@ EXPECTED = {
     # -- public pages and files ---------------------------------------------------------------------------------
     "home.index": "ok go go go go go go go",
     "home.favicon": "ok ok ok ok ok ok ok ok",
+    "health.healthz": "ok ok ok ok ok ok ok ok",            # for the proxy: no sign-in, nothing of the city
     "auth.login": "ok ok ok ok ok ok ok ok",
     "auth.login POST": "ok ok ok ok ok ok ok ok",
     "auth.second_factor": "go go go go go go go go",         # only between password and code: else back
@@ -55,6 +58,10 @@ EXPECTED = {
     "account.totp POST": "L ok ok ok ok ok ok ok",
     "account.totp_new POST": "L ok ok ok ok ok ok ok",
     "account.totp_disable POST": "L ok ok ok ok ok ok ok",
+    # 通知: one's own in-app notifications (auditors get none)
+    "notifications.index": "L ok ok ok ok ok deny ok",
+    "notifications.mark_read POST": "L ok ok ok ok ok deny ok",      # no id: told so
+    "notifications.mark_all_read POST": "L ok ok ok ok ok deny ok",
     # -- administration: administrators only --------------------------------------------------------------------
     "admin.plugins": "L deny deny deny deny deny deny ok",
     "setup.city_page": "L deny deny deny deny deny deny ok",
@@ -67,6 +74,7 @@ EXPECTED = {
         "admin.user_page", "admin.edit_user POST", "admin.set_user_active POST", "admin.add_grant POST",
         "admin.revoke_grant POST", "admin.reset_user_password POST", "admin.issue_user_code POST",
         "admin.reset_user_totp POST", "admin.department_page", "admin.department_page POST")},
+    "admin.set_cadre_post POST": "L/L deny/deny deny/deny deny/deny deny/deny deny/deny deny/deny ok/hide",  # 干部职务
     "admin.add_department POST": "L deny deny deny deny deny deny ok",
     "admin.departments": "L deny deny deny deny deny deny ok",
     "admin.fallbacks_page": "L deny deny deny deny deny deny ok",             # 兜底部门 of the regions
@@ -98,6 +106,7 @@ EXPECTED = {
     "citizen.report_theme": "L/L ok/ok deny/deny deny/deny deny/deny deny/deny deny/deny deny/deny",
     "citizen.report_theme POST": "L/L ok/ok deny/deny deny/deny deny/deny deny/deny deny/deny deny/deny",
     "citizen.my_cases": "L ok deny deny deny deny deny deny",
+    "citizen.my_matters": "L ok deny deny deny deny deny deny",     # 帮办实事 that name them or come from their report
     "citizen.case_page": "L/L ok/hide deny/deny deny/deny deny/deny deny/deny deny/deny deny/deny",
     "citizen.rate POST": "L/L ok/hide deny/deny deny/deny deny/deny deny/deny deny/deny deny/deny",
     # -- 小兰网格 (work end) ---------------------------------------------------------------------------------------
@@ -122,7 +131,17 @@ EXPECTED = {
     "work.my_appeals": "L deny deny ok deny deny deny deny",           # a department's own appeals
     "work.appeal_queue": "L deny deny deny ok deny deny ok",           # command centres decide
     "work.attachment": "no/no ok/hide ok/hide ok/hide ok/hide ok/hide no/no ok/ok",
+    "work.attachment_thumbnail": "no/no ok/hide ok/hide ok/hide ok/hide ok/hide no/no ok/ok",  # as the file
+    "work.export_cases": "L deny ok ok ok ok deny ok",        # the filtered case list, in the viewer's scope
     "work.my_grid": "L deny ok deny deny deny deny deny",
+    # 走村入户: grid workers and cadres (a cadre column is in tests/web/test_household_pages.py)
+    "work.households": "L deny ok deny deny deny deny deny",
+    "work.household_visit": "L/L deny/deny ok/hide deny/deny deny/deny deny/deny deny/deny deny/deny",
+    "work.record_household_visit POST": "L/L deny/deny ok/hide deny/deny deny/deny deny/deny deny/deny deny/deny",
+    # 巡查任务: a grid worker's patrols of records in their grids; a department's own view of its records' patrols
+    "work.patrols": "L deny ok ok deny deny deny deny",
+    "work.patrol_record": "L/L deny/deny ok/hide deny/deny deny/deny deny/deny deny/deny deny/deny",
+    "work.patrol_record POST": "L/L deny/deny ok/hide deny/deny deny/deny deny/deny deny/deny deny/deny",  # empty: told so
     # 政策服务的编写: a department's staff and administrators; another department's item is hidden
     "work.publications_page": "L deny deny ok deny deny deny ok",
     "work.new_publication": "L deny deny ok deny deny deny ok",
@@ -130,6 +149,12 @@ EXPECTED = {
     **{key: "L/L deny/deny deny/deny ok/hide deny/deny deny/deny deny/deny ok/hide" for key in (
         "work.preview_publication", "work.edit_publication", "work.edit_publication POST",
         "work.move_publication POST")},
+    # 帮办实事: owners (cadres, grid workers, operators) promise and carry matters of households in their scope
+    "work.my_matters": "L deny ok deny ok deny deny ok",
+    "work.promise_matter POST": "L deny ok deny ok deny deny ok",            # empty form: told what is missing
+    "work.matter_page": "L/L deny/deny ok/hide deny/deny ok/hide ok/hide deny/deny ok/ok",
+    **{key: "L/L deny/deny ok/hide deny/deny ok/hide deny/deny deny/deny ok/ok" for key in (
+        "work.start_matter POST", "work.finish_matter POST", "work.decline_matter POST")},
     "work.record_visit POST": "L/L deny/deny ok/ok deny/deny deny/deny deny/deny deny/deny deny/deny",
     "work.report": "L deny ok deny ok deny deny ok",
     "work.report_theme": "L/L deny/deny ok/ok deny/deny ok/ok deny/deny deny/deny ok/ok",
@@ -140,6 +165,11 @@ EXPECTED = {
     "manage.warnings_geojson": "L deny deny deny ok ok deny ok",          # early warnings within scope
     "manage.acknowledge_warning POST": "L/L deny/deny deny/deny deny/deny go/go deny/deny deny/deny go/go",
     "manage.warning_to_case POST": "L/L deny/deny deny/deny deny/deny go/go deny/deny deny/deny go/go",
+    # 重点网格: command centres assign and remove in their region, leaders read; 帮办实事台账 per village
+    "manage.key_grids_page": "L deny deny deny ok ok deny ok",
+    "manage.assign_key_grid POST": "L deny deny deny ok deny deny ok",     # empty form: told so
+    "manage.remove_key_grid POST": "L/L deny/deny deny/deny deny/deny ok/ok deny/deny deny/deny ok/ok",  # none: told so
+    "manage.matters_page": "L deny deny deny ok ok deny ok",
     "manage.rankings_page": "L deny deny ok ok ok deny ok",            # published rankings: the ranked see them
     "manage.publish_ranking POST": "L deny deny deny deny deny deny ok",  # the city centre (side A's is a township)
     "manage.warning_rule_settings": "L deny deny deny deny deny deny ok",
@@ -150,6 +180,19 @@ EXPECTED = {
     "map.cases": "L ok ok ok ok ok ok ok",
     "map.layers": "L ok ok ok ok ok ok ok",
     "map.my_grids": "L ok ok ok ok ok ok ok",              # the viewer's own grids only (none for most roles)
+    "report_map.addresses": "L ok ok ok ok ok deny ok",     # the report forms' address search: text and point
+    # 台账 pages: staff read and keep their department's ledgers (another department's: 403); others as the service
+    # allows (grid workers write in their grids, leaders read); a record out of scope is hidden
+    "ledgers.index": "L deny ok ok ok ok deny ok",
+    "ledgers.records_list": "L/L deny/deny ok/ok ok/deny ok/ok ok/ok deny/deny ok/ok",
+    "ledgers.new_record": "L/L deny/deny ok/ok ok/deny ok/ok deny/deny deny/deny ok/ok",
+    "ledgers.new_record POST": "L/L deny/deny ok/ok ok/deny ok/ok deny/deny deny/deny ok/ok",   # empty: told so
+    "ledgers.record_page": "L/L deny/deny ok/hide ok/deny ok/hide ok/hide deny/deny ok/ok",
+    "ledgers.edit_record POST": "L/L deny/deny ok/hide ok/deny ok/hide deny/deny deny/deny ok/ok",
+    "ledgers.retire_record POST": "L/L deny/deny go/hide go/deny go/hide deny/deny deny/deny go/go",  # no version
+    "ledgers.record_history": "L/L deny/deny ok/hide ok/deny ok/hide ok/hide deny/deny ok/ok",
+    "ledgers.record_file": "L/L deny/deny hide/hide hide/deny hide/hide hide/hide deny/deny hide/hide",  # a case's file
+    "setup.map_tiles POST": "L deny deny deny deny deny deny ok",       # the base map's tile URL (empty: clears)
     "map.layer": "L/L hide/hide ok/ok ok/ok ok/ok ok/ok hide/hide ok/ok",
     # -- REST API -----------------------------------------------------------------------------------------------
     "api.openapi_document": "ok ok ok ok ok ok ok ok",
@@ -187,6 +230,11 @@ EXPECTED = {
     "api.list_visits": "L deny ok ok ok ok deny ok",
     "api.read_visit": "L/L deny/deny ok/hide hide/hide ok/hide ok/hide deny/deny ok/ok",
     "api.create_visit POST": "L deny ok deny deny deny deny ok",
+    # 台账 (department ledgers): read in scope, written by the roles that keep them (PUT/DELETE: tests/web/test_api_records.py)
+    "api.list_records": "L/L deny/deny ok/ok ok/ok ok/ok ok/ok deny/deny ok/ok",
+    "api.read_record": "L/L deny/deny ok/hide ok/hide ok/hide ok/hide deny/deny ok/ok",
+    "api.record_history": "L/L deny/deny ok/hide ok/hide ok/hide ok/hide deny/deny ok/ok",
+    "api.create_record POST": "L/L deny/deny ok/ok ok/ok ok/ok deny/deny deny/deny ok/ok",  # empty body: told so
     **{f"api.list_{kind}": "L deny ok ok ok ok deny ok"
        for kind in ("households", "residents", "key_persons", "key_places", "units")},
     **{f"api.read_{kind}": "L/L deny/deny ok/hide hide/hide ok/hide ok/hide deny/deny ok/ok"
@@ -207,66 +255,6 @@ EXPECTED = {
 # Auditors change nothing: every POST of theirs but signing in and out and their own account is refused.
 # Runs last: it ends the session.
 LAST = {"auth.logout POST"}
-
-ROW_KINDS = {"households": "household", "residents": "resident", "key_persons": "key_person",
-             "key_places": "key_place", "units": "unit"}
-GRID = {"a": "G620102001001001", "b": "G620103001"}
-VILLAGE = {"a": "620102001001", "b": "620103001001"}
-OUT_PREFIX = "620103"   # side B's division code: every side-B object, grid, ID number and record carries it
-OUT_MARKERS = ("居民B", "重点场所b", "单位b", "HH-b", "户主b", "西园大网格", "water_affairs.trust_draft",
-               "103.72")  # side B's longitude: its case and record on any map
-PUBLIC_GEOGRAPHY = {"map.regions", "api.list_regions", "api.read_region", "api.openapi_document",
-                    "open311.openapi_document"}
-
-
-def _value(world: tw.TrustWorld, rule, argument: str, side: str, services: list[str]):
-    objects = world.a if side == "a" else world.b
-    endpoint = rule.endpoint
-    if argument == "row_id":
-        return objects[ROW_KINDS[endpoint.split(".")[1].split("_", 1)[1]]]
-    if argument == "key":
-        if endpoint.startswith("builder."):
-            return objects["draft_key"]
-        return tw.THEME_A if side == "a" else tw.THEME_B
-    if argument == "name":  # a workflow step, or a plugin to switch
-        return "accept" if "case" in rule.rule else "no_such_plugin"
-    if argument == "filename":
-        name = "leaflet.css" if endpoint == "vendor.asset" else "site.css"
-        return name if side == "a" else "no-such-file.css"
-    fixed = {"case_id": objects["case"], "attachment_id": objects["attachment"], "visit_id": objects["visit"],
-             "grid_id": world.grids[GRID[side]], "region_id": world.regions[VILLAGE[side]],
-             "publication_id": objects["publication"], "request_id": str(objects["case"]),
-             # an account the administrator may change (no client here signs in with it), another's grant id
-             "account_id": world.accounts["worker_jq"] if side == "a" else 999_999, "grant_id": 999_999,
-             "department_id": 1 if side == "a" else 999_999,
-             "code": services[0] if side == "a" else "no_such_service", "token": "no-such-token",
-             "fmt": "json", "action": "disable", "package": "leaflet", "rest": "no/such/address"}
-    return fixed[argument]
-
-
-def _body(endpoint: str, side: str, world: tw.TrustWorld) -> dict:
-    """The request body of a POST: enough to reach the action (objects of the side under test)."""
-    objects = world.a if side == "a" else world.b
-    if endpoint == "work.reveal":
-        return {"data": {"object_type": "key_person", "object_id": objects["key_person"], "field": "id_number"}}
-    if endpoint.startswith("api.reveal_"):
-        return {"json": {"field": "id_number"}}
-    if endpoint == "work.record_visit":
-        return {"data": {"kind": "key_person", "target_id": objects["key_person"], "summary": "例行走访，情况稳定"}}
-    if endpoint.startswith("api."):
-        return {"json": {}}
-    return {"data": {}}
-
-
-def _outcome(response, api: bool) -> str:
-    status = response.status_code
-    if status == 302:
-        location = response.headers.get("Location", "")
-        return "L" if "/login" in location and "next=" in location else "go"
-    if status == 401 and api:
-        return "L"
-    return {200: "ok", 201: "ok", 403: "deny", 404: "hide"}.get(status, f"status {status}")
-
 
 # POSTs run after every GET, role by role, the roles that may change a case last (so a step taken by one role
 # never turns another role's refusal into a conflict), and signing out at the very end.
@@ -311,21 +299,6 @@ def _headers(world, role: str, path: str) -> dict:
     return {}
 
 
-def _leak(endpoint: str, role: str, path: str, response) -> str | None:
-    """A trace of side B in an answer to a side-A viewer (public geography and Open311's public view aside)."""
-    if role == "admin" or endpoint in PUBLIC_GEOGRAPHY or endpoint in ("static", "vendor.asset"):
-        return None
-    if endpoint.startswith("open311.") and role == "anonymous":
-        return None  # the public view: every citizens' report of the city, scrubbed (docs/open311.md)
-    if endpoint.startswith("audit.") and role == "auditor":
-        return None  # the auditor's scope is the whole audit log (and nothing else)
-    body = response.get_data()
-    for marker in (OUT_PREFIX, *OUT_MARKERS):
-        if marker.encode() in body:
-            return marker
-    return None
-
-
 def _audit_count(platform) -> int:
     with platform.db.session() as session:
         return session.scalar(select(func.count()).select_from(AuditRecord).where(
@@ -362,20 +335,20 @@ def test_every_route_every_role_in_and_out_of_scope(platform, trust, trust_app):
     services = [item["service_code"] for item in clients["anonymous"].get("/open311/v2/services.json").get_json()]
     failures, checked = [], 0
     for key, rule, method, role, side, expected in _cells(trust_app, trust, services):
-        values = {argument: _value(trust, rule, argument, side, services) for argument in rule.arguments}
+        values = {argument: matrix.argument_value(trust, rule, argument, side, services) for argument in rule.arguments}
         path = rule.build(values)[1] if rule.arguments else rule.rule
         api = path.startswith("/api/")
         before = _audit_count(platform) if method == "POST" and expected != "ok" else None
         if method == "GET":
             response = clients[role].get(path, headers=_headers(trust, role, path))
         else:
-            response = clients[role].post(path, headers=_headers(trust, role, path), **_body(rule.endpoint, side,
-                                                                                              trust))
-        seen = _outcome(response, api)
+            response = clients[role].post(path, headers=_headers(trust, role, path),
+                                          **matrix.body(rule.endpoint, side, trust))
+        seen = matrix.outcome(response, api)
         checked += 1
         if not _matches(expected, seen, method):
             failures.append(f"{key} {path} as {role}: expected {expected}, got {seen}")
-        elif method == "GET" and seen == "ok" and (leak := _leak(rule.endpoint, role, path, response)):
+        elif method == "GET" and seen == "ok" and (leak := matrix.leak(rule.endpoint, role, path, response)):
             failures.append(f"{key} {path} as {role}: shows side B's {leak!r}")
         elif before is not None and _audit_count(platform) != before:
             failures.append(f"{key} {path} as {role}: refused, yet something was changed (audit log grew)")

@@ -98,6 +98,8 @@ def _fill(world: tw.TrustWorld, name: str, endpoint_or_path: str, side: str, ser
             "grid_id": world.grids["G620102001001001" if side == "a" else "G620103001"],
             "region_id": world.regions["620102001001" if side == "a" else "620103001001"],
             "publication_id": objects["publication"], "request_id": str(objects["case"]),
+            "record_id": objects["record"], "household_id": objects["household"],
+            "matter_id": objects["matter"],
             "code": services[0], "token": "none", "fmt": "json", "name": "accept", "action": "disable",
             "package": "leaflet", "rest": "none",
             "account_id": world.accounts["worker_jq"] if side == "a" else 999_999, "grant_id": 999_999,

@@ -13,11 +13,11 @@ from minqing import themes, workflows
 from minqing.core.accounts import apikeys
 from minqing.core.actors import system_actor
 from minqing.core.cli import build_cli
-from minqing.core.models import Case, Department, Grid, Region
+from minqing.core.models import Case, Department
 from minqing.core.platform import Platform
 from minqing.web import create_app
 
-from tests.fixtures.city import Places, add_accounts
+from tests.fixtures.city import add_accounts, build_places
 from tests.fixtures.web import login
 
 EXAMPLE = Path(__file__).parent / "example_plugin"
@@ -48,12 +48,8 @@ def test_a_pip_installed_plugin_is_found_used_and_switched_off(installed, databa
         assert session.scalar(select(Department.name).where(Department.key == "winter_bridges"))
         registry = themes.registry(host_platform, session)
         assert registry.get("winter_service.icy_roads").plugin == "snow"
-        city = Region(code="620100000000", name="兰州市", level="city")
-        session.add(city)
-        session.flush()
-        session.add(Grid(code="G620102001", name="网格", level="small", region_id=city.id, region_code=city.code,
-                         geometry={"type": "Polygon", "coordinates": [[[103, 36], [104, 36], [104, 37], [103, 37],
-                                                                        [103, 36]]]}))
+        places = build_places(session, [("620100000000", "兰州市", "city", None)],
+                              [("G620102001", "网格", "small", None, "620100000000", (103, 36, 104, 37))])
     with host_platform.db.session() as session:
         case = workflows.report_case(host_platform, session, system_actor("test"), theme_key="winter_service.icy_roads",
                                      title="中山桥桥面结冰", description="桥面结冰", lon=103.5, lat=36.5,
@@ -62,8 +58,8 @@ def test_a_pip_installed_plugin_is_found_used_and_switched_off(installed, databa
         assert host_platform.plugins.call_first("route_case", case=case, session=session) == ("snow", "winter_bridges")
         figures = dict(host_platform.plugins.collect("dashboard_figures", viewer=system, session=session))
         assert figures["snow"]["value"] == 1
-        add_accounts(session, {"centre": ("operator", city.code), "resident": ("citizen", None)},
-                     Places(regions={city.code: city.id}, grids={}), password_hash=password_hash)
+        add_accounts(session, {"centre": ("operator", "620100000000"), "resident": ("citizen", None)}, places,
+                     password_hash=password_hash)
         _row, key = apikeys.create(session, system, "centre", "open311")
         case_id = case.id
     app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, platform=host_platform)

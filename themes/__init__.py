@@ -9,23 +9,32 @@ versions and theme records, routing by category, map layers, coverage and grid c
     themes.route(registry.get("urban_management.street_vending"), "0301")   # → department key
     themes.visible_layers(platform, session, viewer)       # layers by department
     themes.layer_features(platform, session, key, viewer, bbox)            # GeoJSON features, scoped
+    themes.records.create/update/retire/history(...)       # department ledgers (台账), see themes/records.py
 """
 from . import colours
+from .citizen_form import citizen_fields, citizen_report_form, citizen_report_ui
 from .coverage import coverage
 from .document import (BrokenTheme, ThemeDocument, ThemeError, ThemeProblem, content_hash, load_theme_file,
                        meta_schema, validate_theme)
-from .layers import LayerHidden, layer_features, layer_page, visible_layers
+from .layers import BadFilter, LayerHidden, layer_features, layer_page, visible_layers
 from .patrols import due_for_patrol, mark_patrolled
 from .registry import THEMES_COUNTER, Registry, Theme, ThemeIssue, UnknownTheme, get_theme, registry, themes
 from .routing import UnknownCategory, route, routing_table
+from . import freshness, patrols  # 数据鲜活度; patrols of records (巡查: record_patrol, patrol_tasks)
+from .patrols import PatrolRefused, overdue_counts, patrol_tasks, record_patrol
+from . import ledger_files, records  # ledger_files: `minqing import/export records`
+from .records import RecordError, RecordNotFound, RecordRefused, RecordRetired, StaleRecord
 from .versions import (NotPublished, Published, RecordInvalid, add_record, latest_versions, record_schema,
                        sync_themes, theme_version, validate_record)
 
 __all__ = [
-    "BrokenTheme", "LayerHidden", "NotPublished", "Published", "RecordInvalid", "Registry", "Theme",
+    "BrokenTheme", "citizen_fields", "citizen_report_form", "citizen_report_ui", "LayerHidden", "NotPublished", "Published", "RecordInvalid", "Registry", "Theme",
     "ThemeDocument", "ThemeError", "ThemeIssue", "ThemeProblem", "THEMES_COUNTER", "UnknownCategory",
     "UnknownTheme", "add_record", "colours", "content_hash", "coverage", "due_for_patrol", "get_theme",
     "latest_versions", "layer_features", "layer_page", "load_theme_file", "mark_patrolled", "meta_schema", "record_schema",
     "registry", "route", "routing_table", "sync_themes", "theme_version", "themes", "validate_record",
     "validate_theme", "visible_layers",
+    "RecordError", "RecordNotFound", "RecordRefused", "RecordRetired", "StaleRecord", "ledger_files", "records",
+    "PatrolRefused", "freshness", "overdue_counts", "patrol_tasks", "patrols", "record_patrol",
+    "BadFilter",
 ]

@@ -8,7 +8,8 @@ A medium or large grid is judged by the shares of its small grids, so that the c
 (taking the worst small grid made almost every large grid of a city red): red when at least
 `MINQING_GRID_RED_SHARE` per cent of its small grids are red (default 20), yellow when at least
 `MINQING_GRID_YELLOW_SHARE` per cent are red or yellow (default 30), otherwise blue; the reason gives the shares.
-Two GROUP BY queries and one walk up the grid tree in memory, whatever the number of grids.
+Two GROUP BY queries and one walk up the grid tree in memory, whatever the number of grids. The share rule is
+`minqing.core.geo.grid_tree.colours_by_share`, which the department plugins' colour rules apply as well.
 
 It also owns the hourly recolouring (`periodic_tasks`), so grid colours do not depend on any other plugin (the
 file-theme loader used to schedule it). Registered through the ``minqing.plugins`` entry points like a
@@ -22,7 +23,10 @@ import os
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from minqing.core.geo.grid_tree import leaves, tally_leaves
+from minqing.core.geo.grid_tree import colours_by_share, leaves
+# The share rule's settings and judgement, under the names this plugin has always given them
+from minqing.core.geo.grid_tree import (DEFAULT_RED_SHARE, DEFAULT_YELLOW_SHARE, RED_SHARE_SETTING,  # noqa: F401
+                                        YELLOW_SHARE_SETTING, share_setting, shares, upper_grid_colour)
 from minqing.core.hooks import hookimpl
 from minqing.core.models import Case, GridColour, KeyPerson, utcnow
 
@@ -32,8 +36,6 @@ MINQING_DESCRIPTION = "默认的网格风险着色规则，并每小时重新着
 FINAL_STATUSES = ("closed", "voided")
 RED_OVERDUE_CASES = 3      # this many open overdue cases make a small grid red
 BLUE_REASON = "无超期未办结事件和中高风险重点人员"
-RED_SHARE_SETTING, YELLOW_SHARE_SETTING = "MINQING_GRID_RED_SHARE", "MINQING_GRID_YELLOW_SHARE"
-DEFAULT_RED_SHARE, DEFAULT_YELLOW_SHARE = 20.0, 30.0   # per cent of an upper grid's small grids
 RECOLOUR_EVERY = float(os.environ.get("MINQING_GRID_COLOUR_SECONDS", "3600"))
 TASK_NAME = "themes.grid_colours"
 
@@ -57,26 +59,6 @@ def _totals(session: Session) -> dict[str, dict[int, int]]:
     return {"overdue": overdue, "high": risks["high"], "medium": risks["medium"]}
 
 
-def share_setting(name: str, default: float) -> float:
-    """A share in per cent from the environment (per city deployment); a bad value is refused, not guessed."""
-    raw = os.environ.get(name, "").strip().rstrip("%")
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} 应为 0 到 100 之间的百分比数字，例如 20，而不是“{raw[:20]}”") from None
-    if not 0 <= value <= 100:
-        raise ValueError(f"{name} 应在 0 到 100 之间（百分比），而不是 {raw[:20]}")
-    return value
-
-
-def shares() -> tuple[float, float]:
-    """(red share, yellow share) in per cent: the upper-grid rule's settings."""
-    return (share_setting(RED_SHARE_SETTING, DEFAULT_RED_SHARE),
-            share_setting(YELLOW_SHARE_SETTING, DEFAULT_YELLOW_SHARE))
-
-
 def small_grid_colour(cases: int, high: int, medium: int) -> tuple[str, str]:
     reasons = [text for count, text in ((cases, f"超期未办结事件 {cases} 件"), (high, f"高风险重点人员 {high} 人"),
                                         (medium, f"中风险重点人员 {medium} 人")) if count]
@@ -87,34 +69,13 @@ def small_grid_colour(cases: int, high: int, medium: int) -> tuple[str, str]:
     return GridColour.BLUE.value, BLUE_REASON
 
 
-def _percent(part: int, whole: int) -> int:
-    return round(100 * part / whole) if whole else 0
-
-
-def upper_grid_colour(counts: collections.Counter, red_share: float, yellow_share: float) -> tuple[str, str]:
-    """The colour of a medium or large grid from how many of its small grids are red, yellow and blue."""
-    total = sum(counts.values())
-    red, yellow = counts[GridColour.RED.value], counts[GridColour.YELLOW.value]
-    red_pct, either_pct = _percent(red, total), _percent(red + yellow, total)
-    said = f"辖内小网格红色 {red_pct}%（{red}/{total}），红黄合计 {either_pct}%（{red + yellow}/{total}）"
-    if total and 100 * red >= red_share * total:
-        return GridColour.RED.value, f"{said}；红色达到 {red_share:g}%"
-    if total and 100 * (red + yellow) >= yellow_share * total:
-        return GridColour.YELLOW.value, f"{said}；红黄合计达到 {yellow_share:g}%"
-    return GridColour.BLUE.value, f"{said}；低于红色 {red_share:g}%、黄色 {yellow_share:g}% 的标准"
-
-
 def default_rule(session: Session, parents: dict[int, int | None]) -> dict[int, tuple[str, str]]:
     """(colour, reason) of every grid by the default rule: small grids by what is in them, upper grids by the
     shares of their small grids."""
-    red_share, yellow_share = shares()
     totals = _totals(session)
     colours = {grid_id: small_grid_colour(*(totals[name].get(grid_id, 0) for name in ("overdue", "high", "medium")))
                for grid_id in leaves(parents)}
-    tally = tally_leaves({grid_id: colour for grid_id, (colour, _) in colours.items()}, parents)
-    for grid_id, counts in tally.items():
-        colours[grid_id] = upper_grid_colour(counts, red_share, yellow_share)
-    return colours
+    return colours_by_share(colours, parents, blue=True)
 
 
 @hookimpl(tryfirst=True)   # its reasons come first, ahead of the other plugins' (as users have always read them)

@@ -20,6 +20,8 @@ from jsonschema import Draft202012Validator
 from minqing import forms
 from minqing.workflows import definition as workflow_definition
 
+from .citizen_form import citizen_field_problems
+
 FORM_NAMES = ("record", "report", "visit")
 DEFAULT_VISIBLE_TO = ("admin", "operator", "department_staff", "grid_worker", "leader")
 
@@ -177,6 +179,7 @@ def _semantic_problems(document: dict) -> list[ThemeProblem]:
             problems.append(ThemeProblem(f"/categories/{index}/code",
                                          f"分类代码“{code}”重复（与第 {seen[code] + 1} 项相同）"))
         seen.setdefault(code, index)
+    problems += [ThemeProblem(path, message) for path, message in citizen_field_problems(document)]
     return problems + workflow_problems(document.get("workflow"))
 
 

@@ -5,6 +5,8 @@ is `minqing.core.scope` — except on a layer shown to citizens, whose records a
 """
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 
 from sqlalchemy import func, select
@@ -14,13 +16,22 @@ from minqing.core.geo import features as geofeatures, geojson
 from minqing.core import scope
 from minqing.core.geo.geojson import Page
 from minqing.core.actors import Actor
-from minqing.core.models import Department, Role, ThemeRecord
+from minqing.core.models import Department, Role, ThemeRecord, ThemeVersion, utcnow
+from minqing.core.privacy import masking
 
 from .registry import Theme, UnknownTheme, registry
 
 log = logging.getLogger(__name__)
 MAX_FEATURES = geojson.MAX_LIMIT
 LABEL_FIELDS = ("title", "name", "label")
+
+
+PATROL_LABELS = {"on_time": "按期巡查", "due_soon": "即将到期", "overdue": "巡查超期"}
+BOOLEAN_VALUES = {"true": True, "false": False}
+
+
+class BadFilter(ValueError):
+    """A layer filter that names no filterable field of the theme's record form, or a value it does not offer."""
 
 
 class LayerHidden(PermissionError):
@@ -38,7 +49,47 @@ def theme_layer(theme: Theme) -> dict:
     return {"key": theme.key, "title": theme.title, "department": theme.department, "plugin": theme.plugin,
             "kind": "theme", "geometry": layer["geometry"], "style": layer["style"], "source": layer["source"],
             "icon": theme.document.get("icon", ""), "colour": theme.document.get("colour", ""),
-            "visible_to": layer["visible_to"]}
+            "visible_to": layer["visible_to"], "records": theme.form("record") is not None,
+            "patrol_every_days": theme.patrol_every_days, "filters": record_filters(theme)}
+
+
+def record_filters(theme: Theme) -> list[dict]:
+    """The fields of a theme's record form a layer can be filtered by: those with a fixed set of values (an
+    ``enum`` of strings, or a boolean), each with its values and their labels."""
+    form = theme.form("record") or {}
+    found = []
+    for key, spec in (form.get("properties") or {}).items():
+        if not isinstance(spec, dict):
+            continue
+        title = spec.get("title") or key
+        if spec.get("type") == "string" and isinstance(spec.get("enum"), list):
+            found.append({"key": key, "title": title,
+                          "values": [{"value": str(item), "label": str(item)} for item in spec["enum"]]})
+        elif spec.get("type") == "boolean":
+            found.append({"key": key, "title": title,
+                          "values": [{"value": "true", "label": "是"}, {"value": "false", "label": "否"}]})
+    return found
+
+
+def patrol_soon_days(every_days: int) -> float:
+    """How many days before its due date a record counts as due soon: the last fifth of its patrol period."""
+    return every_days / 5
+
+
+def patrol_status(every_days: int | None, last_seen: dt.datetime | None, now: dt.datetime) -> dict | None:
+    """The patrol state of a record last seen (patrolled, or else created) at `last_seen`: ``{"status":
+    "on_time" | "due_soon" | "overdue", "label", "due", "last"}``; None for a theme without a patrol period."""
+    if not every_days or last_seen is None:
+        return None
+    last_seen = last_seen if last_seen.tzinfo else last_seen.replace(tzinfo=dt.UTC)
+    due = last_seen + dt.timedelta(days=every_days)
+    if due < now:
+        status = "overdue"
+    elif due - now <= dt.timedelta(days=patrol_soon_days(every_days)):
+        status = "due_soon"
+    else:
+        status = "on_time"
+    return {"status": status, "label": PATROL_LABELS[status], "due": due.isoformat(), "last": last_seen.isoformat()}
 
 
 def _computed(platform, session: Session, viewer: Actor, registered: dict[str, Theme]) -> list[tuple[str, dict]]:
@@ -83,9 +134,15 @@ def layer_features(platform, session: Session, theme_key: str, viewer: Actor, bb
     return layer_page(platform, session, theme_key, viewer, bbox, Page(limit=limit))["features"]
 
 
-def layer_page(platform, session: Session, theme_key: str, viewer: Actor, bbox=None, page: Page = Page()) -> dict:
+def layer_page(platform, session: Session, theme_key: str, viewer: Actor, bbox=None, page: Page = Page(), *,
+               filters: dict[str, str] | None = None, patrol: str | None = None,
+               now: dt.datetime | None = None) -> dict:
     """One page of a layer as a FeatureCollection that says how many features matched (`numberMatched`): the
-    theme's records first (by id), then its cases (newest first). Raises like `layer_features`."""
+    theme's records first (by id), then its cases (newest first). Raises like `layer_features`.
+
+    `filters` (field key → value, from `record_filters`) and `patrol` (``on_time``, ``due_soon``, ``overdue``)
+    keep only the records that match, and no cases; a field or value the form does not offer raises BadFilter.
+    Retired records are never on the map."""
     registered = registry(platform, session).themes
     theme = registered.get(theme_key)
     if theme is None:
@@ -100,7 +157,12 @@ def layer_page(platform, session: Session, theme_key: str, viewer: Actor, bbox=N
             if plugin == theme.plugin and layer.get("key") == theme_key:
                 return _hook_page(plugin, layer, bbox, session, page)
         return geojson.collection([], matched=0)
+    now = now or utcnow()
     statement = select(ThemeRecord).where(ThemeRecord.theme_key == theme_key)
+    retired = getattr(ThemeRecord, "retired_at", None)  # the column arrives with the records' history
+    if retired is not None:
+        statement = statement.where(retired.is_(None))
+    statement = _filtered(statement, theme, filters or {}, patrol, now)
     if "citizen" not in theme.layer["visible_to"]:
         statement = scope.restrict(statement, ThemeRecord, viewer)
     if bbox is not None:
@@ -109,9 +171,10 @@ def layer_page(platform, session: Session, theme_key: str, viewer: Actor, bbox=N
                                     ThemeRecord.min_lat <= max_lat, ThemeRecord.max_lat >= min_lat)
     records_matched = session.scalar(select(func.count()).select_from(statement.subquery()))
     records = session.scalars(statement.order_by(ThemeRecord.id).offset(page.offset).limit(page.limit))
-    features = [feature(record, theme) for record in records]
+    forms = _record_forms(session, theme_key)
+    features = [feature(record, theme, viewer, forms, now) for record in records]
     matched = records_matched
-    if theme.form("report") is not None or theme.categories:  # a theme that takes reports shows its cases too
+    if (theme.form("report") is not None or theme.categories) and not filters and not patrol:  # a theme that takes reports shows its cases too
         left = page.limit - len(features)
         cases = geofeatures.case_features(
             session, viewer, bbox=bbox, theme_key=theme_key,
@@ -144,14 +207,111 @@ def _hook_page(plugin: str, layer: dict, bbox, session: Session, page: Page) -> 
                               matched=len(found))
 
 
-def feature(record: ThemeRecord, theme: Theme) -> dict:
+def _filtered(statement, theme: Theme, filters: dict[str, str], patrol: str | None, now: dt.datetime):
+    offered = {item["key"]: {value["value"] for value in item["values"]} for item in record_filters(theme)}
+    for key, value in filters.items():
+        if key not in offered:
+            raise BadFilter(f"筛选字段“{key}”不是图层“{theme.title}”可筛选的字段")
+        if value not in offered[key]:
+            raise BadFilter(f"筛选字段“{key}”没有取值“{value}”")
+        field = ThemeRecord.form_data[key]
+        kind = (theme.form("record") or {})["properties"][key].get("type")
+        statement = statement.where(field.as_boolean() == BOOLEAN_VALUES[value] if kind == "boolean"
+                                    else field.as_string() == value)
+    if patrol:
+        if patrol not in PATROL_LABELS:
+            raise BadFilter("巡查状态应为 on_time、due_soon 或 overdue")
+        every = theme.patrol_every_days
+        if not every:
+            raise BadFilter(f"图层“{theme.title}”没有巡查周期")
+        seen = func.coalesce(ThemeRecord.last_patrolled_at, ThemeRecord.created_at)
+        overdue_before = now - dt.timedelta(days=every)       # last seen before this: overdue
+        soon_before = overdue_before + dt.timedelta(days=patrol_soon_days(every))
+        statement = statement.where({"overdue": seen < overdue_before,
+                                     "due_soon": (seen >= overdue_before) & (seen <= soon_before),
+                                     "on_time": seen > soon_before}[patrol])
+    return statement
+
+
+def _record_forms(session: Session, theme_key: str) -> dict[int, dict]:
+    """theme version → its record form (a record is shown with the form it was filled in)."""
+    rows = session.execute(select(ThemeVersion.version, ThemeVersion.document)
+                           .where(ThemeVersion.theme_key == theme_key))
+    return {version: (document.get("forms") or {}).get("record") or {} for version, document in rows}
+
+
+def _shown(viewer: Actor | None, spec: dict, value) -> str:
+    """A form answer as text for the viewer: ID numbers and phones masked by their format, free text scrubbed."""
+    if value is None or value == "" or value == []:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        if spec.get("format") == "cn-id":
+            return masking.show(viewer, masking.ID_NUMBER, value)
+        if spec.get("format") == "cn-mobile":
+            return masking.show(viewer, masking.PHONE, value)
+        if spec.get("format") == "attachment":
+            return "1 个附件"
+        return masking.text_for(viewer, value)
+    if isinstance(value, list):
+        items = spec.get("items") or {}
+        if items.get("format") == "attachment":
+            return f"{len(value)} 个附件"
+        return "；".join(part for part in (_shown(viewer, items, item) for item in value) if part)
+    if isinstance(value, dict):
+        if spec.get("format") == "geo-point":
+            return ""   # the record's place on the map says it
+        properties = spec.get("properties") or {}
+        parts = ((properties.get(key) or {}, item, key) for key, item in value.items())
+        return "，".join(f"{(sub.get('title') or key)}：{text}" for sub, item, key in parts
+                        if (text := _shown(viewer, sub, item)))
+    return masking.text_for(viewer, json.dumps(value, ensure_ascii=False))
+
+
+def record_fields(form: dict, data: dict, viewer: Actor | None, order: list[str] | None = None) -> list[dict]:
+    """The record's answers in the form's order, each ``{"key", "title", "value"}`` with its Chinese title and the
+    value as the viewer may see it (answers no longer in the form come last, by key).
+
+    The form's order is its ``ui:order``, else `order` (the theme document's own field order: a version read back
+    from PostgreSQL's JSONB has its keys in JSONB's order, not the author's), else its properties' order."""
+    properties = form.get("properties") or {}
+    ranked = [key for key in form.get("ui:order") or order or properties if key in properties]
+    ranked += [key for key in properties if key not in ranked]
+    keys = [key for key in ranked if key in data] + sorted(key for key in data if key not in properties)
+    fields = []
+    for key in keys:
+        spec = properties.get(key) if isinstance(properties.get(key), dict) else {}
+        text = _shown(viewer, spec, data[key])
+        if text:
+            fields.append({"key": key, "title": spec.get("title") or key, "value": text})
+    return fields
+
+
+def record_label(form: dict, data: dict, default: str) -> str:
+    """What the record is called: its title, name or label field, else the first field named ``…_name``."""
+    names = list(LABEL_FIELDS) + [key for key in (form.get("properties") or {}) if key.endswith("_name")]
+    return next((data[name] for name in names if isinstance(data.get(name), str) and data[name].strip()), default)
+
+
+def feature(record: ThemeRecord, theme: Theme, viewer: Actor | None = None, forms: dict[int, dict] | None = None,
+            now: dt.datetime | None = None) -> dict:
+    """A record as a GeoJSON Feature: its geometry, its label, its form's answers (masked for `viewer`) and its
+    patrol state."""
     geometry = record.geometry
     if geometry is None and record.lon is not None and record.lat is not None:
         geometry = {"type": "Point", "coordinates": [record.lon, record.lat]}
     data = record.form_data or {}
-    label = next((data[name] for name in LABEL_FIELDS if isinstance(data.get(name), str) and data[name]),
-                 theme.title)
+    current = theme.form("record") or {}
+    form = (forms or {}).get(record.theme_version) or current
+    label = masking.text_for(viewer, record_label(form, data, theme.title))
     return {"type": "Feature", "id": record.id, "geometry": geojson.geometry(geometry),
-            "properties": {"id": record.id, "theme": record.theme_key, "theme_version": record.theme_version,
-                           "label": label, "grid_id": record.grid_id, "region_code": record.region_code,
-                           "updated_at": record.updated_at.isoformat() if record.updated_at else None}}
+            "properties": {"id": record.id, "kind": "record", "theme": record.theme_key,
+                           "theme_version": record.theme_version, "label": label, "grid_id": record.grid_id,
+                           "region_code": record.region_code,
+                           "updated_at": record.updated_at.isoformat() if record.updated_at else None,
+                           "fields": record_fields(form, data, viewer, list(current.get("properties") or ())),
+                           "patrol": patrol_status(theme.patrol_every_days,
+                                                   record.last_patrolled_at or record.created_at, now or utcnow())}}

@@ -1,38 +1,390 @@
 """Patrols of theme records: a theme's ``patrol_every_days`` says how often each of its records must be seen.
 
 A record is due when its last patrol (or, never patrolled, its creation) is older than that; one query for
-all themes, limited to what the viewer may see.
+all themes, limited to what the viewer may see. Retired records (``retired_at``, when the column exists) are
+never due.
+
+`record_patrol` is the one service of a patrol (巡查), whatever the page or client: it checks the record is in the
+patroller's scope, the document against the theme's visit form and the plugins' `validate_submission`, the photos
+are the patroller's own, and the distance from the record against the theme's ``patrol_distance``
+(``{"max_m": 200, "policy": "flag"|"refuse"}``, default flag); then it stores the visit and marks the record
+patrolled, audited, in the caller's transaction.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import math
 
 from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from minqing.core import scope
+from minqing.core import attachments as uploads, scope
 from minqing.core.actors import Actor
 from minqing.core.changes import record_change
-from minqing.core.models import ThemeRecord, utcnow
+from minqing.core.models import Attachment, ThemeRecord, Visit, utcnow
 
-from .registry import registry
+from .registry import UnknownTheme, get_theme, registry
+from .versions import check_data, latest_versions
+
+TARGET_KIND = "theme_record"            # Visit.target_kind of a patrol of a record
+PATROL_ROLES = ("grid_worker",)         # who patrols: the grid workers of the record's grid
+DEFAULT_MAX_M = 200
+DEFAULT_POLICY = "flag"
+PHOTOS = "photos"                        # the photo field added to a visit form that has none
+DEFAULT_VISIT_FORM = {"type": "object", "title": "巡查记录",
+                      "properties": {"summary": {"type": "string", "title": "巡查情况", "minLength": 2,
+                                                 "maxLength": 2000}},
+                      "required": ["summary"]}
+PHOTOS_FIELD = {"type": "array", "title": "现场照片", "maxItems": 9,
+                "items": {"type": "string", "format": "attachment",
+                          "x-attachment": {"accept": ["image/*"], "maxBytes": 10485760}}}
+TITLE_FIELDS = ("name", "title", "名称")
+METRES_PER_DEGREE = 111_320.0
+
+
+class PatrolRefused(ValueError):
+    """A patrol not stored; `errors` maps a field ("record", "location", a path of the visit form, "photos")
+    to its Chinese messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("；".join(message for messages in errors.values() for message in messages))
+        self.errors = errors
+
+
+def _retired():
+    """`retired_at IS NULL` when records can be retired (the column arrives with the records' history)."""
+    column = getattr(ThemeRecord, "retired_at", None)
+    return column.is_(None) if column is not None else None
+
+
+def _live(statement):
+    condition = _retired()
+    return statement if condition is None else statement.where(condition)
+
+
+def last_seen():
+    """When a record was last seen: its last patrol, or its creation."""
+    return func.coalesce(ThemeRecord.last_patrolled_at, ThemeRecord.created_at)
+
+
+def overdue_condition(platform, session: Session, now: dt.datetime):
+    """One SQL condition: the record's theme (enabled) has a patrol period and the record was last seen before it."""
+    return overdue_for({theme.key: theme.patrol_every_days for theme in registry(platform, session).themes.values()
+                        if theme.patrol_every_days}, now)
+
+
+def overdue_for(periods: dict[str, int], now: dt.datetime):
+    """The same condition for given periods (theme key → days)."""
+    seen = last_seen()
+    by_days: dict[int, list[str]] = {}
+    for key, days in periods.items():
+        by_days.setdefault(days, []).append(key)
+    clauses = [and_(ThemeRecord.theme_key.in_(keys), seen < now - dt.timedelta(days=days))
+               for days, keys in sorted(by_days.items())]
+    return or_(*clauses) if clauses else false()
+
+
+def published_periods(session: Session) -> dict[str, int]:
+    """theme key → ``patrol_every_days`` of each theme's newest published version that has one (for callers
+    without a plugin host: the early-warning rule, the figures)."""
+    return {key: int(version.document["patrol_every_days"]) for key, version in latest_versions(session).items()
+            if version.document.get("patrol_every_days")}
 
 
 def due_for_patrol(platform, session: Session, viewer: Actor, now: dt.datetime | None = None,
                    limit: int = 1000) -> list[ThemeRecord]:
     """Records of the enabled themes whose patrol is overdue, oldest first."""
     now = now or utcnow()
-    last_seen = func.coalesce(ThemeRecord.last_patrolled_at, ThemeRecord.created_at)
-    clauses = [and_(ThemeRecord.theme_key == theme.key,
-                    last_seen < now - dt.timedelta(days=theme.patrol_every_days))
-               for theme in registry(platform, session).themes.values() if theme.patrol_every_days]
-    statement = select(ThemeRecord).where(or_(*clauses) if clauses else false())
-    statement = scope.restrict(statement, ThemeRecord, viewer).order_by(last_seen, ThemeRecord.id).limit(limit)
+    statement = _live(select(ThemeRecord).where(overdue_condition(platform, session, now)))
+    statement = scope.restrict(statement, ThemeRecord, viewer).order_by(last_seen(), ThemeRecord.id).limit(limit)
     return list(session.scalars(statement))
 
 
-def mark_patrolled(session: Session, actor: Actor, record: ThemeRecord, at: dt.datetime | None = None) -> None:
+def overdue_counts(session: Session, viewer: Actor, now: dt.datetime | None = None
+                   ) -> list[tuple[str, int | None, str, int]]:
+    """(department key, grid id, a region code of the group, overdue records) within the viewer's scope, the
+    most first: one GROUP BY over the published themes' periods, for the early-warning rule and the figures."""
+    now = now or utcnow()
+    statement = _live(select(ThemeRecord.department_key, ThemeRecord.grid_id, func.min(ThemeRecord.region_code),
+                             func.count()).where(overdue_for(published_periods(session), now))
+                      .group_by(ThemeRecord.department_key, ThemeRecord.grid_id))
+    rows = session.execute(scope.restrict(statement, ThemeRecord, viewer)).all()
+    return sorted(((row[0], row[1], row[2] or "", row[3]) for row in rows),
+                  key=lambda row: (-row[3], row[0], row[1] or 0))
+
+
+def mark_patrolled(session: Session, actor: Actor, record: ThemeRecord, at: dt.datetime | None = None,
+                   details: dict | None = None) -> None:
     """Note that someone saw the record on patrol (the patrol's own form goes through the theme's visit form)."""
     record.last_patrolled_at = at or utcnow()
     record_change(session, actor, "theme_record.patrol", object_type="theme_record", object_id=record.id,
-                  summary=f"巡查业务主题“{record.theme_key}”的记录")
+                  summary=f"巡查业务主题“{record.theme_key}”的记录", details=details)
+
+
+# -- tasks ----------------------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class PatrolTask:
+    record_id: int
+    title: str
+    theme_key: str
+    theme_title: str
+    last_seen: dt.datetime
+    days_overdue: int
+
+
+def record_title(record: ThemeRecord) -> str:
+    """What a person calls the record: its name or title field, else its number."""
+    data = record.form_data or {}
+    for name in TITLE_FIELDS:
+        if isinstance(data.get(name), str) and data[name].strip():
+            return data[name].strip()[:80]
+    return f"记录 #{record.id}"
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def patrol_tasks(platform, session: Session, viewer: Actor, now: dt.datetime | None = None,
+                 limit: int = 200) -> list[PatrolTask]:
+    """The records due for patrol as tasks of the viewer's work list (巡查任务), the longest overdue first."""
+    now = now or utcnow()
+    themes_ = registry(platform, session).themes
+    tasks = []
+    for record in due_for_patrol(platform, session, viewer, now=now, limit=limit):
+        theme = themes_.get(record.theme_key)
+        seen = _aware(record.last_patrolled_at or record.created_at)
+        due = seen + dt.timedelta(days=theme.patrol_every_days)
+        tasks.append(PatrolTask(record_id=record.id, title=record_title(record), theme_key=record.theme_key,
+                                theme_title=theme.title, last_seen=seen,
+                                days_overdue=max((now - due).days, 0)))
+    return tasks
+
+
+# -- the form and the distance ------------------------------------------------------------------------------
+
+def _has_attachment(schema) -> bool:
+    if isinstance(schema, dict):
+        return schema.get("format") == "attachment" or any(_has_attachment(value) for value in schema.values())
+    if isinstance(schema, list):
+        return any(_has_attachment(value) for value in schema)
+    return False
+
+
+def patrol_form(theme) -> dict:
+    """The theme's visit form (or a short default), with a photo field when the form has none."""
+    form = theme.form("visit") or DEFAULT_VISIT_FORM
+    if _has_attachment(form) or PHOTOS in form.get("properties", {}):
+        return form
+    return {**form, "properties": {**form.get("properties", {}), PHOTOS: PHOTOS_FIELD}}
+
+
+def patrol_distance(theme) -> tuple[float, str]:
+    """(max metres, "flag" or "refuse") of the theme's ``patrol_distance``, defaults filled in."""
+    rule = theme.document.get("patrol_distance") or {}
+    return float(rule.get("max_m", DEFAULT_MAX_M)), rule.get("policy", DEFAULT_POLICY)
+
+
+def distance_m(record: ThemeRecord, lon: float, lat: float) -> float | None:
+    """Metres from (lon, lat) to the record's geometry (0 inside a polygon), on a local flat projection."""
+    import shapely   # loaded when a patrol is checked, not by every command
+    from shapely.geometry import Point, shape
+
+    if record.geometry:
+        target = shape(record.geometry)
+    elif record.lon is not None and record.lat is not None:
+        target = Point(record.lon, record.lat)
+    else:
+        return None
+    scale = (METRES_PER_DEGREE * math.cos(math.radians(lat)), METRES_PER_DEGREE)
+
+    def flat(geometry):
+        return shapely.transform(geometry, lambda coordinates: coordinates * scale)
+
+    return float(flat(target).distance(flat(Point(lon, lat))))
+
+
+# -- the service ----------------------------------------------------------------------------------------------
+
+def _photo_ids(form: dict, document: dict) -> list[tuple[str, str]]:
+    """(path, id) of the attachments the document names, found through the form's `format: attachment`."""
+    def walk(schema, value, path):
+        if not isinstance(schema, dict):
+            return []
+        if schema.get("format") == "attachment" and isinstance(value, str):
+            return [(path, value)]
+        if isinstance(value, dict):
+            return [found for name, item in value.items()
+                    for found in walk(schema.get("properties", {}).get(name), item, f"{path}.{name}" if path else name)]
+        if isinstance(value, list):
+            return [found for index, item in enumerate(value)
+                    for found in walk(schema.get("items"), item, f"{path}[{index}]")]
+        return []
+    return walk(form, document, "")
+
+
+def _check_photos(session: Session, actor: Actor, refs: list[tuple[str, str]]) -> None:
+    """Each photo the patrol names is the patroller's own upload, not yet part of a case or another visit."""
+    usable = uploads.unclaimed(session, actor, [item for _path, item in refs])
+    problems = {path: ["照片不存在或不是您上传的，请重新上传"] for path, item in refs if item not in usable}
+    if problems:
+        raise PatrolRefused(problems)
+
+
+def _record_in_scope(session: Session, actor: Actor, record_id: int) -> ThemeRecord:
+    if not actor.has_role(*PATROL_ROLES):
+        raise PatrolRefused({"record": ["只有记录所在网格的网格员可以巡查"]})
+    record = session.scalar(scope.restrict(select(ThemeRecord).where(ThemeRecord.id == record_id),
+                                           ThemeRecord, actor))
+    if record is None:
+        raise PatrolRefused({"record": ["记录不存在或不在您的网格范围内"]})
+    if getattr(record, "retired_at", None) is not None:
+        raise PatrolRefused({"record": ["该记录已停用，无需巡查"]})
+    return record
+
+
+def _check_location(lon, lat) -> tuple[float, float]:
+    if lon is None or lat is None:
+        raise PatrolRefused({"location": ["巡查位置：请点“使用我的位置”或在地图上选点"]})
+    try:
+        lon, lat = float(lon), float(lat)
+    except (TypeError, ValueError):
+        raise PatrolRefused({"location": ["巡查位置：经纬度应为数字"]}) from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90) or math.isnan(lon) or math.isnan(lat):
+        raise PatrolRefused({"location": ["巡查位置：经度应在 -180 到 180 之间，纬度应在 -90 到 90 之间"]})
+    return lon, lat
+
+
+def record_patrol(platform, session: Session, actor: Actor, record_id: int, document: dict,
+                  lon: float | None, lat: float | None, attachments: list[str] | tuple = (), *,
+                  client_id: str | None = None, now: dt.datetime | None = None) -> Visit:
+    """Record a patrol of the record: a visit row (the visit form's document, where, how far) and the record
+    marked patrolled, audited in the caller's transaction; PatrolRefused (nothing stored) otherwise.
+
+    `attachments`: ids of photos uploaded apart from the document (an app), added to the form's photo field.
+    A retried call with the same `client_id` answers the first visit."""
+    if client_id and (earlier := session.scalar(select(Visit).where(Visit.client_id == client_id))) is not None:
+        if earlier.visitor_account_id != actor.account_id or earlier.target_kind != TARGET_KIND:
+            raise PatrolRefused({"client_id": ["该提交编号已被使用"]})
+        return earlier
+    record = _record_in_scope(session, actor, record_id)
+    try:
+        theme = get_theme(platform, record.theme_key, session)
+    except UnknownTheme:
+        raise PatrolRefused({"record": ["该记录所属的业务主题已停用，无法巡查"]}) from None
+    lon, lat = _check_location(lon, lat)
+    form = patrol_form(theme)
+    document = dict(document) if isinstance(document, dict) else {}
+    if attachments:
+        if PHOTOS not in form.get("properties", {}):
+            raise PatrolRefused({PHOTOS: ["本主题的巡查表单没有“照片”一项，请在表单的照片栏上传"]})
+        document[PHOTOS] = [*document.get(PHOTOS, []), *attachments]
+    errors: dict[str, list[str]] = {}
+    for path, message in check_data(platform, session, theme.key, form, document, form="visit"):
+        errors.setdefault(path, []).append(message)
+    if errors:
+        raise PatrolRefused(errors)
+    photos = _photo_ids(form, document)
+    _check_photos(session, actor, photos)
+    metres = distance_m(record, lon, lat)
+    max_m, policy = patrol_distance(theme)
+    too_far = metres is not None and metres > max_m
+    if too_far and policy == "refuse":
+        raise PatrolRefused({"location": [
+            f"巡查位置距“{record_title(record)}”约 {metres:.0f} 米，超过本主题允许的 {max_m:.0f} 米，请到现场后再提交"]})
+    now = now or utcnow()
+    visit = Visit(target_kind=TARGET_KIND, target_id=record.id, visitor_account_id=actor.account_id,
+                  grid_id=record.grid_id, region_code=record.region_code, visited_at=now, lon=lon, lat=lat,
+                  summary=_summary(document)[:2000], theme_key=theme.key, form_data=document,
+                  schema_version=f"{theme.key}@patrol", client_id=client_id,
+                  distance_m=round(metres, 1) if metres is not None else None, distance_flagged=too_far)
+    try:
+        with session.begin_nested():
+            session.add(visit)
+    except IntegrityError:   # the same client id arrived twice at once
+        return session.scalar(select(Visit).where(Visit.client_id == client_id))
+    photo_ids = list(dict.fromkeys(item for _path, item in photos))
+    uploads.link_to_visit(session, actor, photo_ids, visit.id)
+    mark_patrolled(session, actor, record, at=now, details={
+        "visit_id": visit.id, "distance_m": visit.distance_m, "flagged": too_far, "max_m": max_m,
+        "photos": photo_ids})
+    return visit
+
+
+def _summary(document: dict) -> str:
+    text = document.get("summary")
+    if isinstance(text, str) and text.strip():
+        return text.strip()
+    return "；".join(f"{key}：{value}" for key, value in document.items()
+                    if isinstance(value, (str, int, float)) and not isinstance(value, bool) and key != PHOTOS)
+
+
+# -- what the department sees ---------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class FlaggedPatrol:
+    visit_id: int
+    record_id: int
+    record_title: str
+    theme_key: str
+    visited_at: dt.datetime
+    distance_m: float
+
+
+def flagged_patrols(session: Session, viewer: Actor, limit: int = 50) -> list[FlaggedPatrol]:
+    """Patrols made farther from their record than the theme allows (policy "flag"), of the records the viewer
+    may see, the newest first."""
+    statement = (select(Visit, ThemeRecord).join(ThemeRecord, ThemeRecord.id == Visit.target_id)
+                 .where(Visit.target_kind == TARGET_KIND, Visit.distance_flagged.is_(True))
+                 .order_by(Visit.visited_at.desc(), Visit.id.desc()).limit(limit))
+    rows = session.execute(scope.restrict(statement, ThemeRecord, viewer)).all()
+    return [FlaggedPatrol(visit_id=visit.id, record_id=record.id, record_title=record_title(record),
+                          theme_key=record.theme_key, visited_at=visit.visited_at, distance_m=visit.distance_m or 0)
+            for visit, record in rows]
+
+
+@dataclasses.dataclass(frozen=True)
+class RecentPatrol:
+    visit: Visit
+    record_id: int
+    record_title: str
+    theme_key: str
+    photos: list[Attachment]
+
+
+def recent_patrols(session: Session, viewer: Actor, limit: int = 30) -> list[RecentPatrol]:
+    """The latest patrols of the records the viewer may see, each with its photos (the department's view)."""
+    statement = (select(Visit, ThemeRecord).join(ThemeRecord, ThemeRecord.id == Visit.target_id)
+                 .where(Visit.target_kind == TARGET_KIND)
+                 .order_by(Visit.visited_at.desc(), Visit.id.desc()).limit(limit))
+    rows = session.execute(scope.restrict(statement, ThemeRecord, viewer)).all()
+    photos = photos_of(session, [visit.id for visit, _record in rows])
+    return [RecentPatrol(visit=visit, record_id=record.id, record_title=record_title(record),
+                         theme_key=record.theme_key, photos=photos.get(visit.id, [])) for visit, record in rows]
+
+
+def photos_of(session: Session, visit_ids) -> dict[int, list[Attachment]]:
+    """visit id → its photos (attachments linked to it), oldest first; the caller has checked the visits."""
+    ids = list(visit_ids)
+    found: dict[int, list[Attachment]] = {}
+    if ids:
+        for row in session.scalars(select(Attachment).where(Attachment.visit_id.in_(ids))
+                                   .order_by(Attachment.created_at, Attachment.id)):
+            found.setdefault(row.visit_id, []).append(row)
+    return found
+
+
+def patrols_of(session: Session, viewer: Actor, record_id: int, limit: int = 20) -> list[Visit]:
+    """The patrols of one record the viewer may see, the newest first."""
+    statement = (select(Visit).join(ThemeRecord, ThemeRecord.id == Visit.target_id)
+                 .where(Visit.target_kind == TARGET_KIND, Visit.target_id == record_id)
+                 .order_by(Visit.visited_at.desc(), Visit.id.desc()).limit(limit))
+    return list(session.scalars(scope.restrict(statement, ThemeRecord, viewer)))
+
+
+__all__ = ["FlaggedPatrol", "PatrolRefused", "PatrolTask", "RecentPatrol", "distance_m", "due_for_patrol",
+           "flagged_patrols", "mark_patrolled", "overdue_counts", "patrol_distance", "patrol_form", "patrol_tasks",
+           "patrols_of", "photos_of", "published_periods", "recent_patrols", "record_patrol", "record_title"]

@@ -14,9 +14,9 @@ from minqing import forms
 from minqing.core import counters
 from minqing.core.actors import Actor
 from minqing.core.changes import record_change
-from minqing.core.models import Grid, ThemeRecord, ThemeVersion, utcnow
+from minqing.core.models import ThemeRecord, ThemeVersion, utcnow
 
-from .registry import THEMES_COUNTER, get_theme, registry
+from .registry import THEMES_COUNTER, registry
 
 
 class NotPublished(LookupError):
@@ -112,43 +112,8 @@ def schema_version(key: str, version: int) -> str:
 def add_record(platform, session: Session, actor: Actor, theme_key: str, data: dict, *,
                lon: float | None = None, lat: float | None = None, geometry: dict | None = None,
                client_id: str | None = None) -> ThemeRecord:
-    """Put an object on a theme's layer, under the theme's newest published version.
+    """Put an object on a theme's layer: kept for compatibility, the service is `themes.records.create`."""
+    from .records import create   # records imports this module
 
-    The data must pass the version's ``record`` form and the plugins' `validate_submission` (else
-    RecordInvalid). The grid and region come from the location (a point, or a point inside `geometry`). A
-    `client_id` seen before answers the record made then, so an app that resends after a lost answer does
-    not make two.
-    """
-    if client_id is not None:
-        existing = session.scalar(select(ThemeRecord).where(ThemeRecord.client_id == client_id))
-        if existing is not None:
-            return existing
-    theme = get_theme(platform, theme_key, session)
-    version = theme_version(session, theme_key)
-    errors = check_data(platform, session, theme_key, version.document["forms"].get("record"), data)
-    if errors:
-        raise RecordInvalid(theme_key, errors)
-    if geometry is not None:
-        from shapely.geometry import mapping, shape   # loaded when a record is stored, not by every command
-
-        shaped = shape(geometry)
-        if lon is None or lat is None:
-            centre = shaped.representative_point()
-            lon, lat = centre.x, centre.y
-        min_lon, min_lat, max_lon, max_lat = shaped.bounds
-        geometry = mapping(shaped)
-    else:
-        min_lon, min_lat, max_lon, max_lat = lon, lat, lon, lat
-    grid_id = platform.locator().locate(lon, lat) if lon is not None and lat is not None else None
-    region_code = session.scalar(select(Grid.region_code).where(Grid.id == grid_id)) if grid_id else ""
-    record = ThemeRecord(theme_key=theme_key, theme_version=version.version, department_key=theme.department,
-                         form_data=data, schema_version=schema_version(theme_key, version.version),
-                         lon=lon, lat=lat, geometry=geometry, min_lon=min_lon, min_lat=min_lat, max_lon=max_lon,
-                         max_lat=max_lat, grid_id=grid_id, region_code=region_code or "",
-                         created_by=actor.name, created_by_account_id=actor.account_id, client_id=client_id)
-    session.add(record)
-    session.flush()
-    record_change(session, actor, "theme_record.create", object_type="theme_record", object_id=record.id,
-                  summary=f"在业务主题“{theme.title}”新增记录", details={"theme": theme_key,
-                                                                   "version": version.version})
-    return record
+    return create(platform, session, actor, theme_key, data, lon=lon, lat=lat, geometry=geometry,
+                  client_id=client_id)

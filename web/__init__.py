@@ -52,11 +52,18 @@ def create_app(config: dict | None = None, platform: Platform | None = None) -> 
     for blueprint in (home.blueprint, auth.blueprint, map_view.blueprint, admin.blueprint, vendor.blueprint,
                       work.blueprint, manage.blueprint, citizen.blueprint, open311.blueprint, api.blueprint):
         app.register_blueprint(blueprint)
-    from . import account, audit, builder
+    from . import account, audit, builder, health
+    app.register_blueprint(health.blueprint)
     app.register_blueprint(setup.blueprint)
     app.register_blueprint(audit.blueprint)
     app.register_blueprint(builder.blueprint)
     app.register_blueprint(account.blueprint)
+    from . import report_map
+    app.register_blueprint(report_map.blueprint)
+    from . import notifications
+    app.register_blueprint(notifications.blueprint)  # 通知: in-app notifications and the header's unread badge
+    from . import ledgers
+    app.register_blueprint(ledgers.blueprint)  # 台账: department ledgers, drawn on a map (Leaflet-Geoman)
     _register_plugin_blueprints(app, platform)
     from . import ratelimits
     ratelimits.init_app(app)  # after every blueprint: the limits wrap the registered views

@@ -10,6 +10,7 @@ from minqing.core.accounts import manage as accounts, codes as accounts_codes, t
 from minqing.core.accounts import scopes
 
 from .admin import ActionForm, blueprint
+from .admin_cadres import cadre_view
 from .context import db, viewer
 from .permissions import roles_required
 
@@ -45,7 +46,8 @@ def _user_page(account, errors=None, values=None, code: str | None = None, statu
                            roles=scopes.ROLE_TITLES, scope_kinds=scopes.SCOPE_KIND, kind_titles=scopes.KIND_TITLES,
                            staff_roles=scopes.STAFF_ROLES, templates=scopes.TEMPLATES.values(),
                            totp_enabled=totp.is_enabled(account), form=ActionForm(), errors=errors or {},
-                           values=values or {}, code=code, code_days=accounts_codes.LIFETIME["admin"].days), status
+                           values=values or {}, code=code, code_days=accounts_codes.LIFETIME["admin"].days,
+                           cadre=cadre_view(account)), status
 
 
 def _checked_form() -> bool:

@@ -9,7 +9,7 @@ from flask_login import current_user
 from .context import viewer
 
 # Who works in the work end (/work/*). Citizens have their own pages (小兰帮办); auditors read the audit log only.
-STAFF_ROLES = ("admin", "operator", "department_staff", "grid_worker", "leader")
+STAFF_ROLES = ("admin", "operator", "department_staff", "grid_worker", "leader", "cadre")
 
 
 def roles_required(*roles: str):

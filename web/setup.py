@@ -49,6 +49,26 @@ def city_page():
     return redirect(url_for("home.index"))
 
 
+@blueprint.post("/map-tiles")
+@roles_required("admin")
+def map_tiles():
+    """The optional base map's tile URL template (empty: no tiles, the outlines only)."""
+    stored = city.settings(db())
+    if not SetupForm().validate_on_submit():
+        return _page(stored, _values_of(stored), {"form": "请求已过期，请刷新页面后重试"}, 400)
+    wanted = request.form.get("tile_url", "")
+    try:
+        changed = city.set_tile_url(db(), viewer(), wanted)
+        db().commit()
+    except city.CityInvalid as error:
+        db().rollback()
+        return _page(stored, {**_values_of(stored), "tile_url": wanted}, error.problems, 400)
+    settled = city.tile_url(db())
+    flash(("底图瓦片地址已保存：" + settled if settled else "已清除底图瓦片地址，地图只显示区划与网格轮廓")
+          if changed else "底图瓦片地址未变化", "info")
+    return redirect(url_for("setup.city_page"))
+
+
 def _values_of(stored: city.City) -> dict[str, str]:
     """What the form starts with: the stored city, else the database's top region and the default zone."""
     if stored.configured:
@@ -62,8 +82,9 @@ def _values_of(stored: city.City) -> dict[str, str]:
 
 
 def _page(stored: city.City, values, errors: dict[str, str], status: int = 200):
+    tiles = values.get("tile_url", city.tile_url(db()) or "") if "tile_url" in errors else city.tile_url(db()) or ""
     return render_template("setup/city.html", stored=stored, values=values, errors=errors, form=SetupForm(),
-                           zooms=city.ZOOMS), status
+                           zooms=city.ZOOMS, tile_url=tiles), status
 
 
 def init_app(app: Flask) -> None:
@@ -72,8 +93,8 @@ def init_app(app: Flask) -> None:
         """Read the city for this request (what template filters and forms without a session use), and send an
         admin who signs in to a database without a city to the set-up page."""
         endpoint = request.endpoint or ""
-        if endpoint in ("", "static") or endpoint.startswith("vendor."):
-            return None  # files, not pages: no database look-up
+        if endpoint in ("", "static", "health.healthz") or endpoint.startswith("vendor."):
+            return None  # files, and the health check that must answer when the database does not: no look-up
         stored = city.settings(db())
         if (endpoint == "home.index" and not stored.configured and current_user.is_authenticated
                 and viewer().has_role("admin")):

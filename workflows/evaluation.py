@@ -11,6 +11,10 @@ a case's state is judged as of `as_of` (default: now).
 - 准确派遣率 = dispatched cases never returned (退回) / dispatched cases; 退回率 = the returned share
 - 重复件数 = cases of the period merged into another (重复件); they leave the population of every other indicator
   (their master counts once); 重复件占比 = 重复件数 / (the population + 重复件数)
+- 数据鲜活度 (by department) = the department's theme records created, updated or patrolled within their theme's
+  period / its records, as of the period's end (themes/freshness.py)
+- 户户见干部 (by region and grid) = the households a cadre visited in [start, end) / the households
+  (core/household_visits.py; counted for the groups that have cases)
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from minqing.core.actors import Actor
-from minqing.core.models import Case, CaseEvent, CaseMilestone, utcnow
+from minqing.core.models import Case, CaseEvent, CaseMilestone, Household, utcnow
 from minqing.core.geo.regions import SIGNIFICANT
 from minqing.core.scope import restrict
 
@@ -46,6 +50,10 @@ class Indicators:
     dispatched: int = 0
     returned: int = 0      # dispatched cases a department returned (退回) at least once
     duplicates: int = 0    # 重复件: cases merged into another, outside every other count
+    records: int = 0       # the department's theme records (数据鲜活度, by department only; themes/freshness.py)
+    fresh_records: int = 0  # of them, created, updated or patrolled within their theme's period
+    households: int = 0    # 户户见干部 (by region and grid; core/household_visits.py): the households
+    cadre_visited: int = 0  # of them, visited by a cadre in the period
 
     @staticmethod
     def _rate(part: int, whole: int) -> float | None:
@@ -81,6 +89,16 @@ class Indicators:
     def duplicate_share(self) -> float | None:
         """重复件占比: merged duplicates among all the period's (non-void) reports."""
         return self._rate(self.duplicates, self.reported + self.duplicates)
+
+    @property
+    def freshness_rate(self) -> float | None:
+        """数据鲜活度: the share of the department's records touched within their period."""
+        return self._rate(self.fresh_records, self.records)
+
+    @property
+    def cadre_coverage_rate(self) -> float | None:
+        """户户见干部: the share of households a cadre visited in the period."""
+        return self._rate(self.cadre_visited, self.households)
 
     @property
     def average_handling_hours(self) -> float | None:
@@ -155,8 +173,33 @@ def evaluate(session: Session, *, by: str, start: dt.datetime, end: dt.datetime,
     duplicates = _duplicates(session, by=by, start=start, end=end, region_level=region_level, viewer=viewer)
     for key in duplicates.keys() - found.keys():   # a group whose every report was merged elsewhere
         found[key] = dict.fromkeys(_COUNTS, 0)
-    return [Indicators(key=_key(key, by), duplicates=duplicates.get(key, 0), **counts)
+    fresh = _freshness(session, by=by, as_of=min(end, as_of or utcnow()), viewer=viewer)
+    covered = _coverage(session, by=by, start=start, end=end, region_level=region_level, viewer=viewer)
+    return [Indicators(key=_key(key, by), duplicates=duplicates.get(key, 0),
+                       **dict(zip(("records", "fresh_records"), fresh.get(key, (0, 0)))),
+                       **dict(zip(("households", "cadre_visited"), covered.get(key, (0, 0)))), **counts)
             for key, counts in found.items()]
+
+
+def _coverage(session: Session, *, by, start, end, region_level, viewer) -> dict:
+    """户户见干部 per region prefix or grid id: (households, visited by a cadre in [start, end))."""
+    if by not in ("region", "grid"):
+        return {}
+    from minqing.core.grassroots import household_visits
+
+    window = household_visits.Period("evaluation", start, end, "")
+    column = Household.grid_id if by == "grid" else func.substr(Household.region_code, 1, SIGNIFICANT[region_level])
+    statement = household_visits.coverage_statement(window, viewer=viewer, column=column)
+    return {row.key: (row.households, int(row.seen or 0)) for row in session.execute(statement)}
+
+
+def _freshness(session: Session, *, by, as_of, viewer) -> dict:
+    """数据鲜活度 per department (records, fresh records) as of the period's end; other dimensions have none."""
+    if by != "department":
+        return {}
+    from minqing.themes import freshness   # themes sits beside workflows; imported when used
+
+    return freshness.by_department_id(session, now=as_of, viewer=viewer)
 
 
 def _duplicates(session: Session, *, by, start, end, region_level, viewer) -> dict:

@@ -83,12 +83,17 @@ def report_schema(theme) -> dict:
 
 
 def citizen_schema(theme) -> dict:
-    """The staff's form without the urgency (the centre decides it), with the kind of appeal unless the theme's
-    form asks for it."""
+    """The staff's form without the urgency (the centre decides it), its theme part reduced to the fields the
+    theme shows citizens (`themes.citizen_report_form`), with the kind of appeal unless that part asks for it."""
+    from minqing import themes   # themes sits beside workflows; imported when used, as the engine does
+
     schema = copy.deepcopy(report_schema(theme))
     schema["title"] = f"我要反映：{theme.title}"
     properties = schema["properties"]
     properties.pop("urgency", None)
+    if "details" in properties:
+        details = themes.citizen_report_form(theme.document, properties["details"])
+        properties["details"] = {**details, "title": properties["details"]["title"]}
     properties["title"] = {**properties["title"], "title": "标题", "description": "一句话说明是什么问题"}
     if "appeal_type" not in properties.get("details", {}).get("properties", {}):
         properties["kind"] = {"type": "string", "title": "诉求类型", "enum": list(APPEAL_KINDS),
@@ -282,7 +287,8 @@ def _own_uploads(session: Session, actor: Actor, schema: dict, document: dict) -
         return []
     ids = [item for _path, item in refs]
     usable = set(session.scalars(select(Attachment.id).where(
-        Attachment.id.in_(ids), Attachment.owner_account_id == actor.account_id, Attachment.case_id.is_(None))))
+        Attachment.id.in_(ids), Attachment.owner_account_id == actor.account_id, Attachment.case_id.is_(None),
+        Attachment.visit_id.is_(None))))   # a patrol's photo is the patrol's, not a loose upload
     problems = {path: ["附件不存在或不是您上传的，请重新上传"] for path, item in refs if item not in usable}
     if problems:
         raise FormInvalid(problems)
@@ -293,6 +299,7 @@ def _link(session: Session, actor: Actor, ids: list[str], case: Case) -> None:
     if not ids:
         return
     session.execute(update(Attachment).where(Attachment.id.in_(ids), Attachment.case_id.is_(None),
+                                             Attachment.visit_id.is_(None),
                                              Attachment.owner_account_id == actor.account_id)
                     .values(case_id=case.id))
     session.flush()

@@ -217,7 +217,7 @@ def _own_photos(session: Session, actor: Actor, case: Case, photos) -> list[str]
     if len(photos) > MAX_PHOTOS or not all(isinstance(item, str) and item for item in photos):
         raise FormInvalid({"photos": [f"照片最多 {MAX_PHOTOS} 张"]})
     usable = set(session.scalars(select(Attachment.id).where(
-        Attachment.id.in_(photos), Attachment.owner_account_id == actor.account_id,
+        Attachment.id.in_(photos), Attachment.owner_account_id == actor.account_id, Attachment.visit_id.is_(None),
         Attachment.case_id.is_(None) | (Attachment.case_id == case.id))))
     problems = {f"photos[{n}]": [NOT_YOURS] for n, item in enumerate(photos) if item not in usable}
     if problems:
@@ -228,6 +228,7 @@ def _own_photos(session: Session, actor: Actor, case: Case, photos) -> list[str]
 def _link_photos(session: Session, actor: Actor, case: Case, photos: list[str]) -> None:
     if photos:
         session.execute(update(Attachment).where(Attachment.id.in_(photos), Attachment.case_id.is_(None),
+                                                 Attachment.visit_id.is_(None),
                                                  Attachment.owner_account_id == actor.account_id)
                         .values(case_id=case.id))
 

@@ -25,7 +25,7 @@ ACTION_NAMES = {
     "department.sync": "同步职能部门", "department.add": "新增职能部门", "department.update": "修改职能部门",
     "fallback.set": "设置兜底部门", "fallback.clear": "取消兜底部门", "warning_rule.settings": "修改预警规则设置",
     "warning.acknowledge": "确认预警", "warning.case": "预警转为事件", "grid.colour": "重新评定网格颜色",
-    "city.init": "初始化城市设置", "city.update": "修改城市设置", "visit.record": "走访登记",
+    "city.init": "初始化城市设置", "city.update": "修改城市设置", "city.tiles": "设置底图瓦片地址", "visit.record": "走访登记",
     "attachment.upload": "上传附件", "ranking.publish": "发布月度排名",
     "publication.create": "起草公开内容", "publication.edit": "修改公开内容", "publication.publish": "发布公开内容",
     "publication.withdraw": "撤回公开内容", "publication.reopen": "重新编辑公开内容",
@@ -46,6 +46,17 @@ ACTION_NAMES = {
     "case.overrule_co_handler": "否决协办意见", "case.withdraw_co_handler": "撤回协办", "case.merge": "合并为重复件",
     "case.merge_in": "并入重复件", "case.unmerge": "撤销合并", "case.unmerge_out": "撤销合并（主件）",
     "case.follow_master": "随主件办理", "case.comment": "备注",
+    "notification.read": "通知标为已读", "notification.read_all": "通知全部标为已读",
+    # demo content
+    "demo.accounts": "生成演示账号", "demo.history": "生成演示历史事件",
+    # department ledgers
+    "theme_record.update": "修改台账记录", "theme_record.retire": "台账记录退出",
+    # cadres, household visits, key grids, 帮办实事
+    "cadre.assign": "设置干部职务", "cadre.remove": "撤销干部职务",
+    "setting.household_visit_period": "设置入户走访周期",
+    "key_grid.assign": "指定重点网格包抓人", "key_grid.remove": "撤销重点网格",
+    "matter.promise": "承诺帮办实事", "matter.start": "开始办理帮办实事", "matter.finish": "帮办实事办结",
+    "matter.decline": "帮办实事无法办理",
 }
 
 OBJECT_TYPE_NAMES = {
@@ -55,6 +66,7 @@ OBJECT_TYPE_NAMES = {
     "phone": "手机号", "plugin": "插件", "publication": "公开内容", "ranking": "月度排名", "region": "行政区划",
     "regions": "行政区划文件", "theme": "业务主题", "theme_record": "主题台账记录", "warning": "预警",
     "warning_rule": "预警规则",
+    "notification": "通知", "household": "家庭户", "practical_matter": "帮办实事", "setting": "系统设置",
 }
 
 

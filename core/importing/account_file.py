@@ -7,7 +7,9 @@ the roster: a new account has none and must set one at first sign-in (`password_
 and never the last administrator).
 
 A grid worker's grant also makes them a member of the grid (网格长 of a large or medium grid, 专职网格员 of a
-small one), which the grid's staff counts read.
+small one), which the grid's staff counts read. A cadre's row may give their post (`post`: 村两委, 乡镇包村干部,
+党组织书记, 自然村长/村民小组长) and the grids they answer for (`grids`: grid codes separated by ";"), within their
+village or township (core.grassroots.cadres); a cadre row without a post leaves the recorded post as it is.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import re
 from sqlalchemy import delete, select
 from tqdm import tqdm
 
+from ..grassroots import cadres
 from ..changes import record_change
 from ..models import Account, Department, Grid, GridMember, Person, Region, Role, RoleGrant
 from minqing.core.geo.regions import LEVEL_NAMES, prefix
@@ -32,7 +35,10 @@ COLUMNS = (
     C.Column("role", "角色", ("role",), required=True),
     C.Column("scope", "范围", ("管辖范围", "区划或部门", "scope")),
     C.Column("grid_code", "网格编码", ("网格", "所属网格", "grid", "grid_code", "gridcode")),
+    C.Column("post", "职务", ("干部职务", "post")),
+    C.Column("grids", "负责网格", ("包抓网格", "包网格", "grids")),
 )
+_GRID_LIST = re.compile(r"[;；,，、\s]+")
 ROLES = {
     "admin": Role.ADMIN, "系统管理员": Role.ADMIN, "管理员": Role.ADMIN,
     "operator": Role.OPERATOR, "值班员": Role.OPERATOR, "指挥所值班员": Role.OPERATOR,
@@ -61,6 +67,7 @@ class _Person:
     name: str
     phone: str | None
     grants: dict[_Grant, int] = dataclasses.field(default_factory=dict)   # grant → its row
+    post: tuple[str, int, tuple[int, ...]] | None = None   # a cadre's (post, region id, grid ids)
 
 
 class Accounts(Kind):
@@ -69,6 +76,7 @@ class Accounts(Kind):
     def check(self, session) -> None:
         self.regions = {code: (region_id, level) for region_id, code, level
                         in session.execute(select(Region.id, Region.code, Region.level))}
+        self.region_codes = {region_id: code for code, (region_id, _level) in self.regions.items()}
         self.departments = dict(session.execute(select(Department.key, Department.id)).all())
         self.grids = {code: (grid_id, level, region_code) for grid_id, code, level, region_code
                       in session.execute(select(Grid.id, Grid.code, Grid.level, Grid.region_code))}
@@ -107,9 +115,45 @@ class Accounts(Kind):
             except V.Bad as error:
                 self.fail(where, username, "phone", str(error))
         grant = self._grant(where, username, cells)
+        post = self._post(where, username, grant, cells)
         if len(self.summary.problems) > problems:
             return
         self._add(where, username, name, phone, grant)
+        if post is not None:
+            person = self.people[username]
+            if person.post is not None and person.post != post:
+                self.fail(where, username, "post", "同一账号只能有一个干部职务")
+            person.post = post
+
+    def _post(self, where: int, username: str, grant: _Grant | None, cells: dict):
+        """A cadre's post and grids from the `post` and `grids` columns; None when the row gives none."""
+        post_text, grids_text = cells.get("post", ""), cells.get("grids", "")
+        if not post_text and not grids_text:
+            return None
+        if grant is None:
+            return None
+        if grant.role != Role.CADRE:
+            self.fail(where, username, "post" if post_text else "grids", "只有干部（cadre）填写职务和负责网格")
+            return None
+        if not post_text:
+            self.fail(where, username, "post", f"填写负责网格时须填写职务：{cadres.POST_CHOICES}")
+            return None
+        try:
+            post = cadres.parse_post(post_text)
+        except cadres.CadreInvalid as error:
+            self.fail(where, username, "post", error.message)
+            return None
+        region_code = self.region_codes[grant.region_id]
+        grid_ids = []
+        for code in filter(None, _GRID_LIST.split(grids_text)):
+            grid = self.grids.get(code)
+            if grid is None:
+                self.fail(where, username, "grids", f"网格 {code} 不存在：请先导入网格")
+            elif not prefix(grid[2]).startswith(prefix(region_code)):
+                self.fail(where, username, "grids", f"网格 {code} 不在干部的范围 {region_code} 内")
+            else:
+                grid_ids.append(grid[0])
+        return post, grant.region_id, tuple(sorted(set(grid_ids)))
 
     def _add(self, where: int, username: str, name: str, phone: str | None, grant: _Grant) -> None:
         person = self.people.get(username)
@@ -223,16 +267,37 @@ class Accounts(Kind):
             account = session.scalar(select(Account).where(Account.username == username))
             account.is_active = False
         session.flush()
+        self._apply_posts(session)
         counts = summary.counts
         summary.written = any(counts.get(name) for name in ("added", "updated", "reactivated", "granted", "revoked",
-                                                            "deactivated"))
+                                                            "deactivated", "posts"))
         if summary.written:
             record_change(session, self.actor, "import", object_type="accounts", object_id=self.path.name,
                           summary=f"导入账号：新增{counts['added']}个，更新{counts['updated']}个，"
                                   f"授权{counts['granted']}项，撤销{counts['revoked']}项，"
-                                  f"停用{counts.get('deactivated', 0)}个，恢复{counts['reactivated']}个",
+                                  f"停用{counts.get('deactivated', 0)}个，恢复{counts['reactivated']}个，"
+                                  f"干部职务变更{counts['posts']}个",
                           details={"file": self.path.name, **counts,
                                    "deactivated_accounts": list(getattr(self, "missing", ()))})
+
+    def _apply_posts(self, session) -> None:
+        """The cadres' posts and grids the file gives; a post of an account no longer a cadre is removed."""
+        self.summary.counts["posts"] = 0
+        accounts = {account.username: account for part in chunks(list(self.people))
+                    for account in session.scalars(select(Account).where(Account.username.in_(part)))}
+        for person in self.people.values():
+            account = accounts[person.username]
+            is_cadre = any(grant.role == Role.CADRE for grant in person.grants)
+            if person.post is not None:
+                post, region_id, grid_ids = person.post
+                row = cadres.post_of(session, account.id)
+                if row is None or (row.post, row.region_id, cadres.grid_ids_of(session, row.id)) != (
+                        post, region_id, list(grid_ids)):
+                    cadres.assign(session, self.actor, account, post=post, region_id=region_id,
+                                  grid_ids=list(grid_ids), audit=False)
+                    self.summary.count("posts")
+            elif not is_cadre and cadres.remove(session, self.actor, account, audit=False):
+                self.summary.count("posts")
 
     def _create(self, session, person: _Person, grid_levels: dict) -> None:
         region_id, department_id = _home(person, self.grid_region_ids)

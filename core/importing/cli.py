@@ -18,6 +18,12 @@ from .readers import ImportFileError
 
 # The city's structure (core/importing/structure.py), named here so that `--help` does not load the map libraries.
 CITY_KINDS = {"regions": "区划", "grids": "网格", "accounts": "账号"}
+# Kinds another part of Minqing supplies (core cannot import it): the themes' ledgers. Their functions are put in
+# PART_IMPORTERS / PART_EXPORTERS when the plugins load (`minqing.themes.ledger_files`, imported with
+# `minqing.themes`).
+PART_KINDS = {"records": "业务主题记录（台账）"}
+PART_IMPORTERS: dict = {}
+PART_EXPORTERS: dict = {}
 
 
 def _actor(context, username: str | None, origin: str) -> Actor:
@@ -37,7 +43,8 @@ def _print_summary(summary: ImportSummary, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
         return
-    click.echo(f"导入{KINDS[summary.kind].label}：成功 {summary.imported} 行，拒绝 {summary.rejected} 行，"
+    label = KINDS[summary.kind].label if summary.kind in KINDS else PART_KINDS.get(summary.kind, summary.kind)
+    click.echo(f"导入{label}：成功 {summary.imported} 行，拒绝 {summary.rejected} 行，"
                f"{summary.batches} 个批次，用时 {summary.seconds:.1f} 秒")
     if summary.skipped:
         click.echo(f"跳过续传起点之前的 {summary.skipped} 行")
@@ -95,7 +102,7 @@ def _import_city(context, kind: str, file: Path, report: Path, username: str | N
 
 
 @click.command("import")
-@click.argument("kind", type=click.Choice([*KINDS, *CITY_KINDS]))
+@click.argument("kind", type=click.Choice([*KINDS, *CITY_KINDS, *PART_KINDS]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--errors", "report", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Error report (CSV). Default: FILE's name with .errors.csv, next to it.")
@@ -109,15 +116,23 @@ def _import_city(context, kind: str, file: Path, report: Path, username: str | N
 @click.option("--dry-run", is_flag=True, help="regions, grids, accounts: only check the file, write nothing.")
 @click.option("--deactivate-missing", is_flag=True,
               help="accounts: deactivate the staff accounts the file does not name (see them first with --dry-run).")
+@click.option("--theme", "theme_key", default=None,
+              help="records: the theme whose ledger the file holds (.csv/.xlsx with lon, lat; or .geojson).")
 @click.pass_obj
 def import_command(context, kind: str, file: Path, report: Path | None, batch_size: int,
                    resume_from: int | None, username: str | None, no_progress: bool, as_json: bool,
-                   dry_run: bool, deactivate_missing: bool) -> None:
+                   dry_run: bool, deactivate_missing: bool, theme_key: str | None) -> None:
     """Import base data (addresses, houses, residents, units, key-persons: .csv or .xlsx, in batches) or the
     city's own structure (regions: .csv/.xlsx/.geojson; grids: .geojson; accounts: .csv/.xlsx), which is
     all or nothing: any problem exits 1, writes nothing and lists every problem in the errors file.
     See docs/setup.md."""
     report = report or file.with_name(file.stem + ".errors.csv")
+    if kind in PART_KINDS:
+        _import_part(context, kind, file, report, theme_key, batch_size, resume_from, username,
+                     not no_progress and not as_json, as_json)
+        return
+    if theme_key:
+        raise click.UsageError("--theme applies to records only")
     if kind in CITY_KINDS:
         _import_city(context, kind, file, report, username, dry_run, deactivate_missing, no_progress, as_json)
         return
@@ -135,17 +150,51 @@ def import_command(context, kind: str, file: Path, report: Path | None, batch_si
     _print_summary(summary, as_json)
 
 
+def _import_part(context, kind, file, report, theme_key, batch_size, resume_from, username, progress,
+                 as_json) -> None:
+    context.platform  # loads the plugins, and with them the part that registers the kind
+    importer = PART_IMPORTERS.get(kind)
+    if importer is None:
+        raise click.ClickException(f"导入{PART_KINDS[kind]}需要启用业务主题插件（declarative_themes）")
+    if not theme_key:
+        raise click.UsageError("导入台账记录须用 --theme 指定业务主题")
+    actor = _actor(context, username, "cli import")
+    try:
+        summary, existing = importer(context.platform, theme_key, file, actor=actor, report_path=report,
+                                     batch_size=batch_size, resume_from=resume_from, show_progress=progress)
+    except ImportFileError as error:
+        raise click.ClickException(str(error)) from error
+    except ImportInterrupted as interrupted:
+        _print_summary(interrupted.summary, as_json)
+        raise click.ClickException(str(interrupted)) from interrupted
+    except LookupError as error:   # an unknown theme
+        raise click.ClickException(str(error)) from error
+    _print_summary(summary, as_json)
+    if summary.updated and not as_json:
+        click.echo(f"按 id 更新已有记录 {summary.updated} 行")
+    if existing and not as_json:
+        click.echo(f"已存在（client_id 相同或内容未变，跳过）{existing} 行")
+    for error in summary.errors[:20]:
+        if not as_json:
+            click.echo(f"  第{error.row}行 {error.column}：{error.message}")
+    if summary.rejected:
+        raise SystemExit(1)
+
+
 @click.command("export")
 @click.argument("what", type=click.Choice(["cases", "records", "grids"]))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default=None,
-              help="Default: from the output's suffix, else csv.")
-@click.option("--theme", "theme_key", default=None, help="Only this theme (records: one column per form field).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "geojson"]), default=None,
+              help="Default: from the output's suffix, else csv. geojson: records of one theme only.")
+@click.option("--theme", "theme_key", default=None,
+              help="Only this theme. Records: the ledger's own columns (field keys, id, client_id, lon, lat, "
+                   "geometry), which `import records` reads back.")
+@click.option("--titles", is_flag=True, help="records --theme: the report layout instead (Chinese titles).")
 @click.option("--as", "username", default=None,
               help="Export as this account: its scope and role decide rows and masking (default: 系统, everything).")
 @click.pass_obj
 def export_command(context, what: str, output: Path, fmt: str | None, theme_key: str | None,
-                   username: str | None) -> None:
+                   titles: bool, username: str | None) -> None:
     """Export cases or theme records to CSV or XLSX, scoped and masked for the viewer, and audited; or every
     grid to GeoJSON (`export grids -o grids.geojson`), which `import grids` reads back."""
     from minqing.core.ops import exporting
@@ -157,12 +206,24 @@ def export_command(context, what: str, output: Path, fmt: str | None, theme_key:
             count = export_grids(session, output)
         click.echo(f"已导出 {count} 个网格到 {output}")
         return
-    fmt = fmt or ("xlsx" if output.suffix.lower() == ".xlsx" else "csv")
+    suffix = output.suffix.lower()
+    fmt = fmt or ("xlsx" if suffix == ".xlsx" else "geojson" if suffix in (".geojson", ".json") else "csv")
+    ledger = what == "records" and theme_key and not titles
+    if fmt == "geojson" and not ledger:
+        raise click.UsageError("--format geojson applies to `export records --theme KEY` only")
     viewer = _actor(context, username, "cli export")
+    if ledger:
+        context.platform  # loads the plugins, and with them the part that registers the kind
+        exporter = PART_EXPORTERS.get("records")
+        if exporter is None:
+            raise click.ClickException("导出台账记录需要启用业务主题插件（declarative_themes）")
+        function = lambda session, viewer, stream, **options: exporter(  # noqa: E731
+            session, viewer, stream, theme_key, fmt=options["fmt"], file_name=options["file_name"])
     partial = output.with_name(output.name + ".part")
     try:
         with context.platform.db.session() as session, open(partial, "wb") as stream:
-            function = exporting.export_cases if what == "cases" else exporting.export_records
+            if not ledger:
+                function = exporting.export_cases if what == "cases" else exporting.export_records
             count = function(session, viewer, stream, fmt=fmt, theme_key=theme_key, file_name=output.name)
         partial.replace(output)
     finally:

@@ -38,6 +38,11 @@ def normalise(geometry: BaseGeometry) -> BaseGeometry:
 
 def to_geojson(geometry: BaseGeometry) -> dict:
     """A GeoJSON geometry dict with lists (not tuples), as JSON columns and files hold it."""
+    if geometry.geom_type in ("Polygon", "MultiPolygon") and not geometry.has_z:   # the fast path: numpy's lists
+        polygons = geometry.geoms if geometry.geom_type == "MultiPolygon" else (geometry,)
+        rings = [[shapely.get_coordinates(ring).tolist() for ring in (polygon.exterior, *polygon.interiors)]
+                 for polygon in polygons]
+        return {"type": geometry.geom_type, "coordinates": rings if geometry.geom_type == "MultiPolygon" else rings[0]}
     data = mapping(geometry)
     return {"type": data["type"], "coordinates": _lists(data["coordinates"])}
 

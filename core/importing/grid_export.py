@@ -18,11 +18,11 @@ _LEVEL_ORDER = case({"large": 0, "medium": 1, "small": 2}, value=Grid.level)
 def grid_features(session: Session) -> list[dict]:
     """Parents before children (large, medium, small), by code within a level."""
     rows = session.execute(select(Grid.id, Grid.code, Grid.name, Grid.level, Grid.region_code, Grid.parent_id,
-                                  Grid.geometry).order_by(_LEVEL_ORDER, Grid.code)).all()
+                                  Grid.geometry, Grid.dedicated).order_by(_LEVEL_ORDER, Grid.code)).all()
     codes = {row.id: row.code for row in rows}
     return [{"type": "Feature",
              "properties": {"code": row.code, "name": row.name, "level": row.level, "region_code": row.region_code,
-                            "parent_code": codes.get(row.parent_id) or ""},
+                            "parent_code": codes.get(row.parent_id) or "", "dedicated": "是" if row.dedicated else "否"},
              "geometry": to_geojson(normalise(shape(row.geometry)))} for row in rows]
 
 

@@ -35,7 +35,9 @@ COLUMNS = (
     C.Column("level", "网格层级", ("层级", "级别", "level"), required=True),
     C.Column("region_code", "区划代码", ("所属区划", "所属区划代码", "region", "region_code", "regioncode")),
     C.Column("parent_code", "上级网格", ("上级网格编码", "上级网格代码", "parent", "parent_code", "parentcode")),
+    C.Column("dedicated", "专属网格", ("是否专属网格", "dedicated")),
 )
+DEDICATED = {"是": True, "否": False, "true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
 LEVELS = ("large", "medium", "small")
 LEVEL_NAMES = {"large": "大网格", "medium": "中网格", "small": "小网格"}
 LEVEL_ALIASES = {"large": "large", "大网格": "large", "大": "large", "medium": "medium", "中网格": "medium",
@@ -49,12 +51,14 @@ class _Grid:
     """A grid as it will be after the import: from the file (`where` set) or kept from the database."""
 
     __slots__ = ("where", "code", "name", "level", "region_code", "parent_code", "shape", "metric", "id",
-                 "stored")
+                 "stored", "dedicated")
 
-    def __init__(self, where, code, name, level, region_code, parent_code, shape_, grid_id=None, stored=None):
+    def __init__(self, where, code, name, level, region_code, parent_code, shape_, grid_id=None, stored=None,
+                 dedicated=None):
         self.where, self.code, self.name, self.level = where, code, name, level
         self.region_code, self.parent_code, self.shape = region_code, parent_code, shape_
         self.id, self.stored, self.metric = grid_id, stored, None
+        self.dedicated = dedicated   # 专属网格; None: the file does not say (a stored grid keeps its flag)
 
 
 class Grids(Kind):
@@ -91,10 +95,10 @@ class Grids(Kind):
 
     def _existing(self, session) -> dict[str, _Grid]:
         rows = session.execute(select(Grid.id, Grid.code, Grid.name, Grid.level, Grid.region_code, Grid.parent_id,
-                                      Grid.geometry)).all()
+                                      Grid.geometry, Grid.dedicated)).all()
         codes = {row.id: row.code for row in rows}
         return {row.code: _Grid(None, row.code, row.name, row.level, row.region_code, codes.get(row.parent_id),
-                                shape(row.geometry), row.id, row.geometry) for row in rows}
+                                shape(row.geometry), row.id, row.geometry, row.dedicated) for row in rows}
 
     def _parse(self, where: int, cells: dict, geometry) -> None:
         code, name = cells.get("code", ""), cells.get("name", "")
@@ -118,8 +122,12 @@ class Grids(Kind):
         polygon, problem = parse_polygon(geometry)
         if problem:
             self.fail(where, code, "geometry", problem)
+        flag = cells.get("dedicated", "")
+        dedicated = DEDICATED.get(flag.lower()) if flag else None
+        if flag and dedicated is None:
+            self.fail(where, code, "dedicated", f"专属网格“{flag}”无效：应为 是 或 否（也可留空）")
         self.file[code] = _Grid(where, code, name, level, cells.get("region_code", ""),
-                                cells.get("parent_code", "") or None, polygon)
+                                cells.get("parent_code", "") or None, polygon, dedicated=dedicated)
 
     def _check_relations(self, grid: _Grid) -> None:
         where, code = grid.where, grid.code
@@ -162,8 +170,14 @@ class Grids(Kind):
         if not pairs:
             return
         children = np.array([child.metric for child, _ in pairs], dtype=object)
-        parents = np.array([parent.metric for _, parent in pairs], dtype=object)
-        inside = shapely.covers(shapely.buffer(parents, TOLERANCE_M), children)
+        buffered: dict[str, object] = {}   # each parent buffered once, not once per child
+        for _child, parent in pairs:
+            if parent.code not in buffered:
+                buffered[parent.code] = parent.metric
+        codes = list(buffered)
+        buffered = dict(zip(codes, shapely.buffer(np.array(list(buffered.values()), dtype=object), TOLERANCE_M)))
+        parents = np.array([buffered[parent.code] for _, parent in pairs], dtype=object)
+        inside = shapely.covers(parents, children)
         for (child, parent), ok in zip(pairs, inside.tolist()):
             if ok:
                 continue
@@ -216,6 +230,8 @@ class Grids(Kind):
         keep = left != right
         left, right = left[keep], right[keep]
         pairs = np.unique(np.sort(np.column_stack((left, right)), axis=1), axis=0)
+        if len(pairs):   # neighbours that only share a border have no overlap to measure (the common case)
+            pairs = pairs[shapely.relate_pattern(shapes[pairs[:, 0]], shapes[pairs[:, 1]], "T********")]
         if not len(pairs):
             return
         areas = self.metric.area(shapely.intersection(shapes[pairs[:, 0]], shapes[pairs[:, 1]]))
@@ -244,11 +260,10 @@ class Grids(Kind):
                                [child.shape for child in children[code]]))
         outlined = {found[0] for found in (self._outline_of(grid.region_code) for grid in self.file.values()
                                            if grid.level == "large") if found}
-        tops: dict[str, list] = {code: [] for code in outlined}
-        for grid in self.final.values():
-            found = self._outline_of(grid.region_code) if grid.level == "large" and grid.shape is not None else None
-            if found and found[0] in tops:
-                tops[found[0]].append(grid.shape)
+        # a region's outline against every large grid inside it (a county's, not only those of its own code)
+        large = [grid for grid in self.final.values() if grid.level == "large" and grid.shape is not None]
+        tops = {code: [grid.shape for grid in large if grid.region_code.startswith(prefix(code))]
+                for code in outlined}
         for code, parts in sorted(tops.items()):
             wholes.append((f"区划 {code}", shape(self._outline_of(code)[1]), parts))
         if not wholes:
@@ -310,17 +325,18 @@ class Grids(Kind):
         min_lon, min_lat, max_lon, max_lat = grid.shape.bounds
         return {"code": grid.code, "name": grid.name, "level": grid.level, "parent_id": ids.get(grid.parent_code),
                 "region_id": region_ids[grid.region_code], "region_code": grid.region_code,
-                "geometry": to_geojson(grid.shape), "outline_since": now, "min_lon": min_lon, "min_lat": min_lat,
-                "max_lon": max_lon, "max_lat": max_lat}
+                "dedicated": bool(grid.dedicated), "geometry": to_geojson(grid.shape), "outline_since": now,
+                "min_lon": min_lon, "min_lat": min_lat, "max_lon": max_lon, "max_lat": max_lat}
 
     def _update(self, session, stored: _Grid, grid: _Grid, ids: dict, region_ids: dict, redrawn: bool, now) -> None:
-        if (stored.name, stored.region_code, stored.parent_code) == (grid.name, grid.region_code, grid.parent_code) \
-                and not redrawn:
+        dedicated = stored.dedicated if grid.dedicated is None else grid.dedicated
+        if (stored.name, stored.region_code, stored.parent_code, stored.dedicated) \
+                == (grid.name, grid.region_code, grid.parent_code, dedicated) and not redrawn:
             self.summary.count("unchanged")
             return
         row = session.get(Grid, stored.id)
         attributes = {"name": grid.name, "region_code": grid.region_code, "region_id": region_ids[grid.region_code],
-                      "parent_id": ids.get(grid.parent_code)}
+                      "parent_id": ids.get(grid.parent_code), "dedicated": dedicated}
         changed = {key: value for key, value in attributes.items() if getattr(row, key) != value}
         for key, value in changed.items():
             setattr(row, key, value)

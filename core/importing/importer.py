@@ -50,6 +50,7 @@ class ImportSummary:
     kind: str
     file: str
     imported: int = 0
+    updated: int = 0          # rows that changed a record they name (ledgers: an exported file imported again)
     rejected: int = 0
     skipped: int = 0          # data rows before --resume-from
     batches: int = 0          # committed batches

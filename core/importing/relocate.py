@@ -52,13 +52,14 @@ def relocate(session, bounds: tuple[float, float, float, float], grid_regions: d
     """Moved rows per kind ("cases", "residents", ...) and "outside": rows that no grid covers any more.
 
     `bounds`: the box around every outline that changed, old and new; `grid_regions`: grid id → region code."""
-    locator = GridLocator.from_session(session)
+    locator = None   # built on the first rows to look at: a city's first grids have nothing to move yet
     moved: dict[str, int] = {"outside": 0}
     for name, model, statement in _sources(bounds):
         rows = session.execute(statement).all()
         moved[name] = 0
         if not rows:
             continue
+        locator = locator or GridLocator.from_session(session)
         found = locator.locate_many(np.array([row.lon for row in rows]), np.array([row.lat for row in rows]))
         changes = []
         for row, grid_id in zip(rows, found.tolist()):

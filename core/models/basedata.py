@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, Float, ForeignKey, String, Text
+from sqlalchemy import Date, Float, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -144,3 +144,10 @@ class Visit(Base):
     form_data: Mapped[dict] = mapped_column(default=dict)
     schema_version: Mapped[str] = mapped_column(String(80), default="")
     client_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # A patrol of a theme record (target_kind "theme_record"): metres from the record's geometry, and whether
+    # that was farther than the theme's `patrol_distance` allows (policy "flag": kept, shown to the department).
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    distance_flagged: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A visit made by a cadre (走村不漏户、户户见干部): their post at the time, so it counts for them even after
+    # the post changes; None for a grid worker's visit.
+    visitor_post: Mapped[str | None] = mapped_column(String(20))

@@ -103,6 +103,8 @@ class Attachment(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    # A photo of a visit (a patrol of a theme record): seen by whoever may see what was visited
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
     owner_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100))

@@ -61,8 +61,28 @@ class ThemeRecord(BoundingBox, Located, Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_patrolled_at: Mapped[dt.datetime | None]
+    # Retired (退出台账), never erased: hidden from layers and lists unless asked for (themes/records.py).
+    retired_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    retired_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
     client_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Optimistic locking, as on cases: of two edits of the same record made at once exactly one succeeds.
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class ThemeRecordChange(Base):
+    """One line of a record's history: created, updated or retired, by whom and when, and for an update the old
+    and new value of every changed field (`changes`: ``{"form_data.name": {"old": …, "new": …}, "geometry": …}``).
+    Written by `minqing.themes.records` in the same transaction as the change; rows are only ever added."""
+
+    __tablename__ = "theme_record_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("theme_records.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    action: Mapped[str] = mapped_column(String(20))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor_name: Mapped[str] = mapped_column(String(64), default="")
+    actor_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    changes: Mapped[dict] = mapped_column(default=dict)

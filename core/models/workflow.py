@@ -19,7 +19,9 @@ class Notification(Base):
     `deliver_notification` hook; a row stays pending until a plugin says it delivered it."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_notifications_status_next", "status", "next_attempt_at"),
+                      # in-app notifications of one address, newest first (the page and the header's badge)
+                      Index("ix_notifications_recipient_id", "recipient", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -37,6 +39,29 @@ class Notification(Base):
     delivered_by: Mapped[str] = mapped_column(String(100), default="")
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class NotificationRead(Base):
+    """One in-app notification (channel ``inbox``) that one account has read. A notification to a department or
+    a region reaches several people; each reads it for themselves."""
+
+    __tablename__ = "notification_reads"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    read_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class NotificationCursor(Base):
+    """"Mark all as read" for one account: every notification up to `read_through_id` counts as read, so the
+    city centre marking thousands of region notifications writes one row, not thousands."""
+
+    __tablename__ = "notification_cursors"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    read_through_id: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class SweepMark(Base):

@@ -245,6 +245,7 @@ def export_records(session: Session, viewer: Actor, stream: BinaryIO, *, fmt: st
     header.append("其他字段" if theme_key else "表单数据")
     sink.row(header)
     statement = (select(ThemeRecord, Grid.code).outerjoin(Grid, Grid.id == ThemeRecord.grid_id)
+                 .where(ThemeRecord.retired_at.is_(None))   # retired records (退出台账) are kept, not listed
                  .order_by(ThemeRecord.id))
     if theme_key:
         statement = statement.where(ThemeRecord.theme_key == theme_key)

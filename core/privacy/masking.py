@@ -21,8 +21,8 @@ ADDRESS = "address"
 # a time, on purpose, and audited.
 NEEDED_BY = {
     ID_NUMBER: frozenset(),
-    PHONE: frozenset({Role.GRID_WORKER, Role.OPERATOR}),
-    ADDRESS: frozenset({Role.GRID_WORKER, Role.OPERATOR, Role.DEPARTMENT_STAFF}),
+    PHONE: frozenset({Role.GRID_WORKER, Role.OPERATOR, Role.CADRE}),   # cadres visit households as grid workers do
+    ADDRESS: frozenset({Role.GRID_WORKER, Role.OPERATOR, Role.DEPARTMENT_STAFF, Role.CADRE}),
 }
 
 # Free-text patterns. Each is a fixed sequence of bounded pieces (no nested or unbounded repetition), so a match
@@ -78,6 +78,12 @@ def mask_phone(value: str | None) -> str:
 def mask_address(value: str | None) -> str:
     """Keep the street and community, hide house, building, unit and room numbers."""
     return _DETAIL_PATTERN.sub("*", value or "")
+
+
+def mask_name(value: str | None) -> str:
+    """张建国 → 张**: a person's name in lists (the household head on the visit list); the surname only."""
+    value = (value or "").strip()
+    return value[:1] + "*" * (len(value) - 1) if len(value) > 1 else value
 
 
 MASKERS = {ID_NUMBER: mask_id_number, PHONE: mask_phone, ADDRESS: mask_address}

@@ -1,5 +1,9 @@
 """Demo history: a few hundred cases of the last 60 days, run through the real workflow engine, so the map, the
-inbox and the dashboard of the demo city have something to show (closed, in handling, overdue, reworked)."""
+inbox and the dashboard of the demo city have something to show (closed, in handling, overdue, reworked), and
+the year before them as closed cases (`history`), for the dispatch suggestions to learn from.
+
+A live case goes on past 受理 only to a department with a demo account (see `staffed`): a case left with a
+department nobody can sign in for would wait for nobody. The others are closed already or wait for dispatch."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,10 +15,11 @@ from minqing import themes, workflows
 from minqing.core import attachments
 from minqing.core.actors import system_actor
 from minqing.core.hooks import hookimpl
-from minqing.core.models import Grid
+from minqing.core.models import Account, Department, Grid, Role, RoleGrant
 
 from .appeals import seed_appeals
 from .duplicates import seed_duplicates
+from .history import seed_history
 from .joint import seed_joint
 from .texts import history_rows, report_text
 
@@ -26,6 +31,8 @@ DAY = dt.timedelta(days=1)
 # Where a case stops: weights of the final stage reached
 STAGES = (("reported", 6), ("registered", 4), ("dispatched", 6), ("handling", 12), ("awaiting_follow_up", 8),
           ("closed", 58), ("reworked", 4), ("voided", 2))
+OWN_SHARE = 0.25
+OPEN_WITH_DEPARTMENT = ("dispatched", "handling", "awaiting_follow_up", "reworked")
 
 
 @hookimpl
@@ -33,14 +40,22 @@ def seed_demo(platform, session, seed):
     rng = random.Random(seed * 7 + 1)
     registry = themes.registry(platform, session)
     candidates = [theme for theme in registry.themes.values() if theme.categories]
-    grids = session.execute(select(Grid.id, Grid.min_lon, Grid.min_lat, Grid.max_lon, Grid.max_lat, Grid.geometry)
+    grids = session.execute(select(Grid.id, Grid.min_lon, Grid.min_lat, Grid.max_lon, Grid.max_lat)
                             .where(Grid.level == "small").order_by(Grid.id)).all()
     actor = system_actor("demo")
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    seed_history(platform, session, actor, [theme for theme in candidates if theme.workflow == "standard"], seed,
+                 now)
+    can_act = staffed(session)
     locator = platform.locator()
     made = 0
+    # a quarter of the live cases go to themes a demo account handles, so 城管 has its own work in progress
+    own = [theme for theme in candidates if theme.department in can_act]
+    bias = random.Random(seed * 31 + 7)
     while made < CASES:
         theme = rng.choice(candidates)
+        if own and bias.random() < OWN_SHARE:
+            theme = bias.choice(own)
         category = rng.choice(theme.categories)
         grid = rng.choice(grids)
         lon, lat = rng.uniform(grid.min_lon, grid.max_lon), rng.uniform(grid.min_lat, grid.max_lat)
@@ -54,7 +69,8 @@ def seed_demo(platform, session, seed):
             urgency=rng.choices(("normal", "urgent", "critical"), (85, 12, 3))[0],
             source=rng.choice(("grid_worker", "grid_worker", "citizen", "hotline")),
             client_id=f"demo-{seed}-{made}", now=reported_at)
-        _advance(platform, session, case, actor, rng, reported_at, category.get("department") or theme.department)
+        _advance(platform, session, case, actor, rng, reported_at, category.get("department") or theme.department,
+                 can_act)
         made += 1
     session.flush()
     seed_appeals(session, now)  # last month's ranking published with appeals, this month's appeal pending
@@ -73,10 +89,20 @@ def _photo(session, actor, case, rng) -> list[str]:
     return [attachments.store(session, actor, output.getvalue(), "处置照片.jpg", case_id=case.id).id]
 
 
-def _advance(platform, session, case, actor, rng, at, department):
+def staffed(session) -> set[str]:
+    """Keys of the departments with an active staff account: where a live demo case may be dispatched."""
+    return set(session.scalars(select(Department.key).join(RoleGrant, RoleGrant.department_id == Department.id)
+                               .join(Account, Account.id == RoleGrant.account_id)
+                               .where(RoleGrant.role == Role.DEPARTMENT_STAFF, Account.is_active.is_(True),
+                                      Department.active.is_(True))))
+
+
+def _advance(platform, session, case, actor, rng, at, department, can_act):
     feedback = {"result": rng.choice(("已现场处置完毕", "已联系责任单位整改到位", "已清理恢复原状")),
                 "photos": _photo(session, actor, case, rng)}
     stage = rng.choices([name for name, _ in STAGES], [weight for _, weight in STAGES])[0]
+    if stage in OPEN_WITH_DEPARTMENT and department not in can_act:   # nobody could act there: done or waiting
+        stage = "closed" if rng.random() < 0.75 else "registered"
     steps = {
         "reported": [],
         "registered": [("accept", {})],

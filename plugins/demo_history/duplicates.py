@@ -14,20 +14,20 @@ from minqing.workflows import duplicates
 
 HOUR = dt.timedelta(hours=1)
 # (title, description) of the first report and of the later ones; offsets (lon, lat degrees) of about 20–60 m
-GROUPS = [   # the keyword finds the theme category the problem belongs to
-    ("井盖", "小区门口井盖缺失", "小区东门人行道上的井盖不见了，晚上路过很危险，请尽快处理",
+GROUPS = [   # the category code each problem is filed under (one that fits it: a 井盖 is 供水's, a heap 城管's)
+    ("5304", "小区门口井盖缺失", "小区东门人行道上的井盖不见了，晚上路过很危险，请尽快处理",
      [("井盖丢了", "东门人行道井盖缺失，已有老人差点踩空"), ("小区门口井盖没有了", "人行道上井盖缺失很危险")],
      30, "merge"),
-    ("垃圾", "路边垃圾堆积未清运", "菜市场北侧路边垃圾堆了三天没人清运，气味很大",
-     [("菜市场旁垃圾没人收", "北侧路边垃圾堆积好几天了，味道很重")], 10, "undo"),
-    ("路灯", "路灯不亮", "巷子里三盏路灯晚上都不亮，行人摸黑走路",
-     [("巷子路灯坏了", "巷子里的路灯连续几天晚上不亮")], 5, "leave"),
+    ("1004", "路边杂物垃圾乱堆", "菜市场北侧路边堆了三天的废纸箱和烂菜叶没人清，气味很大",
+     [("菜市场旁杂物乱堆", "北侧路边纸箱烂菜堆了好几天了，味道很重")], 10, "undo"),
+    ("1002", "饭馆桌椅摆上人行道", "巷子口的饭馆晚上把桌椅摆到人行道上，行人只能走机动车道",
+     [("饭馆门口占道摆桌", "巷子口饭馆的桌子又摆到人行道上了")], 5, "leave"),
 ]
 OFFSETS = [(0.0003, 0.0001), (-0.0002, 0.0004), (0.0005, -0.0002)]
 
 
 def seed_duplicates(platform, session, actor, candidates, now: dt.datetime) -> None:
-    """`candidates`: the themes with categories; each group goes to the category its keyword names."""
+    """`candidates`: the themes with categories; each group goes to the category its code names."""
     worker = session.scalar(select(Account).where(Account.username == "gridworker"))
     citizen = session.scalar(select(Account).where(Account.username == "citizen"))
     grid = session.get(Grid, next((grant.grid_id for grant in worker.grants if grant.grid_id), None)) \
@@ -38,8 +38,11 @@ def seed_duplicates(platform, session, actor, candidates, now: dt.datetime) -> N
 
     point = shape(grid.geometry).representative_point()
     reporters = [actor_for(session, account, origin="demo") for account in (worker, citizen) if account is not None]
-    for number, (keyword, title, text, again, hours_ago, fate) in enumerate(GROUPS):
-        theme, category = _category(candidates, keyword)
+    for number, (code, title, text, again, hours_ago, fate) in enumerate(GROUPS):
+        found = _category(candidates, code)
+        if found is None:
+            continue
+        theme, category = found
         lon, lat = point.x + 0.002 * number, point.y
         if platform.locator().locate(lon, lat) is None:
             lon, lat = point.x, point.y
@@ -74,9 +77,10 @@ def _report(platform, session, reporter, theme, category, title, text, lon, lat,
         client_id=client_id, now=at)
 
 
-def _category(candidates, keyword: str):
+def _category(candidates, code: str):
+    """(theme, category) of the category `code`; None when no enabled theme has it (its plugin is disabled)."""
     for theme in candidates:
         for category in theme.categories:
-            if keyword in category.get("title", "") or keyword in category.get("parent", ""):
+            if category["code"] == code:
                 return theme, category
-    return candidates[0], candidates[0].categories[0]
+    return None

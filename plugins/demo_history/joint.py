@@ -30,9 +30,14 @@ def seed_joint(platform, session, actor, photo) -> None:
     cases = session.scalars(select(Case).where(Case.status == "handling").order_by(Case.id)).all()
     # the demo's county operator and 城管 see these first: cases of the first county, other departments' leads
     cases.sort(key=lambda case: (not case.region_code.startswith(first), case.id))
-    others = [case for case in cases if case.department_id and keys.get(case.department_id) != URBAN]
+    waiting = session.scalars(select(Case).where(Case.status == "registered").order_by(Case.id)).all()
+    waiting = [case for case in waiting if case.region_code.startswith(first)] or waiting
+    # Live cases go only to departments with a demo account (城管), so the one case 城管 co-handles for another
+    # department is led by a department without one: it waits for 城管's answer (the lead is held until then).
+    others = [case for case in cases if case.department_id and keys.get(case.department_id) != URBAN] or \
+        _lead_elsewhere(platform, session, actor, waiting[:1])
     own = [case for case in cases if keys.get(case.department_id) == URBAN]
-    plans = [(others, "open"), (others, "answered"), (own or others, "overruled")]
+    plans = [(others, "open"), (own or others, "answered"), (own or others, "overruled")]
     used = set()
     for pool, outcome in plans:
         case = next((case for case in pool if case.id not in used), None)
@@ -40,11 +45,28 @@ def seed_joint(platform, session, actor, photo) -> None:
             continue
         used.add(case.id)
         _joint_case(platform, session, actor, case, keys, outcome, photo)
-    transfer = next((case for case in others if case.id not in used), None)
+    # 转办: a case first sent to another department, transferred to 城管 (where someone can act on it)
+    transfer = next((case for case in others if case.id not in used), None) or \
+        next(iter(_lead_elsewhere(platform, session, actor, waiting[1:2], take=False)), None)
     if transfer is not None:
         _try(lambda: workflows.transition(platform, session, transfer, "transfer", actor,
-                                          {"department": URBAN, "reason": "经现场核实属占道经营，归城管执法"},
+                                          {"department": URBAN, "reason": "经现场核实属城管执法职责，转城管办理"},
                                           now=max(transfer.state_entered_at, utcnow() - HOUR)))
+
+
+def _lead_elsewhere(platform, session, actor, cases, *, take: bool = True) -> list:
+    """Dispatch `cases` (waiting for dispatch) to their theme's department (else 市场监管), which takes them."""
+    keys = set(session.scalars(select(Department.key)))
+    led = []
+    for case in cases:
+        owner = case.theme_key.split(".")[0]
+        department = owner if owner in keys and owner != URBAN else HELPERS[0]
+        at = min(max(case.state_entered_at, utcnow() - 8 * HOUR) + HOUR, utcnow())
+        steps = [("dispatch", {"department": department, "comment": "请牵头处置"})] + ([("take", {})] if take else [])
+        if all(_try(lambda name=name, data=data: workflows.transition(platform, session, case, name, actor, data,
+                                                                       now=at)) for name, data in steps):
+            led.append(case)
+    return led
 
 
 def _fallbacks(session, actor) -> None:

@@ -2,8 +2,10 @@
 again.
 
 One blocked lane is an incident; several in a month in the same grid mean the estate's management has failed,
-and a fire engine would not get through when it matters. Such grids turn yellow (red from five), so the
-village committee head who answers for yellow and red grids takes it up with the property company.
+and a fire engine would not get through when it matters. Such small grids turn yellow (red from five), so the
+village committee head who answers for yellow and red grids takes it up with the property company. A medium or
+large grid is judged by the shares of its small grids, as every colour rule is (`grid_tree.colours_by_share`):
+blocked lanes in one estate do not colour the whole district.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from minqing.core.geo.grid_tree import roll_up
+from minqing.core.geo.grid_tree import colours_by_share
 from minqing.core.hooks import hookimpl
 from minqing.core.models import Case, utcnow
 
@@ -37,10 +39,10 @@ def grid_colours(parents, session):
                                                  Case.created_at >= utcnow() - WINDOW, Case.status != "voided",
                                                  Case.grid_id.is_not(None))
         .group_by(Case.grid_id)).all())
-    answers = {}
-    for grid_id, count in roll_up(per_grid, parents).items():
+    small = {}
+    for grid_id, count in per_grid.items():
         if count >= RED_FROM:
-            answers[grid_id] = ("red", f"近30日消防通道占用 {count} 起")
+            small[grid_id] = ("red", f"近30日消防通道占用 {count} 起")
         elif count >= YELLOW_FROM:
-            answers[grid_id] = ("yellow", f"近30日消防通道占用 {count} 起")
-    return answers
+            small[grid_id] = ("yellow", f"近30日消防通道占用 {count} 起")
+    return colours_by_share(small, parents, what="消防通道反复占用")

@@ -5,14 +5,16 @@ The ID check looks residents up by the keyed digest of the number (`masking.id_d
 a plain ID number. A name that differs from the register is refused (a mistyped number points at someone else);
 an unknown number is refused only for a tenant, who must be registered (流动人口登记) before renting, while a
 suspect or witness from elsewhere may well be unknown. The colour rule is narrower than the platform's default (which counts key persons by risk):
-a high-risk key person whose visit is overdue is out of sight of the police, which is what makes a grid red.
+a high-risk key person whose visit is overdue is out of sight of the police, which is what makes a small grid red
+(a medium-risk one, yellow); a medium or large grid is judged by the shares of its small grids, as every colour
+rule is (`grid_tree.colours_by_share`), so one overdue visit does not colour a whole district.
 """
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
 from minqing.core import city
-from minqing.core.geo.grid_tree import roll_up
+from minqing.core.geo.grid_tree import colours_by_share
 from minqing.core.hooks import hookimpl
 from minqing.core.privacy.masking import id_digest
 from minqing.core.models import KeyPerson, Resident
@@ -61,7 +63,6 @@ def grid_colours(parents, session):
                    KeyPerson.next_visit_due < today)
             .group_by(KeyPerson.grid_id, KeyPerson.risk_level)):
         overdue[level][grid_id] = count
-    high, medium = roll_up(overdue["high"], parents), roll_up(overdue["medium"], parents)
-    answers = {grid_id: ("yellow", f"中风险重点人员走访逾期 {count} 人") for grid_id, count in medium.items()}
-    answers.update({grid_id: ("red", f"高风险重点人员走访逾期 {count} 人") for grid_id, count in high.items()})
-    return answers
+    small = {grid_id: ("yellow", f"中风险重点人员走访逾期 {count} 人") for grid_id, count in overdue["medium"].items()}
+    small.update({grid_id: ("red", f"高风险重点人员走访逾期 {count} 人") for grid_id, count in overdue["high"].items()})
+    return colours_by_share(small, parents, what="重点人员走访逾期")

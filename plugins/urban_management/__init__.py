@@ -24,7 +24,7 @@ STREET_VENDING = theme_files.category_codes(THEMES + DISTRICT_THEMES, STREET_VEN
 # County-level division code → the district team (a department of its own, declared below).
 DISTRICT_TEAMS = {
     "620102": {"key": "urban_management_chengguan", "name": "兰州市城关区城市管理综合执法局",
-               "short_name": "城关城管", "kind": "government",
+               "short_name": "城关城管", "kind": "government", "parent": "urban_management",
                "description": "城关区占道经营、夜市摊位由区执法局直接处置"},
 }
 

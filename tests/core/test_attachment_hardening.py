@@ -97,3 +97,24 @@ def test_files_and_their_directory_are_private_whatever_the_umask(session, syste
         os.umask(previous)
     assert stat.S_IMODE(upload_dir.stat().st_mode) == 0o700
     assert stat.S_IMODE((upload_dir / stored.storage_key).stat().st_mode) == 0o600
+
+
+def test_a_portrait_phone_photo_is_kept_upright_without_its_exif(session, system, upload_dir):
+    """Phones store portrait photos as landscape pixels with EXIF orientation 6 (turn 90° clockwise to view)."""
+    import io
+
+    from PIL import Image
+
+    landscape = Image.new("RGB", (40, 20), "white")
+    landscape.paste((255, 0, 0), (0, 0, 10, 20))        # red on the left edge of the stored pixels
+    exif = Image.Exif()
+    exif[0x0112] = 6                                     # Orientation: rotate 90° CW
+    exif[0x010F] = "PhoneMaker"                          # Make: a field that must not survive
+    raw = io.BytesIO()
+    landscape.save(raw, format="JPEG", exif=exif.tobytes(), quality=95)
+    stored = attachments.read(attachments.store(session, system, raw.getvalue(), "portrait.jpg"))
+    with Image.open(io.BytesIO(stored)) as image:
+        assert image.size == (20, 40)                    # turned upright: portrait
+        red, green, _ = image.convert("RGB").getpixel((10, 2))
+        assert red > 200 and green < 60                  # the left edge went to the top, as the viewer saw it
+        assert not image.getexif() and "exif" not in image.info

@@ -9,15 +9,15 @@ import re
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
-from shapely.geometry import box, mapping
 from sqlalchemy import select
 
 from minqing.core.ops import exporting
 from minqing.core.privacy import idcard
 from minqing.core.actors import actor_for, system_actor
 from minqing.core.cli import cli
-from minqing.core.models import (Account, AuditRecord, Case, Department, Grid, Region, RoleGrant, ThemeRecord,
-                                 ThemeVersion)
+from minqing.core.models import Account, AuditRecord, Case, ThemeRecord, ThemeVersion
+
+from tests.fixtures.city import add_accounts, add_departments, build_places
 
 ZHANGYE, JIUQUAN = "620102001000", "620102002000"
 
@@ -34,45 +34,33 @@ ID_NUMBER = id_ending_1234()
 MASKED_ID = "620102********1234"
 
 
+REGIONS = [(code, f"区划{code}", level, parent) for code, level, parent in (
+    ("620100000000", "city", None), ("620102000000", "county", "620100000000"),
+    (ZHANGYE, "township", "620102000000"), (JIUQUAN, "township", "620102000000"))]
+GRIDS = [("GA", "GA", "small", None, ZHANGYE, (103.80, 36.05, 103.81, 36.06)),
+         ("GB", "GB", "small", None, JIUQUAN, (103.81, 36.05, 103.82, 36.06))]
+DEPARTMENTS = {"water_affairs": ("兰州市水务局", "水务"), "police": ("兰州市公安局", "公安")}
+ACCOUNTS = {username: (role, scope, f"{username}账号") for username, role, scope in (
+    ("township", "operator", ZHANGYE), ("jiuquan", "operator", JIUQUAN), ("leader", "leader", "620100000000"),
+    ("water", "department_staff", "water_affairs"), ("gridworker", "grid_worker", "GA"), ("citizen", "citizen", None))}
+
+
 @pytest.fixture
 def city(platform):
     with platform.db.session() as session:
-        ids = {}
-        for code, level, parent in (("620100000000", "city", None), ("620102000000", "county", "620100000000"),
-                                    (ZHANGYE, "township", "620102000000"), (JIUQUAN, "township", "620102000000")):
-            region = Region(code=code, name=f"区划{code}", level=level, parent_id=ids.get(parent))
-            session.add(region)
-            session.flush()
-            ids[code] = region.id
-        grids = {}
-        for code, region_code, x in (("GA", ZHANGYE, 103.80), ("GB", JIUQUAN, 103.81)):
-            grids[code] = Grid(code=code, name=code, level="small", region_id=ids[region_code],
-                               region_code=region_code, geometry=mapping(box(x, 36.05, x + 0.01, 36.06)))
-        water = Department(key="water_affairs", name="兰州市水务局", short_name="水务")
-        police = Department(key="police", name="兰州市公安局", short_name="公安")
-        session.add_all([*grids.values(), water, police])
-        session.flush()
-        accounts = {}
-        for username, role, region_code, department, grid in (
-                ("township", "operator", ZHANGYE, None, None), ("jiuquan", "operator", JIUQUAN, None, None),
-                ("leader", "leader", "620100000000", None, None), ("water", "department_staff", None, water, None),
-                ("gridworker", "grid_worker", None, None, grids["GA"]), ("citizen", "citizen", None, None, None)):
-            account = Account(username=username, display_name=f"{username}账号")
-            account.grants.append(RoleGrant(role=role, region_id=ids.get(region_code),
-                                            department_id=department.id if department else None,
-                                            grid_id=grid.id if grid else None))
-            session.add(account)
-            accounts[username] = account
-        session.flush()
+        places = build_places(session, REGIONS, GRIDS)
+        departments = add_departments(session, DEPARTMENTS)
+        accounts = add_accounts(session, ACCOUNTS, places, departments)
+        grids, water, police = places.grids, departments["water_affairs"], departments["police"]
         session.add_all([
             Case(theme_key="water_affairs.waterlogging", title="张掖路积水", category="市政设施",
                  description=f"居民反映积水，联系人身份证{ID_NUMBER}，电话13912345678",
                  address="张掖路街道12号楼3单元", lon=103.805123, lat=36.055678, region_code=ZHANGYE,
-                 grid_id=grids["GA"].id, department_id=water.id, source="citizen", status="handling",
+                 grid_id=grids["GA"], department_id=water, source="citizen", status="handling",
                  reporter_name="李四", reporter_phone="13912345678", reporter_account_id=accounts["citizen"].id,
                  form_data={"witness_id": ID_NUMBER}),
             Case(theme_key="police.noise", title="=HYPERLINK(\"http://x\")", description="酒泉路夜间噪音",
-                 address="酒泉路8号", region_code=JIUQUAN, grid_id=grids["GB"].id, department_id=police.id,
+                 address="酒泉路8号", region_code=JIUQUAN, grid_id=grids["GB"], department_id=police,
                  source="hotline", status="reported", reporter_phone="13700001111"),
         ])
         document = {"layer": {"geometry": "point"}, "forms": {"record": {"type": "object", "properties": {
@@ -87,13 +75,13 @@ def city(platform):
             ThemeVersion(theme_key="police.secret", version=1, document=secret, content_hash="b",
                          department_key="police", plugin_name="test"),
         ])
-        for region_code, grid, note in ((ZHANGYE, grids["GA"], "张掖路井盖"), (JIUQUAN, grids["GB"], "酒泉路井盖")):
+        for region_code, grid, note in ((ZHANGYE, "GA", "张掖路井盖"), (JIUQUAN, "GB", "酒泉路井盖")):
             session.add(ThemeRecord(theme_key="water_affairs.manholes", theme_version=1, department_key="water_affairs",
                                     form_data={"owner_id": ID_NUMBER, "owner_phone": "13912345678", "note": note,
                                                "depth": 1.5, "extra": f"身份证{ID_NUMBER}"},
-                                    region_code=region_code, grid_id=grid.id, lon=103.805123, lat=36.055678))
+                                    region_code=region_code, grid_id=grids[grid], lon=103.805123, lat=36.055678))
         session.add(ThemeRecord(theme_key="police.secret", theme_version=1, department_key="police", form_data={},
-                                region_code=ZHANGYE, grid_id=grids["GA"].id))
+                                region_code=ZHANGYE, grid_id=grids["GA"]))
     return platform
 
 

@@ -23,62 +23,15 @@ from minqing.core.geo.integrity import GRIDS_COUNTER
 from minqing.core.models import (Account, Address, AuditRecord, Case, Department, Grid, GridMember, GridOutline,
                                  House, Household, Person, Region, Resident, RoleGrant)
 
+from tests.fixtures.city_files import (CITY, COUNTY, GROUP_1, GROUP_2, TOWNSHIP, TREE, VILLAGE, X0, Y0, count, feature,
+                                      grids_file, nested_grids, problems, regions_file, write_csv)
+
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples" / "city"
-CITY, COUNTY, TOWNSHIP, VILLAGE = "620100000000", "620102000000", "620102001000", "620102001001"
-GROUP_1, GROUP_2 = "620102001001001", "620102001001002"
-TREE = [(CITY, "兰州市", "city", ""), (COUNTY, "城关区", "county", CITY), (TOWNSHIP, "酒泉路街道", "township", COUNTY),
-        (VILLAGE, "金塔巷社区", "village", TOWNSHIP), (GROUP_1, "第1组", "group", VILLAGE),
-        (GROUP_2, "第2组", "group", VILLAGE)]
-# about 90 m east-west and 111 m north-south per 0.001 degree at 36°N
-X0, Y0 = 103.80, 36.05
-
-
-def write_csv(path: Path, header, rows) -> Path:
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def regions_file(tmp_path, rows=TREE, name="regions.csv") -> Path:
-    return write_csv(tmp_path / name, ("code", "name", "level", "parent_code"), rows)
-
-
-def feature(code, level, geometry, region=VILLAGE, parent="", name=None) -> dict:
-    return {"type": "Feature", "geometry": geometry if isinstance(geometry, dict) else mapping(geometry),
-            "properties": {"code": code, "name": name or f"网格{code}", "level": level, "region_code": region,
-                           "parent_code": parent}}
-
-
-def grids_file(tmp_path, features, name="grids.geojson") -> Path:
-    path = tmp_path / name
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False),
-                    encoding="utf-8")
-    return path
-
-
-def nested_grids(split=0.01) -> list[dict]:
-    """One large, one medium and two small grids over the square (X0, Y0)-(X0+0.02, Y0+0.01), the small grids
-    meeting at X0 + split."""
-    whole = box(X0, Y0, X0 + 0.02, Y0 + 0.01)
-    return [feature("L1", "large", whole, region=TOWNSHIP), feature("M1", "medium", whole, parent="L1"),
-            feature("S1", "small", box(X0, Y0, X0 + split, Y0 + 0.01), region=GROUP_1, parent="M1"),
-            feature("S2", "small", box(X0 + split, Y0, X0 + 0.02, Y0 + 0.01), region=GROUP_2, parent="M1")]
 
 
 def same(a, b) -> bool:
     """Equal outlines, up to the 7 decimals (about 1 cm) the import keeps."""
     return shapely.equals_exact(shapely.normalize(a), shapely.normalize(b), tolerance=1e-7)
-
-
-def problems(summary) -> set[tuple]:
-    return {(problem.where, problem.code, problem.field, problem.message) for problem in summary.problems}
-
-
-def count(platform, model) -> int:
-    with platform.db.session() as session:
-        return session.scalar(select(func.count()).select_from(model))
 
 
 @pytest.fixture
@@ -315,7 +268,7 @@ def test_export_writes_rfc7946_and_imports_back_unchanged(platform, tmp_path):
         assert all(polygon.exterior.is_ccw for polygon in polygons)
         assert all(len(f"{value:.10f}".rstrip("0").split(".")[1]) <= 7
                    for polygon in polygons for x, y in polygon.exterior.coords for value in (x, y))
-        assert set(item["properties"]) == {"code", "name", "level", "region_code", "parent_code"}
+        assert set(item["properties"]) == {"code", "name", "level", "region_code", "parent_code", "dedicated"}
     summary = import_city_file(platform, "grids", output)
     assert summary.ok and not summary.written and summary.counts["unchanged"] == 28
 
@@ -499,3 +452,35 @@ def test_regions_and_accounts_read_xlsx_with_chinese_headers_and_codes_typed_as_
     with platform.db.session() as session:
         account = session.scalar(select(Account).where(Account.username == "zhihui"))
         assert account.phone == "13900000002" and account.grants[0].role == "operator"
+
+
+def test_dedicated_grids_are_read_from_the_file_and_kept_when_a_file_does_not_say(platform, tree, tmp_path):
+    features = nested_grids()
+    features[2]["properties"]["dedicated"] = "maybe"
+    refused = import_city_file(platform, "grids", grids_file(tmp_path, features))
+    assert ("S1", "dedicated") in {(problem.code, problem.field) for problem in refused.problems}
+    assert count(platform, Grid) == 0
+    features[2]["properties"]["dedicated"], features[3]["properties"]["专属网格"] = "是", "否"
+    assert import_city_file(platform, "grids", grids_file(tmp_path, features)).ok
+    def flags():
+        with platform.db.session() as session:
+            return dict(session.execute(select(Grid.code, Grid.dedicated)).all())
+    assert flags() == {"L1": False, "M1": False, "S1": True, "S2": False}
+    again = import_city_file(platform, "grids", grids_file(tmp_path, nested_grids(), name="plain.geojson"))
+    assert again.ok and again.counts["unchanged"] == 4 and flags()["S1"] is True   # no column: kept as it is
+
+
+def test_a_county_outline_is_compared_with_every_large_grid_inside_it(platform, tmp_path):
+    """A joint large grid names its county; the county's other large grids name their townships. The county's
+    outline is covered by all of them together, so there is no gap to warn about."""
+    west, east = box(X0, Y0, X0 + 0.01, Y0 + 0.01), box(X0 + 0.01, Y0, X0 + 0.02, Y0 + 0.01)
+    other = "620102002000"
+    rows = [(CITY, "兰州市", "city", "", None), (COUNTY, "城关区", "county", CITY, box(X0, Y0, X0 + 0.02, Y0 + 0.01)),
+            (TOWNSHIP, "酒泉路街道", "township", COUNTY, west), (other, "张掖路街道", "township", COUNTY, east)]
+    regions = [{"type": "Feature", "geometry": mapping(outline) if outline is not None else None,
+                "properties": {"code": code, "name": name, "level": level, "parent_code": parent}}
+               for code, name, level, parent, outline in rows]
+    assert import_city_file(platform, "regions", grids_file(tmp_path, regions, name="regions.geojson")).ok
+    large = [feature("L1", "large", west, region=TOWNSHIP), feature("L2", "large", east, region=COUNTY)]
+    summary = import_city_file(platform, "grids", grids_file(tmp_path, large))
+    assert summary.ok and summary.warnings == []

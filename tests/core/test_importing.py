@@ -8,15 +8,16 @@ import datetime as dt
 import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook
-from shapely.geometry import box, mapping
 from sqlalchemy import func, select
 
 from minqing.core.privacy import idcard, uscc
 from minqing.core.cli import cli
 from minqing.core.importing import ImportFileError, ImportInterrupted, import_file, importer
 from minqing.core.privacy.masking import id_digest, mask_id_number
-from minqing.core.models import (Address, AuditRecord, Grid, House, Household, KeyPerson, Region, Resident, Unit)
+from minqing.core.models import (Address, AuditRecord, House, Household, KeyPerson, Resident, Unit)
 from minqing.core.settings import lookup_key
+
+from tests.fixtures.city import build_places
 
 TODAY = dt.date(2026, 11, 24)
 VILLAGE_A, GROUP_A, VILLAGE_B = "620102001001", "620102001001001", "620102002001"
@@ -24,26 +25,19 @@ VILLAGE_A, GROUP_A, VILLAGE_B = "620102001001", "620102001001001", "620102002001
 IN_A, IN_B, NOWHERE = ("103.805", "36.055"), ("103.815", "36.055"), ("104.5", "36.5")
 
 
+REGIONS = [(code, f"区划{code}", level, parent) for code, level, parent in (
+    ("620100000000", "city", None), ("620102000000", "county", "620100000000"),
+    ("620102001000", "township", "620102000000"), ("620102002000", "township", "620102000000"),
+    (VILLAGE_A, "village", "620102001000"), (GROUP_A, "group", VILLAGE_A), (VILLAGE_B, "village", "620102002000"))]
+GRIDS = [("GA", "GA", "small", None, VILLAGE_A, (103.80, 36.05, 103.81, 36.06)),
+         ("GB", "GB", "small", None, VILLAGE_B, (103.81, 36.05, 103.82, 36.06))]
+
+
 @pytest.fixture
 def city(platform):
+    """Grid code → id."""
     with platform.db.session() as session:
-        ids = {}
-        for code, level, parent in (("620100000000", "city", None), ("620102000000", "county", "620100000000"),
-                                    ("620102001000", "township", "620102000000"),
-                                    ("620102002000", "township", "620102000000"),
-                                    (VILLAGE_A, "village", "620102001000"), (GROUP_A, "group", VILLAGE_A),
-                                    (VILLAGE_B, "village", "620102002000")):
-            region = Region(code=code, name=f"区划{code}", level=level, parent_id=ids.get(parent))
-            session.add(region)
-            session.flush()
-            ids[code] = region.id
-        grids = {}
-        for code, region_code, x in (("GA", VILLAGE_A, 103.80), ("GB", VILLAGE_B, 103.81)):
-            grids[code] = Grid(code=code, name=code, level="small", region_id=ids[region_code],
-                               region_code=region_code, geometry=mapping(box(x, 36.05, x + 0.01, 36.06)))
-            session.add(grids[code])
-        session.flush()
-        return {code: grid.id for code, grid in grids.items()}
+        return build_places(session, REGIONS, GRIDS).grids
 
 
 def person(n: int, area: str = "620102", born: dt.date = dt.date(1980, 1, 1)) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from minqing.core.accounts import sessions as account_sessions, signin, totp
 from minqing.core.actors import system_actor
-from minqing.core.demo.build import DEMO_PASSWORD
+from minqing.plugins.demo_city.build import DEMO_PASSWORD
 from minqing.core.models import Account, AuditRecord, RoleGrant, SigninThrottle, utcnow
 from minqing.core.accounts.password_policy import (ASVS, DENGBAO3, PasswordPolicy, WeakPassword, common_passwords,
                                           policy_from)

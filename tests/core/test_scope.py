@@ -2,58 +2,50 @@
 import datetime as dt
 
 import pytest
-from shapely.geometry import box, mapping
 from sqlalchemy import select
 
 from minqing.core import scope
 from minqing.core.actors import Actor, Grant
-from minqing.core.models import Account, Case, Department, Grid, Person, Region, Resident
+from minqing.core.models import Case, Department, Grid, Person, Region, Resident
+
+from tests.fixtures.city import add_accounts, add_departments, build_places
+
+
+REGIONS = [("620100000000", "兰州市", "city", None), ("620102000000", "城关区", "county", "620100000000"),
+           ("620102001000", "张掖路街道", "township", "620102000000"),
+           ("620102002000", "酒泉路街道", "township", "620102000000")]
+GRIDS = [("G620102001", "张掖路街道网格", "large", None, "620102001000", (0, 0, 1, 1)),
+         ("G620102002", "酒泉路街道网格", "large", None, "620102002000", (1, 0, 2, 1)),
+         ("G620102001001", "小网格", "small", "G620102001", "620102001000", (0, 0, 0.5, 1))]
+DEPARTMENTS = {"water_affairs": ("兰州市水务局", "水务"), "police": ("兰州市公安局", "公安")}
+REPORTERS = {f"citizen{n}": ("citizen", None, f"市民{n}") for n in (1, 2)}
 
 
 @pytest.fixture
 def city(session):
     """Two townships of one county, one grid in each, a department, a case and a resident in each grid."""
-    def region(code, name, level, parent=None):
-        row = Region(code=code, name=name, level=level, parent_id=parent.id if parent else None)
-        session.add(row)
-        session.flush()
-        return row
-
-    lanzhou = region("620100000000", "兰州市", "city")
-    chengguan = region("620102000000", "城关区", "county", lanzhou)
-    zhangye = region("620102001000", "张掖路街道", "township", chengguan)
-    jiuquan = region("620102002000", "酒泉路街道", "township", chengguan)
-    grids = {}
-    for code, township, x in (("G620102001", zhangye, 0), ("G620102002", jiuquan, 1)):
-        grids[code] = Grid(code=code, name=township.name + "网格", level="large", region_id=township.id,
-                           region_code=township.code, geometry=mapping(box(x, 0, x + 1, 1)))
-        session.add(grids[code])
-    small = Grid(code="G620102001001", name="小网格", level="small", region_id=zhangye.id,
-                 region_code=zhangye.code, geometry=mapping(box(0, 0, 0.5, 1)))
-    session.add(small)
-    water = Department(key="water_affairs", name="兰州市水务局", short_name="水务")
-    police = Department(key="police", name="兰州市公安局", short_name="公安")
-    session.add_all([water, police])
-    session.flush()
-    small.parent_id = grids["G620102001"].id
-    reporters = [Account(username=f"citizen{n}", display_name=f"市民{n}") for n in (1, 2)]
-    session.add_all(reporters)
-    session.flush()
+    places = build_places(session, REGIONS, GRIDS)
+    departments = add_departments(session, DEPARTMENTS)
+    reporters = list(add_accounts(session, REPORTERS, places).values())
+    zhangye, jiuquan = (session.get(Region, places.regions[code]) for code in ("620102001000", "620102002000"))
+    small, jiuquan_grid = (session.get(Grid, places.grids[code]) for code in ("G620102001001", "G620102002"))
+    water, police = departments["water_affairs"], departments["police"]
     cases = {
         "zhangye": Case(theme_key="t", title="张掖路积水", source="grid_worker", status="reported",
-                        region_code=zhangye.code, grid_id=small.id, department_id=water.id,
+                        region_code=zhangye.code, grid_id=small.id, department_id=water,
                         reporter_account_id=reporters[0].id),
         "jiuquan": Case(theme_key="t", title="酒泉路噪音", source="citizen", status="reported",
-                        region_code=jiuquan.code, grid_id=grids["G620102002"].id, department_id=police.id,
+                        region_code=jiuquan.code, grid_id=jiuquan_grid.id, department_id=police,
                         reporter_account_id=reporters[1].id),
     }
     session.add_all(cases.values())
-    for name, grid, code in (("甲", small, zhangye.code), ("乙", grids["G620102002"], jiuquan.code)):
+    for name, grid, code in (("甲", small, zhangye.code), ("乙", jiuquan_grid, jiuquan.code)):
         session.add(Resident(name=name, id_number="620102199001011234", id_digest=name, gender="male",
                              birth_date=dt.date(1990, 1, 1), grid_id=grid.id, region_code=code))
-    session.add(Person(name="王员", region_id=zhangye.id, department_id=water.id))
+    session.add(Person(name="王员", region_id=zhangye.id, department_id=water))
     session.flush()
-    return {"reporters": reporters, "zhangye": zhangye, "jiuquan": jiuquan, "small": small, "water": water, "cases": cases}
+    return {"reporters": reporters, "zhangye": zhangye, "jiuquan": jiuquan, "small": small,
+            "water": session.get(Department, water), "cases": cases}
 
 
 def titles(session, viewer):

@@ -3,7 +3,6 @@ it, stays quiet otherwise, and counts only what the viewer may see; the city's c
 import datetime as dt
 
 import pytest
-from shapely.geometry import box, mapping
 
 from minqing.core import warning_rules as warnings
 from minqing.plugins.early_warnings import overdue_visits, unvisited_households
@@ -11,33 +10,32 @@ from minqing.plugins.early_warnings import surges as surge_rule
 from minqing.core.actors import Actor, Grant, system_actor
 from minqing.core.models import Case, Grid, Household, KeyPerson, KeyPlace, Region, Resident
 
+from tests.fixtures.city import build_places
+
 NOW = dt.datetime(2026, 5, 20, 4, 0, tzinfo=dt.UTC)       # 12:00 in Lanzhou
 TODAY = dt.date(2026, 5, 20)
 ADMIN = system_actor("test")
 
 
+REGIONS = [("620100000000", "兰州市", "city", None), ("620102000000", "城关区", "county", "620100000000"),
+           ("620102001000", "张掖路街道", "township", "620102000000"),
+           ("620102002000", "酒泉路街道", "township", "620102000000"),
+           ("620102001001", "永昌路社区", "village", "620102001000"),
+           ("620102002001", "白银路社区", "village", "620102002000")]
+GRIDS = [("G620102001001", "永昌路社区网格", "small", None, "620102001001", (0, 0, 1, 1)),
+         ("G620102002001", "白银路社区网格", "small", None, "620102002001", (1, 0, 2, 1))]
+
+
 @pytest.fixture
 def town(session):
     """One county with two townships; a village and a grid in each."""
-    def region(code, name, level, parent=None):
-        row = Region(code=code, name=name, level=level, parent_id=parent.id if parent else None)
-        session.add(row)
-        session.flush()
-        return row
-
-    city = region("620100000000", "兰州市", "city")
-    county = region("620102000000", "城关区", "county", city)
-    zhangye = region("620102001000", "张掖路街道", "township", county)
-    jiuquan = region("620102002000", "酒泉路街道", "township", county)
-    yongchang = region("620102001001", "永昌路社区", "village", zhangye)
-    baiyin = region("620102002001", "白银路社区", "village", jiuquan)
-    grids = {}
-    for key, village, x in (("yongchang", yongchang, 0), ("baiyin", baiyin, 1)):
-        grids[key] = Grid(code=f"G{village.code}", name=village.name + "网格", level="small",
-                          region_id=village.id, region_code=village.code, geometry=mapping(box(x, 0, x + 1, 1)))
-        session.add(grids[key])
-    session.flush()
-    return {"grids": grids, "yongchang": yongchang, "baiyin": baiyin, "zhangye": zhangye, "jiuquan": jiuquan}
+    places = build_places(session, REGIONS, GRIDS)
+    grids = {"yongchang": session.get(Grid, places.grids["G620102001001"]),
+             "baiyin": session.get(Grid, places.grids["G620102002001"])}
+    regions = {key: session.get(Region, places.regions[code]) for key, code in (
+        ("yongchang", "620102001001"), ("baiyin", "620102002001"), ("zhangye", "620102001000"),
+        ("jiuquan", "620102002000"))}
+    return {"grids": grids, **regions}
 
 
 def operator_of(region) -> Actor:

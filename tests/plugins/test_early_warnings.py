@@ -42,7 +42,8 @@ def test_the_four_rules_come_from_their_plugins(platform, session):
     rules = warning_rules.rules(platform, session)
     assert {key: rule["plugin"] for key, rule in rules.items()} == {
         "surges": "warning_surges", "repeat_reports": "warning_repeat_reports",
-        "overdue_visits": "warning_overdue_visits", "unvisited_households": "warning_unvisited_households"}
+        "overdue_visits": "warning_overdue_visits", "unvisited_households": "warning_unvisited_households",
+        "overdue_patrols": "warning_record_patrols"}
 
 
 def test_a_surge_fires_and_a_few_cases_do_not(platform, session, city):
@@ -158,7 +159,8 @@ def test_another_region_sees_none_of_the_warnings(platform, session, city, add_k
     session.flush()
     mine = {rule["key"]: len(found) for rule, found in warning_rules.active(platform, session, STATION)}
     theirs = {rule["key"]: len(found) for rule, found in warning_rules.active(platform, session, WEST)}
-    assert mine == {"surges": 1, "repeat_reports": 5, "overdue_visits": 1, "unvisited_households": 1}
+    assert mine == {"surges": 1, "repeat_reports": 5, "overdue_visits": 1, "unvisited_households": 1,
+                    "overdue_patrols": 0}
     assert theirs == dict.fromkeys(mine, 0)
     layers = {item["key"]: item for _, item in platform.plugins.collect("map_layers", viewer=WEST, session=session)}
     assert layers["warnings.surges"]["features"](None, session) == []

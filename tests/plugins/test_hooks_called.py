@@ -329,8 +329,8 @@ def test_hook_resolve_workflow(platform, plug):
 def test_hook_seed_demo(platform, plug, monkeypatch):
     """`minqing demo` seeds through the hook once the city is built (the Lanzhou-scale build itself is skipped here:
     it takes minutes, and what is shown is that the seeding step calls the plugins with the demo's seed)."""
-    from minqing.core.demo import build
-    from minqing.web.cli import build_city
+    from minqing.plugins.demo_city import build
+    from minqing.plugins.demo_city.plugin import build_city
 
     class Seed:
         def __init__(self):

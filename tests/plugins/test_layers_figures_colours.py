@@ -95,9 +95,12 @@ def colours(platform, session, grid_code):
 
 def test_police_colour_grids_with_overdue_high_risk_key_persons(platform, session, city, add_key_person):
     add_key_person("李建国", "社区矫正对象", risk="medium", due=LONG_AGO)
-    assert colours(platform, session, "G620102001")["dept_police"] == ("yellow", "中风险重点人员走访逾期 1 人")
+    assert colours(platform, session, "G620102001001")["dept_police"] == ("yellow", "中风险重点人员走访逾期 1 人")
+    assert colours(platform, session, "G620102001")["dept_police"] == (   # its one small grid: 100 %
+        "yellow", "重点人员走访逾期：辖内小网格红色 0%（0/1），红黄合计 100%（1/1）；红黄合计达到 30%")
     add_key_person("张桂兰", "严重精神障碍患者", risk="high", due=LONG_AGO)
-    assert colours(platform, session, "G620102001")["dept_police"] == ("red", "高风险重点人员走访逾期 1 人")
+    assert colours(platform, session, "G620102001001")["dept_police"] == ("red", "高风险重点人员走访逾期 1 人")
+    assert colours(platform, session, "G620102001")["dept_police"][0] == "red"
     assert "dept_police" not in colours(platform, session, "G620103001")
     add_key_person("王秀英", "吸毒人员", risk="high", due=LATER, grid="G620103001")  # visited in time
     assert "dept_police" not in colours(platform, session, "G620103001")
@@ -113,7 +116,8 @@ def test_fire_rescue_colours_grids_where_fire_lanes_are_blocked_again_and_again(
     blocked(1)
     assert "dept_fire_rescue" not in colours(platform, session, "G620102001")
     blocked(1)
-    assert colours(platform, session, "G620102001")["dept_fire_rescue"] == ("yellow", "近30日消防通道占用 2 起")
+    assert colours(platform, session, "G620102001001")["dept_fire_rescue"] == ("yellow", "近30日消防通道占用 2 起")
+    assert colours(platform, session, "G620102001")["dept_fire_rescue"][0] == "yellow"
     blocked(3)
     assert colours(platform, session, "G620102001001")["dept_fire_rescue"][0] == "red"
     assert "dept_fire_rescue" not in colours(platform, session, "G620103001")

@@ -24,16 +24,11 @@ from minqing.core.accounts import apikeys
 from minqing.core.actors import system_actor
 from minqing.core.models import AuditRecord, Case, CaseEvent, CaseMilestone
 
+from tests.fixtures.processes import free_port
 from tests.fixtures.web import INSIDE
 
 ROUNDS = 10
 KILL_AFTER_MS = (5, 150)   # the probe found half-stored cases when it killed 12-102 ms into the request
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class ServerProcess:

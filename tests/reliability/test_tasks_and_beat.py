@@ -18,6 +18,8 @@ from minqing.core.models import Notification, Setting
 from minqing.workflows.beat_lease import LEASE_NAME
 from minqing.workflows.tasks import celery_app
 
+from tests.fixtures.processes import stop, wait_for
+
 BROKER = "redis://127.0.0.1:6379/15"
 CLI = [sys.executable, "-c", "from minqing.core.cli import main; main()"]
 
@@ -70,27 +72,8 @@ def lease(platform) -> dict | None:
         return json.loads(row.value) if row else None
 
 
-def wait_for(check, seconds=90):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def start_beat(env, cwd) -> subprocess.Popen:
     return subprocess.Popen([*CLI, "beat"], env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-
-
-def stop(process: subprocess.Popen) -> str:
-    if process.poll() is None:
-        process.terminate()
-    try:
-        return process.communicate(timeout=30)[0].decode(errors="replace")
-    except subprocess.TimeoutExpired:
-        process.kill()
-        return process.communicate()[0].decode(errors="replace")
 
 
 @pytest.mark.redis

@@ -1,46 +1,12 @@
-"""Theme documents, theme plugins and a small city for the theme tests."""
+"""Theme documents, theme plugins and a small city for the theme tests (made by tests/fixtures/themes.py)."""
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest
 
-from minqing.core.hooks import hookimpl
-
 from tests.fixtures.city import build_places
-
-
-def make_theme(key: str = "urban_management.zz_stalls", department: str | None = None, **changes) -> dict:
-    department = department or key.split(".")[0]
-    document = {
-        "key": key, "department": department, "title": "占道经营", "description": "沿街占道经营摊点",
-        "guide": "城管执法队员巡查录入，网格员发现上报，城管局负责处置。", "icon": "store", "colour": "#e65100",
-        "layer": {"geometry": "point", "style": {"color": "#e65100", "radius": 6}, "source": "records",
-                  "visible_to": ["admin", "operator", "department_staff", "grid_worker", "leader"]},
-        "forms": {
-            "record": {"type": "object", "properties": {"name": {"type": "string", "title": "摊点名称"}},
-                       "required": ["name"]},
-            "report": {"type": "object", "properties": {"note": {"type": "string", "title": "情况说明"}}},
-        },
-        "workflow": "standard",
-        "categories": [{"code": "0301", "title": "占道经营", "parent": "市容环境"},
-                       {"code": "0302", "title": "店外经营", "parent": "市容环境", "department": "market_regulation"}],
-        "patrol_every_days": 7,
-    }
-    document.update(changes)
-    return document
-
-
-class ThemePlugin:
-    """A test plugin that brings the given theme documents (copied, so a test may change them later)."""
-
-    def __init__(self, *documents):
-        self.documents = list(documents)
-
-    @hookimpl
-    def register_themes(self):
-        return copy.deepcopy(self.documents)
+from tests.fixtures.themes import CITY_GRIDS, CITY_REGIONS, ThemePlugin, make_theme
 
 
 @pytest.fixture
@@ -68,14 +34,6 @@ def theme_dir(tmp_path, monkeypatch):
 
     write.directory = directory
     return write
-
-
-CITY_REGIONS = [("620100000000", "兰州市", "city", None), ("620102000000", "城关区", "county", "620100000000"),
-                ("620102001000", "张掖路街道", "township", "620102000000"),
-                ("620102002000", "酒泉路街道", "township", "620102000000")]
-CITY_GRIDS = [("G620102001", "张掖路大网格", "large", None, "620102001000", (103.0, 36.0, 103.1, 36.1)),
-              ("G620102002", "酒泉路大网格", "large", None, "620102002000", (103.1, 36.0, 103.2, 36.1)),
-              ("G620102001001", "张掖路小网格", "small", "G620102001", "620102001000", (103.0, 36.0, 103.05, 36.05))]
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@ import pytest
 
 from minqing import themes
 
+from tests.fixtures.city import build_places
+
 
 def test_route_by_category(platform, theme, theme_plugin):
     platform.plugins.register(theme_plugin(theme()), "city_plugin")
@@ -29,20 +31,15 @@ def test_category_routing_to_an_unknown_department_rejects_the_theme(platform, t
 
 def test_dispatch_without_a_department_follows_the_theme_table(platform, system):
     """No plugin routes this theme: the built-in theme_routing plugin answers last from the published table."""
-    from shapely.geometry import box, mapping
-
     from minqing import themes, workflows
     from minqing.core.departments import sync_departments
-    from minqing.core.models import Department, Grid, Region
+    from minqing.core.models import Department
 
     with platform.db.session() as session:
         sync_departments(session, platform.plugins, system)
         themes.sync_themes(platform, session, system)
-        city = Region(code="620100000000", name="兰州市", level="city")
-        session.add(city)
-        session.flush()
-        session.add(Grid(code="G620102001", name="网格", level="small", region_id=city.id, region_code=city.code,
-                         geometry=mapping(box(103, 36, 104, 37))))
+        build_places(session, [("620100000000", "兰州市", "city", None)],
+                     [("G620102001", "网格", "small", None, "620100000000", (103, 36, 104, 37))])
     theme = next(t for t in themes.themes(platform) if t.department == "water_supply")
     category = theme.categories[0]
     with platform.db.session() as session:

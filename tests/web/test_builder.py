@@ -12,41 +12,7 @@ from sqlalchemy import func, select
 from minqing import themes
 from minqing.core.models import AuditRecord, Case, ThemeDraft, ThemeRecord
 
-KEY = "urban_management.manhole_patrol"
-
-
-def new_theme(client, **overrides):
-    data = {"department": "urban_management", "title": "井盖巡查", "slug": "manhole_patrol", "start": "blank"}
-    data.update(overrides)
-    return client.post("/builder/new", data=data, content_type="multipart/form-data")
-
-
-def draft_of(platform, key=KEY) -> ThemeDraft:
-    with platform.db.session() as session:
-        draft = session.scalar(select(ThemeDraft).where(ThemeDraft.theme_key == key))
-        session.expunge_all()
-        return draft
-
-
-def save(client, document, revision, key=KEY):
-    return client.post(f"/builder/{key}/draft", json={"document": document, "revision": revision})
-
-
-def with_fields(document: dict) -> dict:
-    """The blank theme's report form plus a yes/no question, a field shown only on “yes”, and a repeat group."""
-    report = document["forms"]["report"]
-    report["properties"].update({
-        "has_damage": {"type": "boolean", "title": "井盖是否破损"},
-        "damage": {"type": "string", "title": "破损情况", "minLength": 2},
-        "covers": {"type": "array", "title": "井盖清单", "maxItems": 5, "items": {
-            "type": "object", "properties": {"number": {"type": "string", "title": "井盖编号"}}, "required": ["number"]}},
-    })
-    report["required"] = [*(name for name in report.get("required", []) if name != "has_damage"), "has_damage"]
-    report["allOf"] = [{"if": {"properties": {"has_damage": {"const": True}}, "required": ["has_damage"]},
-                        "then": {"required": ["damage"]}}]
-    document.setdefault("ui", {}).setdefault("report", {})["has_damage"] = {"ui:widget": "radio"}
-    document["categories"] = [{"code": "0901", "title": "井盖破损", "parent": "井盖"}]
-    return document
+from tests.fixtures.builder import KEY, draft_of, new_theme, save, with_fields
 
 
 def test_who_may_build_and_how_a_theme_is_started(as_user, client, world, platform):

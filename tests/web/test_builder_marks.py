@@ -6,7 +6,7 @@ import re
 
 from minqing import themes
 
-from tests.web.test_builder import KEY, draft_of, new_theme, save, with_fields
+from tests.fixtures.builder import KEY, draft_of, new_theme, save, with_fields
 
 
 def _label(page: str, name: str) -> str:

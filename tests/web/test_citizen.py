@@ -14,7 +14,8 @@ from minqing.core.hooks import hookimpl
 from minqing.core.models import (Account, Attachment, AuditRecord, Case, CaseEvent, CaseMilestone, VerificationCode,
                                  utcnow)
 
-from tests.fixtures.citizen import HOTLINE, OTHER_PHONE, PHONE, THEME, photo, report, report_form, sign_in, the_case
+from tests.fixtures.citizen import (HOTLINE, OTHER_PHONE, PHONE, THEME, citizen_report_form, photo, report, sign_in,
+                                    the_case)
 
 
 # -- signing in ---------------------------------------------------------------------------------------------------
@@ -85,7 +86,7 @@ def test_a_citizen_reports_with_a_photo_and_a_retry_makes_no_duplicate(platform,
     hotline = citizen.get(f"/citizen/report/{HOTLINE}").get_data(as_text=True)
     assert "诉求内容" in hotline and "紧急程度" not in hotline
     first, client_id = report(citizen)
-    retry = citizen.post(f"/citizen/report/{THEME}?client_id={client_id}", data=report_form(),
+    retry = citizen.post(f"/citizen/report/{THEME}?client_id={client_id}", data=citizen_report_form(),
                          content_type="multipart/form-data")
     assert retry.status_code == 302 and retry.location == first.location
     with platform.db.session() as session:
@@ -109,9 +110,9 @@ def test_a_citizen_reports_with_a_photo_and_a_retry_makes_no_duplicate(platform,
 
 def test_a_report_with_errors_changes_nothing(platform, as_citizen):
     citizen = as_citizen()
-    response = citizen.post(f"/citizen/report/{THEME}", data=report_form(title="x", **{"details-vending_type": ""}),
+    response = citizen.post(f"/citizen/report/{THEME}", data=citizen_report_form(title="x", **{"details-address": ""}),
                             content_type="multipart/form-data")
-    assert response.status_code == 400 and "经营类型" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "详细地址" in response.get_data(as_text=True)
     assert the_case(platform) is None
 
 

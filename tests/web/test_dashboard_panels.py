@@ -5,7 +5,7 @@ import re
 
 from minqing.core.hooks import hookimpl
 
-from tests.web.test_manage import section
+from tests.fixtures.web import section
 
 
 class SnowPanels:

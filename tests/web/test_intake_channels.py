@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from minqing.core.hooks import hookimpl
 from minqing.core.models import Attachment, Case, CaseEvent
 
-from tests.fixtures.citizen import THEME, photo, report_form
+from tests.fixtures.citizen import THEME, WORKER_ONLY, photo, report_form
 from tests.fixtures.web import INSIDE, OTHER
 
 OUTSIDE = (100.0, 30.0)     # far from every grid of the world
@@ -68,6 +68,8 @@ class Page:
         if self.prefix == "work":
             del fields["kind"]
             fields["urgency"] = "normal"
+        else:   # the citizen's form of the theme has no grid worker's fields
+            fields = {name: value for name, value in fields.items() if name not in WORKER_ONLY}
         response = self.client.post(f"/{self.prefix}/report/{THEME}?client_id={client_id or self.client_id()}",
                                     data=fields, content_type="multipart/form-data")
         made = re.search(r"/cases/(\d+)$", response.location or "") if response.status_code == 302 else None
@@ -224,3 +226,23 @@ def test_the_report_forms_check_the_point_before_sending(as_user, as_citizen, wo
     citizen = as_citizen()
     assert "js/grid-check.js" in citizen.get(f"/citizen/report/{THEME}").get_data(as_text=True)
     assert citizen.get("/work/report/locate", query_string={"lon": INSIDE[0], "lat": INSIDE[1]}).get_json()["inside"]
+
+
+def test_a_photo_that_belongs_to_a_patrol_cannot_be_reported_again(api, platform):
+    """A patrol's photo (attachments.visit_id) is that visit's: a report naming it is refused, nothing is stored."""
+    from minqing.core.models import Visit
+
+    rest = Rest(api("worker"))
+    photo_id = rest.photo_id("patrolled")
+    with platform.db.session() as session:
+        upload = session.get(Attachment, photo_id)
+        visit = Visit(target_kind="theme_record", target_id=1, visitor_account_id=upload.owner_account_id)
+        session.add(visit)
+        session.flush()
+        upload.visit_id = visit.id
+        session.commit()
+    refused = rest.submit(client_id="patrolled")
+    refused.refused("附件")
+    assert counts(platform) == (0, 0)
+    with platform.db.session() as session:
+        assert session.get(Attachment, photo_id).case_id is None

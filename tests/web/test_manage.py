@@ -12,6 +12,8 @@ from minqing.core.models import Case, Grid, Household, KeyPerson, KeyPlace, Regi
 from minqing.core.warning_rules import city_today
 from minqing.web import charts
 
+from tests.fixtures.web import section
+
 THEME = "urban_management.street_vending"
 ZHANGYE_GRID, JIUQUAN_GRID = "G620102001001001", "G620102002"
 YONGCHANG, JIUQUAN = "620102001001", "620102002000"
@@ -266,12 +268,6 @@ def test_the_page_needs_no_inline_script_or_style(as_user, cases):
 
 
 # -- helpers -----------------------------------------------------------------------------------------------------------
-
-def section(page: str, section_id: str) -> str:
-    start = page.index(f'id="{section_id}"')
-    end = page.find("</section>", start)
-    return page[start:end if end != -1 else None]
-
 
 def report_form() -> dict:
     output = io.BytesIO()

@@ -19,7 +19,7 @@ from minqing.themes.versions import sync_themes
 from minqing.workflows import dispatch
 from minqing.workflows.dispatch import history
 
-from tests.fixtures.workflow import INSIDE, report, step
+from tests.fixtures.workflow import INSIDE, add_actor, report, step
 
 VENDING = "urban_management.street_vending"
 WATER = "water_supply.water_supply_issues"
@@ -29,6 +29,7 @@ HISTORY = {  # category code → (theme, texts people wrote)
     "5304": (WATER, ["井盖丢了一个大窟窿", "窨井盖松动车一过就响", "井盖子碎了很危险", "路中间井盖儿没了"]),
     "0401": (DISPUTES, ["邻居吵架快打起来了", "楼上楼下因为漏水闹矛盾吵架", "和邻居闹矛盾天天吵", "邻居占过道吵起来"]),
 }
+STAFFED = ("urban_management_chengguan", "water_supply", "justice")  # the HISTORY categories' departments
 OUTSIDE = (104.50, 36.50)   # no grid there: no region, so no operator of a region sees it
 
 
@@ -54,6 +55,8 @@ def _close(platform, case_id, department):
 def _history(platform, city, *, where=INSIDE) -> dict[str, list[int]]:
     with platform.db.session() as session:
         sync_departments(session, platform.plugins, system_actor("test"))
+        for key in STAFFED:   # suggestions go only where someone can act
+            add_actor(session, f"staff_{key}", "department_staff", department_id=by_key(session, key).id)
     made: dict[str, list[int]] = {}
     for code, (theme, texts) in HISTORY.items():
         for text in texts:

@@ -25,3 +25,4 @@ from . import suggestions_view  # noqa: E402,F401
 from . import appeals_view  # noqa: E402,F401
 from . import joint_view  # noqa: E402,F401  (协同处置)
 from . import duplicates_view  # noqa: E402,F401  (重复件)
+from . import records_view  # noqa: E402,F401  (台账: department ledgers)

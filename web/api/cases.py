@@ -55,6 +55,7 @@ def check_attachments(actor: Actor, refs: list[tuple[str, str]], case_id: int | 
         return []
     usable = set(db().scalars(select(Attachment.id).where(
         Attachment.id.in_(ids), Attachment.owner_account_id == actor.account_id,
+        Attachment.visit_id.is_(None),
         Attachment.case_id.is_(None) if case_id is None else (Attachment.case_id.is_(None)
                                                               | (Attachment.case_id == case_id)))))
     problems = {}
@@ -69,6 +70,7 @@ def check_attachments(actor: Actor, refs: list[tuple[str, str]], case_id: int | 
 def _link_attachments(actor: Actor, ids: list[str], case_id: int) -> None:
     if ids:
         db().execute(update(Attachment).where(Attachment.id.in_(ids), Attachment.case_id.is_(None),
+                                              Attachment.visit_id.is_(None),
                                               Attachment.owner_account_id == actor.account_id)
                      .values(case_id=case_id))
 

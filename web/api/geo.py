@@ -1,6 +1,7 @@
 """Grids, regions and map layers as RFC 7946 GeoJSON (WGS84 lon/lat), each FeatureCollection with its bbox."""
 from __future__ import annotations
 
+from flask import request
 from sqlalchemy import select
 
 from minqing import themes
@@ -12,7 +13,7 @@ from minqing.core.models import Grid, GridLevel, Region, RegionLevel, Role
 from ..context import db, platform
 from ..geo_paging import add_links, requested_page
 from .auth import WORK_ROLES, current_actor, roles_required
-from .common import BBOX, GEO_PAGING, bbox_arg, choice_arg, query, ref, route
+from .common import BBOX, GEO_PAGING, bad_parameter, bbox_arg, choice_arg, given_arg, query, ref, route
 from .errors import ApiError, json_response
 
 GEOJSON = "application/geo+json"
@@ -110,19 +111,51 @@ def list_layers():
         for layer in group["layers"]:
             items.append({"key": layer["key"], "title": layer["title"], "department": layer["department"],
                           "department_name": group["name"], "kind": layer["kind"], "geometry": layer["geometry"],
-                          "style": layer["style"], "icon": layer.get("icon", ""), "colour": layer.get("colour", "")})
+                          "style": layer["style"], "icon": layer.get("icon", ""), "colour": layer.get("colour", ""),
+                          "records": bool(layer.get("records")), "patrol_every_days": layer.get("patrol_every_days"),
+                          "filters": layer.get("filters") or []})
     return json_response({"items": items})
 
 
+# The same record filters as the web map's layers (web/map_view.py): field/value pairs and the patrol state.
+LAYER_FILTERS = [
+    {"name": "field", "in": "query", "required": False, "style": "form", "explode": True,
+     "description": "按台账字段筛选：字段键（见图层的 filters），与 value 成对给出，可重复",
+     "schema": {"type": "array", "items": {"type": "string", "minLength": 1}}},
+    {"name": "value", "in": "query", "required": False, "style": "form", "explode": True,
+     "description": "与同位置的 field 对应的取值（布尔字段为 true 或 false）",
+     "schema": {"type": "array", "items": {"type": "string"}}},
+    query("patrol", "按巡查状态筛选（图层须有巡查周期）",
+          {"type": "string", "enum": list(themes.layers.PATROL_LABELS)}),
+]
+
+
+def _record_filters() -> tuple[dict[str, str], str | None]:
+    """(field key → value, patrol state) from the query; 400 naming the parameter when they do not pair up."""
+    keys, values = request.args.getlist("field"), request.args.getlist("value")
+    if len(keys) != len(values):
+        raise bad_parameter("field", "筛选条件 field 和 value 应成对给出")
+    if any(not key for key in keys):
+        raise bad_parameter("field", "筛选字段 field 不能为空（不筛选时请省略该参数）")
+    return dict(zip(keys, values)), given_arg("patrol")
+
+
 @route("/layers/<key>/features", summary="图层要素（GeoJSON）", tags=("geo",), roles=LAYER_ROLES,
-       params=[BBOX, *GEO_PAGING],
-       responses={200: ("图层要素", ref("FeatureCollection")), 403: ("无权查看该图层", ref("Problem")),
-                  404: ("没有这个图层", ref("Problem"))})
+       description="业务主题图层的台账记录（及该主题的事件）。给出 field/value 或 patrol 时只返回符合条件的台账记录，"
+                   "不含事件；可筛选的字段及取值见 GET /layers 中各图层的 filters，条件有误时返回 400。",
+       params=[BBOX, *LAYER_FILTERS, *GEO_PAGING],
+       responses={200: ("图层要素", ref("FeatureCollection")), 400: ("参数或筛选条件有误", ref("Problem")),
+                  403: ("无权查看该图层", ref("Problem")), 404: ("没有这个图层", ref("Problem"))})
 @roles_required(*LAYER_ROLES, what="查看图层")
 def layer_features(key: str):
     actor, page = current_actor(), _page()
+    filters, patrol = _record_filters()
     try:
-        body = themes.layer_page(platform(), db(), key, actor, _bbox(), page)
+        body = themes.layer_page(platform(), db(), key, actor, _bbox(), page, filters=filters, patrol=patrol)
+    except themes.BadFilter as error:
+        # themes' messages name the field ("筛选字段…", "筛选条件…") or else the patrol state
+        name = "field" if str(error).startswith("筛选") else "patrol"
+        raise bad_parameter(name, str(error)) from None
     except themes.UnknownTheme:
         raise ApiError(404, "not_found", f"没有名为“{key[:80]}”的图层") from None
     except themes.LayerHidden:

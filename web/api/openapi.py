@@ -212,7 +212,14 @@ SCHEMAS = {
     "Layer": {"type": "object", "required": ["key", "title"], "properties": {
         "key": STRING, "title": STRING, "department": STRING, "department_name": STRING,
         "kind": {"type": "string", "enum": ["theme", "computed"]}, "geometry": STRING, "style": OBJECT,
-        "icon": STRING, "colour": STRING}},
+        "icon": STRING, "colour": STRING,
+        "records": {"type": "boolean", "description": "图层是否有台账记录（可用 field/value、patrol 筛选）"},
+        "patrol_every_days": {"type": ["integer", "null"], "description": "台账记录的巡查周期（天）"},
+        "filters": {"type": "array", "description": "可筛选的台账字段及其取值（GET /layers/{key}/features 的 field/value）",
+                    "items": {"type": "object", "required": ["key", "title", "values"], "properties": {
+                        "key": STRING, "title": STRING,
+                        "values": {"type": "array", "items": {"type": "object", "required": ["value", "label"],
+                                                              "properties": {"value": STRING, "label": STRING}}}}}}}},
     "Visit": {"type": "object", "required": ["id", "kind", "target_id"], "properties": {
         "id": INTEGER, "kind": STRING, "target_id": INTEGER, "visitor_account_id": NULLABLE_INTEGER,
         "visited_at": TIME, "lon": NUMBER_OR_NULL, "lat": NUMBER_OR_NULL, "summary": STRING,
@@ -221,7 +228,10 @@ SCHEMAS = {
         "kind": {"type": "string", "enum": ["key_person", "key_place", "household"]},
         "target_id": {"type": "integer", "minimum": 1}, "summary": {"type": "string", "minLength": 2,
                                                                     "maxLength": 2000},
-        "lon": {"type": "number"}, "lat": {"type": "number"}, "client_id": {**STRING, "maxLength": 200}}},
+        "lon": {"type": "number"}, "lat": {"type": "number"}, "client_id": {**STRING, "maxLength": 200},
+        # 走村入户 (kind household only): whom they met, the needs, a 帮办实事 promised
+        "met": {**STRING, "maxLength": 100}, "needs": {**STRING, "maxLength": 1000}, "promised": {"type": "boolean"},
+        "promise_text": {**STRING, "maxLength": 500}}},
     "VisitPage": _page("Visit"),
     "Resident": RESIDENT,
     "Household": {"type": "object", "required": ["id", "number"], "properties": {
@@ -338,6 +348,7 @@ def document(app) -> dict:
                  {"name": "geo", "description": "网格、区划与图层"}, {"name": "visits", "description": "走访"},
                  {"name": "base-data", "description": "基础数据（一标三实、重点人员与场所）"},
                  {"name": "appeals", "description": "申诉与考核排名"},
+                 {"name": "records", "description": "台账记录（业务主题的对象）"},
                  {"name": "meta", "description": "接口文档"}],
         "paths": paths,
         "components": {

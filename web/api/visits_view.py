@@ -1,4 +1,5 @@
-"""走访/巡查: a grid worker records a visit (through `core.visits.record_visit`); visits in scope are listed."""
+"""走访/巡查: a grid worker or cadre records a visit (through `core.visits.record_visit`; a household's through
+`core.visits.record_household_visit`, the work end's service); visits in scope are listed."""
 from __future__ import annotations
 
 import math
@@ -15,7 +16,9 @@ from .auth import WORK_ROLES, current_actor, roles_required
 from .common import IDEMPOTENCY, PAGING, choice_arg, int_arg, json_body, paginated, query, ref, route
 from .errors import ApiError, json_response
 
-FIELDS = ("kind", "target_id", "summary", "lon", "lat", idempotency.BODY_FIELD)
+FIELDS = ("kind", "target_id", "summary", "lon", "lat", idempotency.BODY_FIELD, *visits.HOUSEHOLD_FIELDS)
+VISITORS = (Role.GRID_WORKER, Role.CADRE)
+READERS = (*WORK_ROLES, Role.CADRE)
 
 
 def _number(value) -> bool:
@@ -38,17 +41,28 @@ def _problems(body: dict) -> dict[str, list[str]]:
         value = body.get(name)
         if value is not None and (not _number(value) or abs(value) > limit):
             problems[name] = [f"应为 -{limit} 至 {limit} 之间的数字（WGS84）"]
+    if body.get("kind") != "household":
+        for name in visits.HOUSEHOLD_FIELDS:
+            if name in body:
+                problems[name] = ["只有走访住户（household）时填写"]
+    for name in ("met", "needs", "promise_text"):
+        if name in body and not isinstance(body[name], str):
+            problems[name] = ["应为文字"]
+    if "promised" in body and not isinstance(body["promised"], bool):
+        problems["promised"] = ["应为 true 或 false"]
     if (body.get("lon") is None) != (body.get("lat") is None):
         problems.setdefault("lon" if body.get("lon") is None else "lat", []).append("经度和纬度须同时给出")
     return problems
 
 
-@route("/visits", ("POST",), summary="记录走访", tags=("visits",), roles=(Role.GRID_WORKER,),
-       description="网格员走访重点人员、重点场所或住户；对象须在其网格内。幂等：Idempotency-Key 或 client_id。",
+@route("/visits", ("POST",), summary="记录走访", tags=("visits",), roles=VISITORS,
+       description="网格员、干部走访重点人员、重点场所或住户；对象须在其范围内。走访住户时可填 met（见到的人，"
+                   "填了即按入户走访记录）、needs（诉求）、promised（是否承诺帮办实事）、promise_text。"
+                   "幂等：Idempotency-Key 或 client_id。",
        params=[IDEMPOTENCY], body=ref("VisitCreate"),
        responses={201: ("已记录（重试时为第一次的结果）", ref("Visit")), 403: ("角色无权走访", ref("Problem")),
                   422: ("内容有误或对象不在网格内", ref("Problem"))})
-@roles_required(Role.GRID_WORKER, what="记录走访")
+@roles_required(*VISITORS, what="记录走访")
 def create_visit():
     actor = current_actor()
     body = json_body()
@@ -58,13 +72,19 @@ def create_visit():
         problems = _problems(body)
         if problems:
             raise ApiError(422, "form_invalid", "填写的内容有误", problems)
+        client_id = idempotency.client_id_for(actor.account_id, key, "apiv-") if key else None
         try:
-            visit = visits.record_visit(
-                db(), actor, kind=body["kind"], target_id=body["target_id"], summary=body["summary"],
-                lon=body.get("lon"), lat=body.get("lat"),
-                client_id=idempotency.client_id_for(actor.account_id, key, "apiv-") if key else None)
+            if body["kind"] == "household" and "met" in body:   # 走村入户: the work end's service
+                visit = visits.record_household_visit(
+                    db(), actor, household_id=body["target_id"], met=body["met"], needs=body.get("needs", ""),
+                    promised=body.get("promised", False), promise_text=body.get("promise_text", ""),
+                    summary=body["summary"], lon=body.get("lon"), lat=body.get("lat"), client_id=client_id)
+            else:
+                visit = visits.record_visit(
+                    db(), actor, kind=body["kind"], target_id=body["target_id"], summary=body["summary"],
+                    lon=body.get("lon"), lat=body.get("lat"), client_id=client_id)
         except visits.VisitRefused as error:
-            field = "kind" if "类型" in str(error) else "summary" if "走访情况" in str(error) else "target_id"
+            field = error.field or "target_id"
             raise ApiError(422, "visit_refused", str(error), {field: [str(error)]}) from None
         db().flush()
         return 201, present.visit(actor, visit)
@@ -77,11 +97,11 @@ def create_visit():
     return json_response(answer, status, headers)
 
 
-@route("/visits", summary="走访记录列表", tags=("visits",), roles=WORK_ROLES,
+@route("/visits", summary="走访记录列表", tags=("visits",), roles=READERS,
        params=[query("kind", "走访对象类型", {"type": "string", "enum": list(visits.TARGETS)}),
                query("target_id", "走访对象编号", {"type": "integer", "minimum": 1}), *PAGING],
        responses={200: ("一页走访记录", ref("VisitPage")), 400: ("参数有误", ref("Problem"))})
-@roles_required(*WORK_ROLES, what="查看走访记录")
+@roles_required(*READERS, what="查看走访记录")
 def list_visits():
     actor = current_actor()
     statement = scope.restrict(select(Visit), Visit, actor)
@@ -94,9 +114,9 @@ def list_visits():
                      order_by=(Visit.visited_at.desc(), Visit.id.desc()))
 
 
-@route("/visits/<int:visit_id>", summary="一条走访记录", tags=("visits",), roles=WORK_ROLES,
+@route("/visits/<int:visit_id>", summary="一条走访记录", tags=("visits",), roles=READERS,
        responses={200: ("走访记录", ref("Visit")), 404: ("不存在或不在管辖范围内", ref("Problem"))})
-@roles_required(*WORK_ROLES, what="查看走访记录")
+@roles_required(*READERS, what="查看走访记录")
 def read_visit(visit_id: int):
     actor = current_actor()
     visit = db().scalar(scope.restrict(select(Visit).where(Visit.id == visit_id), Visit, actor))

@@ -10,6 +10,7 @@ from werkzeug.datastructures import CombinedMultiDict
 
 from minqing import forms, themes
 
+from .. import report_map
 from ..security import CONTENT_SECURITY_POLICY
 from ..work import report as report_page
 from . import blueprint
@@ -62,7 +63,8 @@ def preview(key: str):
         form = form_class()
     action = url_for("builder.preview", key=key, form=form_name)
     html = forms.render(form, action=action, submit_label="提交（预览，不会保存）", csrf_token=generate_csrf())
-    return _framed(render_template("builder/preview.html", form_html=html, result=result, **context))
+    return _framed(render_template("builder/preview.html", form_html=html, result=result,
+                                   picker=report_map.picker_settings(), **context))
 
 
 def _framed(html: str):

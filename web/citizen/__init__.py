@@ -10,3 +10,4 @@ blueprint = Blueprint("citizen", __name__, url_prefix="/citizen")
 login_manager.blueprint_login_views["citizen"] = "citizen.login"
 
 from . import publications, reports, signin  # noqa: E402,F401  (routes register on import)
+from . import matters  # noqa: E402,F401  (我的帮办实事)

@@ -2,8 +2,9 @@
 a case page with a timeline fit for the public) and the rating at follow-up (满意度 and solved or not).
 
 The report form is the intake service's citizen form (`workflows.intake.citizen_schema`: the staff's form less the
-urgency, plus the kind of appeal); the case goes through `workflows.submit_report` on the "citizen" channel with a
-client id in the form's URL, so a retried post never makes a second case.
+urgency, its theme part reduced to the theme's `citizen_fields` — description, place and optional photos unless the
+theme says otherwise —, plus the kind of appeal); the case goes through `workflows.submit_report` on the "citizen"
+channel with a client id in the form's URL, so a retried post never makes a second case.
 """
 from __future__ import annotations
 
@@ -18,12 +19,13 @@ from minqing.core import scope
 from minqing.core.models import Case, Department, Role
 from minqing.workflows import reporter_view
 
+from .. import report_map
 from ..context import db, platform, viewer
 from ..permissions import roles_required
 from ..work.case_page import report_schema
 from ..work.common import department_names, state_title, theme_titles
 from ..work.duplicates import citizen_duplicates
-from ..work.report import read_submission, report_page_ui
+from ..work.report import MAX_THEME_QUERY, read_submission, search_themes, theme_search_text
 from . import blueprint
 
 CITIZEN = Role.CITIZEN
@@ -78,14 +80,23 @@ def report():
         if theme is not fallback:
             groups.setdefault(theme.department, []).append(theme)
     ordered = sorted(groups.items(), key=lambda item: names.get(item[0], item[0]))
-    return render_template("citizen/report_choose.html", fallback=fallback, groups=ordered, names=names)
+    query = (request.args.get("q") or "").strip()[:MAX_THEME_QUERY]
+    return render_template("citizen/report_choose.html", fallback=fallback, groups=search_themes(ordered, names, query),
+                           names=names, query=query, search_text=theme_search_text)
 
 
 def _render_form(theme, form, client_id: str, status: int = 200):
     html = forms.render(form, action=url_for("citizen.report_theme", key=theme.key, client_id=client_id),
                         submit_label="提交", csrf_token=generate_csrf(),
                         attachment_url=url_for("work.attachment", attachment_id="ID").replace("ID", "{id}"))
-    return render_template("citizen/report_form.html", theme=theme, form_html=html), status
+    return render_template("citizen/report_form.html", theme=theme, form_html=html,
+                           picker=report_map.picker_settings()), status
+
+
+def citizen_ui(theme: themes.Theme) -> dict | None:
+    """The theme's report UI for the citizen's fields only, as the details group of the page."""
+    ui = themes.citizen_report_ui(theme.document)
+    return {"details": ui} if ui else None
 
 
 @blueprint.route("/report/<key>", methods=["GET", "POST"])
@@ -95,7 +106,7 @@ def report_theme(key: str):
     if key not in {offered.key for offered in citizen_themes(themes.registry(platform(), db()))}:
         abort(404)
     schema = citizen_schema(theme)
-    form_class = forms.build_form(schema, report_page_ui(theme))
+    form_class = forms.build_form(schema, citizen_ui(theme))
     if request.method == "GET":
         return _render_form(theme, form_class(), uuid.uuid4().hex)
     client_id = (request.args.get("client_id") or "")[:64] or uuid.uuid4().hex

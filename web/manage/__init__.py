@@ -4,3 +4,4 @@ from flask import Blueprint
 blueprint = Blueprint("manage", __name__, url_prefix="/manage")
 
 from . import dashboard, rankings, warnings  # noqa: E402,F401  (routes register on import)
+from . import key_grids  # noqa: E402,F401  (重点网格, 帮办实事台账)

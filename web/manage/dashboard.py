@@ -22,6 +22,7 @@ GRID_LEVEL_TITLES = {"large": "大网格", "medium": "中网格", "small": "小�
 RANKING_COLUMNS = [("name", "名称"), ("reported", "上报"), ("timely", "及时受理率"), ("on_time", "按期办结率"),
                    ("overdue", "超期件数"), ("rework", "返工率"), ("satisfaction", "满意率"),
                    ("hours", "平均处置时长")]
+REGION_COLUMNS = [*RANKING_COLUMNS, ("coverage", "户户见干部")]   # households a cadre visited (core.grassroots.household_visits)
 BARS = 12
 WARNINGS_SECTION = "warnings"
 
@@ -30,7 +31,7 @@ def indicator_row(name: str, row) -> dict:
     return {"name": name, "reported": row.reported, "timely": charts.percent(row.timely_acceptance_rate),
             "on_time": charts.percent(row.on_time_closure_rate), "overdue": row.overdue,
             "rework": charts.percent(row.rework_rate), "satisfaction": charts.percent(row.satisfaction_rate),
-            "hours": charts.hours(row.average_handling_hours)}
+            "hours": charts.hours(row.average_handling_hours), "coverage": charts.percent(row.cadre_coverage_rate)}
 
 
 def overdue_by(deadline, now) -> str:
@@ -95,7 +96,7 @@ def dashboard():
             RANKING_COLUMNS, [indicator_row(department_name(row.key), row) for row in figures.ranked(by_department)],
             caption="职能部门排名（按期办结率优先）"),
         "region_ranking": charts.ranking_table(
-            RANKING_COLUMNS, [indicator_row(figures.region_label(row.key, names, level), row)
+            REGION_COLUMNS, [indicator_row(figures.region_label(row.key, names, level), row)
                               for row in figures.ranked(by_region)],
             caption=f"{LEVEL_NAMES[level]}排名（按期办结率优先）"),
     }

@@ -16,7 +16,7 @@ from . import blueprint
 VIEWERS = (Role.ADMIN, Role.OPERATOR, Role.LEADER, Role.DEPARTMENT_STAFF)
 COLUMNS = [("name", "部门"), ("reported", "上报"), ("timely", "及时受理率"),
            ("on_time", "按期办结率"), ("overdue", "超期件数"), ("rework", "返工率"),
-           ("satisfaction", "满意率"), ("hours", "平均处置时长"), ("note", "申诉调整")]
+           ("satisfaction", "满意率"), ("hours", "平均处置时长"), ("freshness", "数据鲜活度"), ("note", "申诉调整")]
 
 
 def _row(standing: rankings.Standing) -> dict:
@@ -30,7 +30,7 @@ def _row(standing: rankings.Standing) -> dict:
             "timely": charts.percent(row.timely_acceptance_rate), "on_time": charts.percent(row.on_time_closure_rate),
             "overdue": row.overdue, "rework": charts.percent(row.rework_rate),
             "satisfaction": charts.percent(row.satisfaction_rate), "hours": charts.hours(row.average_handling_hours),
-            "note": note}
+            "freshness": charts.percent(row.freshness_rate), "note": note}
 
 
 def _choices(current: str) -> list[str]:

@@ -8,7 +8,8 @@ from .common import case_in_scope
 blueprint = Blueprint("work", __name__, url_prefix="/work")
 # Work-end endpoints citizens use from their own pages: a report's photos, the duplicate check while reporting and
 # whether the chosen point lies in a grid.
-SHARED_WITH_CITIZENS = frozenset({"work.attachment", "work.check_duplicates", "work.locate_point"})
+SHARED_WITH_CITIZENS = frozenset({"work.attachment", "work.check_duplicates", "work.locate_point",
+                                  "work.attachment_thumbnail"})
 
 
 @blueprint.before_request
@@ -27,3 +28,7 @@ from . import appeals, attachments, case_page, inbox, my_grid, report, reveal, s
 from . import joint  # noqa: E402,F401  (协同处置)
 from . import duplicates  # noqa: E402,F401  (重复件)
 from . import publications  # noqa: E402,F401  (政策服务的编写)
+from . import case_export  # noqa: E402,F401  (导出事件列表)
+from . import patrols  # noqa: E402,F401  (巡查任务: patrols of department records)
+from . import households  # noqa: E402,F401  (走村入户: household visits of grid workers and cadres)
+from . import matters  # noqa: E402,F401  (帮办实事)

@@ -13,10 +13,11 @@ from minqing.core.models import Case
 from minqing.workflows import is_higher_level
 
 from ..context import db, platform, viewer
-from . import blueprint
+from . import blueprint, pickers
 from .common import (URGENCY_TITLES, case_in_scope, department_names, my_pending_attachments, state_title,
-                     theme_titles, uploader)
+                     theme_titles, uploader, workflow_of)
 from .appeals import appeal_panel
+from .attachments import case_files
 from .joint import joint_block
 from .duplicates import duplicate_block
 from .suggestions import suggestion_block
@@ -48,7 +49,7 @@ def _details(case: Case) -> list[tuple[str, str, str]]:
 
 def _step_forms(case: Case, failed: dict | None = None) -> list[dict]:
     """Each next step this viewer's roles may take, with its form (or the form that just failed)."""
-    workflow = workflows.get_workflow(platform(), case.workflow_key)
+    workflow = workflow_of(case.workflow_key)
     steps = []
     for step in workflow.available(case.status):
         if not viewer().has_role(*step.roles) and not viewer().has_role("admin"):
@@ -57,10 +58,11 @@ def _step_forms(case: Case, failed: dict | None = None) -> list[dict]:
             continue
         form = failed["form"] if failed and failed["name"] == step.name else \
             forms.build_form(step.form or EMPTY_FORM)()
-        steps.append({"name": step.name, "title": step.title, "form": forms.render(
-            form, action=url_for("work.take_step", case_id=case.id, name=step.name), submit_label=step.title,
-            csrf_token=generate_csrf(), attachment_url=url_for("work.attachment", attachment_id="ID").replace(
-                "ID", "{id}"))})
+        options = dict(action=url_for("work.take_step", case_id=case.id, name=step.name), csrf_token=generate_csrf(),
+                       attachment_url=url_for("work.attachment", attachment_id="ID").replace("ID", "{id}"))
+        rendered = pickers.render_step(case, step, form, **options) if pickers.picks_department(step) else \
+            forms.render(form, submit_label=step.title, **options)   # dispatch, transfer: the department picker
+        steps.append({"name": step.name, "title": step.title, "form": rendered})
     return steps
 
 
@@ -74,7 +76,8 @@ def render_case(case: Case, failed: dict | None = None, status: int = 200):
         reporter_phone=masking.show(viewer(), masking.PHONE, case.reporter_phone),
         can_urge=viewer().has_role(*URGE_ROLES), can_supervise=higher,
         dispatch_help=suggestion_block(case), duplicates=duplicate_block(case), appeal=appeal_panel(case), joint=joint_block(case),
-        rehandling=workflows.rehandling_standing(db(), workflows.get_workflow(platform(), case.workflow_key),
+        files=case_files(case),
+        rehandling=workflows.rehandling_standing(db(), workflow_of(case.workflow_key),
                                                  case)), status
 
 

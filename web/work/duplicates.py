@@ -16,7 +16,7 @@ from minqing.workflows import duplicates
 from ..context import db, platform, viewer
 from ..permissions import roles_required
 from . import blueprint
-from .common import case_in_scope, state_title
+from .common import case_in_scope, state_title, workflow_of
 
 CHECK_ROLES = (Role.GRID_WORKER, Role.OPERATOR, Role.ADMIN, Role.CITIZEN)
 MERGE_ROLES = (Role.OPERATOR, Role.ADMIN)
@@ -53,7 +53,7 @@ def duplicate_block(case: Case) -> dict:
 
 def _final(case: Case) -> bool:
     try:
-        state = workflows.get_workflow(platform(), case.workflow_key).states.get(case.status)
+        state = workflow_of(case.workflow_key).states.get(case.status)
     except workflows.WorkflowError:
         return False
     return bool(state and state.final)

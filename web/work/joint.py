@@ -14,7 +14,8 @@ from minqing.workflows import co_tasks, fallback, final_states, joint, transfer
 
 from ..context import db, platform, viewer
 from . import blueprint
-from .common import case_in_scope
+from .common import case_in_scope, workflow_of
+from .pickers import department_picker
 
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 DISPATCH = "dispatch"
@@ -32,13 +33,14 @@ def joint_block(case: Case) -> dict:
     tasks = co_tasks.tasks_of(session, case.id)
     me = viewer()
     mine = {grant.department_id for grant in me.grants_of(Role.DEPARTMENT_STAFF)}
-    dispatcher = me.has_role(Role.OPERATOR, Role.ADMIN) and not _is_final(case)
+    final = _is_final(case)
+    dispatcher = me.has_role(Role.OPERATOR, Role.ADMIN) and not final
     taken = {task.department_id for task in tasks if task.status in co_tasks.TAKING_PART}
     choices = sorted(((d.key, d.short_name) for d in names.values()
                       if d.active and d.id != case.department_id and d.id not in taken), key=lambda item: item[0])
     found = fallback.fallback_for(session, case.region_code)
     returns = fallback.returns_of(session, case.id)
-    workflow = workflows.get_workflow(platform(), case.workflow_key)
+    workflow = workflow_of(case.workflow_key)
     dispatch_step = workflow.transitions.get(DISPATCH)
     offer_fallback = bool(found and dispatcher and dispatch_step and case.status in dispatch_step.sources
                           and returns >= fallback.RETURNS_TO_FALLBACK)
@@ -49,8 +51,11 @@ def joint_block(case: Case) -> dict:
         "can_assign": dispatcher and joint.assign_problem(platform(), session, case) is None,
         "can_decide": dispatcher,
         "choices": choices,
+        "picker": department_picker(case, name="departments", field_id="co-departments", title="协办部门（可多选）",
+                                    exclude={case.department_id, *taken}, required=True, multiple=True)
+        if dispatcher else None,
         "my_open": [task for task in tasks if task.status == "open" and task.department_id in mine
-                    and not _is_final(case)],
+                    and not final],
         "transfers": [{**row, "from_name": _short(keys, row["from"]), "to_name": _short(keys, row["to"])}
                       for row in transfer.history(session, case.id)],
         "fallback": {"region_code": found[0], "department": found[1]} if found else None,

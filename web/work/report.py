@@ -17,8 +17,9 @@ from werkzeug.datastructures import CombinedMultiDict
 
 from minqing import forms, themes, workflows
 from minqing.core import attachments
-from minqing.core.models import Department
+from minqing.core.models import Department, Grid
 
+from .. import report_map
 from ..context import db, platform, viewer
 from ..permissions import roles_required
 from . import blueprint
@@ -26,6 +27,7 @@ from .common import my_pending_attachments, uploader
 
 REPORT_ROLES = ("grid_worker", "operator", "admin")
 LOCATE_ROLES = (*REPORT_ROLES, "citizen")
+MAX_THEME_QUERY = 40                      # characters of a theme search
 ROW_BUTTONS = ("__add__", "__remove__")   # the forms engine's no-JS add/remove-row buttons (docs/forms.md)
 # The report forms live with the service that checks them; these names stay for the pages that build them.
 geo_field = workflows.intake.geo_field
@@ -45,13 +47,33 @@ def _theme_or_404(key: str) -> themes.Theme:
         abort(404)
 
 
+def theme_search_text(theme: themes.Theme, department_name: str) -> str:
+    """What the theme search matches: the title, the department and the categories (lower case)."""
+    categories = " ".join(f"{item.get('parent', '')} {item['title']}" for item in theme.categories)
+    return " ".join((theme.title, department_name, theme.department, categories)).lower()
+
+
+def search_themes(groups: list, names: dict, query: str) -> list:
+    """(department, themes) groups with only the themes whose title, department or categories contain `query`
+    (all of them for an empty query); a group left empty is left out."""
+    query = " ".join(query.split()).lower()[:MAX_THEME_QUERY]
+    if not query:
+        return groups
+    found = [(department, [theme for theme in items
+                           if query in theme_search_text(theme, names.get(department, department))])
+             for department, items in groups]
+    return [(department, items) for department, items in found if items]
+
+
 @blueprint.get("/report")
 @roles_required(*REPORT_ROLES)
 def report():
     groups = themes.registry(platform(), db()).by_department()
     names = dict(db().execute(select(Department.key, Department.short_name)).all())
     ordered = sorted(groups.items(), key=lambda item: names.get(item[0], item[0]))
-    return render_template("work/report_choose.html", groups=ordered, names=names)
+    query = (request.args.get("q") or "").strip()[:MAX_THEME_QUERY]
+    return render_template("work/report_choose.html", groups=search_themes(ordered, names, query), names=names,
+                           query=query, search_text=theme_search_text)
 
 
 def _render_form(theme, form, client_id: str, status: int = 200):
@@ -59,7 +81,8 @@ def _render_form(theme, form, client_id: str, status: int = 200):
     html = forms.render(form, action=url_for("work.report_theme", key=theme.key, client_id=client_id),
                         submit_label="上报",
                         csrf_token=generate_csrf())
-    return render_template("work/report_form.html", theme=theme, form_html=html, client_id=client_id), status
+    return render_template("work/report_form.html", theme=theme, form_html=html, client_id=client_id,
+                           picker=report_map.picker_settings()), status
 
 
 @blueprint.route("/report/<key>", methods=["GET", "POST"])
@@ -132,10 +155,19 @@ def _report(theme: themes.Theme, document: dict, client_id: str):
 @blueprint.get("/report/locate")
 @roles_required(*LOCATE_ROLES)
 def locate_point():
-    """Whether ?lon=&lat= lies in one of the grids: the report forms ask before they are sent."""
+    """Which grid ?lon=&lat= lies in: the report forms ask before they are sent. `inside` false: refused (the
+    server refuses it anyway); `own` false: outside the reporter's own grids, accepted with a warning."""
     lon, lat = request.args.get("lon", type=float), request.args.get("lat", type=float)
     if lon is None or lat is None or not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        return jsonify({"inside": None, "message": ""})  # no point yet: nothing to say (the form asks for one)
-    inside = workflows.intake.point_in_grid(platform(), lon, lat)
-    return jsonify({"inside": inside, "message": "" if inside else
-                    "所选位置不在本平台任何网格内，无法受理，请在地图上重新选点"})
+        # no point yet: nothing to say (the form asks for one)
+        return jsonify({"inside": None, "grid": None, "own": None, "message": "", "warning": ""})
+    grid_id = platform().locator().locate(lon, lat)
+    grid = db().get(Grid, grid_id) if grid_id is not None else None
+    if grid is None:
+        return jsonify({"inside": False, "grid": None, "own": None, "warning": "",
+                        "message": "所选位置不在本平台任何网格内，无法受理，请在地图上重新选点"})
+    mine = [grant.grid_code for grant in viewer().grants if grant.grid_code]
+    own = any(grid.code.startswith(code) for code in mine) if mine else None
+    warning = (f"所选位置在“{grid.name}”，不在您负责的网格内。仍可上报，事件将交由所在网格处理。"
+               if own is False else "")
+    return jsonify({"inside": True, "grid": grid.name, "own": own, "message": "", "warning": warning})

@@ -10,12 +10,12 @@ from flask import flash, redirect, request, url_for
 from flask_login import login_required
 
 from minqing import workflows
-from minqing.core.models import Case, Role
+from minqing.core.models import Case, Department, Role
 from minqing.workflows import dispatch
 
 from ..context import db, platform, viewer
 from . import blueprint
-from .common import case_in_scope
+from .common import case_in_scope, workflow_of
 
 log = logging.getLogger(__name__)
 DISPATCH = "dispatch"
@@ -23,7 +23,7 @@ DISPATCH = "dispatch"
 
 def suggestion_block(case: Case) -> dict | None:
     """What the case page shows a dispatcher about to dispatch `case`; None for anyone else or any other state."""
-    workflow = workflows.get_workflow(platform(), case.workflow_key)
+    workflow = workflow_of(case.workflow_key)
     step = workflow.transitions.get(DISPATCH)
     if step is None or not (viewer().has_role(*step.roles) or viewer().has_role(Role.ADMIN)):
         return None
@@ -36,7 +36,10 @@ def suggestion_block(case: Case) -> dict | None:
         log.exception("dispatch suggestions for case %s failed", case.id)
         suggestions = []
     known = dispatch.catalogue.categories(platform(), db())
-    return {"suggestions": suggestions, "ready": ready, "current": case.subcategory or case.category,
+    current = case.subcategory or case.category
+    # "another category" starts at the reported one, else at the top suggestion: never at the list's first entry
+    preselected = current if current in known else (suggestions[0].code if suggestions else None)
+    return {"suggestions": suggestions, "ready": ready, "current": current, "preselected": preselected,
             "categories": sorted(((c.theme_title, c.parent, c.title, c.code) for c in known.values()))}
 
 
@@ -57,5 +60,6 @@ def confirm_suggestion(case_id: int):
         db().rollback()
         flash(error.message, "error")
     else:
-        flash("已按所选分类分拨交办", "info")
+        department = db().get(Department, case.department_id) if case.department_id else None
+        flash(f"已按所选分类分拨交办{department.name}" if department else "已按所选分类分拨交办", "info")
     return redirect(url_for("work.case_page", case_id=case_id))

@@ -25,8 +25,8 @@ CONFIRM = "dispatch_suggestion"
 def confirm(platform, session: Session, case: Case, actor: Actor, code: str, *, department: str = "",
             comment: str = "", confidence: float | None = None) -> Case:
     """Dispatch `case` as category `code` (to `department`, else the department responsible for that category
-    in the case's region). A category other than the reported one is recorded on the timeline, and becomes the
-    label the model learns."""
+    in the case's region, or its nearest parent that can act: `reach`). A category other than the reported one
+    is recorded on the timeline, and becomes the label the model learns."""
     category = catalogue.categories(platform, session).get(code)
     if category is None:
         raise FormInvalid({"category": [f"没有代码为“{code}”的事件分类"]})
@@ -34,7 +34,11 @@ def confirm(platform, session: Session, case: Case, actor: Actor, code: str, *, 
     if step is None or case.status not in step.sources:
         raise InvalidTransition("该事件当前不能分拨交办")
     check_actor(session, case, actor, step.roles, step.title)  # before the category changes
-    department = department or catalogue.responsible(platform, session, category, case).department_key
+    if not department:
+        duty = catalogue.acting(platform, session, category, case)
+        if duty is None:
+            raise FormInvalid({"category": [f"“{category.title}”的责任部门暂无处置人员，请在“分拨交办”中选择处置部门"]})
+        department = duty.department_key
     previous = case.subcategory or case.category
     note = {"title": "确认分拨建议", "category": code, "category_title": category.title,
             "previous_category": previous, "department": department}

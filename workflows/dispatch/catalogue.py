@@ -59,13 +59,31 @@ def responsible(platform, session: Session, category: Category, case: Case) -> R
     answer = platform.plugins.call_first("route_case", case=probe, session=session)
     plugin, key = answer if answer else (THEME_ROUTER, category.default_department)
     department = by_key(session, key)
-    name = department.name if department is not None else key
+    name = department.name if department is not None else "未登记的部门"  # never the internal key
     place = region_name(session, case.region_code) or "该地"
     if plugin == THEME_ROUTER:
         reason = f"按业务主题“{category.theme_title}”的权责分工，{place}的“{category.title}”由{name}负责"
     else:
         reason = f"{place}的“{category.title}”按{_plugin_title(platform, plugin)}的属地权责规则由{name}直接负责"
     return Responsibility(department_key=key, department_name=name, reason=reason)
+
+
+def acting(platform, session: Session, category: Category, case: Case,
+           can_act: set[int] | None = None) -> Responsibility | None:
+    """Like `responsible`, but only towards a department that can act (`reach`): the responsible one, else its
+    nearest parent that can, with the reason saying so; None when nobody up the chain can act."""
+    from . import reach
+
+    duty = responsible(platform, session, category, case)
+    can_act = reach.able(session, case) if can_act is None else can_act
+    landed = reach.nearest_able(session, by_key(session, duty.department_key), can_act)
+    if landed.department is None:
+        return None
+    if not landed.moved:
+        return duty
+    return Responsibility(
+        department_key=landed.department.key, department_name=landed.department.name,
+        reason=f"{duty.reason}；该部门暂无处置人员，由上级部门{landed.department.name}办理")
 
 
 def _plugin_title(platform, name: str) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,12 +13,13 @@ from minqing.core import scope
 from minqing.core.actors import Actor
 from minqing.core.models import Case
 
-from . import catalogue, history, store
-from .model import Sample, fit
+from . import catalogue, history, reach, store
+from .model import Sample, TextModel, fit
 
 log = logging.getLogger(__name__)
 SIMILAR_SHOWN = 3
 WORDS_SHOWN = 4
+RESERVE = 12         # categories looked at beyond k, for those whose department cannot act
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,19 +82,25 @@ def suggest(platform, session: Session, case: Case, k: int = 3, *, viewer: Actor
     those `viewer` may see (none without a viewer). No model yet: train one now, unless told not to."""
     loaded = store.load(session)
     if loaded is None and train_if_missing:
-        train(platform, session)
-        loaded = store.load(session)
+        loaded = _train_once(platform)
     if loaded is None:
         return []
     model = loaded[1]
     known = catalogue.categories(platform, session)
     text = history.case_text(case)
-    ranked = [(code, confidence) for code, confidence in model.rank(text, k + 5) if code in known][:k]
+    # only towards departments that can act (reach): a category nobody can take is passed over
+    can_act = reach.able(session, case)
+    ranked = []
+    for code, confidence in model.rank(text, k + RESERVE):
+        duty = catalogue.acting(platform, session, known[code], case, can_act) if code in known else None
+        if duty is not None:
+            ranked.append((code, confidence, duty))
+        if len(ranked) == k:
+            break
     neighbours = _neighbours(session, model.similar(text), case, viewer)
     found = []
-    for rank, (code, confidence) in enumerate(ranked, start=1):
+    for rank, (code, confidence, duty) in enumerate(ranked, start=1):
         category = known[code]
-        duty = catalogue.responsible(platform, session, category, case)
         words = tuple(word for word, _ in model.evidence(text, code, WORDS_SHOWN))
         similar = tuple(neighbour for neighbour, label in neighbours if label == code)[:SIMILAR_SHOWN]
         found.append(Suggestion(rank=rank, code=code, title=category.title, parent=category.parent,
@@ -101,6 +109,21 @@ def suggest(platform, session: Session, case: Case, k: int = 3, *, viewer: Actor
                                 confidence=round(confidence, 4), words=words, responsibility=duty.reason,
                                 similar=similar))
     return found
+
+
+_training = threading.Lock()
+
+
+def _train_once(platform) -> tuple[store.ModelInfo, TextModel] | None:
+    """Train the missing model in a transaction of its own, committed: a page view's session is rolled back, so
+    a model trained in it was lost and trained again (seconds) on every view. One thread of a process trains;
+    the others wait and load what it stored."""
+    with _training:
+        with platform.db.session() as own:
+            if store.load(own) is None:
+                train(platform, own)
+        with platform.db.session() as own:
+            return store.load(own)
 
 
 def _neighbours(session: Session, nearest: list[tuple[int, float]], case: Case,

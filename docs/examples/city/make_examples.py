@@ -13,7 +13,7 @@ from pathlib import Path
 import shapely
 from shapely.geometry import box
 
-from minqing.core.demo.geography import county_outlines
+from minqing.plugins.demo_city.geography import county_outlines
 from minqing.core.importing.geometry import normalise, to_geojson
 
 HERE = Path(__file__).parent

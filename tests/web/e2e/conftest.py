@@ -11,11 +11,11 @@ from werkzeug.serving import make_server
 
 from minqing.web import create_app
 
+from tests.fixtures.browser import PHONE, SUBMIT
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
-         "has_touch": True, "locale": "zh-CN"}
 
 
 @pytest.fixture
@@ -75,9 +75,6 @@ def sign_in(server):
     return signed_in
 
 
-SUBMIT = "button[type=submit]:not(.mq-default-submit)"  # the forms engine puts a hidden default button first
-
-
 def _open_step(page, name: str) -> None:
     details = page.locator(f"#step-{name}")
     if details.get_attribute("open") is None:
@@ -104,7 +101,7 @@ def close_the_loop(open_page, sign_in):
         station.goto(case_url)
         _take_step(station, "accept")
         _take_step(station, "dispatch",
-                   lambda page: page.fill("#step-dispatch input[name=department]", "urban_management"))
+                   lambda page: page.select_option("#step-dispatch select[name=department]", "urban_management"))
         assert "已分拨交办" in station.content()
 
         department, department_requests = open_page()

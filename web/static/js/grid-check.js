@@ -1,6 +1,7 @@
 /* Before a report is sent: is the chosen point in one of the platform's grids? The server refuses a point outside
-   every grid; asking as soon as the point is set lets the reporter pick another place before submitting. A failed
-   check never stops a report (the server has the last word). */
+   every grid; asking as soon as the point is set lets the reporter pick another place before submitting. A point
+   outside the reporter's own grid gets a warning (#grid-own) and is sent all the same. A failed check never stops
+   a report (the server has the last word). */
 (function () {
   "use strict";
   var note = document.getElementById("grid-check");
@@ -15,11 +16,17 @@
     return new URLSearchParams({ lon: lon.value.trim(), lat: lat.value.trim() }).toString();
   }
 
+  var warning = document.getElementById("grid-own");
+
   function show(query) {
     var answer = query ? answers[query] : null;
     var outside = Boolean(answer && answer.inside === false);
     note.textContent = outside ? answer.message : "";
     note.hidden = !outside;
+    if (warning) {
+      warning.textContent = answer && answer.warning ? answer.warning : "";
+      warning.hidden = !warning.textContent;
+    }
     return outside;
   }
 

@@ -96,6 +96,10 @@
 
   L.control.layers(null, { "网格（红/黄/蓝）": grids, "事件": cases }, { collapsed: window.innerWidth < 700 }).addTo(map);
   var themeLayers = {};
+  var themeFilters = {};   // layer key → {field, value, patrol} chosen under the layer's name
+  // A record's patrol status (from the theme's patrol period and the record's last patrol): its marker's ring.
+  var PATROL = { on_time: { label: "按期巡查", colour: "" }, due_soon: { label: "即将到期", colour: "#f9a825" },
+                 overdue: { label: "巡查超期", colour: "#c62828" } };
 
   /* The layer panel (about 60 layers): one group per department, a search over layer and department names.
      Built from text nodes only: titles and department names come from users (the theme builder). */
@@ -105,15 +109,14 @@
   var noneBox = document.getElementById("layer-none");
 
   function layerLabel(layer, geo, owner) {
+    var item = document.createElement("div");
+    item.className = "layer-item";
+    item.dataset.search = (layer.title + " " + owner).toLowerCase();
     var label = document.createElement("label");
-    label.className = "layer-item";
-    label.dataset.search = (layer.title + " " + owner).toLowerCase();
+    label.className = "layer-toggle";
     var box = document.createElement("input");
     box.type = "checkbox";
     box.value = layer.key;
-    box.addEventListener("change", function () {
-      if (box.checked) { map.addLayer(geo); refreshThemeLayers(); } else { map.removeLayer(geo); }
-    });
     var swatch = document.createElement("span");
     swatch.className = "swatch";
     swatch.style.backgroundColor = (layer.style || {}).color || "#6a1b9a";   // CSSOM, allowed by the CSP
@@ -122,7 +125,100 @@
     label.appendChild(box);
     label.appendChild(swatch);
     label.appendChild(text);
-    return label;
+    item.appendChild(label);
+    var filters = recordFilters(layer);
+    if (filters) { item.appendChild(filters); }
+    box.addEventListener("change", function () {
+      if (filters) { filters.hidden = !box.checked; }
+      if (box.checked) { map.addLayer(geo); refreshThemeLayers(); } else { map.removeLayer(geo); }
+    });
+    return item;
+  }
+
+  /* A ledger layer's filters: one field of its record form with a fixed set of values (enum, yes/no), and the
+     records' patrol status. Shown under the layer's name while the layer is on. */
+  function option(select, value, text) {
+    var choice = document.createElement("option");
+    choice.value = value;
+    choice.textContent = text;
+    select.appendChild(choice);
+  }
+
+  function recordFilters(layer) {
+    var fields = layer.filters || [];
+    if (!layer.records || (!fields.length && !layer.patrol_every_days)) { return null; }
+    var box = document.createElement("div");
+    box.className = "record-filters";
+    box.hidden = true;
+    var state = themeFilters[layer.key] = { field: "", value: "", patrol: "" };
+    if (fields.length) {
+      var field = document.createElement("select");
+      field.className = "record-filter-field";
+      field.setAttribute("aria-label", "按字段筛选");
+      var value = document.createElement("select");
+      value.className = "record-filter-value";
+      value.setAttribute("aria-label", "字段取值");
+      value.hidden = true;
+      option(field, "", "全部记录");
+      fields.forEach(function (item) { option(field, item.key, item.title); });
+      field.addEventListener("change", function () {
+        value.replaceChildren();
+        var chosen = fields.filter(function (item) { return item.key === field.value; })[0];
+        value.hidden = !chosen;
+        if (chosen) { chosen.values.forEach(function (item) { option(value, item.value, item.label); }); }
+        state.field = field.value;
+        state.value = chosen ? value.value : "";
+        refreshThemeLayers();
+      });
+      value.addEventListener("change", function () { state.value = value.value; refreshThemeLayers(); });
+      box.appendChild(field);
+      box.appendChild(value);
+    }
+    if (layer.patrol_every_days) {
+      var patrol = document.createElement("select");
+      patrol.className = "record-filter-patrol";
+      patrol.setAttribute("aria-label", "巡查状态");
+      option(patrol, "", "全部巡查状态");
+      Object.keys(PATROL).forEach(function (key) { option(patrol, key, PATROL[key].label); });
+      patrol.addEventListener("change", function () { state.patrol = patrol.value; refreshThemeLayers(); });
+      box.appendChild(patrol);
+    }
+    return box;
+  }
+
+  /* A record's marker: a dot in the layer's colour, ringed by its patrol status (a DOM element, so the markers
+     cluster and can be clicked on a phone). */
+  function recordMarker(feature, latlng, colour) {
+    var patrol = (feature.properties || {}).patrol;
+    var dot = document.createElement("span");
+    dot.className = "record-dot" + (patrol ? " patrol-" + patrol.status : "");
+    dot.style.backgroundColor = colour;   // CSSOM, allowed by the CSP
+    return L.marker(latlng, { icon: L.divIcon({ html: dot, className: "record-marker", iconSize: [16, 16] }),
+                              title: (feature.properties || {}).label || "" });
+  }
+
+  function recordPopup(feature, layerTitle, owner) {
+    var p = feature.properties || {};
+    var lines = [layerTitle + " · " + owner];
+    (p.fields || []).forEach(function (field) { lines.push(field.title + "：" + field.value); });
+    if (p.patrol) {
+      lines.push("巡查状态：" + p.patrol.label + "（应于 " + p.patrol.due.slice(0, 10) + " 前巡查）");
+    }
+    var box = popup(p.label || layerTitle, lines);
+    box.className = "record-popup";
+    return box;
+  }
+
+  function themeStyle(style, feature) {
+    var patrol = (feature.properties || {}).patrol;
+    var out = {};
+    Object.keys(style).forEach(function (key) { out[key] = style[key]; });
+    if (patrol && PATROL[patrol.status].colour) {
+      out.color = PATROL[patrol.status].colour;
+      out.dashArray = "6 4";
+      out.weight = Math.max(style.weight || 3, 3);
+    }
+    return out;
   }
 
   function filterLayers() {
@@ -164,17 +260,28 @@
         details.appendChild(summary);
         group.layers.forEach(function (layer) {
           var style = layer.style || {};
-          var geo = L.geoJSON(null, {
-            style: function () { return style; },
+          var colour = style.color || "#6a1b9a";
+          var geo = (layer.geometry === "point" && L.markerClusterGroup) ?
+            L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 50 }) : L.featureGroup();
+          var options = {
+            style: function (feature) { return themeStyle(style, feature); },
             pointToLayer: function (feature, latlng) {
-              return L.circleMarker(latlng, { radius: style.radius || 6, color: style.color || "#6a1b9a", weight: 1, fillOpacity: 0.7 });
+              if ((feature.properties || {}).kind === "record") { return recordMarker(feature, latlng, colour); }
+              return L.circleMarker(latlng, { radius: style.radius || 6, color: colour, weight: 1, fillOpacity: 0.7 });
             },
             onEachFeature: function (feature, leafletLayer) {
               var p = feature.properties || {};
-              leafletLayer.bindPopup(popup(p.title || layer.title, [group.name, p.reason || ""]));
+              if (p.kind === "record") {
+                leafletLayer.bindPopup(recordPopup(feature, layer.title, group.name), { maxHeight: 320 });
+              } else if (p.kind === "case") {
+                leafletLayer.bindPopup(popup(p.title || layer.title, [group.name,
+                  { text: "查看事件", href: data.caseUrl.replace(/0$/, String(p.case_id)) }]));
+              } else {
+                leafletLayer.bindPopup(popup(p.title || layer.title, [group.name, p.reason || ""]));
+              }
             }
-          });
-          themeLayers[layer.key] = { layer: geo, url: layer.url };
+          };
+          themeLayers[layer.key] = { layer: geo, url: layer.url, options: options };
           details.appendChild(layerLabel(layer, geo, group.name));
         });
         groupsBox.appendChild(details);
@@ -217,9 +324,15 @@
     Object.keys(themeLayers).forEach(function (key) {
       var entry = themeLayers[key];
       if (!map.hasLayer(entry.layer)) { return; }
-      fetchCollection(withQuery(entry.url, { bbox: bbox() })).then(function (collection) {
+      var chosen = themeFilters[key] || {};
+      var query = { bbox: bbox(), patrol: chosen.patrol || undefined };
+      if (chosen.field && chosen.value) { query.field = chosen.field; query.value = chosen.value; }
+      var asked = entry.asked = (entry.asked || 0) + 1;   // an answer to an older question (filter) is dropped
+      fetchCollection(withQuery(entry.url, query)).then(function (collection) {
+        if (asked !== entry.asked) { return; }
         entry.layer.clearLayers();
-        entry.layer.addData(collection);
+        L.geoJSON(collection, entry.options).eachLayer(function (item) { entry.layer.addLayer(item); });
+        element.dataset["layer_" + key.replace(/\W/g, "_")] = collection.features.length;
       });
     });
   }

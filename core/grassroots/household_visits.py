@@ -1,0 +1,228 @@
+"""走村不漏户、户户见干部: the visit period, the households a worker or cadre must visit, and the coverage.
+
+    period(session, now)                       # → Period(start, end, title): this period, in the city's time
+    households(session, viewer, now, ...)      # → [HouseholdRow]: address, head, members, last visit and by whom
+    coverage(session, by="village", now=now, viewer=viewer)   # → [Coverage]: per village/township/county
+    cadre_coverage(session, now=now, viewer=viewer)            # → [CadreCoverage]: per cadre
+
+"户户见干部" coverage = households visited by a cadre (a visit with `visitor_post`) in the period ÷ households.
+Per cadre: of the households they answer for (those of their grids; with no grid recorded, those of their post's
+village or township), the share they visited themselves. Each figure is one set-based query.
+
+The period is a calendar month by default; the setting `household_visit_period` ("month", "quarter" or "year")
+changes it (`minqing visits period quarter`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy.orm import Session
+
+from .. import city, scope
+from ..actors import Actor
+from ..changes import record_change
+from ..geo.regions import SIGNIFICANT
+from ..models import (Account, Address, CadreGrid, CadrePost, Grid, House, Household, Region, Resident, Setting,
+                     Visit, utcnow)
+
+PERIOD_SETTING = "household_visit_period"
+PERIODS = {"month": ("月", 1), "quarter": ("季度", 3), "year": ("年", 12)}
+DEFAULT_PERIOD = "month"
+LEVELS = ("village", "township", "county")
+
+
+@dataclasses.dataclass(frozen=True)
+class Period:
+    kind: str
+    start: dt.datetime   # aware UTC
+    end: dt.datetime
+    title: str
+
+
+def period_kind(session: Session) -> str:
+    row = session.get(Setting, PERIOD_SETTING)
+    return row.value if row is not None and row.value in PERIODS else DEFAULT_PERIOD
+
+
+def set_period_kind(session: Session, actor: Actor, kind: str) -> None:
+    """Change the visit period ("month", "quarter", "year"); ValueError in Chinese for anything else."""
+    if kind not in PERIODS:
+        raise ValueError(f"走访周期“{kind}”无效：应为 {'、'.join(PERIODS)}")
+    row = session.get(Setting, PERIOD_SETTING)
+    before = row.value if row is not None else DEFAULT_PERIOD
+    if row is None:
+        row = Setting(name=PERIOD_SETTING, value=kind)
+        session.add(row)
+    row.value = kind
+    record_change(session, actor, "setting.household_visit_period", object_type="setting",
+                  object_id=PERIOD_SETTING, summary=f"走访周期：{PERIODS[before][0]} → {PERIODS[kind][0]}",
+                  details={"before": before, "after": kind})
+
+
+def period(session: Session, now: dt.datetime | None = None) -> Period:
+    """The visit period `now` falls in: a calendar month (quarter, year) in the city's time zone."""
+    kind = period_kind(session)
+    local = city.local(now or utcnow())
+    months = PERIODS[kind][1]
+    first = (local.month - 1) // months * months + 1
+    start = local.replace(month=first, day=1, hour=0, minute=0, second=0, microsecond=0)
+    year, month = (start.year + 1, 1) if first + months > 12 else (start.year, first + months)
+    end = start.replace(year=year, month=month)
+    title = {"month": f"{start.year}年{start.month}月", "quarter": f"{start.year}年第{(first + 2) // 3}季度",
+             "year": f"{start.year}年"}[kind]
+    return Period(kind, start.astimezone(dt.UTC), end.astimezone(dt.UTC), title)
+
+
+def _household_visits(start=None, end=None):
+    conditions = [Visit.target_kind == "household"]
+    if start is not None:
+        conditions += [Visit.visited_at >= start, Visit.visited_at < end]
+    return conditions
+
+
+# -- the list of households ----------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class HouseholdRow:
+    id: int
+    number: str
+    address: str
+    head_name: str
+    members: int
+    grid_code: str | None
+    last_visit_at: dt.datetime | None
+    last_visitor: str | None
+    visited_this_period: bool
+
+
+def households(session: Session, viewer: Actor, *, now: dt.datetime | None = None, grid_ids=None,
+               unvisited_only: bool = False, limit: int = 200, offset: int = 0) -> tuple[Period, list[HouseholdRow], int]:
+    """(the period, a page of the households within `viewer`'s scope — of `grid_ids` when given —, how many in
+    all). Not visited in the period first, then by number."""
+    current = period(session, now)
+    latest = (select(Visit.target_id.label("household_id"), func.max(Visit.id).label("visit_id"))
+              .where(*_household_visits()).group_by(Visit.target_id).subquery())
+    members = (select(Resident.household_id, func.count().label("members")).where(Resident.household_id.is_not(None))
+               .group_by(Resident.household_id).subquery())
+    seen = and_(Visit.visited_at >= current.start, Visit.visited_at < current.end)
+    statement = (select(Household.id, Household.number, Household.head_name, Household.size, Grid.code,
+                        Address.text, Visit.visited_at, Account.display_name, members.c.members,
+                        case((seen, 1), else_=0).label("seen"))
+                 .outerjoin(Grid, Grid.id == Household.grid_id)
+                 .outerjoin(House, House.id == Household.house_id).outerjoin(Address, Address.id == House.address_id)
+                 .outerjoin(latest, latest.c.household_id == Household.id)
+                 .outerjoin(Visit, Visit.id == latest.c.visit_id)
+                 .outerjoin(Account, Account.id == Visit.visitor_account_id)
+                 .outerjoin(members, members.c.household_id == Household.id))
+    if grid_ids is not None:
+        statement = statement.where(Household.grid_id.in_(list(grid_ids) or [-1]))
+    if unvisited_only:
+        statement = statement.where(or_(Visit.id.is_(None), ~seen))
+    statement = scope.restrict(statement, Household, viewer)
+    total = session.scalar(select(func.count()).select_from(statement.subquery()))
+    rows = session.execute(statement.order_by(case((seen, 1), else_=0), Household.number)
+                           .limit(limit).offset(offset)).all()
+    return current, [HouseholdRow(id=row.id, number=row.number, address=row.text or "", head_name=row.head_name,
+                                  members=row.members or row.size, grid_code=row.code,
+                                  last_visit_at=row.visited_at, last_visitor=row.display_name,
+                                  visited_this_period=bool(row.seen)) for row in rows], total
+
+
+# -- 户户见干部 coverage -------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Coverage:
+    key: str                 # the region code (12 digits) or the account id of a cadre
+    households: int
+    seen: int                # visited by a cadre in the period
+
+    @property
+    def rate(self) -> float | None:
+        return self.seen / self.households if self.households else None
+
+
+@dataclasses.dataclass(frozen=True)
+class CadreCoverage(Coverage):
+    account_id: int = 0
+    name: str = ""
+    post: str = ""
+    region_id: int = 0
+
+
+def seen_by_cadres(current: Period):
+    """The ids of the households a cadre visited in the period (a SELECT)."""
+    return (select(Visit.target_id)
+            .where(*_household_visits(current.start, current.end), Visit.visitor_post.is_not(None)))
+
+
+def coverage_statement(current: Period, *, by: str = "village", viewer: Actor | None = None, column=None):
+    """households and seen per region prefix at `by` (village, township, county) or per `column` (a Household
+    column such as Household.grid_id)."""
+    key = column if column is not None else func.substr(Household.region_code, 1, SIGNIFICANT[by])
+    key = key.label("key")
+    statement = (select(key, func.count().label("households"),
+                        func.sum(case((Household.id.in_(seen_by_cadres(current)), 1), else_=0)).label("seen"))
+                 .group_by(key).order_by(key))
+    return scope.restrict(statement, Household, viewer) if viewer is not None else statement
+
+
+def coverage(session: Session, *, by: str = "village", now: dt.datetime | None = None,
+             viewer: Actor | None = None, current: Period | None = None) -> list[Coverage]:
+    if by not in LEVELS:
+        raise ValueError(f"unknown level {by!r}; use one of {LEVELS}")
+    current = current or period(session, now)
+    return [Coverage(key=(row.key or "").ljust(12, "0"), households=row.households, seen=int(row.seen or 0))
+            for row in session.execute(coverage_statement(current, by=by, viewer=viewer))]
+
+
+def coverage_by_grid(session: Session, *, current: Period, viewer: Actor | None = None) -> dict[int, tuple[int, int]]:
+    """{grid id: (households, seen by a cadre)}."""
+    statement = coverage_statement(current, viewer=viewer, column=Household.grid_id)
+    return {row.key: (row.households, int(row.seen or 0)) for row in session.execute(statement)}
+
+
+def _responsible():
+    """(cadre post id, household id): the households each cadre answers for."""
+    by_grid = (select(CadreGrid.cadre_post_id.label("post_id"), Household.id.label("household_id"))
+               .join(Household, Household.grid_id == CadreGrid.grid_id))
+    has_grids = select(CadreGrid.cadre_post_id)
+    same = [and_(Region.level == level, func.substr(Household.region_code, 1, SIGNIFICANT[level])
+                 == func.substr(Region.code, 1, SIGNIFICANT[level])) for level in ("village", "township")]
+    by_region = (select(CadrePost.id.label("post_id"), Household.id.label("household_id"))
+                 .join(Region, Region.id == CadrePost.region_id).join(Household, or_(*same))
+                 .where(CadrePost.id.not_in(has_grids)))
+    return by_grid.union(by_region).subquery()
+
+
+def cadre_coverage(session: Session, *, now: dt.datetime | None = None, viewer: Actor | None = None,
+                   current: Period | None = None) -> list[CadreCoverage]:
+    """Per cadre: households they answer for, and of them the ones they visited themselves in the period.
+    Within `viewer`'s scope: the cadres whose post lies in a region the viewer sees."""
+    current = current or period(session, now)
+    responsible = _responsible()
+    own = (select(Visit.visitor_account_id.label("account_id"), Visit.target_id.label("household_id"))
+           .where(*_household_visits(current.start, current.end), Visit.visitor_post.is_not(None))
+           .distinct().subquery())
+    statement = (select(CadrePost.id, CadrePost.account_id, CadrePost.post, CadrePost.region_id,
+                        Account.display_name, func.count(distinct(responsible.c.household_id)).label("households"),
+                        func.count(distinct(own.c.household_id)).label("seen"))
+                 .join(Account, Account.id == CadrePost.account_id)
+                 .outerjoin(responsible, responsible.c.post_id == CadrePost.id)
+                 .outerjoin(own, and_(own.c.account_id == CadrePost.account_id,
+                                      own.c.household_id == responsible.c.household_id))
+                 .group_by(CadrePost.id, CadrePost.account_id, CadrePost.post, CadrePost.region_id,
+                           Account.display_name)
+                 .order_by(CadrePost.region_id, Account.display_name))
+    if viewer is not None:
+        statement = statement.where(CadrePost.region_id.in_(scope.restrict(select(Region.id), Region, viewer)))
+    return [CadreCoverage(key=str(row.account_id), households=row.households, seen=row.seen,
+                          account_id=row.account_id, name=row.display_name, post=row.post, region_id=row.region_id)
+            for row in session.execute(statement)]
+
+
+__all__ = ["CadreCoverage", "Coverage", "HouseholdRow", "PERIODS", "PERIOD_SETTING", "Period", "cadre_coverage",
+           "coverage", "coverage_by_grid", "coverage_statement", "households", "period", "set_period_kind"]

@@ -1,0 +1,287 @@
+"""Cadres and household visits (走村不漏户、户户见干部): a cadre's scope, the household visit service, the visit
+period, and the coverage figures checked against hand-written SQL."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select, text
+
+from minqing.core import scope, visits
+
+from minqing.core.grassroots import cadres, household_visits
+from minqing.core.actors import actor_for
+from minqing.core.models import Account, AuditRecord, CadreGrid, Case, Grid, Household, Resident, Setting, Visit
+
+from tests.fixtures import households as hh
+
+NOW = dt.datetime(2026, 11, 20, 4, 0, tzinfo=dt.UTC)          # 2026-11-20 12:00 in Lanzhou
+LAST_MONTH = dt.datetime(2026, 10, 28, 4, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def village(platform, world, password_hash):
+    return hh.build(platform, world, password_hash)
+
+
+def _actor(session, username):
+    return actor_for(session, session.scalar(select(Account).where(Account.username == username)))
+
+
+def test_a_cadre_sees_the_base_data_of_their_village_or_township_and_no_cases(platform, world, village):
+    with platform.db.session() as session:
+        cun, zhen = _actor(session, "cun"), _actor(session, "zhen")
+        numbers = lambda actor: set(session.scalars(scope.restrict(select(Household.number), Household, actor)))
+        assert numbers(cun) == {"YC-1", "YC-2", "YC-3"}
+        assert numbers(zhen) == {"JQ-1", "JQ-2"}
+        assert session.scalar(scope.restrict(select(func.count()).select_from(Resident), Resident, zhen)) == 0
+        assert set(session.scalars(scope.restrict(select(Grid.code), Grid, cun))) == {hh.SMALL, "G620102001001"}
+        assert session.scalar(scope.restrict(select(func.count()).select_from(Case), Case, cun)) == 0
+        assert scope.can_see(session, Household, village.ids["YC-1"], cun)
+        assert not scope.can_see(session, Household, village.ids["JQ-1"], cun)
+
+
+def test_posts_are_stored_as_keys_shown_in_chinese_and_checked(platform, world, village, system):
+    with platform.db.session() as session:
+        post = cadres.post_of(session, village.accounts["cun"])
+        assert (post.post, post.title) == ("village_committee", "村两委")
+        assert [grid.code for grid in cadres.grids_of(session, village.accounts["cun"])] == [hh.SMALL]
+        account = session.get(Account, village.accounts["cun"])
+        with pytest.raises(cadres.CadreInvalid) as error:
+            cadres.parse_post("村主任助理")
+        assert error.value.field == "post" and "职务“村主任助理”无效" in error.value.message
+        with pytest.raises(cadres.CadreInvalid) as error:   # a grid of another township
+            cadres.assign(session, system, account, post="党组织书记", region_id=world.ids[hh.VILLAGE],
+                          grid_ids=[world.grids[hh.LARGE_B]])
+        assert error.value.field == "grids" and hh.LARGE_B in error.value.message
+        with pytest.raises(cadres.CadreInvalid):            # a county is too wide
+            cadres.assign(session, system, account, post="党组织书记", region_id=world.ids["620102000000"])
+        session.rollback()
+        cadres.assign(session, system, account, post="党组织书记", region_id=world.ids[hh.VILLAGE],
+                      grid_ids=[world.grids[hh.SMALL]])
+        session.commit()
+        assert cadres.post_of(session, account.id).post == "party_secretary"
+        assert session.scalar(select(func.count()).select_from(AuditRecord)
+                              .where(AuditRecord.action == "cadre.assign")) == 3   # two in the fixture
+
+
+def test_a_household_visit_keeps_who_was_met_the_needs_and_the_promise(platform, world, village):
+    with platform.db.session() as session:
+        cun = _actor(session, "cun")
+        visit = visits.record_household_visit(
+            session, cun, household_id=village.ids["YC-1"], met="户主本人", needs="屋顶漏雨",
+            promised=True, promise_text="联系维修", now=NOW)
+        session.commit()
+        assert visit.form_data == {"met": "户主本人", "needs": "屋顶漏雨", "promised": True,
+                                   "promise_text": "联系维修"}
+        assert visit.visitor_post == "village_committee" and visit.visitor_account_id == village.accounts["cun"]
+        assert "承诺帮办：联系维修" in visit.summary
+        assert session.get(Household, village.ids["YC-1"]).last_visit_at == NOW
+        worker_visit = visits.record_household_visit(session, _actor(session, "worker"),
+                                                     household_id=village.ids["YC-2"], met="配偶", now=NOW)
+        assert worker_visit.visitor_post is None
+        for details, field in (({"met": ""}, "met"), ({"met": "本人", "promised": True}, "promise_text"),
+                               ({"met": "本人", "promised": "yes"}, "promised")):
+            with pytest.raises(visits.VisitRefused) as error:
+                visits.record_household_visit(session, cun, household_id=village.ids["YC-3"], **details)
+            assert error.value.field == field
+        with pytest.raises(visits.VisitRefused) as error:   # another township's household
+            visits.record_household_visit(session, cun, household_id=village.ids["JQ-1"], met="本人")
+        assert error.value.field == "target_id"
+
+
+def test_the_period_is_a_calendar_month_unless_the_setting_says_otherwise(platform, world):
+    with platform.db.session() as session:
+        month = household_visits.period(session, NOW)
+        assert (month.kind, month.title) == ("month", "2026年11月")
+        assert month.start == dt.datetime(2026, 10, 31, 16, tzinfo=dt.UTC)    # 11-01 00:00 at UTC+8
+        assert month.end == dt.datetime(2026, 11, 30, 16, tzinfo=dt.UTC)
+        session.add(Setting(name=household_visits.PERIOD_SETTING, value="quarter"))
+        session.flush()
+        quarter = household_visits.period(session, NOW)
+        assert quarter.title == "2026年第4季度" and quarter.end == dt.datetime(2026, 12, 31, 16, tzinfo=dt.UTC)
+
+
+def test_the_list_puts_the_households_not_visited_this_period_first(platform, world, village):
+    with platform.db.session() as session:
+        worker, cun = _actor(session, "worker"), _actor(session, "cun")
+        visits.record_household_visit(session, cun, household_id=village.ids["YC-2"], met="户主", now=NOW)
+        visits.record_household_visit(session, worker, household_id=village.ids["YC-1"], met="户主",
+                                      now=LAST_MONTH)
+        session.commit()
+        current, rows, total = household_visits.households(session, worker, now=NOW)
+        assert total == 3
+        assert [(row.number, row.visited_this_period) for row in rows] == [
+            ("YC-1", False), ("YC-3", False), ("YC-2", True)]
+        assert rows[0].last_visitor == "worker" and rows[0].members == 1 and rows[1].members == 4
+        assert rows[2].last_visitor == "杨秀英"
+        _, unvisited, total = household_visits.households(session, worker, now=NOW, unvisited_only=True)
+        assert total == 2 and {row.number for row in unvisited} == {"YC-1", "YC-3"}
+
+
+def _sql_coverage(session, digits: int, start, end) -> dict:
+    """Hand-written: households and those a cadre visited in [start, end), per region prefix."""
+    rows = session.execute(text(f"""
+        SELECT substr(h.region_code, 1, {digits}) AS key, count(*) AS households,
+               sum(CASE WHEN EXISTS (SELECT 1 FROM visits v WHERE v.target_kind = 'household'
+                                     AND v.target_id = h.id AND v.visitor_post IS NOT NULL
+                                     AND v.visited_at >= :start AND v.visited_at < :end) THEN 1 ELSE 0 END) AS seen
+        FROM households h GROUP BY substr(h.region_code, 1, {digits})"""),
+        {"start": start.replace(tzinfo=None), "end": end.replace(tzinfo=None)})
+    return {row.key.ljust(12, "0"): (row.households, row.seen) for row in rows}
+
+
+def _sql_cadre_coverage(session, start, end) -> dict:
+    rows = session.execute(text("""
+        WITH responsible AS (
+            SELECT cg.cadre_post_id AS post_id, h.id AS household_id FROM cadre_grids cg
+            JOIN households h ON h.grid_id = cg.grid_id
+            UNION
+            SELECT p.id, h.id FROM cadre_posts p JOIN regions r ON r.id = p.region_id
+            JOIN households h ON (r.level = 'village' AND substr(h.region_code, 1, 12) = substr(r.code, 1, 12))
+                              OR (r.level = 'township' AND substr(h.region_code, 1, 9) = substr(r.code, 1, 9))
+            WHERE p.id NOT IN (SELECT cadre_post_id FROM cadre_grids))
+        SELECT p.account_id, count(r.household_id) AS households,
+               sum(CASE WHEN EXISTS (SELECT 1 FROM visits v WHERE v.target_kind = 'household'
+                                     AND v.target_id = r.household_id AND v.visitor_account_id = p.account_id
+                                     AND v.visitor_post IS NOT NULL
+                                     AND v.visited_at >= :start AND v.visited_at < :end) THEN 1 ELSE 0 END) AS seen
+        FROM cadre_posts p LEFT JOIN responsible r ON r.post_id = p.id GROUP BY p.account_id"""),
+        {"start": start.replace(tzinfo=None), "end": end.replace(tzinfo=None)})
+    return {row.account_id: (row.households, row.seen or 0) for row in rows}
+
+
+def test_coverage_per_village_township_county_and_cadre_matches_direct_queries(platform, world, village):
+    with platform.db.session() as session:
+        cun, zhen, worker = _actor(session, "cun"), _actor(session, "zhen"), _actor(session, "worker")
+        visits.record_household_visit(session, cun, household_id=village.ids["YC-1"], met="户主", now=NOW)
+        visits.record_household_visit(session, cun, household_id=village.ids["YC-1"], met="配偶", now=NOW)
+        visits.record_household_visit(session, cun, household_id=village.ids["YC-2"], met="户主",
+                                      now=LAST_MONTH)        # last month: not this period
+        visits.record_household_visit(session, worker, household_id=village.ids["YC-3"], met="户主",
+                                      now=NOW)               # a grid worker: not a cadre's visit
+        visits.record_household_visit(session, zhen, household_id=village.ids["JQ-2"], met="户主", now=NOW)
+        session.commit()
+        current = household_visits.period(session, NOW)
+        for level, digits in (("village", 12), ("township", 9), ("county", 6)):
+            found = {row.key: (row.households, row.seen)
+                     for row in household_visits.coverage(session, by=level, now=NOW)}
+            assert found == _sql_coverage(session, digits, current.start, current.end), level
+        assert {row.key: row.rate for row in household_visits.coverage(session, by="village", now=NOW)} == {
+            "620102001001": 1 / 3, "620102002000": 1 / 2}
+        assert household_visits.coverage(session, by="county", now=NOW)[0].seen == 2
+        per_cadre = {row.account_id: (row.households, row.seen)
+                     for row in household_visits.cadre_coverage(session, now=NOW)}
+        assert per_cadre == _sql_cadre_coverage(session, current.start, current.end)
+        assert per_cadre == {village.accounts["cun"]: (3, 1), village.accounts["zhen"]: (2, 1)}
+        # within a viewer's scope: the village cadre's village only
+        assert [row.key for row in household_visits.coverage(session, by="village", now=NOW, viewer=cun)] == [
+            "620102001001"]
+        assert [row.account_id for row in household_visits.cadre_coverage(session, now=NOW, viewer=cun)] == [
+            village.accounts["cun"]]
+        # a cadre who leaves the post still counts for the visits they made
+        session.execute(CadreGrid.__table__.delete())
+        assert session.scalar(select(func.count()).select_from(Visit).where(Visit.visitor_post.is_not(None))) == 4
+
+
+def test_the_evaluation_and_the_dashboard_panel_carry_the_coverage(platform, world, village):
+    from minqing.core.grassroots import coverage_plugin
+    from minqing.workflows import evaluation, report_case
+
+    with platform.db.session() as session:
+        cun, zhen = _actor(session, "cun"), _actor(session, "zhen")
+        visits.record_household_visit(session, cun, household_id=village.ids["YC-1"], met="户主", now=NOW)
+        visits.record_household_visit(session, zhen, household_id=village.ids["JQ-1"], met="户主", now=NOW)
+        visits.record_household_visit(session, zhen, household_id=village.ids["JQ-2"], met="户主", now=NOW)
+        session.commit()
+        current = household_visits.period(session, NOW)
+        # the evaluation's groups are those with cases: one reported in each township
+        worker = _actor(session, "worker")
+        for point in (world.inside, (103.95, 36.05)):
+            report_case(platform, session, worker, theme_key=_a_theme(session), title="路灯不亮",
+                        description="晚上路灯不亮，已经三天了", lon=point[0], lat=point[1], source="grid_worker",
+                        now=NOW)
+        session.commit()
+        rows = {row.key: row for row in evaluation.evaluate(session, by="region", region_level="township",
+                                                            start=current.start, end=current.end, as_of=NOW)}
+        direct = _sql_coverage(session, 9, current.start, current.end)
+        assert {key: (row.households, row.cadre_visited) for key, row in rows.items()} == {
+            key: direct[key] for key in rows}
+        assert rows["620102001000"].cadre_coverage_rate == 1 / 3 and rows["620102002000"].cadre_coverage_rate == 1
+        [panel] = coverage_plugin.dashboard_panels(viewer=_actor(session, "centre"), session=session, now=NOW)
+        assert panel["key"] == "cadre_coverage" and panel["count"] == 3
+        tables = {block["table"]["id"]: block["table"]["rows"] for block in panel["blocks"] if "table" in block}
+        assert tables["coverage-counties"] == [["城关区", 5, 3, "60.0%"]]
+        assert tables["coverage-villages"] == [["永昌路社区", 3, 1, "33.3%"], ["酒泉路街道", 2, 2, "100.0%"]]
+        assert ["杨秀英", "村两委", "永昌路社区", 3, 1, "33.3%"] in tables["coverage-cadres"]
+        mine = coverage_plugin.dashboard_panels(viewer=cun, session=session, now=NOW)[0]
+        assert mine["count"] == 1   # the village cadre's own village only
+
+
+def _a_theme(session):
+    from minqing.core.models import ThemeVersion
+    return session.scalar(select(ThemeVersion.theme_key).order_by(ThemeVersion.theme_key))
+
+
+def test_the_visits_commands_set_the_period_and_print_the_coverage(platform, world, village, database_url,
+                                                                    monkeypatch):
+    from click.testing import CliRunner
+    from minqing.core.cli import build_cli
+
+    monkeypatch.setenv("MINQING_DATABASE_URL", database_url)
+    runner = CliRunner()
+    answer = runner.invoke(build_cli(), ["visits", "period", "quarter"])
+    assert answer.exit_code == 0, answer.output
+    assert "走访周期：季度" in answer.output
+    with platform.db.session() as session:
+        assert household_visits.period_kind(session) == "quarter"
+        assert session.scalar(select(AuditRecord.summary).where(
+            AuditRecord.action == "setting.household_visit_period")) == "走访周期：月 → 季度"
+    refused = runner.invoke(build_cli(), ["visits", "period", "week"])
+    assert refused.exit_code != 0
+    coverage = runner.invoke(build_cli(), ["visits", "coverage", "--level", "village", "--json"])
+    assert coverage.exit_code == 0, coverage.output
+    assert '"households": 3' in coverage.output and '"region_code": "620102001001"' in coverage.output
+
+
+def test_a_promise_made_during_a_visit_becomes_a_practical_matter_in_the_same_transaction(platform, world, village):
+    from minqing.core.models import PracticalMatter
+
+    with platform.db.session() as session:
+        cun = _actor(session, "cun")
+        visit = visits.record_household_visit(
+            session, cun, household_id=village.ids["YC-1"], met="户主本人", needs="屋顶漏雨", promised=True,
+            promise_text="联系维修屋顶", client_id="visit-with-promise", now=NOW)
+        again = visits.record_household_visit(   # a retry of the same submit: one visit, one matter
+            session, cun, household_id=village.ids["YC-1"], met="户主本人", needs="屋顶漏雨", promised=True,
+            promise_text="联系维修屋顶", client_id="visit-with-promise", now=NOW)
+        session.commit()
+        assert again.id == visit.id
+        matter = session.scalar(select(PracticalMatter).where(PracticalMatter.visit_id == visit.id))
+        assert (matter.title, matter.household_id, matter.owner_account_id, matter.status) == (
+            "联系维修屋顶", village.ids["YC-1"], village.accounts["cun"], "promised")
+        assert matter.deadline == dt.date(2026, 12, 20) and matter.detail == "屋顶漏雨"   # 30 days by default
+        assert session.scalar(select(func.count()).select_from(PracticalMatter)) == 1
+        assert session.scalar(select(func.count()).select_from(AuditRecord)
+                              .where(AuditRecord.action == "matter.promise")) == 1
+        dated = visits.record_household_visit(session, cun, household_id=village.ids["YC-2"], met="配偶",
+                                              promised=True, promise_text="代办医保", promise_deadline="2026-11-30",
+                                              now=NOW)
+        assert session.scalar(select(PracticalMatter.deadline).where(PracticalMatter.visit_id == dated.id)) \
+            == dt.date(2026, 11, 30)
+        session.commit()
+        for deadline, message in (("2026-11-01", "不能早于今天"), ("下个月", "请填写日期"), ("2028-01-01", "不能超过一年")):
+            with pytest.raises(visits.VisitRefused) as error:
+                visits.record_household_visit(session, cun, household_id=village.ids["YC-3"], met="本人",
+                                              promised=True, promise_text="代办医保", promise_deadline=deadline,
+                                              now=NOW)
+            assert error.value.field == "promise_deadline" and message in str(error.value)
+            session.rollback()
+        with pytest.raises(visits.VisitRefused) as error:   # the matter refused after the visit was added
+            visits.record_household_visit(session, cun, household_id=village.ids["YC-3"], met="本人",
+                                          promised=True, promise_text="代" * 201, now=NOW)
+        assert error.value.field == "promise_text"
+        session.rollback()
+        assert session.scalar(select(func.count()).select_from(Visit)
+                              .where(Visit.target_id == village.ids["YC-3"])) == 0
+        assert session.scalar(select(func.count()).select_from(PracticalMatter)) == 2

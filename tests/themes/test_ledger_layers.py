@@ -1,0 +1,119 @@
+"""Ledger records on their layer: each record's answers by Chinese title, masked for the viewer's role; a filter by
+a field's value; the patrol state from the theme's period and the record's last patrol; retired records left out."""
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from minqing import themes
+from minqing.core.actors import Actor, Grant
+from minqing.core.models import Department, ThemeRecord, utcnow
+
+RECORD = {"type": "object", "title": "消火栓档案", "required": ["name", "status"], "properties": {
+    "name": {"type": "string", "title": "消火栓编号"},
+    "status": {"type": "string", "title": "状态", "enum": ["完好", "损坏", "无水"]},
+    "buried": {"type": "boolean", "title": "是否被埋压"},
+    "keeper_phone": {"type": "string", "title": "管理人电话", "format": "cn-mobile"},
+    "keeper_id": {"type": "string", "title": "管理人身份证号", "format": "cn-id"},
+    "address": {"type": "string", "title": "详细地址"},
+    "kinds": {"type": "array", "title": "配套设施", "items": {"type": "string", "enum": ["水带", "扳手"]},
+              "uniqueItems": True},
+}}
+PHONE, ID_NUMBER = "13912345678", "620102199001011233"
+ADMIN = Actor(1, "管理员", (Grant("admin"),))
+WORKER = Actor(3, "网格员", (Grant("grid_worker", grid_code="G620102001"),))
+LEADER = Actor(4, "领导", (Grant("leader", region_code="620102000000"),))
+
+
+@pytest.fixture
+def hydrants(platform, system, city, theme, theme_plugin):
+    document = theme("water_affairs.zz_hydrants", title="消火栓", layer={"geometry": "point"},
+                     patrol_every_days=10, forms={"record": RECORD, "report": {"type": "object", "properties": {}}})
+    platform.plugins.register(theme_plugin(document), "hydrant_plugin")
+    now = utcnow().replace(microsecond=0)
+    with platform.db.session() as session:
+        session.add(Department(key="water_affairs", name="兰州市水务局", short_name="水务"))
+        themes.sync_themes(platform, session, system)
+        made = {}
+        # name, status, buried, days since the last patrol (None: never patrolled, created 3 days ago)
+        for name, status, buried, days in (("XHS-1", "完好", False, 1), ("XHS-2", "损坏", True, 9),
+                                           ("XHS-3", "无水", False, 15), ("XHS-4", "完好", True, None)):
+            record = themes.add_record(platform, session, system, "water_affairs.zz_hydrants",
+                                       {"name": name, "status": status, "buried": buried, "keeper_phone": PHONE,
+                                        "keeper_id": ID_NUMBER, "address": "张掖路12号楼3单元", "kinds": ["水带", "扳手"]},
+                                       lon=103.01, lat=36.01)
+            if days is None:
+                record.created_at = now - dt.timedelta(days=3)
+            else:
+                record.last_patrolled_at = now - dt.timedelta(days=days)
+            made[name] = record.id
+    return {"ids": made, "now": now}
+
+
+def page(platform, session, viewer, **options):
+    return themes.layer_page(platform, session, "water_affairs.zz_hydrants", viewer, **options)["features"]
+
+
+def by_name(features):
+    return {feature["properties"]["label"]: feature["properties"] for feature in features}
+
+
+def test_a_record_shows_its_answers_by_title_masked_for_the_role(platform, session, hydrants):
+    leader = by_name(page(platform, session, LEADER))["XHS-1"]
+    fields = {field["title"]: field["value"] for field in leader["fields"]}
+    assert [field["title"] for field in leader["fields"]][:3] == ["消火栓编号", "状态", "是否被埋压"]
+    assert fields["状态"] == "完好" and fields["是否被埋压"] == "否" and fields["配套设施"] == "水带；扳手"
+    assert fields["管理人电话"] == "139****5678"                   # a leader's role does not need phones
+    assert fields["管理人身份证号"] == "620102********1233"        # nobody's role shows ID numbers whole
+    assert fields["详细地址"] == "张掖路*号楼*单元"                 # nor exact addresses
+    worker = {field["title"]: field["value"] for field in by_name(page(platform, session, WORKER))["XHS-1"]["fields"]}
+    assert worker["管理人电话"] == PHONE and worker["详细地址"] == "张掖路12号楼3单元"
+    assert worker["管理人身份证号"] == "620102********1233"
+    assert leader["kind"] == "record" and PHONE not in str(leader) and ID_NUMBER not in str(leader)
+
+
+def test_patrol_status_from_the_period_and_the_last_patrol(platform, session, hydrants):
+    states = {name: properties["patrol"]["status"]
+              for name, properties in by_name(page(platform, session, ADMIN, now=hydrants["now"])).items()}
+    # period 10 days, due soon in its last fifth (2 days); never patrolled counts from creation
+    assert states == {"XHS-1": "on_time", "XHS-2": "due_soon", "XHS-3": "overdue", "XHS-4": "on_time"}
+    overdue = by_name(page(platform, session, ADMIN, now=hydrants["now"]))["XHS-3"]["patrol"]
+    assert overdue["label"] == "巡查超期"
+    assert overdue["due"].startswith((hydrants["now"] - dt.timedelta(days=5)).date().isoformat())
+    for status, names in (("overdue", ["XHS-3"]), ("due_soon", ["XHS-2"]), ("on_time", ["XHS-1", "XHS-4"])):
+        found = page(platform, session, ADMIN, patrol=status, now=hydrants["now"])
+        assert sorted(feature["properties"]["label"] for feature in found) == names, status
+
+
+def test_the_layer_filters_by_a_field_value(platform, session, hydrants):
+    def labels(**filters):
+        return sorted(f["properties"]["label"] for f in page(platform, session, ADMIN, filters=filters))
+
+    assert labels(status="完好") == ["XHS-1", "XHS-4"]
+    assert labels(status="无水") == ["XHS-3"]
+    assert labels(buried="true") == ["XHS-2", "XHS-4"] and labels(buried="false") == ["XHS-1", "XHS-3"]
+    assert labels(status="完好", buried="true") == ["XHS-4"]
+    with pytest.raises(themes.BadFilter, match="keeper_phone"):
+        labels(keeper_phone=PHONE)                     # only fields with a fixed set of values filter
+    with pytest.raises(themes.BadFilter, match="漏水"):
+        labels(status="漏水")
+
+
+def test_the_layer_offers_its_filters(platform, session, hydrants):
+    layers = {layer["key"]: layer for group in themes.visible_layers(platform, session, ADMIN)
+              for layer in group["layers"]}
+    layer = layers["water_affairs.zz_hydrants"]
+    assert layer["records"] is True and layer["patrol_every_days"] == 10
+    filters = {item["key"]: item for item in layer["filters"]}
+    assert set(filters) == {"status", "buried"}
+    assert [value["value"] for value in filters["status"]["values"]] == ["完好", "损坏", "无水"]
+    assert filters["buried"]["title"] == "是否被埋压"
+    assert [value["label"] for value in filters["buried"]["values"]] == ["是", "否"]
+
+
+def test_retired_records_are_not_on_the_map(platform, session, hydrants):
+    record = session.get(ThemeRecord, hydrants["ids"]["XHS-2"])
+    record.retired_at = utcnow()
+    session.flush()
+    assert "XHS-2" not in by_name(page(platform, session, ADMIN))
+    assert session.scalar(select(ThemeRecord.id).where(ThemeRecord.id == record.id)) == record.id

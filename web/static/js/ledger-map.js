@@ -1,0 +1,150 @@
+/* The ledger pages' drawing map (台账): Leaflet-Geoman (vendored, MIT) draws the record's point, line or polygon
+   according to the theme's layer. A point fills the form's longitude and latitude boxes (which work without this
+   script); a line or polygon fills the hidden `geometry` input with its GeoJSON. The base map is the outlines of
+   the regions and grids, plus the city's own tiles when the administrator set a tile URL. An address search over
+   the standard addresses (一标三实) centres the map. */
+(function () {
+  "use strict";
+  var settings = document.querySelector("[data-ledger-map]");
+  var form = document.getElementById("ledger-form");
+  if (!settings || !form || !window.L || !window.fetch || !window.L.PM) { return; }
+  var L = window.L, data = settings.dataset, kind = data.geometryKind || "point";
+  var hidden = document.querySelector("[data-ledger-geometry]");
+  var box = form.querySelector("[data-mq-geo]");
+  var lon = box && box.querySelector("[data-mq-geo-lon]"), lat = box && box.querySelector("[data-mq-geo-lat]");
+  var colour = data.colour || "#1565c0";
+
+  settings.hidden = false;
+  var canvas = settings.querySelector(".ledger-map-canvas");
+  var centre = (data.centre || "0,0").split(",").map(Number);
+  var map = L.map(canvas, { minZoom: 5, maxZoom: 19, attributionControl: false })
+    .setView([centre[1], centre[0]], Number(data.zoom) || 10);
+  if (data.tiles) { L.tileLayer(data.tiles, { maxZoom: 19 }).addTo(map); }
+
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); });
+  }
+  function withQuery(url, params) {
+    return url + (url.indexOf("?") >= 0 ? "&" : "?") + new URLSearchParams(params).toString();
+  }
+
+  // -- base map: outlines (not editable, not snapped to) -------------------------------------------------------
+  var outline = { interactive: false, pmIgnore: true, snapIgnore: true };
+  var regions = L.geoJSON(null, L.extend({ style: function () {
+    return { color: "#78909c", weight: 1, fill: false }; } }, outline)).addTo(map);
+  var grids = L.geoJSON(null, L.extend({ style: function () {
+    return { color: "#1e88e5", weight: 1, fillColor: "#bbdefb", fillOpacity: 0.12 }; } }, outline)).addTo(map);
+  var pending = null;
+  function refresh() {
+    clearTimeout(pending);
+    pending = setTimeout(function () {
+      var b = map.getBounds(), zoom = map.getZoom();
+      var where = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(",");
+      if (data.regionsUrl) {
+        getJSON(withQuery(data.regionsUrl, { level: zoom < 11 ? "county" : "township", bbox: where, zoom: zoom }))
+          .then(function (c) { regions.clearLayers(); regions.addData(c); }).catch(function () {});
+      }
+      if (data.gridsUrl && zoom >= 12) {
+        getJSON(withQuery(data.gridsUrl, { bbox: where, zoom: zoom }))
+          .then(function (c) { grids.clearLayers(); grids.addData(c); }).catch(function () {});
+      } else {
+        grids.clearLayers();
+      }
+    }, 200);
+  }
+  map.on("moveend", refresh);
+
+  // -- the drawing ---------------------------------------------------------------------------------------------
+  if (map.pm.setLang) { try { map.pm.setLang("zh"); } catch (e) { /* English tooltips then */ } }
+  map.pm.setPathOptions({ color: colour, fillColor: colour, fillOpacity: 0.25, weight: 3 });
+  map.pm.addControls({
+    position: "topleft", drawMarker: kind === "point", drawPolyline: kind === "line",
+    drawPolygon: kind === "polygon", drawRectangle: kind === "polygon", drawCircle: false,
+    drawCircleMarker: false, drawText: false, cutPolygon: false, rotateMode: false, editMode: true,
+    dragMode: true, removalMode: true
+  });
+  var shape = null;   // the one drawn shape of the record
+
+  function announce(input) {
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+  var writing = false;
+  function write() {
+    if (!shape) { if (hidden && kind !== "point") { hidden.value = ""; } return; }
+    if (kind === "point" && lon && lat) {
+      var p = shape.getLatLng();
+      lon.value = p.lng.toFixed(6);
+      lat.value = p.lat.toFixed(6);
+      writing = true;
+      try { announce(lon); announce(lat); } finally { writing = false; }
+    } else if (hidden) {
+      hidden.value = JSON.stringify(shape.toGeoJSON(7).geometry);
+    }
+    settings.dataset.drawn = kind;
+  }
+  function adopt(layer) {
+    if (shape && shape !== layer) { map.removeLayer(shape); }
+    shape = layer;
+    layer.on("pm:edit pm:dragend pm:markerdragend", write);
+    write();
+  }
+  map.on("pm:create", function (e) { adopt(e.layer); });
+  map.on("pm:remove", function (e) { if (e.layer === shape) { shape = null; write(); } });
+
+  // What the record has now (the edit page), or the point typed in the boxes.
+  function typedPoint() {
+    if (!lon || !lat) { return null; }
+    var x = parseFloat(lon.value), y = parseFloat(lat.value);
+    return isNaN(x) || isNaN(y) || Math.abs(x) > 180 || Math.abs(y) > 90 ? null : L.latLng(y, x);
+  }
+  var fitted = false;
+  if (data.current && kind !== "point") {
+    try {
+      L.geoJSON(JSON.parse(data.current), { style: function () { return { color: colour, weight: 3 }; } })
+        .eachLayer(function (layer) {
+          layer.addTo(map);
+          shape = layer;
+          layer.on("pm:edit pm:dragend pm:markerdragend", write);
+          map.fitBounds(layer.getBounds ? layer.getBounds() : L.latLngBounds([layer.getLatLng()]), { maxZoom: 17, animate: false });
+          fitted = true;
+        });
+    } catch (e) { /* a geometry Leaflet cannot draw: the page still shows where it is in words */ }
+  }
+  function showTyped(centreIt) {
+    var point = typedPoint();
+    if (!point) { return; }
+    if (shape) { shape.setLatLng(point); } else {
+      shape = L.marker(point, { title: "记录位置（可拖动）" }).addTo(map);
+      shape.on("pm:edit pm:dragend", write);
+    }
+    if (centreIt) { map.setView(point, Math.max(map.getZoom(), 16)); fitted = true; }
+  }
+  if (kind === "point") {
+    showTyped(true);
+    [lon, lat].forEach(function (input) {
+      if (input) { input.addEventListener("input", function () { if (!writing) { showTyped(true); } }); }
+    });
+  }
+  if (!fitted && data.myGridsUrl) {
+    getJSON(data.myGridsUrl).then(function (c) {
+      if (c.features.length && !shape) { map.fitBounds(L.geoJSON(c).getBounds(), { maxZoom: 16, animate: false }); }
+    }).catch(function () {});
+  }
+  refresh();
+
+  // -- address search (address-search.js) --------------------------------------------------------------------
+  if (data.addressesUrl) {
+    window.mqAddressSearch({
+      query: settings.querySelector(".ledger-map-query"), go: settings.querySelector(".ledger-map-go"),
+      list: settings.querySelector(".ledger-map-results"), note: document.getElementById("ledger-map-note"),
+      url: data.addressesUrl, buttonClass: "ledger-map-result", failed: "搜索失败，请稍后再试或直接在地图上查找",
+      onPick: function (item) {
+        map.setView([item.lat, item.lon], 17);
+        return "已定位到：" + item.text + "，请在此处画出记录";
+      }
+    });
+  }
+  setTimeout(function () { map.invalidateSize(); }, 0);
+}());
