@@ -17,6 +17,10 @@ NAMING = {
 }
 
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+# A document a person wrote, whose key order means something (a form's fields are shown in the order of its
+# `properties`): PostgreSQL's `json` keeps the text as written, `jsonb` reorders keys (shorter first). Theme documents
+# and builder drafts are kept this way; nothing queries inside them.
+AuthoredJSON = JSON()
 
 
 class UTCDateTime(TypeDecorator):

@@ -12,7 +12,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, utcnow
+from .base import AuthoredJSON, Base, utcnow
 
 
 class ThemeDraft(Base):
@@ -21,7 +21,7 @@ class ThemeDraft(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     theme_key: Mapped[str] = mapped_column(String(80), unique=True)
     department_key: Mapped[str] = mapped_column(String(40), index=True)
-    document: Mapped[dict]
+    document: Mapped[dict] = mapped_column(AuthoredJSON)   # the author's field order kept (base.py)
     # Moved only by saves, with a conditional UPDATE (see themes/authoring/drafts.py), so of two saves made
     # from the same revision exactly one succeeds; publishing does not move it.
     revision: Mapped[int] = mapped_column(default=1)

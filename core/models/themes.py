@@ -12,7 +12,7 @@ import datetime as dt
 from sqlalchemy import Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, utcnow
+from .base import AuthoredJSON, Base, utcnow
 from .basedata import Located
 from .geo import BoundingBox
 
@@ -26,7 +26,7 @@ class ThemeVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     theme_key: Mapped[str] = mapped_column(String(80), index=True)
     version: Mapped[int]
-    document: Mapped[dict]
+    document: Mapped[dict] = mapped_column(AuthoredJSON)   # the author's field order kept (base.py)
     content_hash: Mapped[str] = mapped_column(String(64))
     department_key: Mapped[str] = mapped_column(String(40), index=True)
     plugin_name: Mapped[str] = mapped_column(String(100))

@@ -123,3 +123,23 @@ def test_records_due_for_patrol(platform, system, city, theme, theme_plugin):
         themes.mark_patrolled(session, system, session.get(ThemeRecord, ids["west"]), at=later)
     with platform.db.session() as session:
         assert [r.id for r in themes.due_for_patrol(platform, session, system, now=later)] == [ids["east"]]
+
+
+def test_a_stored_document_keeps_its_authors_field_order(platform, system):
+    """Forms show their fields in the order of `properties`: a published version and a builder draft read back
+    from the database keep it (PostgreSQL's jsonb would sort the keys, shorter first)."""
+    from minqing.core.models import ThemeDraft
+
+    order = ["zz_last_written_first", "b", "mid_key", "a"]
+    document = {"key": "x.order", "forms": {"report": {"type": "object",
+                                                       "properties": {name: {"type": "string"} for name in order}}}}
+    with platform.db.session() as session:
+        session.add(ThemeVersion(theme_key="x.order", version=1, document=document, content_hash="0" * 64,
+                                 department_key="x", plugin_name="test"))
+        session.add(ThemeDraft(theme_key="x.order", department_key="x", document=document))
+        session.commit()
+    with platform.db.session() as session:
+        stored = session.scalar(select(ThemeVersion.document).where(ThemeVersion.theme_key == "x.order"))
+        draft = session.scalar(select(ThemeDraft.document).where(ThemeDraft.theme_key == "x.order"))
+    assert list(stored["forms"]["report"]["properties"]) == order
+    assert list(draft["forms"]["report"]["properties"]) == order

@@ -106,6 +106,9 @@ def test_a_citizen_reports_with_a_photo_and_a_retry_makes_no_duplicate(platform,
     assert "小区门口夜市占道" in listed
     photo_id = re.search(r"/work/attachments/([0-9a-f]{32})", page).group(1)
     assert citizen.get(f"/work/attachments/{photo_id}").status_code == 200
+    assert f'<img src="/work/attachments/{photo_id}/thumbnail"' in page     # a picture, not the word 照片
+    thumbnail = citizen.get(f"/work/attachments/{photo_id}/thumbnail")
+    assert thumbnail.status_code == 200 and thumbnail.mimetype == "image/jpeg"
 
 
 def test_a_report_with_errors_changes_nothing(platform, as_citizen):

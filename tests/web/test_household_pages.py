@@ -2,12 +2,14 @@
 cadre, the visit form (good and bad input), the API path through the same service, and who may open what."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import select
 
 from minqing.core.accounts import apikeys
 from minqing.core.actors import system_actor
-from minqing.core.models import Visit
+from minqing.core.models import PracticalMatter, Visit
 
 from tests.fixtures import households as hh
 from tests.fixtures.api import Api
@@ -104,6 +106,14 @@ def test_a_cadre_records_household_visits_through_the_api_with_the_same_service(
     assert plain.status_code == 201 and _visits(platform, target_id=village.ids["YC-1"])[0].visitor_post
     listed = cadre_api.get("/visits").get_json()
     assert listed["total"] == 2
+    dated = cadre_api.post("/visits", {**body, "target_id": village.ids["YC-1"], "promise_deadline": "2099-01-01"})
+    assert dated.status_code == 422 and "promise_deadline" in dated.get_json()["error"]["fields"]   # over a year
+    soon = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+    dated = cadre_api.post("/visits", {**body, "target_id": village.ids["YC-1"], "promise_deadline": soon})
+    assert dated.status_code == 201, dated.get_json()
+    with platform.db.session() as session:
+        matter = session.scalar(select(PracticalMatter).where(PracticalMatter.visit_id == dated.get_json()["id"]))
+        assert matter.deadline.isoformat() == soon
 
 
 def test_the_api_refuses_bad_household_details_by_field(platform, cadre_api, village):

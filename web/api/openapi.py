@@ -231,7 +231,8 @@ SCHEMAS = {
         "lon": {"type": "number"}, "lat": {"type": "number"}, "client_id": {**STRING, "maxLength": 200},
         # 走村入户 (kind household only): whom they met, the needs, a 帮办实事 promised
         "met": {**STRING, "maxLength": 100}, "needs": {**STRING, "maxLength": 1000}, "promised": {"type": "boolean"},
-        "promise_text": {**STRING, "maxLength": 500}}},
+        "promise_text": {**STRING, "maxLength": 500},
+        "promise_deadline": {"type": "string", "format": "date", "description": "办理期限（默认 30 天后）"}}},
     "VisitPage": _page("Visit"),
     "Resident": RESIDENT,
     "Household": {"type": "object", "required": ["id", "number"], "properties": {

@@ -45,7 +45,7 @@ def _problems(body: dict) -> dict[str, list[str]]:
         for name in visits.HOUSEHOLD_FIELDS:
             if name in body:
                 problems[name] = ["只有走访住户（household）时填写"]
-    for name in ("met", "needs", "promise_text"):
+    for name in ("met", "needs", "promise_text", "promise_deadline"):
         if name in body and not isinstance(body[name], str):
             problems[name] = ["应为文字"]
     if "promised" in body and not isinstance(body["promised"], bool):
@@ -57,7 +57,8 @@ def _problems(body: dict) -> dict[str, list[str]]:
 
 @route("/visits", ("POST",), summary="记录走访", tags=("visits",), roles=VISITORS,
        description="网格员、干部走访重点人员、重点场所或住户；对象须在其范围内。走访住户时可填 met（见到的人，"
-                   "填了即按入户走访记录）、needs（诉求）、promised（是否承诺帮办实事）、promise_text。"
+                   "填了即按入户走访记录）、needs（诉求）、promised（是否承诺帮办实事）、promise_text、"
+                   "promise_deadline（办理期限，年-月-日，默认 30 天后）。"
                    "幂等：Idempotency-Key 或 client_id。",
        params=[IDEMPOTENCY], body=ref("VisitCreate"),
        responses={201: ("已记录（重试时为第一次的结果）", ref("Visit")), 403: ("角色无权走访", ref("Problem")),
@@ -78,7 +79,7 @@ def create_visit():
                 visit = visits.record_household_visit(
                     db(), actor, household_id=body["target_id"], met=body["met"], needs=body.get("needs", ""),
                     promised=body.get("promised", False), promise_text=body.get("promise_text", ""),
-                    summary=body["summary"], lon=body.get("lon"), lat=body.get("lat"), client_id=client_id)
+                    promise_deadline=body.get("promise_deadline"), summary=body["summary"], lon=body.get("lon"), lat=body.get("lat"), client_id=client_id)
             else:
                 visit = visits.record_visit(
                     db(), actor, kind=body["kind"], target_id=body["target_id"], summary=body["summary"],

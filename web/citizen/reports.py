@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from minqing import forms, themes, workflows
 from minqing.core import scope
-from minqing.core.models import Case, Department, Role
+from minqing.core.attachments import PILLOW_FORMATS
+from minqing.core.models import Attachment, Case, Department, Role
 from minqing.workflows import reporter_view
 
 from .. import report_map
@@ -197,7 +198,13 @@ def render_case(case: Case, status: int = 200):
     return render_template(
         "citizen/case.html", case=case, state=state_title(case), timeline=public_timeline(case),
         progress=_progress(case), details=_details(case), themes=theme_titles(), departments=department_names(),
-        can_rate=can_rate, ratings=RATINGS, duplicates=citizen_duplicates(case)), status
+        can_rate=can_rate, ratings=RATINGS, duplicates=citizen_duplicates(case), photo_ids=_photo_ids(case)), status
+
+
+def _photo_ids(case: Case) -> set[str]:
+    """The case's files that are pictures (shown as thumbnails; any other file stays a link), in one query."""
+    return set(db().scalars(select(Attachment.id).where(Attachment.case_id == case.id,
+                                                        Attachment.content_type.in_(PILLOW_FORMATS))))
 
 
 def _details(case: Case) -> list[tuple[str, str, str]]:
