@@ -31,6 +31,7 @@ from minqing.core.actors import actor_for
 from minqing.core.models import Account, Case, Department
 
 from tests.fixtures.web import INSIDE, OTHER, PHONE
+from tests.fixtures.browser import wait_until
 
 THEME = "urban_management.street_vending"
 TEAM = "urban_management_chengguan"          # 城关区's street-vending team: no account of its own
@@ -126,8 +127,8 @@ def _point(page) -> tuple[float, float]:
 def _tap_centre(page, before: str) -> None:
     box = page.locator(".report-map-canvas").bounding_box()
     page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.wait_for_function(
-        f"document.querySelector(\"input[name='details-location-lon']\").value !== {before!r}")
+    wait_until(page,
+               f"() => document.querySelector(\"input[name='details-location-lon']\").value !== {before!r}")
 
 
 def _centre_on(page, where: tuple[float, float]) -> None:
@@ -148,7 +149,7 @@ def test_a_grid_worker_reports_on_the_map_at_phone_width(platform, world, server
     assert worker.locator("a[data-theme='water_affairs.pipe_burst']:visible").count() == 0
     worker.click(f"a[data-theme='{THEME}']")
     worker.locator("[data-report-map]").wait_for(state="visible")
-    worker.wait_for_function("document.querySelector('[data-report-map]').dataset.ownGridShown === '1'")
+    wait_until(worker, "() => document.querySelector('[data-report-map]').dataset.ownGridShown === '1'")
 
     worker.fill("input[name=title]", "永昌路流动摊贩占道")
     worker.fill("input[name='details-address']", "永昌路12号门前")
@@ -161,7 +162,7 @@ def test_a_grid_worker_reports_on_the_map_at_phone_width(platform, world, server
     worker.locator(".report-map-canvas").scroll_into_view_if_needed()
     _tap_centre(worker, "")                            # the map opened on the worker's grid: a tap places the point
     assert _point(worker) == pytest.approx((103.825, 36.05), abs=0.01)
-    worker.wait_for_function("document.getElementById('grid-check').hidden")
+    wait_until(worker, "() => document.getElementById('grid-check').hidden")
     assert own.is_hidden()
     hint = worker.locator("[data-report-map] .mq-hint").last.inner_text()
     assert "紫色虚线框是您负责的网格" in hint                             # a worker has a grid of their own
@@ -308,7 +309,7 @@ def test_a_citizen_reports_with_the_citizen_form_and_reads_that_it_closed(platfo
     _centre_on(citizen, INSIDE)
     hint = citizen.locator("[data-report-map] .mq-hint").last.inner_text()
     assert "点击地图放置标记" in hint and "网格" not in hint                 # a resident has no grid to be shown
-    citizen.wait_for_function("document.getElementById('grid-check').hidden")
+    wait_until(citizen, "() => document.getElementById('grid-check').hidden")
     shoot(citizen, "citizen-report-phone", phone=True, full_page=True)
     citizen.click(SUBMIT)
     citizen.wait_for_url(re.compile(r"/citizen/cases/\d+$"))

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from minqing.core.models import ThemeRecord
 
 from tests.fixtures import trust_world as tw
+from tests.fixtures.browser import wait_until
 
 pytestmark = pytest.mark.e2e
 SUBMIT = "#ledger-form button[type=submit]:not(.mq-default-submit)"
@@ -38,7 +39,7 @@ def test_draw_a_river_section_save_it_and_see_it_in_the_list_and_history(server,
     for dx, dy in ((-120, -40), (0, 30), (110, 60)):
         page.mouse.click(x + dx, y + dy)
     page.locator(".button-container.active .action-finish").click()
-    page.wait_for_function("document.querySelector('[data-ledger-geometry]').value !== ''")
+    wait_until(page, "() => document.querySelector('[data-ledger-geometry]').value !== ''")
     assert '"LineString"' in page.input_value("[data-ledger-geometry]")
     page.fill("[name='details-river_name']", "黄河")
     page.fill("[name='details-section_name']", "西园段")
@@ -77,7 +78,7 @@ def test_a_point_ledger_works_at_phone_width(server, open_page, sign_in, platfor
     page.locator(".leaflet-pm-icon-marker").click()
     canvas = page.locator(".ledger-map-canvas").bounding_box()
     page.mouse.click(canvas["x"] + canvas["width"] / 2, canvas["y"] + canvas["height"] / 2)
-    page.wait_for_function("document.querySelector(\"[name='location-lon']\").value !== ''")
+    wait_until(page, "() => document.querySelector(\"[name='location-lon']\").value !== ''")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page is {width} px wide on a 390 px phone"
     page.fill("[name='details-name']", "雁滩夜市")

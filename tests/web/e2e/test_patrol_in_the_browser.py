@@ -12,7 +12,7 @@ from minqing import themes
 from minqing.core.actors import system_actor
 from minqing.core.models import ThemeRecord, Visit, utcnow
 
-from tests.fixtures.browser import PHONE
+from tests.fixtures.browser import PHONE, wait_until
 from tests.fixtures.ledgers import RIVER, RiverPlugin
 from tests.fixtures.web import INSIDE
 
@@ -48,7 +48,7 @@ def test_a_patrol_on_the_phone(server, browser, sign_in, platform, tmp_path):
         page.fill("[name='details-summary']", "河面清洁，堤岸完好，无排污口")
         page.set_input_files("input[name='details-photos']", str(photo))
         page.get_by_role("button", name="使用我的位置").click()
-        page.wait_for_function("document.querySelector(\"[name='location-lat']\").value !== ''")
+        wait_until(page, "() => document.querySelector(\"[name='location-lat']\").value !== ''")
         assert float(page.input_value("[name='location-lon']")) == round(near["longitude"], 6)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the page is {width} px wide on a 390 px phone"

@@ -11,6 +11,7 @@ from minqing.core.models import Account
 from minqing.workflows import report_case
 
 from tests.fixtures.web import INSIDE
+from tests.fixtures.browser import wait_until
 
 SHOTS = os.environ.get("MINQING_SCREENSHOTS", "")   # a folder to keep screenshots in, to look at them
 
@@ -76,14 +77,14 @@ def test_the_map_layer_search_filters_the_grouped_list_and_the_worker_sees_their
     first = page.locator("#layer-groups .layer-group").first
     first.locator("summary").click()
     first.locator(".layer-item input").first.check()          # a layer switched on from the list
-    page.wait_for_function("() => Object.keys(window.minqingMap._layers).length > 0")
+    wait_until(page, "() => Object.keys(window.minqingMap._layers).length > 0")
     shot(page, "map-desktop")
 
     worker, _ = open_page(phone=True)
     sign_in(worker, "worker")
     worker.goto(f"{server}/map/")
-    worker.wait_for_function("() => document.getElementById('map').dataset.ownGridsShown === '1'")
+    wait_until(worker, "() => document.getElementById('map').dataset.ownGridsShown === '1'")
     assert worker.locator("#map-legend").get_attribute("open") is None    # folded on a phone: the map first
-    worker.wait_for_function("() => document.getElementById('map').dataset.gridsShown !== undefined")
+    wait_until(worker, "() => document.getElementById('map').dataset.gridsShown !== undefined")
     worker.click("#map-legend summary")
     shot(worker, "map-phone")

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from minqing.core.models import Address, Case
 
 from tests.fixtures.web import INSIDE, OTHER
+from tests.fixtures.browser import wait_until
 
 THEME = "urban_management.street_vending"
 SUBMIT = "main form[data-mq-form] button[type=submit]:not(.mq-default-submit)"
@@ -32,8 +33,8 @@ def _point(page) -> tuple[float, float]:
 
 
 def _changed_from(page, lon: float) -> None:
-    page.wait_for_function(
-        f"document.querySelector(\"input[name='details-location-lon']\").value !== '{lon:.6f}'")
+    wait_until(page,
+               f"() => document.querySelector(\"input[name='details-location-lon']\").value !== '{lon:.6f}'")
 
 
 def _tap(page, dx: float, dy: float) -> None:
@@ -50,7 +51,7 @@ def test_a_worker_places_a_report_on_the_map_and_opens_the_case(server, open_pag
     worker.goto(f"{server}/work/report/{THEME}")
     worker.locator("[data-report-map]").wait_for(state="visible")
     assert worker.locator("fieldset[data-mq-geo] [data-report-map]").count() == 1   # inside the place field
-    worker.wait_for_function("document.querySelector('[data-report-map]').dataset.ownGridShown === '1'")
+    wait_until(worker, "() => document.querySelector('[data-report-map]').dataset.ownGridShown === '1'")
 
     worker.fill("input[name=title]", "酒泉路流动摊贩占道")
     worker.select_option("select[name='details-vending_type']", "流动摊贩")
@@ -122,13 +123,13 @@ def test_a_citizen_searches_the_theme_and_reports_with_the_citizen_form(server, 
     citizen.fill("textarea[name='details-description'], input[name='details-description']", "晚上摆摊占用人行道")
     box = citizen.locator(".report-map-canvas").bounding_box()
     citizen.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    citizen.wait_for_function("document.querySelector(\"input[name='details-location-lon']\").value !== ''")
+    wait_until(citizen, "() => document.querySelector(\"input[name='details-location-lon']\").value !== ''")
     # The city's centre may lie outside the test grids: the note says so and the report waits for another place.
     citizen.fill("input[name='details-location-lon']", str(world.inside[0]))
     citizen.fill("input[name='details-location-lat']", str(world.inside[1]))
     citizen.locator("input[name='details-location-lat']").blur()
     citizen.locator(".report-map-pin").wait_for(state="visible")
-    citizen.wait_for_function("document.getElementById('grid-check').hidden")
+    wait_until(citizen, "() => document.getElementById('grid-check').hidden")
     assert citizen.locator("#grid-own").is_hidden()                  # a citizen has no grid of their own
     citizen.click(SUBMIT)
     citizen.wait_for_url(re.compile(r"/citizen/cases/\d+$"))
