@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import random
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 
 from minqing.core import city
 from minqing.core.actors import system_actor
@@ -61,6 +61,9 @@ def seed(session, seed: int, now: dt.datetime | None = None, *, key_grids: int |
     counts.key_grids = _key_grids(session, rng, villages, now, key_grids)
     counts.matters = _matters(session, rng, villages, promised, now, matters)
     session.flush()
+    if session.get_bind().dialect.name == "postgresql":   # the visits were numbered here: move their sequence on
+        session.execute(text("SELECT setval(pg_get_serial_sequence('visits', 'id'), "
+                             "coalesce((SELECT max(id) FROM visits), 1))"))
     return counts
 
 

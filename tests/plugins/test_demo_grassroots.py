@@ -86,6 +86,11 @@ def test_seeding_visits_key_grids_and_matters_on_a_small_city(platform, small_ci
             or session.get(Household, small_city.ids["YC-2"]).last_visit_at is not None
         actions = set(session.scalars(select(AuditRecord.action).where(AuditRecord.summary.like("演示数据%"))))
         assert actions == {"visit.record", "key_grid.assign", "matter.promise"}
+    with platform.db.session() as session:   # a visit made after the demo gets its own number (PostgreSQL's sequence)
+        later = Visit(target_kind="household", target_id=small_city.ids["YC-1"], summary="演示之后的走访")
+        session.add(later)
+        session.commit()
+        assert later.id > counts.visits
 
 
 @pytest.mark.slow
