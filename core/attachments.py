@@ -204,14 +204,39 @@ def store(session: Session, actor: Actor, data: bytes, filename: str, *, accept:
     return attachment
 
 
-def unclaimed(session: Session, actor: Actor, ids) -> set[str]:
-    """Of `ids`, the uploads that are the actor's own and belong to nothing yet (no case, no visit)."""
+def _unclaimed_condition(actor: Actor, case_id: int | None = None):
+    """The one test of "an upload the actor may still attach": their own, no visit's photo (a patrol's photo is
+    the patrol's), and on no case, or already on `case_id` when that is given."""
+    on_case = Attachment.case_id.is_(None)
+    if case_id is not None:
+        on_case = on_case | (Attachment.case_id == case_id)
+    return (Attachment.owner_account_id == actor.account_id) & Attachment.visit_id.is_(None) & on_case
+
+
+def unclaimed(session: Session, actor: Actor, ids, *, case_id: int | None = None) -> set[str]:
+    """Of `ids`, the uploads that are the actor's own and belong to nothing yet (no case, no visit); with
+    `case_id`, files of the actor's already on that case count as well (a step's form sent again)."""
     ids = list(ids)
     if not ids:
         return set()
-    return set(session.scalars(select(Attachment.id).where(
-        Attachment.id.in_(ids), Attachment.owner_account_id == actor.account_id,
-        Attachment.case_id.is_(None), Attachment.visit_id.is_(None))))
+    return set(session.scalars(select(Attachment.id).where(Attachment.id.in_(ids),
+                                                           _unclaimed_condition(actor, case_id))))
+
+
+def pending(session: Session, actor: Actor, case_id: int | None = None) -> list[str]:
+    """Ids of the actor's uploads a re-submitted form may keep: those that belong to nothing yet, or, with
+    `case_id`, the actor's files on that case."""
+    condition = (_unclaimed_condition(actor) if case_id is None
+                 else (Attachment.owner_account_id == actor.account_id) & Attachment.case_id.in_([case_id]))
+    return list(session.scalars(select(Attachment.id).where(condition)))
+
+
+def link_to_case(session: Session, actor: Actor, ids, case_id: int) -> None:
+    """Make the actor's unclaimed uploads `ids` files of the case (those already on it stay as they are)."""
+    ids = list(ids)
+    if ids:
+        session.execute(update(Attachment).where(Attachment.id.in_(ids), _unclaimed_condition(actor))
+                        .values(case_id=case_id))
 
 
 def link_to_visit(session: Session, actor: Actor, ids, visit_id: int) -> None:
@@ -220,10 +245,8 @@ def link_to_visit(session: Session, actor: Actor, ids, visit_id: int) -> None:
     audit record of the visit names them."""
     ids = list(ids)
     if ids:
-        session.execute(update(Attachment).where(
-            Attachment.id.in_(ids), Attachment.owner_account_id == actor.account_id,
-            Attachment.case_id.is_(None), Attachment.visit_id.is_(None)).values(visit_id=visit_id)
-            .execution_options(synchronize_session="fetch"))
+        session.execute(update(Attachment).where(Attachment.id.in_(ids), _unclaimed_condition(actor))
+                        .values(visit_id=visit_id).execution_options(synchronize_session="fetch"))
 
 
 def read(attachment: Attachment) -> bytes:

@@ -188,6 +188,33 @@ def register_commands(cli):
 
 
 @hookspec
+def file_kinds():
+    """Kinds of file that ``minqing import KIND FILE`` and ``minqing export KIND`` read and write beyond core's
+    own (base data, the city's structure, cases): asked each time such a command runs, so a disabled plugin's
+    kind is refused (in Chinese) until it is enabled again.
+
+    Return a dict ``{kind: {"label": ..., "import": ..., "export": ...}}``: ``label`` names the files in
+    Chinese (the import summary says it), and either callable may be left out:
+
+    - ``import(platform, theme_key, file, *, actor, report_path, batch_size, resume_from, show_progress)``
+      stores the rows of ``file`` (a :class:`pathlib.Path`) as ``actor``, in transactions of ``batch_size``
+      rows, skipping the rows before ``resume_from``; returns ``(summary, existing)``, a
+      :class:`minqing.core.importing.ImportSummary` and the number of rows already stored;
+    - ``export(session, viewer, stream, theme_key, *, fmt, file_name)`` writes what ``viewer`` may see to the
+      binary ``stream`` as ``fmt`` ("csv", "xlsx" or "geojson"), audited, and returns the number of rows.
+
+    The command line lists the kinds it knows (today ``records``, the themes' ledgers, which the built-in
+    ``declarative_themes`` answers last); the first plugin that answers a kind wins, so yours replaces the
+    built-in one. Example::
+
+        @hookimpl
+        def file_kinds():
+            return {"records": {"label": "业务主题记录（台账）", "import": import_snow_ledger,
+                                "export": export_snow_ledger}}
+    """
+
+
+@hookspec
 def grid_colours(parents, session):
     """Say how risky many grids are, in one go, to colour them 红/黄/蓝 on the map.
 
@@ -299,4 +326,5 @@ HOOK_TITLES = {
     "grid_colours": "网格着色（批量）", "grid_colour": "网格着色", "deliver_notification": "发送通知",
     "working_calendar": "工作日历", "register_workflows": "处置流程模板", "resolve_workflow": "选择处置流程",
     "seed_demo": "演示数据", "dashboard_panels": "驾驶舱面板",
+    "file_kinds": "导入导出文件类型",
 }

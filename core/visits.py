@@ -61,9 +61,10 @@ def record_visit(session: Session, actor: Actor, *, kind: str, target_id: int, s
             session.add(visit)
     except IntegrityError:  # the same client id arrived twice at once
         return session.scalar(select(Visit).where(Visit.client_id == client_id))
-    target.last_visit_at = now
-    if isinstance(target, (KeyPerson, KeyPlace)):
-        target.next_visit_due = (now + dt.timedelta(days=target.visit_every_days)).date()
+    if target.last_visit_at is None or target.last_visit_at < now:   # a backdated visit moves nothing back
+        target.last_visit_at = now
+        if isinstance(target, (KeyPerson, KeyPlace)):
+            target.next_visit_due = (now + dt.timedelta(days=target.visit_every_days)).date()
     record_change(session, actor, "visit.record", object_type=kind, object_id=target_id,
                   summary=f"走访记录：{kind} #{target_id}")
     return visit
@@ -82,8 +83,8 @@ def household_details(*, met: str = "", needs: str = "", promised=False, promise
         raise VisitRefused("帮办实事：请选择是或否", "promised")
     if promised and len(promise_text) < 2:
         raise VisitRefused("帮办实事：承诺帮办时请写明办什么（至少2个字）", "promise_text")
-    if len(promise_text) > 500:
-        raise VisitRefused("帮办实事：最多 500 字", "promise_text")
+    if len(promise_text) > practical_matters.MAX_TITLE:   # it becomes the matter's title
+        raise VisitRefused(f"帮办实事：最多 {practical_matters.MAX_TITLE} 字", "promise_text")
     return {"met": met, "needs": needs, "promised": promised, "promise_text": promise_text if promised else ""}
 
 
@@ -101,32 +102,21 @@ def record_household_visit(session: Session, actor: Actor, *, household_id: int,
     if details["promised"]:
         summary = f"{summary.strip()}；承诺帮办：{details['promise_text']}"
     now = now or utcnow()
-    deadline = _promise_deadline(session, promise_deadline, now) if details["promised"] else None
     visit = record_visit(session, actor, kind="household", target_id=household_id, summary=summary, lon=lon,
                          lat=lat, client_id=client_id, form_data=details, now=now)
     if details["promised"]:
+        today = city.today(session, now)
         try:
             practical_matters.promise(session, actor, household_id=household_id, title=details["promise_text"],
-                                      deadline=deadline, detail=details["needs"], visit_id=visit.id, now=now,
-                                      today=city.today(session, now),
+                                      deadline=_promise_deadline(promise_deadline, today), detail=details["needs"],
+                                      visit_id=visit.id, now=now, today=today,
                                       client_id=f"visit-{client_id}"[:64] if client_id else None)
         except practical_matters.MatterRefused as error:
             raise VisitRefused(error.message, _MATTER_FIELDS.get(error.field, "promised")) from error
     return visit
 
 
-def _promise_deadline(session: Session, value, now: dt.datetime) -> dt.date:
-    """The promised matter's deadline: the date given (年-月-日), or PROMISE_DAYS from today."""
-    today = city.today(session, now)
-    if value in (None, ""):
-        return today + dt.timedelta(days=PROMISE_DAYS)
-    if isinstance(value, str):
-        try:
-            value = dt.date.fromisoformat(value.strip())
-        except ValueError:
-            raise VisitRefused("办理期限：请填写日期（年-月-日）", "promise_deadline") from None
-    if not isinstance(value, dt.date) or value < today:
-        raise VisitRefused("办理期限：不能早于今天", "promise_deadline")
-    if value > today + dt.timedelta(days=practical_matters.MAX_DAYS_AHEAD):
-        raise VisitRefused("办理期限：不能超过一年", "promise_deadline")
-    return value
+def _promise_deadline(value, today: dt.date):
+    """The promised matter's deadline: the one given (practical_matters.promise checks it; its refusals name
+    `promise_deadline`), or PROMISE_DAYS from today when none is given."""
+    return today + dt.timedelta(days=PROMISE_DAYS) if value in (None, "") else value

@@ -31,10 +31,26 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 __all__ = [
     "ATTACHMENT_ID", "AttachmentSpec", "DisplayRow", "FieldError", "STATIC_DIR", "SchemaError",
-    "SchemaForm", "SchemaProblem", "apply_row_action", "attachment_specs", "build_form",
+    "SchemaForm", "SchemaProblem", "apply_row_action", "attachment_refs", "attachment_specs", "build_form",
     "check_schema", "display", "from_document", "jinja_environment", "meta_schema", "render",
     "schema_version", "template_loader", "to_document", "validate",
 ]
+
+
+def attachment_refs(schema: dict | None, value, path: str = "") -> list[tuple[str, str]]:
+    """(path, id) of every attachment the document names, found through the schema's `format: attachment`."""
+    if not isinstance(schema, dict):
+        return []
+    if schema.get("format") == "attachment" and isinstance(value, str):
+        return [(path, value)]
+    found = []
+    if isinstance(value, dict):
+        for name, item in value.items():
+            found += attachment_refs(schema.get("properties", {}).get(name), item, f"{path}.{name}" if path else name)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += attachment_refs(schema.get("items"), item, f"{path}[{index}]")
+    return found
 
 
 def build_form(schema: dict, ui: dict | None = None) -> type[SchemaForm]:

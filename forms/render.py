@@ -21,12 +21,15 @@ def jinja_environment() -> jinja2.Environment:
 
 def render(form, *, action: str = "", method: str = "post", submit_label: str = "提交",
            csrf_token: str | None = None, attachment_url: str | None = None,
-           tile_url: str | None = None) -> Markup:
+           tile_url: str | None = None, fields: dict[str, Markup] | None = None) -> Markup:
     """The whole <form> element for a built form instance.
 
     attachment_url: link for kept attachments, with "{id}" where the id goes.
     tile_url: Leaflet tile URL template for the map picker (offline tiles), e.g. "/tiles/{z}/{x}/{y}.png".
+    fields: top-level field name → the HTML to show in its place (a page's own control for that field, such as
+    the department picker); it must post the same name. The form's checks are unchanged.
     """
     template = jinja_environment().get_template("forms/form.html")
     return Markup(template.render(form=form, action=action, method=method, submit_label=submit_label,
-                                  csrf_token=csrf_token, attachment_url=attachment_url, tile_url=tile_url))
+                                  csrf_token=csrf_token, attachment_url=attachment_url, tile_url=tile_url,
+                                  fields=fields or {}))

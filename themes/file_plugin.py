@@ -2,7 +2,8 @@
 the directories named in ``MINQING_THEME_DIRS`` (separated by ``os.pathsep``).
 
 It is registered through the ``minqing.plugins`` entry point like any third-party plugin, so disabling it
-(``minqing plugins disable declarative_themes``) removes the file themes like any other plugin's. A file that
+(``minqing plugins disable declarative_themes``) removes the file themes like any other plugin's, and with them
+the ``records`` kind of ``minqing import``/``export`` (the themes' ledgers, answered through ``file_kinds``). A file that
 cannot be used is logged and handed on as a `BrokenTheme`, which the registry lists with its reason
 (``minqing themes check``); the other files still load.
 """
@@ -70,6 +71,14 @@ def register_themes():
     for directory in theme_directories():
         documents.extend(load_directory(directory))
     return documents
+
+
+@hookimpl(trylast=True)   # a plugin of yours answering `records` replaces the built-in ledgers' files
+def file_kinds():
+    """`minqing import records`, `minqing export records --theme KEY`: the ledgers (themes/ledger_files.py)."""
+    from . import ledger_files
+
+    return {"records": ledger_files.file_kind()}
 
 
 @hookimpl

@@ -6,7 +6,6 @@ is `minqing.core.scope` — except on a layer shown to citizens, whose records a
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 
 from sqlalchemy import func, select
@@ -19,6 +18,7 @@ from minqing.core.actors import Actor
 from minqing.core.models import Department, Role, ThemeRecord, ThemeVersion, utcnow
 from minqing.core.privacy import masking
 
+from . import patrols, records as ledger
 from .registry import Theme, UnknownTheme, registry
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,22 @@ BOOLEAN_VALUES = {"true": True, "false": False}
 
 
 class BadFilter(ValueError):
-    """A layer filter that names no filterable field of the theme's record form, or a value it does not offer."""
+    """A layer filter that names no filterable field of the theme's record form, or a value it does not offer;
+    `parameter` is the query parameter at fault (``field`` or ``patrol``)."""
+
+    def __init__(self, message: str, parameter: str = "field"):
+        super().__init__(message)
+        self.parameter = parameter
+
+
+def paired_filters(keys: list[str], values: list[str]) -> dict[str, str]:
+    """field key → value from the repeated ``field``/``value`` query parameters, paired by position (the web map
+    and the REST API alike); BadFilter when they do not pair up or a key is empty."""
+    if len(keys) != len(values):
+        raise BadFilter("筛选条件 field 和 value 应成对给出")
+    if any(not key for key in keys):
+        raise BadFilter("筛选字段 field 不能为空（不筛选时请省略该参数）")
+    return dict(zip(keys, values))
 
 
 class LayerHidden(PermissionError):
@@ -158,10 +173,7 @@ def layer_page(platform, session: Session, theme_key: str, viewer: Actor, bbox=N
                 return _hook_page(plugin, layer, bbox, session, page)
         return geojson.collection([], matched=0)
     now = now or utcnow()
-    statement = select(ThemeRecord).where(ThemeRecord.theme_key == theme_key)
-    retired = getattr(ThemeRecord, "retired_at", None)  # the column arrives with the records' history
-    if retired is not None:
-        statement = statement.where(retired.is_(None))
+    statement = ledger.active(select(ThemeRecord).where(ThemeRecord.theme_key == theme_key))
     statement = _filtered(statement, theme, filters or {}, patrol, now)
     if "citizen" not in theme.layer["visible_to"]:
         statement = scope.restrict(statement, ThemeRecord, viewer)
@@ -170,8 +182,8 @@ def layer_page(platform, session: Session, theme_key: str, viewer: Actor, bbox=N
         statement = statement.where(ThemeRecord.min_lon <= max_lon, ThemeRecord.max_lon >= min_lon,
                                     ThemeRecord.min_lat <= max_lat, ThemeRecord.max_lat >= min_lat)
     records_matched = session.scalar(select(func.count()).select_from(statement.subquery()))
-    records = session.scalars(statement.order_by(ThemeRecord.id).offset(page.offset).limit(page.limit))
-    forms = _record_forms(session, theme_key)
+    records = list(session.scalars(statement.order_by(ThemeRecord.id).offset(page.offset).limit(page.limit)))
+    forms = _record_forms(session, theme_key, {record.theme_version for record in records})
     features = [feature(record, theme, viewer, forms, now) for record in records]
     matched = records_matched
     if (theme.form("report") is not None or theme.categories) and not filters and not patrol:  # a theme that takes reports shows its cases too
@@ -220,11 +232,11 @@ def _filtered(statement, theme: Theme, filters: dict[str, str], patrol: str | No
                                     else field.as_string() == value)
     if patrol:
         if patrol not in PATROL_LABELS:
-            raise BadFilter("巡查状态应为 on_time、due_soon 或 overdue")
+            raise BadFilter("巡查状态应为 on_time、due_soon 或 overdue", "patrol")
         every = theme.patrol_every_days
         if not every:
-            raise BadFilter(f"图层“{theme.title}”没有巡查周期")
-        seen = func.coalesce(ThemeRecord.last_patrolled_at, ThemeRecord.created_at)
+            raise BadFilter(f"图层“{theme.title}”没有巡查周期", "patrol")
+        seen = patrols.last_seen()
         overdue_before = now - dt.timedelta(days=every)       # last seen before this: overdue
         soon_before = overdue_before + dt.timedelta(days=patrol_soon_days(every))
         statement = statement.where({"overdue": seen < overdue_before,
@@ -233,42 +245,20 @@ def _filtered(statement, theme: Theme, filters: dict[str, str], patrol: str | No
     return statement
 
 
-def _record_forms(session: Session, theme_key: str) -> dict[int, dict]:
-    """theme version → its record form (a record is shown with the form it was filled in)."""
+def _record_forms(session: Session, theme_key: str, versions: set[int]) -> dict[int, dict]:
+    """theme version → its record form, for the versions given (a record is shown with the form it was filled
+    in): only the versions of the records on the page are read."""
+    if not versions:
+        return {}
     rows = session.execute(select(ThemeVersion.version, ThemeVersion.document)
-                           .where(ThemeVersion.theme_key == theme_key))
+                           .where(ThemeVersion.theme_key == theme_key, ThemeVersion.version.in_(versions)))
     return {version: (document.get("forms") or {}).get("record") or {} for version, document in rows}
 
 
 def _shown(viewer: Actor | None, spec: dict, value) -> str:
     """A form answer as text for the viewer: ID numbers and phones masked by their format, free text scrubbed."""
-    if value is None or value == "" or value == []:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, str):
-        if spec.get("format") == "cn-id":
-            return masking.show(viewer, masking.ID_NUMBER, value)
-        if spec.get("format") == "cn-mobile":
-            return masking.show(viewer, masking.PHONE, value)
-        if spec.get("format") == "attachment":
-            return "1 个附件"
-        return masking.text_for(viewer, value)
-    if isinstance(value, list):
-        items = spec.get("items") or {}
-        if items.get("format") == "attachment":
-            return f"{len(value)} 个附件"
-        return "；".join(part for part in (_shown(viewer, items, item) for item in value) if part)
-    if isinstance(value, dict):
-        if spec.get("format") == "geo-point":
-            return ""   # the record's place on the map says it
-        properties = spec.get("properties") or {}
-        parts = ((properties.get(key) or {}, item, key) for key, item in value.items())
-        return "，".join(f"{(sub.get('title') or key)}：{text}" for sub, item, key in parts
-                        if (text := _shown(viewer, sub, item)))
-    return masking.text_for(viewer, json.dumps(value, ensure_ascii=False))
+    from .records import shown_value   # the rule the ledger export shares (records imports no layers)
+    return shown_value(viewer, spec, value)
 
 
 def record_fields(form: dict, data: dict, viewer: Actor | None, order: list[str] | None = None) -> list[dict]:
@@ -291,18 +281,25 @@ def record_fields(form: dict, data: dict, viewer: Actor | None, order: list[str]
 
 
 def record_label(form: dict, data: dict, default: str) -> str:
-    """What the record is called: its title, name or label field, else the first field named ``…_name``."""
-    names = list(LABEL_FIELDS) + [key for key in (form.get("properties") or {}) if key.endswith("_name")]
+    """What the record is called: its title, name or label field, else the first field named ``…_name`` (in the
+    form's order; in the answers' order when no form is given). Unmasked: show it through `record_title` or
+    ``masking.text_for``."""
+    names = list(LABEL_FIELDS) + [key for key in (form.get("properties") or data) if key.endswith("_name")]
     return next((data[name] for name in names if isinstance(data.get(name), str) and data[name].strip()), default)
+
+
+def record_title(viewer: Actor | None, record: ThemeRecord, form: dict | None = None) -> str:
+    """The record's label (`record_label`, else its number) as `viewer` may see it: the one title of a record on
+    lists, pages and panels."""
+    label = record_label(form or {}, record.form_data or {}, f"记录 #{record.id}")
+    return masking.text_for(viewer, label.strip()[:80])
 
 
 def feature(record: ThemeRecord, theme: Theme, viewer: Actor | None = None, forms: dict[int, dict] | None = None,
             now: dt.datetime | None = None) -> dict:
     """A record as a GeoJSON Feature: its geometry, its label, its form's answers (masked for `viewer`) and its
     patrol state."""
-    geometry = record.geometry
-    if geometry is None and record.lon is not None and record.lat is not None:
-        geometry = {"type": "Point", "coordinates": [record.lon, record.lat]}
+    geometry = ledger.location(record)
     data = record.form_data or {}
     current = theme.form("record") or {}
     form = (forms or {}).get(record.theme_version) or current

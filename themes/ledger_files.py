@@ -16,15 +16,17 @@ Both sides use the same columns, so an exported file imports again (into another
   (on screen and in FILE.errors.csv), the others are stored in batches (one transaction each); an interrupted
   import says the row to go on from (`--resume-from`).
 - Export (masking rule): the rows are the viewer's scope (the CLI's default viewer is the system: everything);
-  coordinates and geometry are exact; ID numbers (`format: cn-id`, and any in free text) never leave whole;
-  mobile numbers (`format: cn-mobile`, and in free text) and address fields (`address`, `address_text`,
-  `home_address`) are masked unless the viewer's role needs them (`core.privacy.masking.NEEDED_BY`). Export with
-  `--as` a grid worker's or operator's account to keep phone numbers; a masked value imported back into the
-  record it came from keeps the stored value.
+  coordinates and geometry are exact; every other value is masked as the map shows it to the viewer
+  (`themes.records.visible_value`): ID numbers (`format: cn-id`, and any in free text) never leave whole;
+  mobile numbers (`format: cn-mobile`, and in free text), house numbers in free text and every number of an
+  address field (`records.ADDRESS_FIELDS`: `address`, `actual_address`, …) are masked unless the viewer's role
+  needs them (`core.privacy.masking.NEEDED_BY`). Export with `--as` a grid worker's or operator's account to keep
+  phone numbers and addresses; a masked value imported back into the record it came from keeps the stored value.
 """
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -47,7 +49,6 @@ from . import records
 from .versions import NotPublished, RecordInvalid, theme_version
 
 RESERVED = ("id", "client_id", "lon", "lat", "geometry")
-ADDRESS_FIELDS = {"address", "address_text", "home_address"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TRUE, FALSE = ("是", "true", "1", "yes", "y"), ("否", "false", "0", "no", "n")
 KIND_LABEL = "业务主题记录（台账）"
@@ -59,6 +60,10 @@ def form_fields(session: Session, theme_key: str) -> dict[str, dict]:
         document = theme_version(session, theme_key).document
     except NotPublished as error:
         raise ImportFileError(str(error)) from None
+    return _record_fields(document)
+
+
+def _record_fields(document: dict) -> dict[str, dict]:
     return dict((((document.get("forms") or {}).get("record") or {}).get("properties")) or {})
 
 
@@ -130,13 +135,21 @@ def _table_rows(table, names: dict[str, str]):
 
 
 class LedgerImport:
+    """The batch and resume loop of `core.importing.importer` (whose `_Import` is bound to its base-data kinds:
+    columns, regions and grids read up front), over ledger rows checked by the records service. As there: a batch
+    is one transaction, and its rows' errors and counts are kept only once it committed, so a batch that rolls back
+    reports nothing that a resumed import reports again; an interruption (Ctrl-C included) leaves the report's
+    last line naming the row to resume from."""
+
     def __init__(self, platform, theme_key: str, path: Path, actor: Actor, report_path: Path | None,
                  batch_size: int, resume_from: int | None):
         self.platform, self.theme_key, self.path, self.actor = platform, theme_key, Path(path), actor
         self.report_path, self.batch_size, self.resume_from = report_path, batch_size, resume_from or 0
         self.summary = ImportSummary(kind="records", file=str(path), report=str(report_path) if report_path else None)
-        self.report_rows: list[RowError] = []
         self.existing = 0
+        self.grid_regions: dict[int, str] = {}   # grid id → region code, read once per grid for the import
+        self._pending = _BatchTally()            # the current batch's errors and counts, kept when it commits
+        self._report = self._report_file = None
 
     def run(self, show_progress: bool = False) -> ImportSummary:
         from tqdm import tqdm
@@ -144,7 +157,11 @@ class LedgerImport:
         started = time.perf_counter()
         with self.platform.db.session() as session:
             records.get_theme(self.platform, self.theme_key, session)
-            self.fields = form_fields(session, self.theme_key)
+            try:
+                self.version = theme_version(session, self.theme_key)   # once: every row is checked against it
+            except NotPublished as error:
+                raise ImportFileError(str(error)) from None
+        self.fields = _record_fields(self.version.document)
         self.titles = {spec.get("title") or key: key for key, spec in self.fields.items() if isinstance(spec, dict)}
         batch_first = None
         try:
@@ -157,23 +174,29 @@ class LedgerImport:
                         if number < self.resume_from:
                             self.summary.skipped += 1
                             continue
-                        batch_first = batch_first or number
+                        if batch_first is None:
+                            batch_first = number
                         batch.append((number, cells))
                         if len(batch) >= self.batch_size:
                             self._commit(batch)
                             batch, batch_first = [], None
                     if batch:
                         self._commit(batch)
-                        batch_first = None
+                        batch, batch_first = [], None
             finally:
                 close()
-        except ImportFileError:
+        except ImportFileError as error:
             if batch_first is None and not self.summary.batches:
-                raise
-            self._interrupted(batch_first, started)
+                self._close_report()
+                raise   # nothing happened yet: the file as a whole is wrong
+            self._interrupted(batch_first, started, error)
         except Exception as error:
             self._interrupted(batch_first, started, error)
-        self._write_report()
+        except BaseException as error:   # Ctrl-C: still leave the report with the row to resume from
+            self._interrupted(batch_first, started, error, reraise=False)
+            raise
+        finally:
+            self._close_report()
         self.summary.seconds = round(time.perf_counter() - started, 2)
         return self.summary
 
@@ -188,29 +211,38 @@ class LedgerImport:
         self.summary.unknown_columns = [header for header in table.header if header.strip() not in names]
         return _table_rows(table, names), table.estimated_rows, table.close
 
-    def _interrupted(self, batch_first, started, error: Exception | None = None) -> None:
+    def _interrupted(self, batch_first, started, error: BaseException, reraise: bool = True) -> None:
         summary = self.summary
-        summary.resume_from = batch_first or max(self.resume_from, 2)
-        summary.failure = f"{type(error).__name__}: {error}".splitlines()[0][:300] if error else "文件读取中断"
+        summary.resume_from = batch_first if batch_first is not None else max(self.resume_from, 2)
+        summary.failure = f"{type(error).__name__}: {error}".splitlines()[0][:300]
         summary.seconds = round(time.perf_counter() - started, 2)
-        self.report_rows.append(RowError(summary.resume_from, "", "", f"导入在此行所在批次中断（{summary.failure}），"
-                                         f"该批次未导入；修复后用 --resume-from {summary.resume_from} 继续"))
-        self._write_report()
-        raise ImportInterrupted(summary) from error
+        self._write([RowError(summary.resume_from, "", "", f"导入在此行所在批次中断（{summary.failure}），"
+                                                           f"该批次未导入；修复后用 --resume-from {summary.resume_from} 继续")])
+        if reraise:
+            self._close_report()
+            raise ImportInterrupted(summary) from error
 
     def _commit(self, batch) -> None:
+        self._pending = _BatchTally()
         with self.platform.db.session() as session:
             for number, cells in batch:
                 self._row(session, number, cells)
             session.commit()
+        # committed: only now count the batch and report its rows' errors
+        tally, self._pending = self._pending, _BatchTally()
         self.summary.batches += 1
+        self.summary.imported += tally.imported
+        self.summary.updated += tally.updated
+        self.summary.rejected += tally.rejected
+        self.existing += tally.existing
+        self._write(tally.errors)
 
     def _fail(self, number: int, field: str, value, message: str) -> None:
         title = (self.fields.get(field) or {}).get("title") if isinstance(self.fields.get(field), dict) else None
         shown = "" if value is None else str(value)[:60]
         if (self.fields.get(field) or {}).get("format") == "cn-id":
             shown = masking.mask_id_number(shown)
-        self.report_rows.append(RowError(number, f"{title}（{field}）" if title else field, shown, message))
+        self._pending.errors.append(RowError(number, f"{title}（{field}）" if title else field, shown, message))
 
     def _row(self, session: Session, number: int, cells: dict) -> None:
         failed = False
@@ -230,7 +262,7 @@ class LedgerImport:
         location, failed = self._location(number, cells, failed)
         client_id = str(cells.get("client_id") or "").strip() or None
         if failed:
-            self.summary.rejected += 1
+            self._pending.rejected += 1
             return
         if client_id:
             known = _record_of(session, client_id)
@@ -238,22 +270,23 @@ class LedgerImport:
                 self._update(session, number, known, data, location)
                 return
             if known is not None:            # another theme's, or retired: never changed from here
-                self.existing += 1
+                self._pending.existing += 1
                 return
         if self._stored(session, number, cells, lambda: records.create(
-                self.platform, session, self.actor, self.theme_key, data, client_id=client_id, **location)):
-            self.summary.imported += 1
+                self.platform, session, self.actor, self.theme_key, data, client_id=client_id,
+                version=self.version, client_id_is_new=True, grid_regions=self.grid_regions, **location)):
+            self._pending.imported += 1
 
     def _update(self, session: Session, number: int, record: ThemeRecord, data: dict, location: dict) -> None:
         data = {key: _unmasked(value, (record.form_data or {}).get(key)) for key, value in data.items()}
         unchanged_place = _same_place(record, location)
         if data == (record.form_data or {}) and unchanged_place:
-            self.existing += 1
+            self._pending.existing += 1
             return
         if self._stored(session, number, {}, lambda: records.update(
                 self.platform, session, self.actor, record, version=record.version, data=data,
                 **({} if unchanged_place else location))):
-            self.summary.updated += 1
+            self._pending.updated += 1
 
     def _stored(self, session: Session, number: int, cells: dict, write) -> bool:
         """Run the records service's `write` for row `number` in a savepoint; a refusal is the row's error."""
@@ -267,7 +300,7 @@ class LedgerImport:
             self._fail(number, error.field, None, error.message)
         else:
             return True
-        self.summary.rejected += 1
+        self._pending.rejected += 1
         return False
 
     def _location(self, number: int, cells: dict, failed: bool) -> tuple[dict, bool]:
@@ -296,16 +329,37 @@ class LedgerImport:
             location["lon"] = location["lat"] = None   # the point itself says where
         return location, failed
 
-    def _write_report(self) -> None:
-        self.summary.errors = list(self.report_rows)
-        if self.report_path is None or not self.report_rows:
+    def _write(self, errors: list[RowError]) -> None:
+        """Add committed rows' errors (or the interruption's line) to the summary and the report file (appended to
+        when resuming), flushed at once."""
+        if not errors:
             return
-        mode = "a" if self.resume_from and self.report_path.exists() else "w"
-        with open(self.report_path, mode, encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            if mode == "w":
-                writer.writerow(REPORT_HEADER)
-            writer.writerows((error.row, error.column, error.value, error.message) for error in self.report_rows)
+        self.summary.errors.extend(errors)
+        if self.report_path is None:
+            return
+        if self._report is None:
+            resuming = self.resume_from and self.report_path.exists() and self.report_path.stat().st_size > 0
+            self._report_file = open(self.report_path, "a" if resuming else "w", encoding="utf-8-sig", newline="")
+            self._report = csv.writer(self._report_file)
+            if not resuming:
+                self._report.writerow(REPORT_HEADER)
+        self._report.writerows((error.row, error.column, error.value, error.message) for error in errors)
+        self._report_file.flush()
+
+    def _close_report(self) -> None:
+        if self._report_file is not None:
+            self._report_file.close()
+            self._report_file = self._report = None
+
+
+@dataclasses.dataclass
+class _BatchTally:
+    """One batch's row errors and counts, until its transaction commits."""
+    imported: int = 0
+    updated: int = 0
+    rejected: int = 0
+    existing: int = 0
+    errors: list[RowError] = dataclasses.field(default_factory=list)
 
 
 def import_ledger(platform, theme_key: str, path, *, actor: Actor, report_path=None, batch_size: int = 500,
@@ -356,18 +410,26 @@ def _same_place(record: ThemeRecord, location: dict) -> bool:
 
 def _unmasked(incoming, stored):
     """The stored value where the file holds it as an export masked it (`620102********1234`, `139****5678`,
-    an address with its numbers starred): a masked value means "not changed", never a new value."""
+    an address with its numbers starred), in arrays and objects too: a masked value means "not changed", never a
+    new value."""
+    if isinstance(incoming, list) and isinstance(stored, list) and len(incoming) == len(stored):
+        return [_unmasked(item, old) for item, old in zip(incoming, stored)]
+    if isinstance(incoming, dict) and isinstance(stored, dict):
+        return {name: _unmasked(item, stored.get(name)) for name, item in incoming.items()}
     if not isinstance(incoming, str) or not isinstance(stored, str) or incoming == stored or "*" not in incoming:
         return incoming
     masked_forms = {masker(stored) for masker in masking.MASKERS.values()}
-    masked_forms.add(masking.scrub_text(stored, keep_addresses=True))
-    masked_forms.add(masking.scrub_text(stored))
+    for keep_phones in (False, True):     # free text as each role sees it (`records.visible_text`) ...
+        for keep_addresses in (False, True):
+            scrubbed = masking.scrub_text(stored, keep_phones=keep_phones, keep_addresses=keep_addresses)
+            masked_forms.update((scrubbed, masking.mask_address(scrubbed)))   # ... and as an address field
     return stored if incoming in masked_forms else incoming
 
 
 # -- export -------------------------------------------------------------------------------------------------------
 
 def _cell_value(viewer: Actor, key: str, value, spec: dict):
+    """A value as a table cell holds it, masked as the map shows it (`records.visible_value`)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -375,16 +437,8 @@ def _cell_value(viewer: Actor, key: str, value, spec: dict):
     if isinstance(value, (int, float)):
         return value
     if isinstance(value, str):
-        fmt = spec.get("format")
-        if fmt == "cn-id":
-            return masking.show(viewer, masking.ID_NUMBER, value)
-        if fmt == "cn-mobile":
-            return masking.show(viewer, masking.PHONE, value)
-        if key in ADDRESS_FIELDS:
-            return masking.show(viewer, masking.ADDRESS, value)
-        return masking.scrub_text(value, keep_phones=masking.may_see(viewer, masking.PHONE), keep_addresses=True)
-    return masking.scrub_text(json.dumps(value, ensure_ascii=False),
-                              keep_phones=masking.may_see(viewer, masking.PHONE), keep_addresses=True)
+        return records.visible_text(viewer, spec, value, key)
+    return json.dumps(records.visible_value(viewer, spec, value, key), ensure_ascii=False)
 
 
 def export_ledger(session: Session, viewer: Actor, stream: BinaryIO, theme_key: str, *, fmt: str = "csv",
@@ -435,21 +489,10 @@ def export_ledger(session: Session, viewer: Actor, stream: BinaryIO, theme_key: 
 
 def _json_value(viewer: Actor, key: str, value, spec: dict):
     """A value as GeoJSON properties hold it: its JSON type kept, strings masked as in the table formats."""
-    if isinstance(value, str):
-        return _cell_value(viewer, key, value, spec)
-    if isinstance(value, (list, dict)):
-        return json.loads(_cell_value(viewer, key, value, spec))
-    return value
+    return records.visible_value(viewer, spec, value, key)
 
 
-# -- the command line's hooks ----------------------------------------------------------------------------------
-
-def register_file_kinds() -> None:
-    """Make `records` a kind of `minqing import` and `minqing export` (core's commands cannot import themes)."""
-    from minqing.core.importing import cli as importing_cli
-
-    importing_cli.PART_IMPORTERS["records"] = import_ledger
-    importing_cli.PART_EXPORTERS["records"] = export_ledger
-
-
-register_file_kinds()
+def file_kind() -> dict:
+    """`records` as a kind of `minqing import` and `minqing export` (core's commands cannot import themes): the
+    answer of the `file_kinds` hook, which `declarative_themes` (themes/file_plugin.py) gives."""
+    return {"label": KIND_LABEL, "import": import_ledger, "export": export_ledger}

@@ -1,8 +1,8 @@
 """Patrols of theme records: a theme's ``patrol_every_days`` says how often each of its records must be seen.
 
 A record is due when its last patrol (or, never patrolled, its creation) is older than that; one query for
-all themes, limited to what the viewer may see. Retired records (``retired_at``, when the column exists) are
-never due.
+all themes, limited to what the viewer may see. Retired records are never due; nor are the records of themes
+whose plugin is disabled (their patrols cannot be recorded).
 
 `record_patrol` is the one service of a patrol (巡查), whatever the page or client: it checks the record is in the
 patroller's scope, the document against the theme's visit form and the plugins' `validate_submission`, the photos
@@ -16,17 +16,21 @@ import dataclasses
 import datetime as dt
 import math
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, event, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from minqing import forms
 from minqing.core import attachments as uploads, scope
 from minqing.core.actors import Actor
 from minqing.core.changes import record_change
-from minqing.core.models import Attachment, ThemeRecord, Visit, utcnow
+from minqing.core.models import Attachment, PluginState, ThemeRecord, ThemeVersion, Visit, utcnow
+from minqing.forms import attachment_refs
 
+from . import layers
+from .records import active
 from .registry import UnknownTheme, get_theme, registry
-from .versions import check_data, latest_versions
+from .versions import check_data
 
 TARGET_KIND = "theme_record"            # Visit.target_kind of a patrol of a record
 PATROL_ROLES = ("grid_worker",)         # who patrols: the grid workers of the record's grid
@@ -40,7 +44,6 @@ DEFAULT_VISIT_FORM = {"type": "object", "title": "巡查记录",
 PHOTOS_FIELD = {"type": "array", "title": "现场照片", "maxItems": 9,
                 "items": {"type": "string", "format": "attachment",
                           "x-attachment": {"accept": ["image/*"], "maxBytes": 10485760}}}
-TITLE_FIELDS = ("name", "title", "名称")
 METRES_PER_DEGREE = 111_320.0
 
 
@@ -51,17 +54,6 @@ class PatrolRefused(ValueError):
     def __init__(self, errors: dict[str, list[str]]):
         super().__init__("；".join(message for messages in errors.values() for message in messages))
         self.errors = errors
-
-
-def _retired():
-    """`retired_at IS NULL` when records can be retired (the column arrives with the records' history)."""
-    column = getattr(ThemeRecord, "retired_at", None)
-    return column.is_(None) if column is not None else None
-
-
-def _live(statement):
-    condition = _retired()
-    return statement if condition is None else statement.where(condition)
 
 
 def last_seen():
@@ -86,33 +78,71 @@ def overdue_for(periods: dict[str, int], now: dt.datetime):
     return or_(*clauses) if clauses else false()
 
 
+def published_settings(session: Session, *, enabled_only: bool = False) -> dict[str, tuple[int | None, str]]:
+    """theme key → (``patrol_every_days`` or None, title) of each theme's newest published version: only those two
+    fields are read, not the documents. `enabled_only` leaves out the themes of disabled plugins."""
+    newest = (select(ThemeVersion.theme_key, func.max(ThemeVersion.version).label("version"))
+              .group_by(ThemeVersion.theme_key).subquery())
+    statement = (select(ThemeVersion.theme_key, ThemeVersion.document["patrol_every_days"],
+                        ThemeVersion.document["title"])
+                 .join(newest, (ThemeVersion.theme_key == newest.c.theme_key)
+                       & (ThemeVersion.version == newest.c.version)))
+    if enabled_only:
+        statement = statement.where(ThemeVersion.plugin_name.not_in(
+            select(PluginState.name).where(PluginState.enabled.is_(False))))
+    return {key: (int(every) if every else None, title if isinstance(title, str) else key)
+            for key, every, title in session.execute(statement)}
+
+
 def published_periods(session: Session) -> dict[str, int]:
-    """theme key → ``patrol_every_days`` of each theme's newest published version that has one (for callers
-    without a plugin host: the early-warning rule, the figures)."""
-    return {key: int(version.document["patrol_every_days"]) for key, version in latest_versions(session).items()
-            if version.document.get("patrol_every_days")}
+    """theme key → ``patrol_every_days`` of each enabled plugin's theme whose newest published version has one
+    (for callers without a plugin host: the early-warning rule, the figures, the panel)."""
+    return {key: every for key, (every, _title) in published_settings(session, enabled_only=True).items() if every}
 
 
 def due_for_patrol(platform, session: Session, viewer: Actor, now: dt.datetime | None = None,
                    limit: int = 1000) -> list[ThemeRecord]:
     """Records of the enabled themes whose patrol is overdue, oldest first."""
     now = now or utcnow()
-    statement = _live(select(ThemeRecord).where(overdue_condition(platform, session, now)))
+    statement = active(select(ThemeRecord).where(overdue_condition(platform, session, now)))
     statement = scope.restrict(statement, ThemeRecord, viewer).order_by(last_seen(), ThemeRecord.id).limit(limit)
     return list(session.scalars(statement))
+
+
+OVERDUE_MEMO = "minqing.themes.patrols.overdue_counts"   # session.info: viewer → (now, counts)
 
 
 def overdue_counts(session: Session, viewer: Actor, now: dt.datetime | None = None
                    ) -> list[tuple[str, int | None, str, int]]:
     """(department key, grid id, a region code of the group, overdue records) within the viewer's scope, the
-    most first: one GROUP BY over the published themes' periods, for the early-warning rule and the figures."""
+    most first: one GROUP BY over the enabled plugins' published themes' periods, for the early-warning rule, the
+    figures and the panel.
+
+    Remembered per session and viewer, so one dashboard counts once: a call without `now` takes the remembered
+    counts, a call with `now` those counted at that moment. Any flush, commit or rollback of the session forgets
+    them."""
+    memo = session.info.setdefault(OVERDUE_MEMO, {})
+    key = (viewer.account_id, viewer.grants)
+    remembered = memo.get(key)
+    if remembered is not None and (now is None or remembered[0] == now):
+        return list(remembered[1])
     now = now or utcnow()
-    statement = _live(select(ThemeRecord.department_key, ThemeRecord.grid_id, func.min(ThemeRecord.region_code),
-                             func.count()).where(overdue_for(published_periods(session), now))
-                      .group_by(ThemeRecord.department_key, ThemeRecord.grid_id))
+    statement = active(select(ThemeRecord.department_key, ThemeRecord.grid_id, func.min(ThemeRecord.region_code),
+                              func.count()).where(overdue_for(published_periods(session), now))
+                       .group_by(ThemeRecord.department_key, ThemeRecord.grid_id))
     rows = session.execute(scope.restrict(statement, ThemeRecord, viewer)).all()
-    return sorted(((row[0], row[1], row[2] or "", row[3]) for row in rows),
-                  key=lambda row: (-row[3], row[0], row[1] or 0))
+    counts = sorted(((row[0], row[1], row[2] or "", row[3]) for row in rows),
+                    key=lambda row: (-row[3], row[0], row[1] or 0))
+    memo[key] = (now, counts)
+    return list(counts)
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_overdue_counts(session, *_args) -> None:
+    """Records changed, or another transaction's changes may now be seen: count again."""
+    session.info.pop(OVERDUE_MEMO, None)
 
 
 def mark_patrolled(session: Session, actor: Actor, record: ThemeRecord, at: dt.datetime | None = None,
@@ -135,15 +165,6 @@ class PatrolTask:
     days_overdue: int
 
 
-def record_title(record: ThemeRecord) -> str:
-    """What a person calls the record: its name or title field, else its number."""
-    data = record.form_data or {}
-    for name in TITLE_FIELDS:
-        if isinstance(data.get(name), str) and data[name].strip():
-            return data[name].strip()[:80]
-    return f"记录 #{record.id}"
-
-
 def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
@@ -158,7 +179,8 @@ def patrol_tasks(platform, session: Session, viewer: Actor, now: dt.datetime | N
         theme = themes_.get(record.theme_key)
         seen = _aware(record.last_patrolled_at or record.created_at)
         due = seen + dt.timedelta(days=theme.patrol_every_days)
-        tasks.append(PatrolTask(record_id=record.id, title=record_title(record), theme_key=record.theme_key,
+        tasks.append(PatrolTask(record_id=record.id, title=layers.record_title(viewer, record, theme.form("record")),
+                                theme_key=record.theme_key,
                                 theme_title=theme.title, last_seen=seen,
                                 days_overdue=max((now - due).days, 0)))
     return tasks
@@ -166,18 +188,10 @@ def patrol_tasks(platform, session: Session, viewer: Actor, now: dt.datetime | N
 
 # -- the form and the distance ------------------------------------------------------------------------------
 
-def _has_attachment(schema) -> bool:
-    if isinstance(schema, dict):
-        return schema.get("format") == "attachment" or any(_has_attachment(value) for value in schema.values())
-    if isinstance(schema, list):
-        return any(_has_attachment(value) for value in schema)
-    return False
-
-
 def patrol_form(theme) -> dict:
     """The theme's visit form (or a short default), with a photo field when the form has none."""
     form = theme.form("visit") or DEFAULT_VISIT_FORM
-    if _has_attachment(form) or PHOTOS in form.get("properties", {}):
+    if forms.attachment_specs(form) or PHOTOS in form.get("properties", {}):
         return form
     return {**form, "properties": {**form.get("properties", {}), PHOTOS: PHOTOS_FIELD}}
 
@@ -209,23 +223,6 @@ def distance_m(record: ThemeRecord, lon: float, lat: float) -> float | None:
 
 # -- the service ----------------------------------------------------------------------------------------------
 
-def _photo_ids(form: dict, document: dict) -> list[tuple[str, str]]:
-    """(path, id) of the attachments the document names, found through the form's `format: attachment`."""
-    def walk(schema, value, path):
-        if not isinstance(schema, dict):
-            return []
-        if schema.get("format") == "attachment" and isinstance(value, str):
-            return [(path, value)]
-        if isinstance(value, dict):
-            return [found for name, item in value.items()
-                    for found in walk(schema.get("properties", {}).get(name), item, f"{path}.{name}" if path else name)]
-        if isinstance(value, list):
-            return [found for index, item in enumerate(value)
-                    for found in walk(schema.get("items"), item, f"{path}[{index}]")]
-        return []
-    return walk(form, document, "")
-
-
 def _check_photos(session: Session, actor: Actor, refs: list[tuple[str, str]]) -> None:
     """Each photo the patrol names is the patroller's own upload, not yet part of a case or another visit."""
     usable = uploads.unclaimed(session, actor, [item for _path, item in refs])
@@ -241,7 +238,7 @@ def _record_in_scope(session: Session, actor: Actor, record_id: int) -> ThemeRec
                                            ThemeRecord, actor))
     if record is None:
         raise PatrolRefused({"record": ["记录不存在或不在您的网格范围内"]})
-    if getattr(record, "retired_at", None) is not None:
+    if record.retired_at is not None:
         raise PatrolRefused({"record": ["该记录已停用，无需巡查"]})
     return record
 
@@ -287,14 +284,14 @@ def record_patrol(platform, session: Session, actor: Actor, record_id: int, docu
         errors.setdefault(path, []).append(message)
     if errors:
         raise PatrolRefused(errors)
-    photos = _photo_ids(form, document)
+    photos = attachment_refs(form, document)
     _check_photos(session, actor, photos)
     metres = distance_m(record, lon, lat)
     max_m, policy = patrol_distance(theme)
     too_far = metres is not None and metres > max_m
     if too_far and policy == "refuse":
         raise PatrolRefused({"location": [
-            f"巡查位置距“{record_title(record)}”约 {metres:.0f} 米，超过本主题允许的 {max_m:.0f} 米，请到现场后再提交"]})
+            f"巡查位置距“{layers.record_title(actor, record, theme.form('record'))}”约 {metres:.0f} 米，超过本主题允许的 {max_m:.0f} 米，请到现场后再提交"]})
     now = now or utcnow()
     visit = Visit(target_kind=TARGET_KIND, target_id=record.id, visitor_account_id=actor.account_id,
                   grid_id=record.grid_id, region_code=record.region_code, visited_at=now, lon=lon, lat=lat,
@@ -341,7 +338,7 @@ def flagged_patrols(session: Session, viewer: Actor, limit: int = 50) -> list[Fl
                  .where(Visit.target_kind == TARGET_KIND, Visit.distance_flagged.is_(True))
                  .order_by(Visit.visited_at.desc(), Visit.id.desc()).limit(limit))
     rows = session.execute(scope.restrict(statement, ThemeRecord, viewer)).all()
-    return [FlaggedPatrol(visit_id=visit.id, record_id=record.id, record_title=record_title(record),
+    return [FlaggedPatrol(visit_id=visit.id, record_id=record.id, record_title=layers.record_title(viewer, record),
                           theme_key=record.theme_key, visited_at=visit.visited_at, distance_m=visit.distance_m or 0)
             for visit, record in rows]
 
@@ -362,7 +359,7 @@ def recent_patrols(session: Session, viewer: Actor, limit: int = 30) -> list[Rec
                  .order_by(Visit.visited_at.desc(), Visit.id.desc()).limit(limit))
     rows = session.execute(scope.restrict(statement, ThemeRecord, viewer)).all()
     photos = photos_of(session, [visit.id for visit, _record in rows])
-    return [RecentPatrol(visit=visit, record_id=record.id, record_title=record_title(record),
+    return [RecentPatrol(visit=visit, record_id=record.id, record_title=layers.record_title(viewer, record),
                          theme_key=record.theme_key, photos=photos.get(visit.id, [])) for visit, record in rows]
 
 
@@ -387,4 +384,4 @@ def patrols_of(session: Session, viewer: Actor, record_id: int, limit: int = 20)
 
 __all__ = ["FlaggedPatrol", "PatrolRefused", "PatrolTask", "RecentPatrol", "distance_m", "due_for_patrol",
            "flagged_patrols", "mark_patrolled", "overdue_counts", "patrol_distance", "patrol_form", "patrol_tasks",
-           "patrols_of", "photos_of", "published_periods", "recent_patrols", "record_patrol", "record_title"]
+           "patrols_of", "photos_of", "published_periods", "published_settings", "recent_patrols", "record_patrol"]

@@ -21,6 +21,7 @@ Every adapter (the REST API, `minqing import records`, the web pages) calls thes
 """
 from __future__ import annotations
 
+import json
 import math
 
 from sqlalchemy import Select, select
@@ -30,14 +31,17 @@ from sqlalchemy.orm.exc import StaleDataError
 from minqing.core import scope
 from minqing.core.actors import Actor
 from minqing.core.changes import record_change
-from minqing.core.models import Grid, Role, ThemeRecord, utcnow
+from minqing.core.models import Grid, Role, ThemeRecord, ThemeVersion, utcnow
 from minqing.core.models.themes import ThemeRecordChange
+from minqing.core.privacy import masking
 
 from .registry import Theme, get_theme
 from .versions import RecordInvalid, check_data, schema_version, theme_version
 
 WRITE_ROLES = (Role.ADMIN, Role.OPERATOR, Role.DEPARTMENT_STAFF, Role.GRID_WORKER)
 GEOMETRY_TYPES = ("Point", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
+# Form fields that hold an address: a role that may not see exact addresses sees none of their numbers.
+ADDRESS_FIELDS = frozenset({"address", "address_text", "home_address", "actual_address"})
 
 
 class RecordError(Exception):
@@ -168,11 +172,19 @@ def place(theme: Theme, *, lon=None, lat=None, geometry: dict | None = None) -> 
             "min_lon": min_lon, "min_lat": min_lat, "max_lon": max_lon, "max_lat": max_lat}
 
 
-def _locate(platform, session: Session, columns: dict) -> tuple[int | None, str]:
+def _locate(platform, session: Session, columns: dict, regions: dict | None = None) -> tuple[int | None, str]:
+    """The grid of the location and its region; `regions` (grid id → region code), when given, remembers the
+    regions read, so a caller storing many records reads each grid's once."""
     lon, lat = columns["lon"], columns["lat"]
     grid_id = platform.locator().locate(lon, lat) if lon is not None and lat is not None else None
-    region_code = session.scalar(select(Grid.region_code).where(Grid.id == grid_id)) if grid_id else ""
-    return grid_id, region_code or ""
+    if not grid_id:
+        return grid_id, ""
+    if regions is not None and grid_id in regions:
+        return grid_id, regions[grid_id]
+    region_code = session.scalar(select(Grid.region_code).where(Grid.id == grid_id)) or ""
+    if regions is not None:
+        regions[grid_id] = region_code
+    return grid_id, region_code
 
 
 # -- writing ------------------------------------------------------------------------------------------------------
@@ -210,28 +222,34 @@ def _log(session: Session, actor: Actor, record: ThemeRecord, action: str, chang
 
 def create(platform, session: Session, actor: Actor, theme_key: str, data: dict, *,
            lon: float | None = None, lat: float | None = None, geometry: dict | None = None,
-           client_id: str | None = None) -> ThemeRecord:
+           client_id: str | None = None, version: ThemeVersion | None = None, client_id_is_new: bool = False,
+           grid_regions: dict | None = None) -> ThemeRecord:
     """Put an object on a theme's layer, under the theme's newest published version.
 
     The data must pass the version's ``record`` form and the plugins' `validate_submission` (else
     RecordInvalid). The grid and region come from the location (a point, or a point inside `geometry`). A
     `client_id` seen before answers the record made then, so an app that resends after a lost answer does
     not make two. The record must fall within the actor's scope (RecordRefused).
+
+    A caller storing many records (a ledger import) reads once what is the same for all of them: `version`,
+    the theme's newest published version it read; `client_id_is_new`, that it already looked `client_id` up
+    and found no record; `grid_regions`, a dict (grid id → region code) kept across the records.
     """
-    if client_id is not None:
+    if client_id is not None and not client_id_is_new:
         existing = session.scalar(select(ThemeRecord).where(ThemeRecord.client_id == client_id))
         if existing is not None:
             return existing
     _check_role(actor, "新增")
     theme = get_theme(platform, theme_key, session)
-    version = theme_version(session, theme_key)
+    if version is None:
+        version = theme_version(session, theme_key)
     if not isinstance(data, dict):
         raise RecordInvalid(theme_key, [("", "表单数据应为对象")])
     errors = check_data(platform, session, theme_key, version.document["forms"].get("record"), data)
     if errors:
         raise RecordInvalid(theme_key, errors)
     columns = place(theme, lon=lon, lat=lat, geometry=geometry)
-    grid_id, region_code = _locate(platform, session, columns)
+    grid_id, region_code = _locate(platform, session, columns, grid_regions)
     with session.begin_nested():   # a record outside the actor's scope leaves nothing behind
         record = ThemeRecord(theme_key=theme_key, theme_version=version.version, department_key=theme.department,
                              form_data=data, schema_version=schema_version(theme_key, version.version),
@@ -322,3 +340,62 @@ def retire(session: Session, actor: Actor, record: ThemeRecord, *, version: int 
                   summary=f"业务主题“{record.theme_key}”的记录 {record.id} 退出台账",
                   details={"theme": record.theme_key, "version": record.version, "reason": reason[:500]})
     return record
+
+
+# -- values as a viewer may see them --------------------------------------------------------------------------
+
+def visible_text(viewer: Actor | None, spec: dict, text: str, key: str = "") -> str:
+    """A text answer of a form as this viewer may see it: the one rule of the map's layers and the ledger export.
+    ID numbers (``format: cn-id``, and in free text) are masked for everyone; mobile and landline numbers
+    (``format: cn-mobile``, and in free text) and house numbers unless the viewer's role needs them
+    (`core.privacy.masking.NEEDED_BY`); an address field (`key` in ADDRESS_FIELDS) keeps none of its numbers then."""
+    fmt = spec.get("format") if isinstance(spec, dict) else None
+    if fmt == "cn-id":
+        return masking.show(viewer, masking.ID_NUMBER, text)
+    if fmt == "cn-mobile":
+        return masking.show(viewer, masking.PHONE, text)
+    shown = masking.text_for(viewer, text)
+    return masking.show(viewer, masking.ADDRESS, shown) if key in ADDRESS_FIELDS else shown
+
+
+def visible_value(viewer: Actor | None, spec: dict, value, key: str = ""):
+    """A form answer of any JSON type as this viewer may see it, its type kept: every text in it through
+    `visible_text` with its own schema (an array's `items`, an object's `properties`)."""
+    spec = spec if isinstance(spec, dict) else {}
+    if isinstance(value, str):
+        return visible_text(viewer, spec, value, key)
+    if isinstance(value, list):
+        return [visible_value(viewer, spec.get("items") or {}, item, key) for item in value]
+    if isinstance(value, dict):
+        properties = spec.get("properties") or {}
+        return {name: visible_value(viewer, properties.get(name) or {}, item, name) for name, item in value.items()}
+    return value
+
+
+def shown_value(viewer: Actor | None, spec: dict, value, key: str = "") -> str:
+    """A form answer as text for the viewer (the map's record fields): `visible_text` for texts, 是/否,
+    attachments counted, arrays joined, objects as title：value pairs."""
+    spec = spec if isinstance(spec, dict) else {}
+    if value is None or value == "" or value == []:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        if spec.get("format") == "attachment":
+            return "1 个附件"
+        return visible_text(viewer, spec, value, key)
+    if isinstance(value, list):
+        items = spec.get("items") or {}
+        if items.get("format") == "attachment":
+            return f"{len(value)} 个附件"
+        return "；".join(part for part in (shown_value(viewer, items, item, key) for item in value) if part)
+    if isinstance(value, dict):
+        if spec.get("format") == "geo-point":
+            return ""   # the record's place on the map says it
+        properties = spec.get("properties") or {}
+        parts = ((properties.get(name) or {}, item, name) for name, item in value.items())
+        return "，".join(f"{(sub.get('title') or name)}：{text}" for sub, item, name in parts
+                        if (text := shown_value(viewer, sub, item, name)))
+    return masking.text_for(viewer, json.dumps(value, ensure_ascii=False))

@@ -175,4 +175,3 @@ def save_fallback():
 
 
 from . import admin_users  # noqa: E402,F401  (用户与角色: routes join this blueprint)
-from . import admin_cadres  # noqa: E402,F401  (干部职务 on the user page)

@@ -8,9 +8,10 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 
 from minqing.core.accounts import manage as accounts, codes as accounts_codes, totp
 from minqing.core.accounts import scopes
+from minqing.core.grassroots import cadres
 
 from .admin import ActionForm, blueprint
-from .admin_cadres import cadre_view
+from .admin_cadres import cadre_view, save_post
 from .context import db, viewer
 from .permissions import roles_required
 
@@ -188,6 +189,24 @@ def reset_user_totp(account_id: int):
         had = accounts.reset_totp(db(), viewer(), account)
         db().commit()
         flash("已重置动态口令，该账号下次登录时需重新绑定" if had else "该账号未绑定动态口令", "info")
+    return redirect(url_for("admin.user_page", account_id=account_id))
+
+
+@blueprint.post("/users/<int:account_id>/cadre-post")
+@roles_required("admin")
+def set_cadre_post(account_id: int):
+    account = _account(account_id)
+    if not _checked_form():
+        return redirect(url_for("admin.user_page", account_id=account_id))
+    post, grids_text = request.form.get("post", "").strip(), request.form.get("grids", "")[:2000]
+    try:
+        save_post(account, post, grids_text)
+        db().commit()
+    except cadres.CadreInvalid as error:
+        if cadre_view(account) is None:   # the page has no post field to show it by: say it at the top
+            flash(f"干部职务：{error.message}", "error")
+        return _refused(error, account, post=post, grids=grids_text)
+    flash("干部职务已保存" if post else "已免去干部职务", "info")
     return redirect(url_for("admin.user_page", account_id=account_id))
 
 

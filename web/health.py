@@ -9,7 +9,6 @@ import logging
 import os
 
 from flask import Blueprint, jsonify
-from sqlalchemy import text
 
 from .context import platform
 
@@ -30,8 +29,7 @@ def healthz():
 
 def _database() -> str:
     try:
-        with platform().db.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        platform().db.ping()
     except Exception as error:   # noqa: BLE001 - any failure means "not reachable"; the kind is logged, not shown
         log.warning("healthz: database unreachable: %s", type(error).__name__)
         return f"unreachable ({type(error).__name__})"

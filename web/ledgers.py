@@ -13,26 +13,29 @@ import json
 import math
 import re
 import uuid
-from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, exists, func, or_, select
 from werkzeug.datastructures import CombinedMultiDict
 
 from minqing import forms, themes
 from minqing.core import attachments, city
 from minqing.core.actors import Actor
-from minqing.core.models import Attachment, Department, Role, ThemeRecord
+from minqing.core.models import Attachment, Department, Role, ThemeRecord, ThemeVersion
+from minqing.core.models.themes import ThemeRecordChange
+from minqing.core.privacy import masking
 from minqing.forms.builder import find_field, iter_fields
 from minqing.themes import layers as theme_layers, records
+from minqing.forms import attachment_refs
 
 from . import report_map
 from .api.present import masked_document
 from .context import db, platform, viewer
 from .permissions import roles_required
-from .security import CONTENT_SECURITY_POLICY
+from .security import allow_images_from
+from .work.attachments import send
 from .work.common import my_pending_attachments, uploader
 from .work.report import unknown_inputs
 
@@ -43,6 +46,7 @@ WRITE_ROLES = tuple(records.WRITE_ROLES)
 PER_PAGE = 20
 MAX_SEARCH = 40
 LONG_DIGITS = re.compile(r"\d{4,}")   # a search may not probe the hidden digits of phones and ID numbers
+DIGIT = re.compile(r"\d")
 PERSONAL_FORMATS = ("cn-mobile", "cn-id", "email")
 ACTIONS = {"create": "新增", "update": "修改", "retire": "退出台账"}
 OTHER_CHANGES = {"geometry": "位置", "retired_at": "退出时间", "reason": "退出原因", "theme_version": "表单版本"}
@@ -113,21 +117,8 @@ def searchable_fields(theme: themes.Theme) -> list[tuple[str, str]]:
 
 
 def title_of(record: ThemeRecord, theme: themes.Theme) -> str:
-    data = record.form_data or {}
-    for key in ("name", "title", *[key for key, _ in searchable_fields(theme)]):
-        if isinstance(data.get(key), str) and data[key].strip():
-            return masked_document(viewer(), data[key], key)
-    return f"记录 {record.id}"
-
-
-def _attachment_ids(value) -> set[str]:
-    if isinstance(value, str):
-        return {value} if re.fullmatch(r"[0-9a-f]{32}", value) else set()
-    if isinstance(value, dict):
-        return set().union(*map(_attachment_ids, value.values())) if value else set()
-    if isinstance(value, list):
-        return set().union(*map(_attachment_ids, value)) if value else set()
-    return set()
+    """The record's one title (`themes.layers.record_title`: its label, masked for the viewer)."""
+    return themes.layers.record_title(viewer(), record, theme.form("record"))
 
 
 def shown_fields(record: ThemeRecord) -> list[dict]:
@@ -171,7 +162,16 @@ def _search(theme: themes.Theme):
         return field, text, "请选择要搜索的字段"
     if LONG_DIGITS.search(text):
         return field, text, "搜索内容中连续数字不能超过 3 位（电话、身份证号等个人信息不能用于搜索）"
+    if DIGIT.search(text) and not sees_numbers(viewer()):
+        return field, text, "搜索内容不能含数字（对您遮蔽的电话、门牌号等不能用于搜索）"
     return field, text, ""
+
+
+def sees_numbers(me: Actor) -> bool:
+    """Whether the viewer sees phone and house numbers unmasked. Otherwise a search with a digit in it is refused
+    (as the inbox's search keeps digits away from masked text): which records match "12号" would tell them the
+    masked digits."""
+    return masking.may_see(me, masking.PHONE) and masking.may_see(me, masking.ADDRESS)
 
 
 @blueprint.get("/<key>")
@@ -232,7 +232,7 @@ def _where(record: ThemeRecord) -> str:
 
 # -- history ---------------------------------------------------------------------------------------------------------
 
-def _value_text(record: ThemeRecord, name: str, value, titles: dict) -> dict:
+def _value_text(record: ThemeRecord, name: str, value, specs: dict[str, dict]) -> dict:
     """One old or new value of the history as the viewer may read it: text, and the photos among it."""
     if value is None or value == "" or value == []:
         return {"text": "（空）", "files": []}
@@ -244,10 +244,13 @@ def _value_text(record: ThemeRecord, name: str, value, titles: dict) -> dict:
                          "MultiPolygon": "多个面"}.get(kind, str(kind)) + "（已在地图上绘制）", "files": []}
     if name.startswith("form_data."):
         field = name.removeprefix("form_data.")
-        value = masked_document(viewer(), value, field)
-        files = sorted(_attachment_ids(value)) if titles.get(field, ("", False))[1] else []
+        spec = specs.get(field)
+        files = sorted({item for _path, item in attachment_refs(spec, value)}) if _is_photo(spec) else []
         if files:
             return {"text": f"照片 {len(files)} 张", "files": [file_url(record, item) for item in files]}
+        value = masked_document(viewer(), value, field)
+    elif isinstance(value, str):
+        value = masking.text_for(viewer(), value)   # the reason of a retirement: free text, like a form's
     if isinstance(value, bool):
         return {"text": "是" if value else "否", "files": []}
     if isinstance(value, list):
@@ -257,18 +260,21 @@ def _value_text(record: ThemeRecord, name: str, value, titles: dict) -> dict:
     return {"text": str(value), "files": []}
 
 
-def _field_titles(record: ThemeRecord) -> dict[str, tuple[str, bool]]:
-    """form field → (title, is a photo field), from every version of the theme the record went through."""
+def _is_photo(spec: dict | None) -> bool:
+    return isinstance(spec, dict) and (spec.get("format") == "attachment"
+                                       or (spec.get("items") or {}).get("format") == "attachment")
+
+
+def _field_specs(record: ThemeRecord) -> dict[str, dict]:
+    """form field → its schema (the newest one wins), from every version of the theme the record went through:
+    one query."""
+    documents = db().scalars(select(ThemeVersion.document).where(
+        ThemeVersion.theme_key == record.theme_key, ThemeVersion.version <= record.theme_version)
+        .order_by(ThemeVersion.version))
     found = {}
-    for version in range(1, record.theme_version + 1):
-        try:
-            form = themes.theme_version(db(), record.theme_key, version).document["forms"].get("record") or {}
-        except themes.NotPublished:
-            continue
-        for key, spec in (form.get("properties") or {}).items():
-            if isinstance(spec, dict):
-                photo = spec.get("format") == "attachment" or (spec.get("items") or {}).get("format") == "attachment"
-                found[key] = (spec.get("title") or key, photo)
+    for document in documents:
+        form = (document.get("forms") or {}).get("record") or {}
+        found.update({key: spec for key, spec in (form.get("properties") or {}).items() if isinstance(spec, dict)})
     return found
 
 
@@ -277,16 +283,16 @@ def _field_titles(record: ThemeRecord) -> dict[str, tuple[str, bool]]:
 def record_history(key: str, record_id: int):
     theme = _theme(key)
     record = _record(theme, record_id)
-    titles = _field_titles(record)
+    specs = _field_specs(record)
     lines = []
     for row in records.history(db(), record):
         changes = []
         for name, change in sorted((row.changes or {}).items()):
             field = name.removeprefix("form_data.")
-            label = titles.get(field, (field, False))[0] if name.startswith("form_data.") else \
+            label = (specs.get(field, {}).get("title") or field) if name.startswith("form_data.") else \
                 OTHER_CHANGES.get(name, name)
-            changes.append({"label": label, "old": _value_text(record, name, change.get("old"), titles),
-                            "new": _value_text(record, name, change.get("new"), titles)})
+            changes.append({"label": label, "old": _value_text(record, name, change.get("old"), specs),
+                            "new": _value_text(record, name, change.get("new"), specs)})
         lines.append({"version": row.version, "action": ACTIONS.get(row.action, row.action), "at": row.at,
                       "actor": row.actor_name, "changes": changes})
     return render_template("ledgers/history.html", theme=theme, record=record, title=title_of(record, theme),
@@ -299,26 +305,27 @@ def record_history(key: str, record_id: int):
 @roles_required(*READ_ROLES)
 def record_file(key: str, record_id: int, attachment_id: str):
     """A photo of a record (now or in its history), for whoever may see the record; or the viewer's own upload
-    not yet saved with one."""
-    from .work.attachments import attachment as own_file
-
+    not yet saved with one (nor with a case or a visit)."""
     theme = _theme(key)
     record = _record(theme, record_id)
-    named = _attachment_ids(record.form_data) | set().union(
-        *(_attachment_ids(row.changes) for row in records.history(db(), record)))
     row = db().get(Attachment, attachment_id)
     if row is None or row.case_id is not None:
         abort(404)
-    if attachment_id not in named:
-        if row.owner_account_id != viewer().account_id:
+    if not _names_file(record, row.id):
+        if row.owner_account_id != viewer().account_id or row.visit_id is not None:
             abort(404)
-        return own_file(attachment_id)
-    response = Response(attachments.read(row), mimetype=row.content_type)
-    disposition = "inline" if row.content_type.startswith("image/") else "attachment"
-    response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(row.filename)}"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"   # photos of people's places: not kept on disk
-    return response
+    return send(row)
+
+
+def _names_file(record: ThemeRecord, attachment_id: str) -> bool:
+    """Whether the record's values name the file, now or in its history: one query, over the documents' JSON text
+    (an id is a JSON string of 32 hex digits wherever a form put it)."""
+    token = json.dumps(attachment_id)
+    in_history = exists().where(ThemeRecordChange.record_id == ThemeRecord.id,
+                                cast(ThemeRecordChange.changes, Text).contains(token, autoescape=True))
+    return db().scalar(select(ThemeRecord.id).where(
+        ThemeRecord.id == record.id,
+        or_(cast(ThemeRecord.form_data, Text).contains(token, autoescape=True), in_history))) is not None
 
 
 # -- adding and editing ----------------------------------------------------------------------------------------------
@@ -353,11 +360,9 @@ def _map_settings(theme: themes.Theme, record: ThemeRecord | None) -> dict:
 def _with_csp(response, status: int):
     """The page with the base map's tile origin allowed for images, when a tile URL is set."""
     origin = city.tile_origin(city.tile_url(db()))
-    page = (response, status)
     if origin:
-        page = (response, status, {"Content-Security-Policy": CONTENT_SECURITY_POLICY.replace(
-            "img-src 'self' data: blob:", f"img-src 'self' data: blob: {origin}")})
-    return page
+        allow_images_from(origin)
+    return response, status
 
 
 def _form_page(theme, record, form, *, client_id: str = "", errors=(), stale: int | None = None, status=200):
@@ -378,32 +383,36 @@ def _form_page(theme, record, form, *, client_id: str = "", errors=(), stale: in
     return _with_csp(body, status)
 
 
-def _prefill(record: ThemeRecord) -> dict:
+def _prefill(record: ThemeRecord, stored_schema: dict | None) -> dict:
+    """The edit form's document: the record's values masked for the viewer, and its point unless the record's
+    form (`stored_schema`, of the version it was filled in under) has a place of its own."""
     document = {"details": masked_document(viewer(), record.form_data or {})}
     if record.lon is not None and record.lat is not None and record.geometry is None \
-            and not own_point(themes.record_schema(db(), record) or {}):
+            and not own_point(stored_schema or {}):
         document["location"] = {"lon": record.lon, "lat": record.lat}
     return document
 
 
 def _edit_page(theme, record, form, **options):
-    schema_form, ui, _version = record_form(theme)
-    schema = page_schema(theme, schema_form)
     if form is None:
-        form = forms.from_document(schema, _prefill(record), {"details": ui} if ui else None)
+        schema_form, ui, _version = record_form(theme)
+        form = forms.from_document(page_schema(theme, schema_form),
+                                   _prefill(record, themes.record_schema(db(), record)),
+                                   {"details": ui} if ui else None)
     return _form_page(theme, record, form, **options)
 
 
-def _unmasked_formdata(schema, ui, record: ThemeRecord | None):
-    """The posted fields, where a value sent back exactly as the edit form showed it masked is replaced by the
-    stored value (so 139****5678 left alone keeps the number, and validates)."""
+def _unmasked_formdata(schema, ui, record: ThemeRecord | None, shown_document: dict | None):
+    """The posted fields, where a value sent back exactly as the edit form showed it masked (`shown_document`,
+    the record's `_prefill`) is replaced by the stored value (so 139****5678 left alone keeps the number, and
+    validates)."""
     formdata = request.form.copy()
     if record is None:
         return formdata
     ui = {"details": ui} if ui else None
-    shown = {field.name: field.data for field in iter_fields(forms.from_document(schema, _prefill(record), ui))}
+    shown = {field.name: field.data for field in iter_fields(forms.from_document(schema, shown_document, ui))}
     plain = {field.name: field.data for field in iter_fields(forms.from_document(
-        schema, {**_prefill(record), "details": record.form_data or {}}, ui))}
+        schema, {**shown_document, "details": record.form_data or {}}, ui))}
     for name, value in shown.items():
         if isinstance(value, str) and isinstance(plain.get(name), str) and value != plain[name] \
                 and formdata.get(name) == value:
@@ -414,7 +423,7 @@ def _unmasked_formdata(schema, ui, record: ThemeRecord | None):
 def _read(theme, schema, ui, previous=None, known=(), record=None):
     """(form, document or None): the posted page form, validated (files stored), or with its errors."""
     form_class = forms.build_form(schema, {"details": ui} if ui else None)
-    form = form_class(CombinedMultiDict([_unmasked_formdata(schema, ui, record), request.files]),
+    form = form_class(CombinedMultiDict([_unmasked_formdata(schema, ui, record, previous), request.files]),
                       previous=previous, known_attachments=[*my_pending_attachments(), *known])
     if form.apply_row_action():
         return form, None, []
@@ -531,10 +540,11 @@ def edit_record(key: str, record_id: int):
         return _view(theme, record, 409)
     schema_form, ui, _version = record_form(theme)
     schema = page_schema(theme, schema_form)
-    shown = _prefill(record)
+    stored_schema = themes.record_schema(db(), record)   # the form the record was filled in under: read once
+    shown = _prefill(record, stored_schema)
     version = request.args.get("version", type=int)
-    form, document, problems = _read(theme, schema, ui, previous=shown,
-                                     known=_attachment_ids(record.form_data), record=record)
+    form, document, problems = _read(theme, schema, ui, previous=shown, record=record,
+                                     known=[item for _path, item in attachment_refs(stored_schema, record.form_data)])
     if version is None:
         problems = [*problems, "请求缺少记录的版本号，请重新打开本页后再修改"]
     if document is None or problems:

@@ -91,16 +91,6 @@ def layers():
     return jsonify({"groups": groups, "layers": flat})
 
 
-def _record_filters() -> dict[str, str]:
-    """``?field=KEY&value=V`` (repeatable in pairs): the record-form fields a layer is filtered by."""
-    keys, values = request.args.getlist("field"), request.args.getlist("value")
-    if len(keys) != len(values):
-        from minqing import themes
-
-        raise themes.BadFilter("筛选条件 field 和 value 应成对给出")
-    return {key: value for key, value in zip(keys, values) if key}
-
-
 @blueprint.get("/layers/<key>.geojson")
 @login_required
 def layer(key: str):
@@ -109,7 +99,9 @@ def layer(key: str):
     try:
         bbox, _ = _bbox_and_zoom()
         page = requested_page()
-        body = themes.layer_page(platform(), db(), key, viewer(), bbox, page, filters=_record_filters(),
+        # ?field=KEY&value=V (repeatable in pairs): the record-form fields a layer is filtered by
+        filters = themes.layers.paired_filters(request.args.getlist("field"), request.args.getlist("value"))
+        body = themes.layer_page(platform(), db(), key, viewer(), bbox, page, filters=filters,
                                  patrol=request.args.get("patrol") or None)
     except (geofeatures.BadBBox, BadPage, themes.BadFilter) as error:
         return _bad_request(error)

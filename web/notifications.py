@@ -66,7 +66,11 @@ def unread_count(person: Actor) -> int:
 
 @blueprint.app_context_processor
 def _badge():
-    """`unread_notifications()` for the header: evaluated only where a template asks for it."""
+    """For the header: `notified()`, whether the viewer has notifications at all (the 通知 link shows only then:
+    the page admits NOTIFIED_ROLES alone), and `unread_notifications()`; each evaluated only where a template asks."""
+    def notified() -> bool:
+        return current_user.is_authenticated and viewer().has_role(*NOTIFIED_ROLES)
+
     def unread_notifications() -> int:
         if not current_user.is_authenticated:
             return 0
@@ -75,7 +79,7 @@ def _badge():
         except SQLAlchemyError:   # an error page after a failed transaction still renders, without a count
             log.warning("unread notifications not counted", exc_info=True)
             return 0
-    return {"unread_notifications": unread_notifications, "notification_badge_cap": BADGE_CAP}
+    return {"notified": notified, "unread_notifications": unread_notifications, "notification_badge_cap": BADGE_CAP}
 
 
 @blueprint.get("/")

@@ -5,26 +5,36 @@ session cookie carries the `Secure` flag (`cookie_secure`)."""
 from __future__ import annotations
 
 import ipaddress
+import re
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data: blob:",
-    "connect-src 'self'",
-    "font-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+IMAGE_SOURCES = ("'self'", "data:", "blob:")
+_ORIGIN = re.compile(r"https?://[^\s/\\;,'\"<>`*@]+")   # scheme://host[:port], nothing that ends a CSP source
+
+
+def content_security_policy(image_origins: tuple[str, ...] = (), frame_ancestors: str = "'none'") -> str:
+    """The site's policy; `image_origins` are other origins a page may load images from (a map's tiles);
+    `frame_ancestors` who may frame the page (only the builder's preview lets the builder frame it: 'self')."""
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src " + " ".join((*IMAGE_SOURCES, *image_origins)),
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        f"frame-ancestors {frame_ancestors}",
+    ])
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
@@ -34,6 +44,16 @@ HEADERS = {
 
 
 MAX_NEXT = 2000
+
+
+def allow_images_from(origin: str) -> None:
+    """Let this request's response load images from `origin` (scheme://host[:port]) too: the page of a map with the
+    city's tiles. Anything but a plain origin is refused (ValueError), so no directive can be slipped in."""
+    if not _ORIGIN.fullmatch(origin):
+        raise ValueError(f"not an origin: {origin!r}")
+    origins = g.setdefault("extra_img_origins", [])
+    if origin not in origins:
+        origins.append(origin)
 
 
 def _suspicious(text: str) -> bool:
@@ -106,6 +126,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _headers(response):
+        response.headers.setdefault("Content-Security-Policy",
+                                    content_security_policy(tuple(g.get("extra_img_origins", ()))))
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
         return response

@@ -82,7 +82,7 @@ def _values_of(stored: city.City) -> dict[str, str]:
 
 
 def _page(stored: city.City, values, errors: dict[str, str], status: int = 200):
-    tiles = values.get("tile_url", city.tile_url(db()) or "") if "tile_url" in errors else city.tile_url(db()) or ""
+    tiles = values["tile_url"] if "tile_url" in errors else (city.tile_url(db()) or "")   # a refused URL is shown back
     return render_template("setup/city.html", stored=stored, values=values, errors=errors, form=SetupForm(),
                            zooms=city.ZOOMS, tile_url=tiles), status
 

@@ -10,9 +10,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import threading
+import weakref
 from pathlib import Path
 
 import jsonschema
+
+from minqing.core import counters
+from minqing.core.pluginhost.host import GENERATION_SEEN, PLUGINS_COUNTER
 
 from .errors import DefinitionInvalid, UnknownWorkflow
 
@@ -181,16 +186,105 @@ def builtin_keys() -> list[str]:
 def get(platform, key: str, session=None) -> Workflow:
     """The workflow `key`: the first plugin's that registers it (`register_workflows`, the built-in templates
     among them), else the answer of the `resolve_workflow` hook (the inline workflow of a theme is known by the
-    theme's key)."""
+    theme's key).
+
+    Memoised per platform under the plugins change counter and the registered plugins (every case step and every
+    row of a case list asks, and asking the plugins reads their switches): a switch made in any process is seen as
+    the host sees it, once per session. A workflow the `resolve_workflow` hook answers is memoised under the
+    themes counter too (publishing a theme version changes its inline workflow), read on each lookup. A lookup in
+    which a plugin failed is not kept, nor is an unknown key."""
+    generation = _generation(platform, session)
+    resolved = None
+    cached = _memoised(platform, generation, key)
+    if cached is not None:
+        workflow, under = cached
+        if under is None:
+            return workflow
+        resolved = _counter(platform, session, RESOLVED_COUNTER)
+        if under == resolved:
+            return workflow
+    failures_before = _last_failure(platform)
+    workflow, from_hook = _lookup(platform, key, session)
+    if generation is not None and _last_failure(platform) is failures_before:
+        if from_hook and resolved is None:
+            resolved = _counter(platform, session, RESOLVED_COUNTER)
+        # Kept under the counter as committed, which is what `register_workflows` was asked under (it takes no
+        # session): a session that has just switched a plugin, not yet committed, must not key the old answer.
+        committed = _generation(platform, None) if session is not None else generation
+        _memorise(platform, committed, key, (workflow, resolved if from_hook else None))
+    return workflow
+
+
+def _lookup(platform, key: str, session) -> tuple[Workflow, bool]:
+    """(the workflow, whether the `resolve_workflow` hook answered it)."""
     for _plugin, document in platform.plugins.collect("register_workflows"):
         if isinstance(document, dict) and document.get("key") == key:
-            return _parsed(document)
+            return _parsed(document), False
     found = platform.plugins.call_first("resolve_workflow", key=key, platform=platform, session=session)
     if found is None or not isinstance(found[1], dict):
         raise UnknownWorkflow(key)
     # The answer's own "key" is only a name inside its document; cases know it by the key they asked for.
     return dataclasses.replace(_parsed_plugin_document(json.dumps(found[1], sort_keys=True, ensure_ascii=False)),
-                               key=key)
+                               key=key), True
+
+
+# platform -> (generation, {key: (workflow, RESOLVED_COUNTER's value for a hook's answer, else None)})
+_memo: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_memo_lock = threading.Lock()
+MEMO_SIZE = 256
+RESOLVED_COUNTER = "themes"   # moved by publishing a theme version (minqing.themes.THEMES_COUNTER)
+
+
+def _memoised(platform, generation, key: str):
+    if generation is None:
+        return None
+    with _memo_lock:
+        known = _memo.get(platform)
+    return known[1].get(key) if known is not None and known[0] == generation else None
+
+
+def _memorise(platform, generation, key: str, entry) -> None:
+    with _memo_lock:
+        known = _memo.get(platform)
+        if known is None or known[0] != generation:
+            known = _memo[platform] = (generation, {})
+        if len(known[1]) < MEMO_SIZE or key in known[1]:
+            known[1][key] = entry
+
+
+def _generation(platform, session):
+    """What the registered workflows depend on: the plugins counter as the host reads it (once per session) and
+    the plugins registered. None when the platform cannot be memoised (no weak reference to it)."""
+    try:
+        weakref.ref(platform)
+    except TypeError:
+        return None
+    host = platform.plugins
+    if getattr(host, "database", None) is None:
+        return (None, tuple(host.names()))
+    if session is None:
+        with host.database.session() as own:
+            return (counters.value(own, PLUGINS_COUNTER), tuple(host.names()))
+    seen = session.info.get(GENERATION_SEEN)
+    if seen is None:
+        seen = session.info[GENERATION_SEEN] = counters.value(session, PLUGINS_COUNTER)
+    return (seen, tuple(host.names()))
+
+
+def _counter(platform, session, name: str) -> int | None:
+    database = getattr(platform.plugins, "database", None)
+    if session is not None:
+        return counters.value(session, name)
+    if database is None:
+        return None
+    with database.session() as own:
+        return counters.value(own, name)
+
+
+def _last_failure(platform):
+    """The host's newest recorded hook failure: a lookup during which it changed saw a plugin fail."""
+    failures = getattr(platform.plugins, "failures", None) or [None]
+    return failures[-1]
 
 
 @functools.lru_cache(maxsize=64)

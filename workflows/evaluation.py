@@ -25,7 +25,7 @@ from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from minqing.core.actors import Actor
-from minqing.core.models import Case, CaseEvent, CaseMilestone, Household, utcnow
+from minqing.core.models import Case, CaseEvent, CaseMilestone, utcnow
 from minqing.core.geo.regions import SIGNIFICANT
 from minqing.core.scope import restrict
 
@@ -188,9 +188,8 @@ def _coverage(session: Session, *, by, start, end, region_level, viewer) -> dict
     from minqing.core.grassroots import household_visits
 
     window = household_visits.Period("evaluation", start, end, "")
-    column = Household.grid_id if by == "grid" else func.substr(Household.region_code, 1, SIGNIFICANT[region_level])
-    statement = household_visits.coverage_statement(window, viewer=viewer, column=column)
-    return {row.key: (row.households, int(row.seen or 0)) for row in session.execute(statement)}
+    return household_visits.coverage_counts(session, current=window, by="grid" if by == "grid" else region_level,
+                                            viewer=viewer)
 
 
 def _freshness(session: Session, *, by, as_of, viewer) -> dict:

@@ -14,11 +14,13 @@ import dataclasses
 import datetime as dt
 import json
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from minqing.core import attachments as uploads
+from minqing.forms import attachment_refs
 from minqing.core.actors import Actor
-from minqing.core.models import Account, Attachment, Case, CaseSource, Role, ThemeVersion
+from minqing.core.models import Account, Case, CaseSource, Role, ThemeVersion
 
 from . import forms as form_rules
 from .errors import CaseRejected, Conflict, FormInvalid
@@ -264,31 +266,13 @@ def unknown_fields(schema: dict | None, value, path: str = "") -> dict[str, list
 
 # -- attachments -------------------------------------------------------------------------------------------------
 
-def attachment_refs(schema: dict | None, value, path: str = "") -> list[tuple[str, str]]:
-    """(path, id) of every attachment the document names, found through the schema's `format: attachment`."""
-    if not isinstance(schema, dict):
-        return []
-    if schema.get("format") == "attachment" and isinstance(value, str):
-        return [(path, value)]
-    found = []
-    if isinstance(value, dict):
-        for name, item in value.items():
-            found += attachment_refs(schema.get("properties", {}).get(name), item, f"{path}.{name}" if path else name)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += attachment_refs(schema.get("items"), item, f"{path}[{index}]")
-    return found
-
-
 def _own_uploads(session: Session, actor: Actor, schema: dict, document: dict) -> list[str]:
     """The attachment ids the document names, if each is a file this actor uploaded and no case holds yet."""
     refs = attachment_refs(schema, document)
     if not refs:
         return []
     ids = [item for _path, item in refs]
-    usable = set(session.scalars(select(Attachment.id).where(
-        Attachment.id.in_(ids), Attachment.owner_account_id == actor.account_id, Attachment.case_id.is_(None),
-        Attachment.visit_id.is_(None))))   # a patrol's photo is the patrol's, not a loose upload
+    usable = uploads.unclaimed(session, actor, ids)   # a patrol's photo is the patrol's, not a loose upload
     problems = {path: ["附件不存在或不是您上传的，请重新上传"] for path, item in refs if item not in usable}
     if problems:
         raise FormInvalid(problems)
@@ -298,10 +282,7 @@ def _own_uploads(session: Session, actor: Actor, schema: dict, document: dict) -
 def _link(session: Session, actor: Actor, ids: list[str], case: Case) -> None:
     if not ids:
         return
-    session.execute(update(Attachment).where(Attachment.id.in_(ids), Attachment.case_id.is_(None),
-                                             Attachment.visit_id.is_(None),
-                                             Attachment.owner_account_id == actor.account_id)
-                    .values(case_id=case.id))
+    uploads.link_to_case(session, actor, ids, case.id)
     session.flush()
     session.expire(case, ["attachments"])
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from minqing.core import attachments as uploads
 from minqing.core.actors import Actor
 from minqing.core.changes import record_case_event
 from minqing.core.departments import by_key
-from minqing.core.models import Attachment, Case, Department, Role, utcnow
+from minqing.core.models import Case, Department, Role, utcnow
 from minqing.core.models.cohandling import CoHandlingStatus, CoHandlingTask
 from minqing.core.scope import can_see
 
@@ -216,9 +217,7 @@ def _own_photos(session: Session, actor: Actor, case: Case, photos) -> list[str]
         raise FormInvalid({"photos": ["照片应为附件 id 的数组"]})
     if len(photos) > MAX_PHOTOS or not all(isinstance(item, str) and item for item in photos):
         raise FormInvalid({"photos": [f"照片最多 {MAX_PHOTOS} 张"]})
-    usable = set(session.scalars(select(Attachment.id).where(
-        Attachment.id.in_(photos), Attachment.owner_account_id == actor.account_id, Attachment.visit_id.is_(None),
-        Attachment.case_id.is_(None) | (Attachment.case_id == case.id))))
+    usable = uploads.unclaimed(session, actor, photos, case_id=case.id)
     problems = {f"photos[{n}]": [NOT_YOURS] for n, item in enumerate(photos) if item not in usable}
     if problems:
         raise FormInvalid(problems, "附件无效")
@@ -226,11 +225,7 @@ def _own_photos(session: Session, actor: Actor, case: Case, photos) -> list[str]
 
 
 def _link_photos(session: Session, actor: Actor, case: Case, photos: list[str]) -> None:
-    if photos:
-        session.execute(update(Attachment).where(Attachment.id.in_(photos), Attachment.case_id.is_(None),
-                                                 Attachment.visit_id.is_(None),
-                                                 Attachment.owner_account_id == actor.account_id)
-                        .values(case_id=case.id))
+    uploads.link_to_case(session, actor, photos, case.id)
 
 
 def _tell_lead(platform, session: Session, case: Case, subject: str, body: str) -> None:

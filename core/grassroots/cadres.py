@@ -16,12 +16,12 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from ..accounts.scopes import CADRE_LEVELS
 from ..actors import Actor
 from ..changes import record_change
 from ..geo.regions import within
 from ..models import POST_TITLES, Account, CadreGrid, CadrePost, Grid, Post, Region, Role
 
-CADRE_LEVELS = ("township", "village")
 UNASSIGNED = "cadre"   # visitor_post of a cadre whose post is not recorded yet
 _BY_TEXT = {**{post.value: post.value for post in Post}, **{title: post.value for post, title in POST_TITLES.items()},
             "自然村长": Post.GROUP_LEADER.value, "村民小组长": Post.GROUP_LEADER.value, "包村干部": Post.TOWNSHIP_LIAISON.value,
@@ -41,10 +41,6 @@ def parse_post(text: str) -> str:
     if key is None:
         raise CadreInvalid("post", f"职务“{text}”无效：应为{POST_CHOICES}")
     return key
-
-
-def title(post: str | None) -> str:
-    return POST_TITLES.get(post, "干部") if post else ""
 
 
 def post_of(session: Session, account_id: int | None) -> CadrePost | None:
@@ -118,7 +114,7 @@ def remove(session: Session, actor: Actor, account: Account, audit: bool = True)
     session.flush()
     if audit:
         record_change(session, actor, "cadre.remove", object_type="account", object_id=account.id,
-                      summary=f"免去干部职务：{account.display_name}（{title(row.post)}）")
+                      summary=f"免去干部职务：{account.display_name}（{row.title}）")
     return True
 
 

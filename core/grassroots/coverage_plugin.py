@@ -21,8 +21,8 @@ def panel_blocks(session, viewer, now) -> tuple[int, list[dict]]:
     """(households seen by a cadre this period, the panel's blocks) as `viewer` sees it."""
     current = household_visits.period(session, now)
     villages = household_visits.coverage(session, by="village", viewer=viewer, current=current)
-    townships = household_visits.coverage(session, by="township", viewer=viewer, current=current)
-    counties = household_visits.coverage(session, by="county", viewer=viewer, current=current)
+    townships = household_visits.roll_up(villages, "township")   # added up, not queried again
+    counties = household_visits.roll_up(villages, "county")
     cadres = household_visits.cadre_coverage(session, viewer=viewer, current=current)
     names = dict(session.execute(select(Region.code, Region.name).where(
         Region.code.in_([row.key for row in (*villages, *townships, *counties)]))).all())

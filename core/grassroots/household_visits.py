@@ -101,34 +101,43 @@ class HouseholdRow:
 def households(session: Session, viewer: Actor, *, now: dt.datetime | None = None, grid_ids=None,
                unvisited_only: bool = False, limit: int = 200, offset: int = 0) -> tuple[Period, list[HouseholdRow], int]:
     """(the period, a page of the households within `viewer`'s scope — of `grid_ids` when given —, how many in
-    all). Not visited in the period first, then by number."""
+    all). Not visited in the period first, then by number. "Visited" is `Household.last_visit_at` (the latest
+    visit's time, whatever order the visits were recorded in); the last visitor is looked up for the page only."""
     current = period(session, now)
-    latest = (select(Visit.target_id.label("household_id"), func.max(Visit.id).label("visit_id"))
-              .where(*_household_visits()).group_by(Visit.target_id).subquery())
     members = (select(Resident.household_id, func.count().label("members")).where(Resident.household_id.is_not(None))
                .group_by(Resident.household_id).subquery())
-    seen = and_(Visit.visited_at >= current.start, Visit.visited_at < current.end)
+    seen = and_(Household.last_visit_at >= current.start, Household.last_visit_at < current.end)
     statement = (select(Household.id, Household.number, Household.head_name, Household.size, Grid.code,
-                        Address.text, Visit.visited_at, Account.display_name, members.c.members,
+                        Address.text, Household.last_visit_at, members.c.members,
                         case((seen, 1), else_=0).label("seen"))
                  .outerjoin(Grid, Grid.id == Household.grid_id)
                  .outerjoin(House, House.id == Household.house_id).outerjoin(Address, Address.id == House.address_id)
-                 .outerjoin(latest, latest.c.household_id == Household.id)
-                 .outerjoin(Visit, Visit.id == latest.c.visit_id)
-                 .outerjoin(Account, Account.id == Visit.visitor_account_id)
                  .outerjoin(members, members.c.household_id == Household.id))
     if grid_ids is not None:
         statement = statement.where(Household.grid_id.in_(list(grid_ids) or [-1]))
     if unvisited_only:
-        statement = statement.where(or_(Visit.id.is_(None), ~seen))
+        statement = statement.where(or_(Household.last_visit_at.is_(None), ~seen))
     statement = scope.restrict(statement, Household, viewer)
     total = session.scalar(select(func.count()).select_from(statement.subquery()))
     rows = session.execute(statement.order_by(case((seen, 1), else_=0), Household.number)
                            .limit(limit).offset(offset)).all()
+    visitors = _last_visitors(session, [row.id for row in rows])
     return current, [HouseholdRow(id=row.id, number=row.number, address=row.text or "", head_name=row.head_name,
                                   members=row.members or row.size, grid_code=row.code,
-                                  last_visit_at=row.visited_at, last_visitor=row.display_name,
+                                  last_visit_at=row.last_visit_at, last_visitor=visitors.get(row.id),
                                   visited_this_period=bool(row.seen)) for row in rows], total
+
+
+def _last_visitors(session: Session, household_ids: list[int]) -> dict[int, str | None]:
+    """{household id: the name of whoever made its latest visit (by visit time)} for these households."""
+    if not household_ids:
+        return {}
+    rank = func.row_number().over(partition_by=Visit.target_id,
+                                  order_by=(Visit.visited_at.desc(), Visit.id.desc())).label("rank")
+    ranked = (select(Visit.target_id, Account.display_name, rank)
+              .outerjoin(Account, Account.id == Visit.visitor_account_id)
+              .where(*_household_visits(), Visit.target_id.in_(household_ids)).subquery())
+    return dict(session.execute(select(ranked.c.target_id, ranked.c.display_name).where(ranked.c.rank == 1)).all())
 
 
 # -- 户户见干部 coverage -------------------------------------------------------------------------------------
@@ -179,9 +188,23 @@ def coverage(session: Session, *, by: str = "village", now: dt.datetime | None =
             for row in session.execute(coverage_statement(current, by=by, viewer=viewer))]
 
 
-def coverage_by_grid(session: Session, *, current: Period, viewer: Actor | None = None) -> dict[int, tuple[int, int]]:
-    """{grid id: (households, seen by a cadre)}."""
-    statement = coverage_statement(current, viewer=viewer, column=Household.grid_id)
+def roll_up(rows: list[Coverage], by: str) -> list[Coverage]:
+    """Coverage rows of a lower level (say the villages') added up per region at `by` (township, county), by the
+    codes' prefix — the same figures as `coverage(by=by)` without another query."""
+    digits = SIGNIFICANT[by]
+    totals: dict[str, list[int]] = {}
+    for row in rows:
+        total = totals.setdefault(row.key[:digits].ljust(12, "0"), [0, 0])
+        total[0] += row.households
+        total[1] += row.seen
+    return [Coverage(key=key, households=households, seen=seen) for key, (households, seen) in sorted(totals.items())]
+
+
+def coverage_counts(session: Session, *, current: Period, by: str = "grid", viewer: Actor | None = None) -> dict:
+    """{key: (households, seen by a cadre)} per grid id (`by="grid"`) or per region prefix at a level (city,
+    county, township, village: the code's significant digits, as stored — not padded)."""
+    column = Household.grid_id if by == "grid" else func.substr(Household.region_code, 1, SIGNIFICANT[by])
+    statement = coverage_statement(current, viewer=viewer, column=column)
     return {row.key: (row.households, int(row.seen or 0)) for row in session.execute(statement)}
 
 
@@ -225,4 +248,5 @@ def cadre_coverage(session: Session, *, now: dt.datetime | None = None, viewer: 
 
 
 __all__ = ["CadreCoverage", "Coverage", "HouseholdRow", "PERIODS", "PERIOD_SETTING", "Period", "cadre_coverage",
-           "coverage", "coverage_by_grid", "coverage_statement", "households", "period", "set_period_kind"]
+           "coverage", "coverage_counts", "coverage_statement", "households", "period", "roll_up",
+           "set_period_kind"]

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from .. import scope
 from ..actors import Actor
 from ..changes import record_change
-from ..geo.regions import prefix
+from ..geo.regions import SIGNIFICANT
 from ..models import (Account, CadrePost, Case, Grid, GridColour, GridLevel, KeyGrid, Post, Region, Role, RoleGrant,
                      utcnow)
 
@@ -93,26 +93,36 @@ def is_party_secretary(session: Session, account_id: int) -> bool:
                Account.id.in_(select(RoleGrant.account_id).where(RoleGrant.role == Role.CADRE)))) > 0
 
 
-def party_secretaries(session: Session, grid: Grid) -> list[tuple[int, str, str]]:
-    """(account id, name, post region name) of the party secretaries who may hold `grid`: those whose post region
-    contains the grid's region."""
-    rows = session.execute(
-        select(Account.id, Account.display_name, Region.name, Region.code)
-        .join(CadrePost, CadrePost.account_id == Account.id).join(Region, Region.id == CadrePost.region_id)
-        .where(Account.is_active.is_(True), CadrePost.post == Post.PARTY_SECRETARY,
-               Account.id.in_(select(RoleGrant.account_id).where(RoleGrant.role == Role.CADRE)))
-        .order_by(Region.code, Account.display_name)).all()
-    return [(account_id, name, region) for account_id, name, region, code in rows
-            if grid.region_code.startswith(prefix(code))]
+def _ancestor_codes(code: str) -> list[str]:
+    """The codes of the regions at or above the region `code` (city, county, township, village, itself)."""
+    codes = {code[:digits].ljust(12, "0") for level, digits in SIGNIFICANT.items() if digits <= len(code)}
+    return sorted(codes | {code})
+
+
+def party_secretaries(session: Session, *, grid: Grid | None = None, viewer: Actor | None = None,
+                      limit: int | None = None) -> list[tuple[int, str, str]]:
+    """(account id, name, post region name) of the party secretaries who may hold a key grid — active accounts
+    with the role cadre and the post 党组织书记 —: of `grid`, those whose post region contains the grid's region;
+    for `viewer`, those whose post region is within the viewer's scope. One query."""
+    statement = (select(Account.id, Account.display_name, Region.name)
+                 .join(CadrePost, CadrePost.account_id == Account.id).join(Region, Region.id == CadrePost.region_id)
+                 .where(Account.is_active.is_(True), CadrePost.post == Post.PARTY_SECRETARY,
+                        Account.id.in_(select(RoleGrant.account_id).where(RoleGrant.role == Role.CADRE))))
+    if grid is not None:
+        statement = statement.where(Region.code.in_(_ancestor_codes(grid.region_code)))
+    if viewer is not None:
+        statement = statement.where(CadrePost.region_id.in_(scope.restrict(select(Region.id), Region, viewer)))
+    statement = statement.order_by(Region.code, Account.display_name)
+    return [tuple(row) for row in session.execute(statement.limit(limit) if limit else statement)]
 
 
 def _check_holder(session: Session, grid: Grid, holder_account_id: int | None) -> Account:
     holder = holder_account_id and session.get(Account, holder_account_id)
+    if holder and holder.id in {account_id for account_id, _, _ in party_secretaries(session, grid=grid)}:
+        return holder
     if not holder or not is_party_secretary(session, holder.id):
         raise KeyGridRefused("包抓人：必须是在职的党组织书记（干部岗位为党组织书记）", "holder_account_id")
-    if holder.id not in {account_id for account_id, _, _ in party_secretaries(session, grid)}:
-        raise KeyGridRefused("包抓人：不是该网格所在村（社区）或乡镇（街道）的党组织书记", "holder_account_id")
-    return holder
+    raise KeyGridRefused("包抓人：不是该网格所在村（社区）或乡镇（街道）的党组织书记", "holder_account_id")
 
 
 def live_key_grid(session: Session, grid_id: int) -> KeyGrid | None:
@@ -167,7 +177,9 @@ def remove(session: Session, actor: Actor, *, key_grid_id: int | None, reason: s
 def key_grids_for(session: Session, viewer: Actor, *, holder_account_id: int | None = None,
                   limit: int | None = None) -> list[KeyGridRow]:
     """The live key grids within the viewer's scope (or held by `holder_account_id`), most at risk first."""
-    open_cases = (select(Case.grid_id, func.count().label("open")).where(Case.status.not_in(FINAL_CASE_STATUSES))
+    live = select(KeyGrid.grid_id).where(KeyGrid.active.is_(True))
+    open_cases = (select(Case.grid_id, func.count().label("open"))
+                  .where(Case.status.not_in(FINAL_CASE_STATUSES), Case.grid_id.in_(live))
                   .group_by(Case.grid_id).subquery())
     statement = (select(KeyGrid, Grid.code, Grid.name, Grid.colour, Account.display_name,
                         func.coalesce(open_cases.c.open, 0))
@@ -189,12 +201,6 @@ def key_grids_for(session: Session, viewer: Actor, *, holder_account_id: int | N
     return rows[:limit] if limit else rows
 
 
-def count_in_scope(session: Session, viewer: Actor) -> int:
-    return session.scalar(scope.restrict(select(func.count()).select_from(KeyGrid)
-                                         .join(Grid, Grid.id == KeyGrid.grid_id)
-                                         .where(KeyGrid.active.is_(True)), Grid, viewer))
-
-
 def candidates(session: Session, viewer: Actor, *, limit: int = 200) -> list[Grid]:
     """Small red or yellow grids in the viewer's scope that are not key grids yet (for the assignment form)."""
     live = select(KeyGrid.grid_id).where(KeyGrid.active.is_(True))
@@ -203,5 +209,5 @@ def candidates(session: Session, viewer: Actor, *, limit: int = 200) -> list[Gri
                            Grid.id.not_in(live)).order_by(Grid.code).limit(limit), Grid, viewer)))
 
 
-__all__ = ["KeyGridRefused", "KeyGridRow", "assign", "candidates", "count_in_scope", "is_party_secretary",
+__all__ = ["KeyGridRefused", "KeyGridRow", "assign", "candidates", "is_party_secretary",
            "key_grids_for", "live_key_grid", "party_secretaries", "remove", "trend"]

@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from ..grassroots import cadres
 from ..changes import record_change
-from ..models import Account, Department, Grid, GridMember, Person, Region, Role, RoleGrant
+from ..models import Account, CadreGrid, CadrePost, Department, Grid, GridMember, Person, Region, Role, RoleGrant
 from minqing.core.geo.regions import LEVEL_NAMES, prefix
 from . import columns as C
 from . import values as V
@@ -281,22 +281,27 @@ class Accounts(Kind):
                                    "deactivated_accounts": list(getattr(self, "missing", ()))})
 
     def _apply_posts(self, session) -> None:
-        """The cadres' posts and grids the file gives; a post of an account no longer a cadre is removed."""
+        """The cadres' posts and grids the file gives; a post of an account no longer a cadre is removed. The
+        recorded posts and grids are read once and compared in memory: only a changed post is written."""
         self.summary.counts["posts"] = 0
         accounts = {account.username: account for part in chunks(list(self.people))
                     for account in session.scalars(select(Account).where(Account.username.in_(part)))}
+        posts = {row.account_id: row for row in session.scalars(select(CadrePost))}
+        grids: dict[int, list[int]] = {}
+        for post_id, grid_id in session.execute(select(CadreGrid.cadre_post_id, CadreGrid.grid_id)
+                                                .order_by(CadreGrid.cadre_post_id, CadreGrid.grid_id)):
+            grids.setdefault(post_id, []).append(grid_id)
         for person in self.people.values():
             account = accounts[person.username]
             is_cadre = any(grant.role == Role.CADRE for grant in person.grants)
+            row = posts.get(account.id)
             if person.post is not None:
                 post, region_id, grid_ids = person.post
-                row = cadres.post_of(session, account.id)
-                if row is None or (row.post, row.region_id, cadres.grid_ids_of(session, row.id)) != (
-                        post, region_id, list(grid_ids)):
+                if row is None or (row.post, row.region_id, grids.get(row.id, [])) != (post, region_id, list(grid_ids)):
                     cadres.assign(session, self.actor, account, post=post, region_id=region_id,
                                   grid_ids=list(grid_ids), audit=False)
                     self.summary.count("posts")
-            elif not is_cadre and cadres.remove(session, self.actor, account, audit=False):
+            elif not is_cadre and row is not None and cadres.remove(session, self.actor, account, audit=False):
                 self.summary.count("posts")
 
     def _create(self, session, person: _Person, grid_levels: dict) -> None:

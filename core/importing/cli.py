@@ -18,12 +18,26 @@ from .readers import ImportFileError
 
 # The city's structure (core/importing/structure.py), named here so that `--help` does not load the map libraries.
 CITY_KINDS = {"regions": "区划", "grids": "网格", "accounts": "账号"}
-# Kinds another part of Minqing supplies (core cannot import it): the themes' ledgers. Their functions are put in
-# PART_IMPORTERS / PART_EXPORTERS when the plugins load (`minqing.themes.ledger_files`, imported with
-# `minqing.themes`).
+# Kinds a plugin supplies through the `file_kinds` hook (core cannot import the part that reads them): the themes'
+# ledgers, answered by `declarative_themes`. Named here only so that click can list them without loading the
+# plugins; whether one can be read or written is the hook's answer when the command runs.
 PART_KINDS = {"records": "业务主题记录（台账）"}
-PART_IMPORTERS: dict = {}
-PART_EXPORTERS: dict = {}
+PART_PLUGIN = {"records": "declarative_themes"}   # named in the message when no plugin answers the kind
+
+
+def part_kind(context, kind: str, direction: str, what: str | None = None):
+    """The enabled plugins' function that reads (direction "import") or writes ("export") files of `kind`, with
+    the kind's label; the first plugin in call order that answers the kind wins (a built-in one answers last).
+    A ClickException in Chinese, naming the files as `what` says, when none does (the plugin is disabled or not
+    installed)."""
+    for _plugin, answer in context.platform.hooks.file_kinds():
+        entry = answer.get(kind) if isinstance(answer, dict) else None
+        if isinstance(entry, dict) and callable(entry.get(direction)):
+            return entry[direction], str(entry.get("label") or PART_KINDS.get(kind, kind))
+    action = "导入" if direction == "import" else "导出"
+    plugin = PART_PLUGIN.get(kind)
+    raise click.ClickException(f"{action}{what or PART_KINDS.get(kind, kind)}需要启用"
+                               + (f"业务主题插件（{plugin}）" if plugin else "提供该文件类型的插件"))
 
 
 def _actor(context, username: str | None, origin: str) -> Actor:
@@ -39,11 +53,12 @@ def _actor(context, username: str | None, origin: str) -> Actor:
         return actor_for(session, account, origin=origin)
 
 
-def _print_summary(summary: ImportSummary, as_json: bool) -> None:
+def _print_summary(summary: ImportSummary, as_json: bool, label: str | None = None) -> None:
     if as_json:
         click.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
         return
-    label = KINDS[summary.kind].label if summary.kind in KINDS else PART_KINDS.get(summary.kind, summary.kind)
+    if label is None:
+        label = KINDS[summary.kind].label if summary.kind in KINDS else PART_KINDS.get(summary.kind, summary.kind)
     click.echo(f"导入{label}：成功 {summary.imported} 行，拒绝 {summary.rejected} 行，"
                f"{summary.batches} 个批次，用时 {summary.seconds:.1f} 秒")
     if summary.skipped:
@@ -152,10 +167,7 @@ def import_command(context, kind: str, file: Path, report: Path | None, batch_si
 
 def _import_part(context, kind, file, report, theme_key, batch_size, resume_from, username, progress,
                  as_json) -> None:
-    context.platform  # loads the plugins, and with them the part that registers the kind
-    importer = PART_IMPORTERS.get(kind)
-    if importer is None:
-        raise click.ClickException(f"导入{PART_KINDS[kind]}需要启用业务主题插件（declarative_themes）")
+    importer, label = part_kind(context, kind, "import")
     if not theme_key:
         raise click.UsageError("导入台账记录须用 --theme 指定业务主题")
     actor = _actor(context, username, "cli import")
@@ -165,11 +177,11 @@ def _import_part(context, kind, file, report, theme_key, batch_size, resume_from
     except ImportFileError as error:
         raise click.ClickException(str(error)) from error
     except ImportInterrupted as interrupted:
-        _print_summary(interrupted.summary, as_json)
+        _print_summary(interrupted.summary, as_json, label)
         raise click.ClickException(str(interrupted)) from interrupted
     except LookupError as error:   # an unknown theme
         raise click.ClickException(str(error)) from error
-    _print_summary(summary, as_json)
+    _print_summary(summary, as_json, label)
     if summary.updated and not as_json:
         click.echo(f"按 id 更新已有记录 {summary.updated} 行")
     if existing and not as_json:
@@ -213,10 +225,7 @@ def export_command(context, what: str, output: Path, fmt: str | None, theme_key:
         raise click.UsageError("--format geojson applies to `export records --theme KEY` only")
     viewer = _actor(context, username, "cli export")
     if ledger:
-        context.platform  # loads the plugins, and with them the part that registers the kind
-        exporter = PART_EXPORTERS.get("records")
-        if exporter is None:
-            raise click.ClickException("导出台账记录需要启用业务主题插件（declarative_themes）")
+        exporter, _label = part_kind(context, "records", "export", "台账记录")
         function = lambda session, viewer, stream, **options: exporter(  # noqa: E731
             session, viewer, stream, theme_key, fmt=options["fmt"], file_name=options["file_name"])
     partial = output.with_name(output.name + ".part")

@@ -6,12 +6,12 @@ from sqlalchemy.orm import Session
 
 from minqing.core.models import Account, Address, Case, Department, Grid, GridMember, House, Household, KeyPerson, KeyPlace, Person, Region, Resident, Unit, Visit
 from minqing.core.geo.regions import LEVELS
-from minqing.core.models import CadrePost, KeyGrid, PracticalMatter, RoleGrant
+from minqing.core.models import CadrePost, KeyGrid, MatterStatus, Post, PracticalMatter, RoleGrant
 
 GRID_LEVELS = ("large", "medium", "small")
 MEMBER_ROLES = ("leader", "full_time", "part_time", "dedicated")
-POSTS = ("village_committee", "township_liaison", "party_secretary", "group_leader")
-MATTER_STATUSES = ("promised", "in_progress", "done", "cannot")
+POSTS = tuple(post.value for post in Post)
+MATTER_STATUSES = tuple(status.value for status in MatterStatus)
 
 
 def _grouped(session: Session, column, keys) -> dict[str, int]:

@@ -56,7 +56,7 @@ def seed_demo(platform, session, seed):
         except themes.NotPublished:                  # a theme enabled after the demo's themes were published
             continue
         schema = version.document["forms"]["record"]
-        if _needs_photo(schema) and not photos:
+        if forms.attachment_specs(schema) and not photos:   # a record form with a photo field
             photos.append(_photo(session, actor, rng))
         rows = [row for row in (_record(theme, version.version, schema, sampler, places, rng, today, now, photos,
                                         number) for number in range(COUNTS.get(theme.key, DEFAULT_COUNT))) if row]
@@ -128,14 +128,6 @@ def _times(every: int | None, rng, now: dt.datetime) -> tuple[dt.datetime, dt.da
     share = {"on_time": (0.05, 0.75), "due_soon": (0.83, 0.97), "overdue": (1.05, 3.0)}[state]
     patrolled = now - dt.timedelta(days=rng.uniform(*share) * every)
     return min(created, patrolled - dt.timedelta(days=1)), patrolled
-
-
-def _needs_photo(schema) -> bool:
-    if isinstance(schema, dict):
-        return schema.get("format") == "attachment" or any(_needs_photo(value) for value in schema.values())
-    if isinstance(schema, list):
-        return any(_needs_photo(value) for value in schema)
-    return False
 
 
 def _photo(session, actor, rng) -> str:

@@ -38,7 +38,8 @@ class Sampler:
             self.shapes[grid.id] = shape(json.loads(grid.outline)).buffer(0)
         return self.shapes[grid.id]
 
-    def _inside(self, outline) -> Point:
+    def inside(self, outline) -> Point:
+        """A random point inside `outline` (a shapely polygon), or a point on it when none is found soon."""
         min_x, min_y, max_x, max_y = outline.bounds
         for _ in range(30):
             point = Point(self.rng.uniform(min_x, max_x), self.rng.uniform(min_y, max_y))
@@ -51,7 +52,7 @@ class Sampler:
             return self._line()
         grid = self.rng.choice(self.small)
         outline = self._shape(grid)
-        point = self._inside(outline)
+        point = self.inside(outline)
         if kind == "polygon":
             return self._polygon(grid, outline, point)
         lon, lat = round(point.x, 6), round(point.y, 6)
@@ -70,7 +71,7 @@ class Sampler:
         grid = self.rng.choice(self.medium)
         outline = self._shape(grid)
         min_x, min_y, max_x, max_y = outline.bounds
-        points = [self._inside(outline) for _ in range(self.rng.randint(4, 6))]
+        points = [self.inside(outline) for _ in range(self.rng.randint(4, 6))]
         wide = (max_x - min_x) >= (max_y - min_y)
         points.sort(key=lambda point: point.x if wide else point.y)
         line = _largest(LineString(points).intersection(outline), "LineString") or LineString(points)

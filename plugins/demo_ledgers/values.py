@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from minqing.core.privacy import idcard
+from minqing.core.privacy import idcard, uscc
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
 GIVEN = "建国志强秀英桂兰玉梅海军红霞文华明亮国庆永红淑珍晓燕丽娟德福金花春生俊杰子涵浩然雅静婷婷伟东新民彦斌"
@@ -18,7 +18,6 @@ HERITAGE = ("白塔山古建筑群", "金天观", "五泉山古建筑群", "兰�
             "青城古民居群", "红城感恩寺", "鲁土司衙门旧址", "连城古城址", "金城关遗址", "明长城兰州段", "汉代墓群",
             "什川古梨园", "安宁堡古堡遗址")
 RIVERS = ("黄河", "湟水河", "庄浪河", "宛川河", "大通河", "雷坛河", "南河道", "咸水河", "苦水河", "西柳沟", "大沙沟")
-USCC = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 # Fields holding a person's name: by key, or by words of their title.
 PERSON_KEYS = {"manager", "director", "keeper", "contact", "ranger", "patroller", "observer", "agent", "principal",
                "safety_officer", "labour_officer", "road_chief", "helper_name", "monitor_name", "chief_name",
@@ -154,7 +153,7 @@ class Values:
         rng, place = self.rng, self.place
         code = place["region_code"][:6]
         if key == "credit_code":
-            return "91" + code + "".join(rng.choice(USCC) for _ in range(10))
+            return uscc.make("91", code, rng.randrange(31 ** 9))   # with its check character
         if key == "certificate_number":
             born = dt.date(rng.randint(1940, 2010), rng.randint(1, 12), rng.randint(1, 28))
             return idcard.make(code, born, rng.randrange(1000)) + f"{rng.randint(10, 99)}{rng.randint(1, 7)}{rng.randint(1, 4)}"

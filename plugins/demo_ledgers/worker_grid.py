@@ -37,7 +37,7 @@ def place_in_worker_grid(session, sampler, rng, themes_by_key: dict, now: dt.dat
               or session.scalars(candidates.order_by(ThemeRecord.id).limit(TASKS * 4)).all())
     chosen = rng.sample(chosen, min(TASKS, len(chosen)))
     for number, record in enumerate(chosen):
-        point = sampler._inside(outline)
+        point = sampler.inside(outline)
         lon, lat = round(point.x, 6), round(point.y, 6)
         every = themes_by_key[record.theme_key].patrol_every_days
         record.lon, record.lat, record.geometry = lon, lat, None

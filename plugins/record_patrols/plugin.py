@@ -4,7 +4,10 @@
 and each department's figures count its overdue patrols. Disabling this plugin removes the rule, the panel and the
 figures; the grid workers' patrol tasks stay (they are the themes' own).
 
-The periods are the published themes' (``minqing.themes.patrols.published_periods``): the rule has no plugin host.
+The periods are the published themes' of the enabled plugins (``minqing.themes.patrols.published_periods``): the
+rule has no plugin host. A theme whose plugin is disabled has no patrol tasks and takes no patrols, so its records
+are counted nowhere here (a warning that could never clear). The counts are remembered per session and viewer
+(``themes.overdue_counts``), so a dashboard counts once for the rule, the figures and the panel.
 """
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """The user's path: `minqing demo --no-serve` builds a database, `minqing serve` serves it on 127.0.0.1."""
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,11 +11,7 @@ from click.testing import CliRunner
 
 from minqing.core.cli import build_cli
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.fixtures.processes import free_port
 
 
 @pytest.mark.slow   # builds the whole Lanzhou geography (8,703 grids) on its own

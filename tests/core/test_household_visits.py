@@ -3,6 +3,7 @@ period, and the coverage figures checked against hand-written SQL."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import func, select, text
@@ -119,6 +120,22 @@ def test_the_list_puts_the_households_not_visited_this_period_first(platform, wo
         assert total == 2 and {row.number for row in unvisited} == {"YC-1", "YC-3"}
 
 
+def test_a_backdated_visit_recorded_later_does_not_hide_this_periods_visit(platform, world, village):
+    with platform.db.session() as session:
+        worker, cun = _actor(session, "worker"), _actor(session, "cun")
+        visits.record_household_visit(session, cun, household_id=village.ids["YC-1"], met="户主", now=NOW)
+        visits.record_household_visit(session, worker, household_id=village.ids["YC-1"], met="配偶",
+                                      now=LAST_MONTH)   # entered afterwards: the higher id
+        session.commit()
+        assert session.get(Household, village.ids["YC-1"]).last_visit_at == NOW
+        _, rows, _ = household_visits.households(session, worker, now=NOW)
+        row = next(row for row in rows if row.number == "YC-1")
+        assert (row.visited_this_period, row.last_visit_at, row.last_visitor) == (True, NOW, "杨秀英")
+        assert rows[-1].number == "YC-1"   # visited: after the ones not visited
+        _, unvisited, total = household_visits.households(session, worker, now=NOW, unvisited_only=True)
+        assert total == 2 and "YC-1" not in {row.number for row in unvisited}
+
+
 def _sql_coverage(session, digits: int, start, end) -> dict:
     """Hand-written: households and those a cadre visited in [start, end), per region prefix."""
     rows = session.execute(text(f"""
@@ -216,6 +233,17 @@ def test_the_evaluation_and_the_dashboard_panel_carry_the_coverage(platform, wor
         assert ["杨秀英", "村两委", "永昌路社区", 3, 1, "33.3%"] in tables["coverage-cadres"]
         mine = coverage_plugin.dashboard_panels(viewer=cun, session=session, now=NOW)[0]
         assert mine["count"] == 1   # the village cadre's own village only
+        from sqlalchemy import event
+
+        statements = []
+        count = lambda conn, cursor, statement, *args: statements.append(statement)   # noqa: E731
+        event.listen(platform.db.engine, "before_cursor_execute", count)
+        try:
+            coverage_plugin.panel_blocks(session, _actor(session, "centre"), NOW)
+        finally:
+            event.remove(platform.db.engine, "before_cursor_execute", count)
+        per_region = re.compile(r"substr\(households\.region_code,[^\n]*? AS \"?key\b")
+        assert sum(bool(per_region.search(statement)) for statement in statements) == 1   # the villages only
 
 
 def _a_theme(session):
@@ -277,10 +305,18 @@ def test_a_promise_made_during_a_visit_becomes_a_practical_matter_in_the_same_tr
                                               now=NOW)
             assert error.value.field == "promise_deadline" and message in str(error.value)
             session.rollback()
-        with pytest.raises(visits.VisitRefused) as error:   # the matter refused after the visit was added
+        with pytest.raises(visits.VisitRefused) as error:   # longer than a matter's title: refused up front
             visits.record_household_visit(session, cun, household_id=village.ids["YC-3"], met="本人",
                                           promised=True, promise_text="代" * 201, now=NOW)
-        assert error.value.field == "promise_text"
+        assert error.value.field == "promise_text" and "帮办实事：最多 200 字" in str(error.value)
+        assert session.scalar(select(func.count()).select_from(Visit)
+                              .where(Visit.target_id == village.ids["YC-3"])) == 0   # nothing added yet
+        visits.household_details(met="本人", promised=True, promise_text="代" * 200)   # the title's limit fits
+        with pytest.raises(visits.VisitRefused) as error:   # the matter refused after the visit was added
+            visits.record_household_visit(session, cun, household_id=village.ids["YC-3"], met="本人",
+                                          promised=True, promise_text="代办", promise_deadline=dt.date(2026, 1, 1),
+                                          now=NOW)
+        assert error.value.field == "promise_deadline" and "办理期限：不能早于今天" in str(error.value)
         session.rollback()
         assert session.scalar(select(func.count()).select_from(Visit)
                               .where(Visit.target_id == village.ids["YC-3"])) == 0

@@ -114,7 +114,26 @@ def test_a_grid_that_turns_blue_stays_a_key_grid_shown_as_improved_with_its_open
             session, _actor(session, city, "secretary"), holder_account_id=city.accounts["secretary"])] == [
             "永昌路第2网格", "永昌路第1网格"]   # most at risk first
         assert key_grids.key_grids_for(session, _actor(session, city, "operator_b")) == []
-        assert key_grids.count_in_scope(session, _actor(session, city, "leader")) == 2
+        assert len(key_grids.key_grids_for(session, _actor(session, city, "leader"))) == 2
+
+
+def test_the_party_secretaries_who_may_hold_a_grid_come_from_one_query(platform, city):
+    from minqing.core.models import RoleGrant
+
+    with platform.db.session() as session:
+        grid = session.get(Grid, city.grids["G620102001001002"])
+        assert [name for _, name, _ in key_grids.party_secretaries(session, grid=grid)] == ["王书记"]
+        operator = _actor(session, city, "operator")
+        assert [(name, region) for _, name, region in key_grids.party_secretaries(session, viewer=operator)] == [
+            ("王书记", "永昌路社区")]
+        # without the role cadre the post alone does not make a holder: neither offered nor accepted
+        session.execute(RoleGrant.__table__.delete().where(RoleGrant.account_id == city.accounts["secretary"],
+                                                           RoleGrant.role == "cadre"))
+        assert key_grids.party_secretaries(session, grid=grid) == []
+        assert key_grids.party_secretaries(session, viewer=operator) == []
+        with pytest.raises(key_grids.KeyGridRefused) as refused:
+            key_grids.assign(session, operator, grid_id=grid.id, holder_account_id=city.accounts["secretary"])
+        assert refused.value.field == "holder_account_id" and "在职的党组织书记" in refused.value.message
 
 
 def test_trend():

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from minqing import forms, themes
 from minqing.core.actors import Actor, Grant, system_actor
+from minqing.core.privacy import uscc
 from minqing.core.models import Grid, ThemeRecord
 from minqing.plugins import demo_ledgers
 
@@ -38,6 +39,8 @@ def test_every_ledger_theme_gets_records_its_form_accepts(platform, session, wor
     assert all(data["chief_name"] and data["chief_level"] for data in rivers)
     schools = [record.form_data for record in records if record.theme_key == "education.campus_surroundings"]
     assert all(data["name"].endswith(("幼儿园", "小学", "中学", "学校")) for data in schools)
+    codes = [record.form_data["credit_code"] for record in records if record.form_data.get("credit_code")]
+    assert codes and [code for code in codes if uscc.problem(code)] == []     # with a right check character
 
 
 def test_patrol_states_are_spread_on_the_layer(platform, session, world):

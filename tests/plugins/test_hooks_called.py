@@ -17,9 +17,11 @@ from sqlalchemy import select
 from minqing import themes
 from minqing.core.pluginhost import host as plugin_host
 from minqing.core import warning_rules
-from minqing.core.cli import build_cli, cli
+from minqing.core.cli import Context, build_cli, cli
 from minqing.core.departments import sync_departments
 from minqing.core.hooks import hookimpl
+from minqing.core.importing import ImportSummary
+from minqing.core.importing.cli import export_command, import_command
 from minqing.core.models import Case, Department, Grid, Notification
 from minqing.themes import layers
 from minqing.themes.colours import recompute_grid_colours
@@ -235,6 +237,68 @@ def test_hook_register_commands(monkeypatch, database_url, platform):
     finally:
         cli.commands.pop("snow-report", None)   # `cli` is the module's group: leave it as the other tests expect
     assert result.exit_code == 0 and "今日无积雪" in result.output
+
+
+def _context(platform, database_url) -> Context:
+    """The command line's context, opened on the test's platform (with the test's plugins registered)."""
+    context = Context(database_url)
+    context._platform = platform
+    return context
+
+
+def test_hook_file_kinds(platform, plug, database_url, tmp_path):
+    class SnowLedger:
+        def __init__(self):
+            self.calls = []
+
+        def read(self, platform, theme_key, file, *, actor, report_path, batch_size, resume_from, show_progress):
+            self.calls.append(("import", theme_key, file.name, batch_size))
+            return ImportSummary(kind="records", file=str(file), imported=3, batches=1), 0
+
+        def write(self, session, viewer, stream, theme_key, *, fmt, file_name):
+            self.calls.append(("export", theme_key, fmt, file_name))
+            stream.write(b"id\n")
+            return 7
+
+        @hookimpl
+        def file_kinds(self):
+            return {"records": {"label": "除雪台账", "import": self.read, "export": self.write}}
+
+    snow = plug(SnowLedger())   # registered after the built-in `declarative_themes`: called first, so it wins
+    file = tmp_path / "roads.csv"
+    file.write_text("name\n", encoding="utf-8")
+    runner = CliRunner()
+    imported = runner.invoke(import_command, ["records", "--theme", "snow.roads", str(file), "--no-progress",
+                                              "--batch", "5"], obj=_context(platform, database_url))
+    assert imported.exit_code == 0, imported.output
+    assert "导入除雪台账：成功 3 行" in imported.output
+    output = tmp_path / "roads-out.csv"
+    exported = runner.invoke(export_command, ["records", "--theme", "snow.roads", "-o", str(output)],
+                             obj=_context(platform, database_url))
+    assert exported.exit_code == 0 and "已导出 7 条" in exported.output, exported.output
+    assert snow.calls == [("import", "snow.roads", "roads.csv", 5), ("export", "snow.roads", "csv", "roads-out.csv")]
+    assert output.read_bytes() == b"id\n"
+
+
+def test_a_disabled_plugins_file_kind_is_refused(platform, database_url, system, tmp_path):
+    """`records` is the answer of `declarative_themes` on this platform: switched off, the kind is refused, in
+    Chinese, by import and export alike (it once stayed, registered for the whole process when themes loaded)."""
+    file = tmp_path / "roads.csv"
+    file.write_text("name\n", encoding="utf-8")
+    with platform.db.session() as session:
+        platform.plugins.set_enabled("declarative_themes", False, session=session, actor=system)
+    try:
+        runner = CliRunner()
+        imported = runner.invoke(import_command, ["records", "--theme", "snow.roads", str(file), "--no-progress"],
+                                 obj=_context(platform, database_url))
+        exported = runner.invoke(export_command, ["records", "--theme", "snow.roads", "-o", str(tmp_path / "o.csv")],
+                                 obj=_context(platform, database_url))
+    finally:
+        with platform.db.session() as session:
+            platform.plugins.set_enabled("declarative_themes", True, session=session, actor=system)
+    assert imported.exit_code == 1 and "导入业务主题记录（台账）需要启用业务主题插件（declarative_themes）" in imported.output
+    assert exported.exit_code == 1 and "导出台账记录需要启用业务主题插件（declarative_themes）" in exported.output
+    assert not (tmp_path / "o.csv").exists()
 
 
 def test_hook_grid_colours(platform, loop_city, plug, system):

@@ -65,3 +65,37 @@ def test_disabling_the_plugin_takes_the_rule_away(platform, session, city):
     assert "overdue_patrols" in warning_rules.rules(platform, session)
     platform.plugins.set_enabled("warning_record_patrols", False, session=session, actor=system_actor("test"))
     assert "overdue_patrols" not in warning_rules.rules(platform, session)
+
+
+def test_the_dashboard_counts_once_per_viewer(platform, session, city, monkeypatch):
+    """The rule, the panel and the figures of one dashboard share one count; a change of the records counts
+    again."""
+    _records(platform, city, [(103.81, 36.06, 10)])
+    calls = []
+    periods = themes.patrols.published_periods
+    monkeypatch.setattr(themes.patrols, "published_periods", lambda s: calls.append(1) or periods(s))
+    now = utcnow()
+    rule = warning_rules.rules(platform, session)["overdue_patrols"]
+    assert len(warning_rules.evaluate(session, CITY, rule, now)) == 1
+    assert plugin.dashboard_panels(viewer=CITY, session=session, now=now)[0]["count"] == 1
+    assert plugin.dashboard_figures(viewer=CITY, session=session)[0]["value"] == 1
+    assert len(calls) == 1
+    assert plugin.dashboard_figures(viewer=STATION, session=session)[0]["value"] == 1   # another viewer: counted
+    assert len(calls) == 2
+    themes.add_record(platform, session, system_actor("test"), STALLS, {"name": "摊点"}, lon=103.81, lat=36.06)
+    session.execute(update(ThemeRecord).values(created_at=utcnow() - dt.timedelta(days=10)))
+    session.flush()
+    assert plugin.dashboard_figures(viewer=CITY, session=session)[0]["value"] == 2
+
+
+def test_a_disabled_themes_records_are_not_counted(platform, session, city):
+    """The records of a theme whose plugin is disabled have no tasks and take no patrols: no warning for them."""
+    _records(platform, city, [(103.81, 36.06, 10), (103.72, 36.06, 30)])
+    rule = warning_rules.rules(platform, session)["overdue_patrols"]
+    assert len(warning_rules.evaluate(session, CITY, rule)) == 2
+    platform.plugins.set_enabled("stalls", False, session=session, actor=system_actor("test"))
+    session.flush()
+    assert themes.overdue_counts(session, CITY) == []
+    assert warning_rules.evaluate(session, CITY, rule) == []
+    assert plugin.dashboard_figures(viewer=CITY, session=session)[0]["value"] == 0
+    assert plugin.dashboard_panels(viewer=CITY, session=session, now=utcnow())[0]["count"] == 0

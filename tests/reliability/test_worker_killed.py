@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -17,18 +16,11 @@ from minqing.core.models import Notification
 from minqing.workflows import outbox
 from minqing.workflows.tasks import make_celery
 
+from tests.fixtures.processes import wait_for
+
 BROKER = "redis://127.0.0.1:6379/15"
 NOTIFICATIONS = 60
 SHORT = "4"    # seconds: the broker's visibility timeout and the outbox's stale claim, shortened for the test
-
-
-def wait_for(check, seconds=90):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.fixture

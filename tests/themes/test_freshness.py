@@ -78,3 +78,14 @@ def test_the_dashboard_panel(platform, system, city, theme, theme_plugin, depart
     table = next(block["table"] for block in panel["blocks"] if "table" in block)
     assert ["燃气", "占道经营", 365, 3, 2, "66.7%", 1] in table["rows"]
     assert any("二号管线" in item for block in panel["blocks"] if "items" in block for item in block["items"])
+
+
+def test_titles_are_masked_for_the_viewer(platform, system, city, theme, theme_plugin, departments):
+    """A record named with a phone number shows masked on the panel, as the map shows it."""
+    build(platform, system, theme, theme_plugin)
+    with platform.db.session() as session:
+        _record(session, PIPES, "王师傅13912345678", NOW - 800 * DAY)
+        titles = [item.title for item in freshness.untouched(session, None, NOW)]
+        assert "王师傅139****5678" in titles and not any("13912345678" in title for title in titles)
+        _records, blocks = freshness.panel_blocks(session, None, NOW)
+        assert "13912345678" not in str(blocks) and "王师傅139****5678" in str(blocks)

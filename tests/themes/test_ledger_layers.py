@@ -1,6 +1,7 @@
 """Ledger records on their layer: each record's answers by Chinese title, masked for the viewer's role; a filter by
 a field's value; the patrol state from the theme's period and the record's last patrol; retired records left out."""
 import datetime as dt
+import json
 
 import pytest
 from sqlalchemy import select
@@ -18,11 +19,17 @@ RECORD = {"type": "object", "title": "消火栓档案", "required": ["name", "st
     "address": {"type": "string", "title": "详细地址"},
     "kinds": {"type": "array", "title": "配套设施", "items": {"type": "string", "enum": ["水带", "扳手"]},
               "uniqueItems": True},
+    "actual_address": {"type": "string", "title": "实际地址"},
+    "note": {"type": "string", "title": "备注"},
+    "contacts": {"type": "array", "title": "联系人", "items": {"type": "object", "properties": {
+        "name": {"type": "string", "title": "姓名"}, "phone": {"type": "string", "format": "cn-mobile"},
+        "address": {"type": "string", "title": "住址"}}}},
 }}
 PHONE, ID_NUMBER = "13912345678", "620102199001011233"
 ADMIN = Actor(1, "管理员", (Grant("admin"),))
 WORKER = Actor(3, "网格员", (Grant("grid_worker", grid_code="G620102001"),))
 LEADER = Actor(4, "领导", (Grant("leader", region_code="620102000000"),))
+OPERATOR = Actor(5, "坐席", (Grant("operator", region_code="620102000000"),))
 
 
 @pytest.fixture
@@ -117,3 +124,47 @@ def test_retired_records_are_not_on_the_map(platform, session, hydrants):
     session.flush()
     assert "XHS-2" not in by_name(page(platform, session, ADMIN))
     assert session.scalar(select(ThemeRecord.id).where(ThemeRecord.id == record.id)) == record.id
+
+
+@pytest.mark.parametrize("fmt", ["csv", "geojson"])
+def test_the_ledger_export_masks_as_the_map_does(platform, session, system, hydrants, fmt):
+    """A leader's export hides house numbers wherever the map hides them (an `actual_address`, free text, a
+    nested address) and phones; a role that needs addresses and phones gets them whole; ID numbers never."""
+    import csv
+    import io
+
+    from minqing.themes import ledger_files
+
+    data = {"name": "XHS-9", "status": "完好", "keeper_id": ID_NUMBER, "actual_address": "张掖路88号",
+            "note": f"管理人住酒泉路7号楼，电话{PHONE}，身份证{ID_NUMBER}",
+            "contacts": [{"name": "李四", "phone": PHONE, "address": "庆阳路12-3-502"}]}
+    record = themes.add_record(platform, session, system, "water_affairs.zz_hydrants", data, lon=103.01, lat=36.01)
+    session.flush()
+
+    def exported(viewer) -> dict:
+        stream = io.BytesIO()
+        ledger_files.export_ledger(session, viewer, stream, "water_affairs.zz_hydrants", fmt=fmt)
+        if fmt == "geojson":
+            rows = [feature["properties"] for feature in json.loads(stream.getvalue())["features"]]
+        else:
+            rows = list(csv.DictReader(io.StringIO(stream.getvalue().decode("utf-8-sig"))))
+            for row in rows:
+                row["contacts"] = json.loads(row["contacts"]) if row["contacts"] else None
+        return next(row for row in rows if str(row["id"]) == str(record.id))
+
+    def on_map(viewer) -> dict:
+        fields = by_name(page(platform, session, viewer))["XHS-9"]["fields"]
+        return {field["key"]: field["value"] for field in fields}
+
+    leader, shown = exported(LEADER), on_map(LEADER)
+    assert leader["actual_address"] == "张掖路*号" == shown["actual_address"]
+    assert leader["note"] == "管理人住酒泉路*号楼，电话139****5678，身份证620102********1233" == shown["note"]
+    assert leader["contacts"] == [{"name": "李四", "phone": "139****5678", "address": "庆阳路*-*-*"}]
+    assert "88号" not in str(leader) and "7号楼" not in str(leader) and PHONE not in str(leader)
+    assert ID_NUMBER not in str(leader)
+    for viewer in (OPERATOR, WORKER):     # roles whose work needs addresses and phones
+        whole = exported(viewer)
+        assert whole["actual_address"] == "张掖路88号" == on_map(viewer)["actual_address"]
+        assert whole["note"] == f"管理人住酒泉路7号楼，电话{PHONE}，身份证620102********1233"
+        assert whole["contacts"] == [{"name": "李四", "phone": PHONE, "address": "庆阳路12-3-502"}]
+        assert whole["keeper_id"] == "620102********1233"

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from minqing import themes
 from minqing.core.actors import Actor, Grant
 from minqing.core.cli import cli
+from minqing.core.importing import ImportInterrupted
 from minqing.core.models import AuditRecord, ThemeRecord
 from minqing.core.models.themes import ThemeRecordChange
 from minqing.core.platform import Platform
@@ -173,6 +174,100 @@ def test_an_interrupted_import_says_where_to_resume(platform, system, ledger, tm
     assert (summary.imported, existing) == (3, 0)
     with platform.db.session() as session:
         assert sorted(session.scalars(select(ThemeRecord.client_id))) == [f"k{n}" for n in range(5)]
+
+
+def _report_rows(path) -> list[list[str]]:
+    import csv
+
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.reader(handle))[1:]
+
+
+def test_a_batch_that_rolls_back_reports_its_rows_errors_once(platform, system, ledger, tmp_path, monkeypatch):
+    """A row refused in a batch that then fails is not reported by the failed run: the resumed run reports it."""
+    file = _csv(tmp_path / "crash.csv", [["client_id", "name", "stalls", "lon", "lat"],
+                                         ["k2", "二号", "1", "103.01", "36.01"],
+                                         ["k3", "", "1", "103.01", "36.01"],        # refused, batch 1 commits
+                                         ["k4", "四号", "很多", "103.01", "36.01"],  # refused, batch 2 rolls back
+                                         ["k5", "五号", "1", "103.01", "36.01"]])   # its create fails
+    report = tmp_path / "crash.errors.csv"
+    real = records.create
+    calls = {"n": 0}
+
+    def failing(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:        # rows 2 and 3 reach create; row 4 fails before it; row 5 stops the import
+            raise OSError("磁盘已满")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(records, "create", failing)
+    with pytest.raises(ImportInterrupted) as stopped:
+        ledger_files.import_ledger(platform, KEY, file, actor=system, batch_size=2, report_path=report)
+    summary = stopped.value.summary
+    assert (summary.imported, summary.rejected, summary.batches, summary.resume_from) == (1, 1, 1, 4)
+    assert [error.row for error in summary.errors] == [3, 4]          # row 3's error, then where to resume
+    assert "--resume-from 4" in summary.errors[-1].message
+    assert [row[0] for row in _report_rows(report)] == ["3", "4"]
+    monkeypatch.setattr(records, "create", real)
+    resumed, _ = ledger_files.import_ledger(platform, KEY, file, actor=system, batch_size=2, resume_from=4,
+                                            report_path=report)
+    assert (resumed.imported, resumed.rejected, resumed.skipped) == (1, 1, 2)
+    rows = _report_rows(report)                                       # appended to: the first run's lines stay
+    assert [row[0] for row in rows] == ["3", "4", "4"]
+    assert sum("应为数字" in row[3] for row in rows) == 1               # row 4's fault reported once
+    with platform.db.session() as session:
+        assert sorted(session.scalars(select(ThemeRecord.client_id))) == ["k2", "k5"]
+
+
+def test_ctrl_c_mid_import_leaves_the_row_to_resume_from(platform, system, ledger, tmp_path, monkeypatch):
+    file = _csv(tmp_path / "stop.csv", [["client_id", "name", "lon", "lat"],
+                                        *[[f"k{n}", f"第{n}号", "103.01", "36.01"] for n in range(5)]])
+    report = tmp_path / "stop.errors.csv"
+    real = records.create
+    calls = {"n": 0}
+
+    def interrupted(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(records, "create", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ledger_files.import_ledger(platform, KEY, file, actor=system, batch_size=2, report_path=report)
+    last = _report_rows(report)[-1]
+    assert last[0] == "4" and "--resume-from 4" in last[3] and "KeyboardInterrupt" in last[3]
+    with platform.db.session() as session:                            # batch 1 committed, batch 2 did not
+        assert sorted(session.scalars(select(ThemeRecord.client_id))) == ["k0", "k1"]
+    monkeypatch.setattr(records, "create", real)
+    summary, _ = ledger_files.import_ledger(platform, KEY, file, actor=system, resume_from=4, report_path=report)
+    assert summary.imported == 3
+    with platform.db.session() as session:
+        assert sorted(session.scalars(select(ThemeRecord.client_id))) == [f"k{n}" for n in range(5)]
+
+
+def test_an_import_reads_the_theme_version_and_each_grid_once(platform, system, ledger, tmp_path):
+    """Per row only what differs is read: the newest version, and the region of a grid, once per import; the
+    client id once (not again by records.create)."""
+    from sqlalchemy import event
+
+    file = _csv(tmp_path / "many.csv", [["client_id", "name", "lon", "lat"],
+                                        *[[f"m{n}", f"第{n}号", "103.01", "36.01"] for n in range(6)]])
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(platform.db.engine, "before_cursor_execute", seen)
+    try:
+        summary, _ = ledger_files.import_ledger(platform, KEY, file, actor=system, batch_size=4)
+    finally:
+        event.remove(platform.db.engine, "before_cursor_execute", seen)
+    assert summary.imported == 6
+    reads = [text for text in statements if text.startswith("SELECT")]
+    assert sum("FROM theme_versions WHERE theme_versions.theme_key =" in text for text in reads) == 1
+    assert sum("FROM grids" in text and "region_code" in text.split("FROM")[0] for text in reads) == 1
+    assert sum("theme_records.client_id =" in text for text in reads) == 6
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "geojson"])

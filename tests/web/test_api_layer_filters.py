@@ -48,6 +48,7 @@ def test_the_api_filters_a_layer_as_the_map_does(api, as_user):
     ("field=level", "field", "成对"),
     ("field=level&value=%E4%B8%8D%E5%AD%98%E5%9C%A8", "field", "没有取值"),
     ("patrol=late", "patrol", "on_time"),
+    ("field=&value=x", "field", "不能为空"),            # an empty field: refused by the map as by the API
 ])
 def test_a_bad_filter_is_a_chinese_400_naming_the_parameter(api, as_user, query, parameter, words):
     answer = api(f"{LAYER}?{query}")

@@ -284,3 +284,28 @@ def test_a_departments_appeal_is_not_shown_to_the_reporter(platform, as_citizen,
         assert session.scalar(select(CaseEvent).where(CaseEvent.action == "appeal_filed")) is not None
     mine = citizen.get(f"/citizen/cases/{case.id}").get_data(as_text=True)
     assert "申诉" not in mine and "不属于城管职责范围" not in mine and "处置反馈" in mine
+
+
+def test_the_case_page_shows_the_report_photos_as_the_staff_page_does_and_not_the_handlings(platform, as_citizen,
+                                                                                            as_user):
+    """The citizen's photos show as thumbnails in their own group (web/templates/work/_case_photos.html), not
+    again in 我填写的信息; the files the staff added while handling stay on the staff's page."""
+    citizen = as_citizen()
+    report(citizen)
+    case = the_case(platform)
+    follow_up(platform, as_user, case.id)
+    with platform.db.session() as session:
+        files = session.scalars(select(Attachment).where(Attachment.case_id == case.id)
+                                .order_by(Attachment.created_at, Attachment.id)).all()
+        named = json.dumps(session.get(Case, case.id).form_data)
+    reported = [row.id for row in files if row.id in named]
+    handled = [row.id for row in files if row.id not in named]
+    assert len(reported) == 1 and len(handled) == 1
+    page = citizen.get(f"/citizen/cases/{case.id}").get_data(as_text=True)
+    group = page.split('id="photos-report"', 1)[1].split("</section>", 1)[0]
+    assert f'<img src="/work/attachments/{reported[0]}/thumbnail"' in group
+    assert page.count(f"/work/attachments/{reported[0]}\"") == 1          # once: no 附件 link in the details
+    assert handled[0] not in page and 'id="photos-feedback"' not in page
+    staff = as_user("station").get(f"/work/cases/{case.id}").get_data(as_text=True)
+    assert f"/work/attachments/{handled[0]}/thumbnail" in staff.split('id="photos-feedback"', 1)[1]
+    assert staff.count(f'href="/work/attachments/{reported[0]}"') == 1   # the thumbnail only, no 附件 row

@@ -109,3 +109,22 @@ def test_a_city_at_another_fixed_offset_counts_its_own_days_and_shows_its_own_ti
     page = as_user("auditor").get("/audit/").get_data(as_text=True)
     row = re.search(rf'<tr id="audit-{change.seq}">.*?</tr>', page, re.S).group(0)
     assert f"<td>{expected:%Y-%m-%d %H:%M}</td>" in row
+
+
+def test_a_refused_tile_url_is_shown_back_and_otherwise_the_stored_one(app, platform, password_hash):
+    no_city(platform, password_hash)
+    with platform.db.session() as session:
+        city.initialise(session, system_actor("test"), code=LANZHOU, name="兰州市")
+    admin = signed_in(app, "admin")
+    stored = "https://tiles.lanzhou.example/{z}/{x}/{y}.png"
+    assert admin.post("/setup/map-tiles", data={"tile_url": stored}).status_code == 302
+    assert f'name="tile_url" value="{stored}"' in admin.get("/setup/city").get_data(as_text=True)
+    refused = admin.post("/setup/map-tiles", data={"tile_url": "ftp://tiles.example.cn/{z}/{x}.png"})
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert 'name="tile_url" value="ftp://tiles.example.cn/{z}/{x}.png"' in page and stored not in page
+    # the city form refused: the tile field shows what is stored
+    city_refused = admin.post("/setup/city", data={"city_code": LANZHOU, "name": "兰州市", "timezone": "Asia/Kolkata",
+                                                   "centre": "", "zoom": "9"})
+    assert city_refused.status_code == 400
+    assert f'name="tile_url" value="{stored}"' in city_refused.get_data(as_text=True)

@@ -1,15 +1,9 @@
 """/healthz answers the proxy: 200 when the database and the broker answer, 503 naming the part that does not."""
 from __future__ import annotations
 
-import socket
-
 import pytest
 
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]   # free now, and nothing listens on it once closed
+from tests.fixtures.processes import free_port
 
 
 def test_healthy_without_a_broker(client, monkeypatch):
@@ -21,7 +15,7 @@ def test_healthy_without_a_broker(client, monkeypatch):
 
 
 def test_a_broker_that_does_not_answer_makes_the_node_unavailable(client, monkeypatch):
-    monkeypatch.setenv("MINQING_BROKER_URL", f"redis://127.0.0.1:{_closed_port()}/0")
+    monkeypatch.setenv("MINQING_BROKER_URL", f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
     response = client.get("/healthz")
     assert response.status_code == 503
     body = response.get_json()
@@ -46,3 +40,22 @@ def test_a_database_that_does_not_answer_is_named(client, app, monkeypatch):
 
 def _refuse(*_args, **_kwargs):
     raise ConnectionRefusedError("database down")
+
+
+def test_the_database_is_asked_through_its_own_ping(client, app, monkeypatch):
+    """Only core/db.py opens connections: /healthz asks `Database.ping`, whose failure it names."""
+    database = app.extensions["minqing"].db
+    asked = []
+    monkeypatch.setattr(type(database), "ping", lambda self: asked.append(self) or _refuse())
+    response = client.get("/healthz")
+    assert asked == [database]
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "unreachable (ConnectionRefusedError)"
+
+
+def test_ping_answers_and_raises_when_the_database_does_not(app, monkeypatch):
+    database = app.extensions["minqing"].db
+    database.ping()
+    monkeypatch.setattr(database.engine, "connect", _refuse)
+    with pytest.raises(ConnectionRefusedError):
+        database.ping()

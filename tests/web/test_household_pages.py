@@ -167,3 +167,17 @@ def test_a_cadre_opens_no_other_staff_page(as_user, village, path):
 
 def test_a_cadre_lands_on_the_household_list(as_user, village):
     assert as_user("cun").get("/").location.endswith("/work/households")
+
+
+def test_household_details_without_met_are_refused_not_dropped(platform, cadre_api, village):
+    """A promise (or any household field) sends the visit to the household service, which asks for `met`: it is
+    never recorded as a plain visit with the promise silently dropped."""
+    base = {"kind": "household", "target_id": village.ids["YC-1"], "summary": "入户走访"}
+    for extra in ({"promised": True, "promise_text": "协助办理低保申请"}, {"needs": "申请低保"},
+                  {"promised": False}, {"promise_deadline": "2030-01-01"}):
+        answer = cadre_api.post("/visits", {**base, **extra})
+        assert answer.status_code == 422, (extra, answer.get_json())
+        assert list(answer.get_json()["error"]["fields"]) == ["met"], (extra, answer.get_json())
+    assert _visits(platform) == []
+    with platform.db.session() as session:
+        assert session.scalars(select(PracticalMatter)).all() == []

@@ -70,6 +70,16 @@ def test_operator_assigns_a_red_grid_is_refused_a_blue_one_and_removes(platform,
     assert "已解除重点网格" in _text(removed) and "暂无重点网格" in _text(removed)
 
 
+def test_the_form_offers_only_holders_the_assignment_accepts(platform, city, as_user):
+    from minqing.core.models import RoleGrant
+
+    with platform.db.session() as session:   # the secretary keeps the post but loses the role cadre
+        session.execute(RoleGrant.__table__.delete().where(RoleGrant.account_id == city.accounts["secretary"],
+                                                           RoleGrant.role == "cadre"))
+        session.commit()
+    assert "王书记" not in _text(as_user("operator").get("/manage/key-grids"))
+
+
 def test_the_dashboard_panel_lists_key_grids_with_holder_cases_and_trend(platform, city, as_user):
     operator = as_user("operator")
     operator.post("/manage/key-grids", data={"grid_id": city.grids[YELLOW],

@@ -3,15 +3,16 @@ trust world's two sides — scope (another department's ledger is refused), mask
 input named by field, photos, and the city's optional tile URL (its origin allowed for images, only when set)."""
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
 
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
-from minqing.core.models import Attachment, ThemeRecord
+from minqing.core.models import Attachment, ThemeRecord, ThemeVersion
 from minqing.core.models.themes import ThemeRecordChange
 from minqing.web import create_app
 
@@ -213,3 +214,121 @@ def test_the_tile_url_is_an_admin_setting_and_opens_the_csp_for_its_origin_only(
     assert "tiles.lanzhou.example" not in staff.get("/map/").headers.get("Content-Security-Policy", "")
     assert admin.post("/setup/map-tiles", data={"tile_url": ""}).status_code == 302
     assert "tiles.lanzhou.example" not in staff.get(f"{BASE}/new").headers["Content-Security-Policy"]
+
+
+# -- review fixes: search, masked history, one query each, the file answer ----------------------------------------
+
+@contextlib.contextmanager
+def _statements(platform):
+    """The SQL statements run inside the block."""
+    seen: list[str] = []
+
+    def count(_connection, _cursor, statement, _parameters, _context, _executemany):
+        seen.append(statement)
+
+    event.listen(platform.db.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(platform.db.engine, "before_cursor_execute", count)
+
+
+def test_a_search_with_a_digit_is_refused_unless_the_viewer_sees_phones_and_house_numbers(app):
+    staff = _client(app, "staff")
+    _create(staff, **{"details-name": "永昌路12号市场"})
+    # staff see addresses but not phones, leaders neither: which records match "12号" would tell the masked digits
+    for who in ("staff", "leader"):
+        probe = _client(app, who).get(BASE, query_string={"field": "name", "q": "12号"})
+        assert probe.status_code == 400 and "不能含数字" in probe.get_data(as_text=True), who
+    # grid workers and operators see both: a short number is theirs to search; a long one is refused to everyone
+    for who in ("worker", "operator"):
+        found = _client(app, who).get(BASE, query_string={"field": "name", "q": "12号"})
+        assert found.status_code == 200 and "永昌路12号市场" in found.get_data(as_text=True), who
+    assert _client(app, "worker").get(BASE, query_string={"field": "name", "q": "1391"}).status_code == 400
+    assert staff.get(BASE, query_string={"field": "name", "q": "市场"}).status_code == 200
+
+
+def test_the_reason_of_a_retirement_is_masked_in_the_history_page_and_api(app, world):
+    staff = _client(app, "staff")
+    record_id = _create(staff)
+    reason = "已拆除，联系人 13912345678"
+    assert staff.post(f"{BASE}/{record_id}/retire", data={"version": "1", "reason": reason}).status_code == 302
+    leader = _client(app, "leader").get(f"{BASE}/{record_id}/history").get_data(as_text=True)
+    assert "13912345678" not in leader and "已拆除，联系人 139****5678" in leader
+    assert "13912345678" in _client(app, "worker").get(f"{BASE}/{record_id}/history").get_data(as_text=True)
+    api = app.test_client().get(f"/api/v1/themes/{tw.THEME_A}/records/{record_id}/history",
+                                headers={"Authorization": f"Bearer {world.keys['leader']}"})
+    retired = api.get_json()["items"][-1]["changes"]
+    assert retired["reason"]["new"] == "已拆除，联系人 139****5678" and retired["retired_at"]["new"]
+
+
+def test_history_reads_the_versions_it_needs_in_one_query_and_an_edit_reads_the_stored_form_once(app, platform):
+    staff = _client(app, "staff")
+    record_id = _create(staff)
+    assert staff.post(f"{BASE}/{record_id}?version=1", data={**FORM, "details-stalls": "20"}).status_code == 302
+    with platform.db.session() as session:   # the theme republished twice, the record filled in under the third
+        first = session.scalar(select(ThemeVersion).where(ThemeVersion.theme_key == tw.THEME_A,
+                                                          ThemeVersion.version == 1))
+        for number in (2, 3):
+            document = json.loads(json.dumps(first.document))
+            if number == 3:
+                document["forms"]["record"]["properties"]["stalls"]["title"] = "摊位数（第三版）"
+            session.add(ThemeVersion(theme_key=tw.THEME_A, version=number, document=document,
+                                     content_hash=f"{number}" * 64, department_key=first.department_key,
+                                     plugin_name=first.plugin_name))
+        record = session.get(ThemeRecord, record_id)
+        record.theme_version = 3
+        session.commit()
+        version = record.version
+    with _statements(platform) as statements:
+        history = staff.get(f"{BASE}/{record_id}/history").get_data(as_text=True)
+    assert "摊位数（第三版）" in history
+    assert len([text for text in statements if "theme_versions" in text]) == 1   # the three versions at once
+    with _statements(platform) as statements:
+        edited = staff.post(f"{BASE}/{record_id}?version={version}", data={**FORM, "details-stalls": "30",
+                                                                   "details-manager_phone": "139****5678"})
+    assert edited.status_code == 302
+    versions = [text for text in statements if "theme_versions" in text]
+    assert len(versions) <= 3, versions   # the page's form, the record's own form once, the service's check
+    [record] = _records(platform, "永昌路便民市场")
+    assert record.form_data["stalls"] == 30 and record.form_data["manager_phone"] == "13912345678"
+
+
+def test_a_photo_is_answered_as_the_work_end_answers_a_file_and_checked_without_reading_the_history(app, platform,
+                                                                                                      world):
+    admin = _client(app, "admin")
+    base = "/ledgers/housing_construction.self_built_housing"
+    form = {"details-location-lon": "103.82", "details-location-lat": "36.05", "details-address": "永昌路12号",
+            "details-owner_name": "张三", "details-floors": "3", "details-structure": "砖混",
+            "details-appraisal": "未鉴定", "details-commercial": "false", "details-has_cracks": "false"}
+    made = admin.post(f"{base}/new", data={**form, "details-photos": (io.BytesIO(_jpeg()), "house.jpg")},
+                      content_type="multipart/form-data")
+    record_id = int(made.headers["Location"].rsplit("/", 1)[1])
+    with platform.db.session() as session:
+        [photo] = session.scalars(select(Attachment).where(Attachment.filename == "house.jpg")).all()
+    # kept by sending its id back: the record's stored form names it (read once, unmasked)
+    kept = admin.post(f"{base}/{record_id}?version=1", data={**form, "details-floors": "4",
+                                                            "details-photos": photo.id})
+    assert kept.status_code == 302, kept.get_data(as_text=True)[:2000]
+    with platform.db.session() as session:
+        assert session.get(ThemeRecord, record_id).form_data["photos"] == [photo.id]
+    history = admin.get(f"{base}/{record_id}/history").get_data(as_text=True)
+    url = f"{base}/{record_id}/files/{photo.id}"
+    assert url in history and "照片 1 张" in history
+    with _statements(platform) as statements:
+        answer = _client(app, "operator").get(url)
+    assert answer.status_code == 200 and answer.data[:2] == b"\xff\xd8"
+    assert answer.headers["Content-Disposition"] == "inline; filename*=UTF-8''house.jpg"
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert answer.headers["Cache-Control"] == "private, no-store"
+    changes = [text for text in statements if "theme_record_changes" in text]
+    assert len(changes) <= 1 and not any("theme_record_changes.actor_name" in text for text in changes), changes
+    # an upload not yet saved with the record (one through the API, for the form): its uploader's only
+    uploaded = app.test_client().post("/api/v1/attachments", data={"file": (io.BytesIO(_jpeg()), "new.jpg")},
+                                      headers={"Authorization": f"Bearer {world.keys['admin']}"},
+                                      content_type="multipart/form-data")
+    assert uploaded.status_code == 201, uploaded.get_json()
+    pending_url = f"{base}/{record_id}/files/{uploaded.get_json()['id']}"
+    own = admin.get(pending_url)
+    assert own.status_code == 200 and own.headers["Cache-Control"] == "private, no-store"
+    assert _client(app, "operator").get(pending_url).status_code == 404

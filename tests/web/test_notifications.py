@@ -12,6 +12,7 @@ from minqing.core.models import Account, AuditRecord, Notification
 from minqing.web import notifications as notification_views
 from minqing.workflows import outbox, report_case
 
+from tests.fixtures import households
 from tests.fixtures.web import INSIDE
 
 
@@ -137,3 +138,25 @@ def test_paged(platform, world, as_user):
     first, second = _listed(client), _listed(client, page=2)
     assert f"区域通知{notification_views.PAGE_SIZE + 1:02d}" in first and "区域通知00" not in first
     assert "区域通知00" in second and "下一页" in first
+
+
+def test_the_link_shows_only_to_those_the_page_admits(platform, world, as_user, password_hash):
+    """A cadre or an auditor gets no notifications: no 通知 link in their header (the page would answer 403)."""
+    households.build(platform, world, password_hash)
+    for username in ("cun", "auditor"):
+        client = as_user(username)
+        assert 'id="notification-link"' not in client.get("/", follow_redirects=True).get_data(as_text=True), username
+        assert client.get("/notifications/").status_code == 403, username
+    for username in ("worker", "citizen", "leader"):
+        client = as_user(username)
+        assert 'id="notification-link"' in client.get("/", follow_redirects=True).get_data(as_text=True), username
+        assert client.get("/notifications/").status_code == 200, username
+
+
+def test_no_form_inside_a_paragraph(platform, world, as_user):
+    """A <p> cannot hold a <form> (the browser closes the paragraph before it): the page's rows are <div>s."""
+    _notify(platform, "department:urban_management", "一条通知", case_id=None)
+    page = as_user("chengguan").get("/notifications/").get_data(as_text=True)
+    main = page.split("<main>", 1)[1]
+    assert 'id="read-all"' in main
+    assert re.search(r"<p\b[^>]*>(?:(?!</p>).)*<form\b", main, re.S) is None

@@ -5,6 +5,7 @@ reported wherever it lies; the theme search; and the citizen's own form of a the
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -159,3 +160,29 @@ def test_the_citizen_form_is_not_the_workers_form(as_user, as_citizen, platform,
     refused = citizen.post(f"/citizen/report/{THEME}", content_type="multipart/form-data",
                            data={**citizen_report_form(), "details-persuaded": "false"})
     assert refused.status_code == 400 and "details-persuaded" in refused.get_data(as_text=True)
+
+
+STATIC = Path(__file__).resolve().parents[2] / "web" / "static"
+
+
+def _rules(css: str, selector: str) -> list[str]:
+    """The declarations of every rule whose selector list names `selector` exactly."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    return [body for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css)
+            if selector in (part.strip() for part in selectors.split(","))]
+
+
+def test_the_styles_live_where_the_pages_load_them(as_user, as_citizen, world):
+    """The choose pages' theme search is styled by site.css (they load no map styles); the map page's layer rows
+    and every page's thumbnails by one rule each in site.css; the address search has one set of classes."""
+    site, picker = (STATIC / "site.css").read_text(), (STATIC / "report-map.css").read_text()
+    for selector in (".theme-search", ".theme-search label", "[data-theme-group][hidden]"):
+        assert _rules(site, selector) and not _rules(picker, selector), selector
+    for path, client in (("/work/report", as_user("worker")), ("/citizen/report", as_citizen())):
+        page = client.get(path).get_data(as_text=True)
+        assert "data-theme-search" in page and "/static/report-map.css" not in page, path
+    assert "flex-wrap: wrap" in _rules(site, ".layer-item")[0]
+    assert not _rules((STATIC / "map-records.css").read_text(), ".layer-item")
+    thumbnails = _rules(site, ".thumbnails img")
+    assert thumbnails and "object-fit: cover" in thumbnails[0] and not _rules(site, "ul.thumbnails img")
+    assert not re.search(r"\.ledger-map-results?\b", (STATIC / "ledgers.css").read_text())

@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
@@ -15,19 +14,11 @@ from minqing.core.models import CaseEvent, Notification
 from minqing.workflows import outbox
 from minqing.workflows.tasks import make_celery
 
+from tests.fixtures.processes import wait_for
 from tests.fixtures.workflow import report
 
 BROKER = "redis://127.0.0.1:6379/15"
 WAIT_SECONDS = 60
-
-
-def wait_for(check, seconds=WAIT_SECONDS):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.25)
-    return False
 
 
 @pytest.fixture
@@ -71,11 +62,11 @@ def test_worker_runs_the_sweep_and_delivers_notifications(platform, city, worker
             return set(session.scalars(select(Notification.status))) == {"delivered"}
 
     producer.send_task("minqing.deliver_notifications")
-    assert wait_for(all_delivered), "the worker did not deliver the queued notification"
+    assert wait_for(all_delivered, WAIT_SECONDS), "the worker did not deliver the queued notification"
     producer.send_task("minqing.sla_sweep")
-    assert wait_for(urged), "the worker did not run the sweep"
+    assert wait_for(urged, WAIT_SECONDS), "the worker did not run the sweep"
     # the sweep's own urge notification went back through the broker to the worker's delivery task
-    assert wait_for(all_delivered)
+    assert wait_for(all_delivered, WAIT_SECONDS)
     with platform.db.session() as session:
         kinds = sorted(session.scalars(select(Notification.kind)))
     assert kinds == ["report", "urge", "urge"]

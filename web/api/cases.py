@@ -4,12 +4,12 @@ viewer's scope is 404, whether or not it exists."""
 from __future__ import annotations
 
 from flask import request, url_for
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 
 from minqing import themes, workflows
-from minqing.core import scope
+from minqing.core import attachments as uploads, scope
 from minqing.core.actors import Actor
-from minqing.core.models import Attachment, Case, Role, utcnow
+from minqing.core.models import Case, Role, utcnow
 from minqing.workflows import URGENCIES, all_workflows, attachment_refs, final_states
 
 from ..context import db, platform
@@ -53,11 +53,7 @@ def check_attachments(actor: Actor, refs: list[tuple[str, str]], case_id: int | 
     ids = [item for _path, item in refs]
     if not ids:
         return []
-    usable = set(db().scalars(select(Attachment.id).where(
-        Attachment.id.in_(ids), Attachment.owner_account_id == actor.account_id,
-        Attachment.visit_id.is_(None),
-        Attachment.case_id.is_(None) if case_id is None else (Attachment.case_id.is_(None)
-                                                              | (Attachment.case_id == case_id)))))
+    usable = uploads.unclaimed(db(), actor, ids, case_id=case_id)
     problems = {}
     for path, item in refs:
         if item not in usable:
@@ -68,11 +64,7 @@ def check_attachments(actor: Actor, refs: list[tuple[str, str]], case_id: int | 
 
 
 def _link_attachments(actor: Actor, ids: list[str], case_id: int) -> None:
-    if ids:
-        db().execute(update(Attachment).where(Attachment.id.in_(ids), Attachment.case_id.is_(None),
-                                              Attachment.visit_id.is_(None),
-                                              Attachment.owner_account_id == actor.account_id)
-                     .values(case_id=case_id))
+    uploads.link_to_case(db(), actor, ids, case_id)
 
 
 # -- list ---------------------------------------------------------------------------------------------------------

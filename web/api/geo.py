@@ -132,12 +132,11 @@ LAYER_FILTERS = [
 
 def _record_filters() -> tuple[dict[str, str], str | None]:
     """(field key → value, patrol state) from the query; 400 naming the parameter when they do not pair up."""
-    keys, values = request.args.getlist("field"), request.args.getlist("value")
-    if len(keys) != len(values):
-        raise bad_parameter("field", "筛选条件 field 和 value 应成对给出")
-    if any(not key for key in keys):
-        raise bad_parameter("field", "筛选字段 field 不能为空（不筛选时请省略该参数）")
-    return dict(zip(keys, values)), given_arg("patrol")
+    try:
+        filters = themes.layers.paired_filters(request.args.getlist("field"), request.args.getlist("value"))
+    except themes.BadFilter as error:
+        raise bad_parameter(error.parameter, str(error)) from None
+    return filters, given_arg("patrol")
 
 
 @route("/layers/<key>/features", summary="图层要素（GeoJSON）", tags=("geo",), roles=LAYER_ROLES,
@@ -153,9 +152,7 @@ def layer_features(key: str):
     try:
         body = themes.layer_page(platform(), db(), key, actor, _bbox(), page, filters=filters, patrol=patrol)
     except themes.BadFilter as error:
-        # themes' messages name the field ("筛选字段…", "筛选条件…") or else the patrol state
-        name = "field" if str(error).startswith("筛选") else "patrol"
-        raise bad_parameter(name, str(error)) from None
+        raise bad_parameter(error.parameter, str(error)) from None
     except themes.UnknownTheme:
         raise ApiError(404, "not_found", f"没有名为“{key[:80]}”的图层") from None
     except themes.LayerHidden:

@@ -12,31 +12,22 @@ from minqing.core.privacy import masking, reveal
 from minqing.core.actors import Actor
 from minqing.core.models import (Address, Case, House, Household, KeyPerson, KeyPlace, Resident, Unit, Visit,
                                  utcnow)
+from minqing.themes import records as themes_records
 from minqing.workflows import reporter_view
 
 from ..context import db, platform
 from .auth import is_public_viewer
 from .common import iso
 
-ADDRESS_FIELDS = {"address", "address_text", "home_address"}
-
-
 def masked_document(viewer: Actor, value, key: str = ""):
-    """A form document with every text masked for the viewer (addresses as addresses)."""
-    if isinstance(value, dict):
-        return {name: masked_document(viewer, item, name) for name, item in value.items()}
-    if isinstance(value, list):
-        return [masked_document(viewer, item, key) for item in value]
-    if isinstance(value, str):
-        if key in ADDRESS_FIELDS:
-            return masking.show(viewer, masking.ADDRESS, masking.text_for(viewer, value))
-        return masking.text_for(viewer, value)
-    return value
+    """A form document with every text masked for the viewer (address fields as addresses): the ledgers' rule
+    (`themes.records.visible_value`), without a schema to read formats from."""
+    return themes_records.visible_value(viewer, {}, value, key)
 
 
 def _workflow(case: Case):
     try:
-        return workflows.get_workflow(platform(), case.workflow_key)
+        return workflows.get_workflow(platform(), case.workflow_key, db())
     except workflows.WorkflowError:
         return None
 

@@ -22,6 +22,7 @@ from minqing import themes
 from minqing.core.actors import Actor
 from minqing.core.geo import geojson as geojson_format
 from minqing.core.models import ThemeRecord
+from minqing.core.privacy import masking
 from minqing.themes import layers as theme_layers, records
 
 from ..context import db, platform
@@ -291,6 +292,9 @@ def record_history(key: str, record_id: int):
 
 
 def _masked(viewer: Actor, name: str, value):
-    return masked_document(viewer, value, name.removeprefix("form_data.")) if name.startswith("form_data.") \
-        else value
+    """A history value for the viewer: form values as the record shows them, any other text (a retirement's
+    reason) as free text; the geometry, times and versions as they are."""
+    if name.startswith("form_data."):
+        return masked_document(viewer, value, name.removeprefix("form_data."))
+    return masking.text_for(viewer, value) if isinstance(value, str) else value
 

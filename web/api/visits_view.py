@@ -56,9 +56,9 @@ def _problems(body: dict) -> dict[str, list[str]]:
 
 
 @route("/visits", ("POST",), summary="记录走访", tags=("visits",), roles=VISITORS,
-       description="网格员、干部走访重点人员、重点场所或住户；对象须在其范围内。走访住户时可填 met（见到的人，"
-                   "填了即按入户走访记录）、needs（诉求）、promised（是否承诺帮办实事）、promise_text、"
-                   "promise_deadline（办理期限，年-月-日，默认 30 天后）。"
+       description="网格员、干部走访重点人员、重点场所或住户；对象须在其范围内。走访住户时可填 met（见到的人）、needs（诉求）、promised（是否承诺帮办实事）、promise_text、"
+                   "promise_deadline（办理期限，年-月-日，默认 30 天后）；"
+                   "填了其中任一项即按入户走访记录，此时须填 met。"
                    "幂等：Idempotency-Key 或 client_id。",
        params=[IDEMPOTENCY], body=ref("VisitCreate"),
        responses={201: ("已记录（重试时为第一次的结果）", ref("Visit")), 403: ("角色无权走访", ref("Problem")),
@@ -75,9 +75,11 @@ def create_visit():
             raise ApiError(422, "form_invalid", "填写的内容有误", problems)
         client_id = idempotency.client_id_for(actor.account_id, key, "apiv-") if key else None
         try:
-            if body["kind"] == "household" and "met" in body:   # 走村入户: the work end's service
+            # 走村入户, the work end's service, as soon as any household field is given: it asks for `met` itself
+            # (a promise without whom was met is refused, never recorded as a plain visit without its promise)
+            if body["kind"] == "household" and any(name in body for name in visits.HOUSEHOLD_FIELDS):
                 visit = visits.record_household_visit(
-                    db(), actor, household_id=body["target_id"], met=body["met"], needs=body.get("needs", ""),
+                    db(), actor, household_id=body["target_id"], met=body.get("met", ""), needs=body.get("needs", ""),
                     promised=body.get("promised", False), promise_text=body.get("promise_text", ""),
                     promise_deadline=body.get("promise_deadline"), summary=body["summary"], lon=body.get("lon"), lat=body.get("lat"), client_id=client_id)
             else:

@@ -11,14 +11,14 @@ from werkzeug.datastructures import CombinedMultiDict
 from minqing import forms, themes
 
 from .. import report_map
-from ..security import CONTENT_SECURITY_POLICY
+from ..security import content_security_policy
 from ..work import report as report_page
 from . import blueprint
 from .common import builder_required, draft_or_404
 
 FORM_TITLES = {"report": "上报表单", "record": "登记表单", "visit": "走访表单"}
 # The editor frames this page; every other page still refuses to be framed.
-FRAMED_POLICY = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
+FRAMED_POLICY = content_security_policy(frame_ancestors="'self'")
 
 
 def _schema(draft, form_name: str) -> tuple[dict | None, dict | None]:

@@ -16,13 +16,13 @@ from sqlalchemy import select
 
 from minqing import forms, themes, workflows
 from minqing.core import scope
-from minqing.core.attachments import PILLOW_FORMATS
-from minqing.core.models import Attachment, Case, Department, Role
+from minqing.core.models import Case, Department, Role
 from minqing.workflows import reporter_view
 
 from .. import report_map
 from ..context import db, platform, viewer
 from ..permissions import roles_required
+from ..work.attachments import case_files
 from ..work.case_page import report_schema
 from ..work.common import department_names, state_title, theme_titles
 from ..work.duplicates import citizen_duplicates
@@ -198,20 +198,17 @@ def render_case(case: Case, status: int = 200):
     return render_template(
         "citizen/case.html", case=case, state=state_title(case), timeline=public_timeline(case),
         progress=_progress(case), details=_details(case), themes=theme_titles(), departments=department_names(),
-        can_rate=can_rate, ratings=RATINGS, duplicates=citizen_duplicates(case), photo_ids=_photo_ids(case)), status
-
-
-def _photo_ids(case: Case) -> set[str]:
-    """The case's files that are pictures (shown as thumbnails; any other file stays a link), in one query."""
-    return set(db().scalars(select(Attachment.id).where(Attachment.case_id == case.id,
-                                                        Attachment.content_type.in_(PILLOW_FORMATS))))
+        can_rate=can_rate, ratings=RATINGS, duplicates=citizen_duplicates(case), files=case_files(case)), status
 
 
 def _details(case: Case) -> list[tuple[str, str, str]]:
+    """What the citizen filled in, less the files: those show as the report's photos (`case_files`). Only the
+    report's: the files added while handling (处置反馈, co-handlers', an appeal's evidence) are the staff's."""
     schema = report_schema(case)
     if not schema or not case.form_data:
         return []
-    return [(row.label, row.value, row.kind) for row in forms.display(schema, case.form_data)]
+    return [(row.label, row.value, row.kind) for row in forms.display(schema, case.form_data)
+            if row.kind != "attachment"]
 
 
 @blueprint.get("/cases/<int:case_id>")

@@ -10,10 +10,10 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from minqing.core import city, scope
+from minqing.core import city
 
 from minqing.core.grassroots import key_grids, practical_matters
-from minqing.core.models import Account, CadrePost, Household, Post, Region, Resident
+from minqing.core.models import Account, Household, Resident
 from minqing.core.privacy import masking
 
 from ..context import db, viewer
@@ -24,16 +24,6 @@ ASSIGNERS = ("admin", "operator")
 READERS = ("admin", "operator", "leader")
 
 
-def _secretaries() -> list[tuple[int, str, str]]:
-    """Party secretaries whose post region is within the viewer's scope: (account id, name, region name)."""
-    regions = scope.restrict(select(Region.id), Region, viewer())
-    return [tuple(row) for row in db().execute(
-        select(Account.id, Account.display_name, Region.name).join(CadrePost, CadrePost.account_id == Account.id)
-        .join(Region, Region.id == CadrePost.region_id)
-        .where(CadrePost.post == Post.PARTY_SECRETARY, Account.is_active.is_(True), CadrePost.region_id.in_(regions))
-        .order_by(Region.code, Account.display_name).limit(500))]
-
-
 @blueprint.get("/key-grids")
 @roles_required(*READERS)
 def key_grids_page():
@@ -41,7 +31,7 @@ def key_grids_page():
     may_assign = me.has_role(*ASSIGNERS)
     return render_template("manage/key_grids.html", rows=key_grids.key_grids_for(db(), me), may_assign=may_assign,
                            candidates=key_grids.candidates(db(), me) if may_assign else [],
-                           secretaries=_secretaries() if may_assign else [], colours=key_grids.COLOUR_TITLES)
+                           secretaries=key_grids.party_secretaries(db(), viewer=me, limit=500) if may_assign else [], colours=key_grids.COLOUR_TITLES)
 
 
 @blueprint.post("/key-grids")

@@ -150,15 +150,13 @@ class Describer:
                     CaseEvent.case_id.in_(ids[chunk:chunk + 500]), CaseEvent.action == "report")):
                 if (data or {}).get("media_url"):
                     self.media[case_id] = data["media_url"]
-        self._workflows: dict[str, object] = {}
+        self.session = session
 
     def _state_title(self, case: Case) -> str:
-        if case.workflow_key not in self._workflows:
-            try:
-                self._workflows[case.workflow_key] = workflows.get_workflow(self.platform, case.workflow_key)
-            except workflows.WorkflowError:
-                self._workflows[case.workflow_key] = None
-        workflow = self._workflows[case.workflow_key]
+        try:
+            workflow = workflows.get_workflow(self.platform, case.workflow_key, self.session)
+        except workflows.WorkflowError:
+            workflow = None
         state = workflow.states.get(case.status) if workflow else None
         return state.title if state else case.status
 

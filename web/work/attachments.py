@@ -13,7 +13,7 @@ from flask_login import current_user
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 
-from minqing import themes
+from minqing import themes, workflows
 from minqing.core import attachments as storage, scope, storage as object_store
 from minqing.core.models import Attachment, Case, Visit
 
@@ -64,13 +64,18 @@ def _private(response: Response) -> Response:
     return response
 
 
-@blueprint.get("/attachments/<attachment_id>")
-def attachment(attachment_id: str):
-    row = _permitted(attachment_id)
+def send(row: Attachment) -> Response:
+    """The file as its answer: a photo inline, anything else as a download, never sniffed nor kept in a cache.
+    The caller has checked that the viewer may see it."""
     response = Response(storage.read(row), mimetype=row.content_type)
     disposition = "inline" if row.content_type.startswith("image/") else "attachment"
     response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(row.filename)}"
     return _private(response)
+
+
+@blueprint.get("/attachments/<attachment_id>")
+def attachment(attachment_id: str):
+    return send(_permitted(attachment_id))
 
 
 @blueprint.get("/attachments/<attachment_id>/thumbnail")
@@ -144,18 +149,14 @@ def case_files(case: Case) -> CaseFiles:
     added while it was handled."""
     rows = db().scalars(select(Attachment).where(Attachment.case_id == case.id)
                         .order_by(Attachment.created_at, Attachment.id)).all()
-    named = set(_strings(case.form_data))
+    named = {item for _path, item in workflows.attachment_refs(_report_form(case), case.form_data)}
     return CaseFiles(report=[row for row in rows if row.id in named],
                      feedback=[row for row in rows if row.id not in named])
 
 
-def _strings(value):
-    """Every string in a form document (attachment ids are strings wherever the form put them)."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _strings(item)
+def _report_form(case: Case) -> dict | None:
+    """The report form the case was filled in against (`case_page.report_schema`; imported here when used, as
+    case_page imports this module)."""
+    from .case_page import report_schema
+
+    return report_schema(case)

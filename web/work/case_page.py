@@ -91,7 +91,7 @@ def case_page(case_id: int):
 @login_required
 def take_step(case_id: int, name: str):
     case = case_in_scope(case_id)
-    workflow = workflows.get_workflow(platform(), case.workflow_key)
+    workflow = workflow_of(case.workflow_key)
     step = workflow.transitions.get(name)
     if step is None:
         flash("没有这一步", "error")

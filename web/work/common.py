@@ -1,7 +1,7 @@
 """Helpers the work-end views share: loading a case in scope, uploads, titles of states and themes."""
 from __future__ import annotations
 
-from flask import abort, g
+from flask import abort
 from sqlalchemy import select
 
 from minqing import themes, workflows
@@ -22,12 +22,9 @@ def case_in_scope(case_id: int) -> Case:
 
 
 def workflow_of(key: str) -> workflows.Workflow:
-    """The workflow `key`, looked up once per request: each lookup asks the plugins, and their switches cost a
-    database read, so a page listing many cases (a case's duplicates, a case list) would read once per row."""
-    known = g.setdefault("workflows_by_key", {})
-    if key not in known:
-        known[key] = workflows.get_workflow(platform(), key)
-    return known[key]
+    """The workflow `key`, looked up within the request's session (the workflows memoise their lookups under the
+    plugins counter, which the session reads once)."""
+    return workflows.get_workflow(platform(), key, db())
 
 
 def state_title(case: Case) -> str:
@@ -49,12 +46,7 @@ def department_names() -> dict[int, str]:
 
 def my_pending_attachments(case_id: int | None = None) -> list[str]:
     """Ids of files this viewer uploaded that are not yet part of another case: a re-submitted form keeps them."""
-    from minqing.core.models import Attachment
-
-    condition = ((Attachment.case_id.is_(None) & Attachment.visit_id.is_(None)) if case_id is None
-                 else Attachment.case_id.in_([case_id]))
-    return list(db().scalars(select(Attachment.id).where(Attachment.owner_account_id == viewer().account_id,
-                                                         condition)))
+    return attachments.pending(db(), viewer(), case_id)
 
 
 def uploader(case_id: int | None = None, accept=None, max_bytes=None):

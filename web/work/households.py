@@ -43,7 +43,7 @@ def households():
         db(), me, grid_ids=_grid_ids(me), unvisited_only=unvisited, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     post = cadres.post_of(db(), me.account_id) if me.has_role(Role.CADRE) else None
     return render_template("work/households.html", rows=rows, total=total, period=current, page=page,
-                           per_page=PER_PAGE, unvisited=unvisited, post=post, post_title=cadres.title,
+                           per_page=PER_PAGE, unvisited=unvisited, post=post,
                            mask_name=masking.mask_name,
                            address=lambda text: masking.show(me, masking.ADDRESS, text))
 

@@ -2,7 +2,8 @@
 the record (masked by role), the theme's visit form with the worker's location and photos. The page only reads
 the submission; `themes.record_patrol` checks and stores it (its photos linked to the visit). A department's
 staff find here their records overdue for patrol, the latest patrols with their photos, the patrols flagged for
-distance and their data freshness (数据鲜活度).
+distance and their data freshness (数据鲜活度: the themes' own figure, shown here whether or not the
+`data_freshness` plugin puts it on the dashboard).
 """
 from __future__ import annotations
 
@@ -13,14 +14,13 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from minqing import forms, themes
-from minqing.core import scope
 from minqing.core.models import Department, Grid, ThemeRecord, utcnow
 from minqing.core.privacy import masking
-from minqing.themes import freshness_plugin
 
 from ..context import db, platform, viewer
 from ..permissions import roles_required
 from . import blueprint
+from .common import theme_titles
 from .report import read_submission
 
 LOCATION = {"type": "object", "format": "geo-point", "title": "巡查位置",
@@ -51,17 +51,16 @@ def _department_view():
     grid_ids = {grid_id for _, grid_id, _, _ in counts if grid_id}
     grids = dict(db().execute(select(Grid.id, Grid.name).where(Grid.id.in_(grid_ids))).all()) if grid_ids else {}
     departments = dict(db().execute(select(Department.key, Department.short_name)).all())
-    _records, freshness_blocks = freshness_plugin.panel_blocks(db(), me, now)
+    _records, freshness_blocks = themes.freshness.panel_blocks(db(), me, now)
     return render_template("work/patrols_department.html", counts=counts, grids=grids, departments=departments,
                            flagged=themes.patrols.flagged_patrols(db(), me), freshness_blocks=freshness_blocks,
                            recent=themes.patrols.recent_patrols(db(), me),
-                           titles={t.key: t.title for t in themes.themes(platform(), db())})
+                           titles=theme_titles())
 
 
 def _record_or_404(record_id: int) -> tuple[ThemeRecord, themes.Theme]:
-    record = db().scalar(scope.restrict(select(ThemeRecord).where(ThemeRecord.id == record_id), ThemeRecord,
-                                        viewer()))
-    if record is None or getattr(record, "retired_at", None) is not None:
+    record = db().scalar(themes.records.records_query(viewer()).where(ThemeRecord.id == record_id))
+    if record is None:    # out of scope, or retired
         abort(404)
     try:
         return record, themes.get_theme(platform(), record.theme_key, db())
@@ -83,7 +82,7 @@ def _render(record, theme, form, client_id: str, status: int = 200):
     max_m, policy = themes.patrols.patrol_distance(theme)
     history = themes.patrols.patrols_of(db(), viewer(), record.id)
     return render_template("work/patrol_form.html", record=record, theme=theme, form_html=html,
-                           title=themes.patrols.record_title(record), fields=_fields(record), max_m=max_m,
+                           title=themes.layers.record_title(viewer(), record, theme.form("record")), fields=_fields(record), max_m=max_m,
                            policy=policy, history=history,
                            photos=themes.patrols.photos_of(db(), [visit.id for visit in history])), status
 

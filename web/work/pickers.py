@@ -4,18 +4,15 @@ JavaScript; static/js/department-picker.js adds a filter box by name or short na
 come from `workflows.dispatch.reach`; here only its shape for the templates."""
 from __future__ import annotations
 
-from pathlib import Path
-
-import jinja2
+from flask import get_template_attribute
 from markupsafe import Markup
 
+from minqing import forms
 from minqing.core.models import Case
-from minqing.forms.render import jinja_environment, template_loader
 from minqing.workflows import dispatch
 
 from ..context import db
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # Steps whose form names a department: the field becomes the picker. No choice on dispatch = the routing decides.
 EMPTY_LABELS = {"dispatch": "不指定（按分拨规则自动派遣）"}
 EMPTY_LABEL = "请选择部门"
@@ -35,21 +32,8 @@ def picks_department(step) -> bool:
     return isinstance(field, dict) and field.get("type") == "string"
 
 
-def _environment() -> jinja2.Environment:
-    # the forms engine's own environment (its macros, autoescape), also reading the site's work templates
-    base = jinja_environment()
-    return base.overlay(loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(TEMPLATES)),
-                                                    template_loader()]))
-
-
-_ENVIRONMENT: jinja2.Environment | None = None
-
-
 def render_step(case: Case, step, form, *, action: str, csrf_token: str, attachment_url: str) -> Markup:
-    """A step's form like `forms.render`, with its department field as the picker."""
-    global _ENVIRONMENT
-    if _ENVIRONMENT is None:
-        _ENVIRONMENT = _environment()
+    """A step's form as `forms.render` draws it, with its department field shown as the picker."""
     field = form["department"]
     schema = step.form["properties"]["department"]
     required = "department" in (step.form.get("required") or ())
@@ -58,6 +42,6 @@ def render_step(case: Case, step, form, *, action: str, csrf_token: str, attachm
                                exclude=exclude, selected=(field.data or "",), required=required,
                                empty=EMPTY_LABELS.get(step.name, EMPTY_LABEL))
     picker["errors"] = list(field.mq_errors or ())
-    template = _ENVIRONMENT.get_template("work/_department_step.html")
-    return Markup(template.render(form=form, picker=picker, action=action, submit_label=step.title,
-                                  csrf_token=csrf_token, attachment_url=attachment_url))
+    shown = Markup(get_template_attribute("work/_department_picker.html", "department_picker")(picker))
+    return forms.render(form, action=action, submit_label=step.title, csrf_token=csrf_token,
+                        attachment_url=attachment_url, fields={"department": shown})

@@ -89,3 +89,40 @@ def test_a_point_ledger_works_at_phone_width(server, open_page, sign_in, platfor
     with platform.db.session() as session:
         record = session.scalar(select(ThemeRecord).where(ThemeRecord.form_data["name"].as_string() == "雁滩夜市"))
         assert record.lon is not None and record.geometry is None
+
+
+def test_removing_the_drawn_point_clears_the_form_so_no_old_point_is_sent(server, open_page, sign_in, platform):
+    """Geoman's removal tool takes the point off the map and out of the form: its longitude and latitude boxes are
+    emptied (a saved record with an old point would otherwise keep it); typing a point again shows a new marker."""
+    page, _requested = open_page()
+    sign_in(page, "staff", tw.PASSWORD)
+    page.goto(f"{server}/ledgers/{tw.THEME_A}/new")
+    page.locator(".leaflet-pm-icon-marker").click()
+    canvas = page.locator(".ledger-map-canvas").bounding_box()
+    page.mouse.click(canvas["x"] + canvas["width"] / 2, canvas["y"] + canvas["height"] / 2)
+    wait_until(page, "() => document.querySelector(\"[name='location-lon']\").value !== ''")
+    assert page.get_attribute("[data-ledger-map]", "data-drawn") == "point"
+    page.locator(".leaflet-pm-icon-delete").click()
+    page.locator(".ledger-map-canvas .leaflet-marker-icon:not(.marker-icon)").first.click()
+    wait_until(page, "() => document.querySelector(\"[name='location-lon']\").value === ''")
+    assert page.input_value("[name='location-lat']") == ""
+    assert page.get_attribute("[data-ledger-map]", "data-drawn") is None
+    assert page.input_value("[data-ledger-geometry]") == ""
+    page.locator(".leaflet-pm-icon-delete").click()   # out of removal mode
+    page.fill("[name='location-lon']", "103.83")
+    page.fill("[name='location-lat']", "36.05")
+    wait_until(page, "() => document.querySelectorAll('.ledger-map-canvas .leaflet-marker-icon').length === 1")
+
+
+def test_both_maps_share_one_address_search(server, open_page, sign_in):
+    """The ledger map's address search is the report picker's markup (report_map/_address_search.html): its
+    script finds the parts by the shared classes and searching answers in the shared note line."""
+    page, _requested = open_page()
+    sign_in(page, "staff", tw.PASSWORD)
+    page.goto(f"{server}/ledgers/{tw.THEME_A}/new")
+    search = page.locator("[data-ledger-map] .report-map-search")
+    assert search.is_visible()
+    page.fill("[data-ledger-map] .report-map-query", "张")
+    page.click("[data-ledger-map] .report-map-go")
+    wait_until(page, "() => document.querySelector('[data-ledger-map] .report-map-note').textContent !== ''")
+    assert "至少输入 2 个字" in page.inner_text("[data-ledger-map] .report-map-note")

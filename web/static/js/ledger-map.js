@@ -7,7 +7,7 @@
   "use strict";
   var settings = document.querySelector("[data-ledger-map]");
   var form = document.getElementById("ledger-form");
-  if (!settings || !form || !window.L || !window.fetch || !window.L.PM) { return; }
+  if (!settings || !form || !window.L || !window.fetch || !window.L.PM || !window.mqMap) { return; }
   var L = window.L, data = settings.dataset, kind = data.geometryKind || "point";
   var hidden = document.querySelector("[data-ledger-geometry]");
   var box = form.querySelector("[data-mq-geo]");
@@ -21,39 +21,10 @@
     .setView([centre[1], centre[0]], Number(data.zoom) || 10);
   if (data.tiles) { L.tileLayer(data.tiles, { maxZoom: 19 }).addTo(map); }
 
-  function getJSON(url) {
-    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); });
-  }
-  function withQuery(url, params) {
-    return url + (url.indexOf("?") >= 0 ? "&" : "?") + new URLSearchParams(params).toString();
-  }
+  var getJSON = window.mqMap.getJSON;
 
-  // -- base map: outlines (not editable, not snapped to) -------------------------------------------------------
-  var outline = { interactive: false, pmIgnore: true, snapIgnore: true };
-  var regions = L.geoJSON(null, L.extend({ style: function () {
-    return { color: "#78909c", weight: 1, fill: false }; } }, outline)).addTo(map);
-  var grids = L.geoJSON(null, L.extend({ style: function () {
-    return { color: "#1e88e5", weight: 1, fillColor: "#bbdefb", fillOpacity: 0.12 }; } }, outline)).addTo(map);
-  var pending = null;
-  function refresh() {
-    clearTimeout(pending);
-    pending = setTimeout(function () {
-      var b = map.getBounds(), zoom = map.getZoom();
-      var where = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(",");
-      if (data.regionsUrl) {
-        getJSON(withQuery(data.regionsUrl, { level: zoom < 11 ? "county" : "township", bbox: where, zoom: zoom }))
-          .then(function (c) { regions.clearLayers(); regions.addData(c); }).catch(function () {});
-      }
-      if (data.gridsUrl && zoom >= 12) {
-        getJSON(withQuery(data.gridsUrl, { bbox: where, zoom: zoom }))
-          .then(function (c) { grids.clearLayers(); grids.addData(c); }).catch(function () {});
-      } else {
-        grids.clearLayers();
-      }
-    }, 200);
-  }
-  map.on("moveend", refresh);
+  // -- base map: outlines (map-common.js), not editable, not snapped to -------------------------------------
+  var base = window.mqMap.outlines(map, data, { pmIgnore: true, snapIgnore: true }, 0.12);
 
   // -- the drawing ---------------------------------------------------------------------------------------------
   if (map.pm.setLang) { try { map.pm.setLang("zh"); } catch (e) { /* English tooltips then */ } }
@@ -72,7 +43,17 @@
   }
   var writing = false;
   function write() {
-    if (!shape) { if (hidden && kind !== "point") { hidden.value = ""; } return; }
+    if (!shape) {   // removed with Geoman's tool: nothing of the old shape is sent
+      if (hidden) { hidden.value = ""; }
+      if (kind === "point" && lon && lat && (lon.value || lat.value)) {
+        lon.value = "";
+        lat.value = "";
+        writing = true;
+        try { announce(lon); announce(lat); } finally { writing = false; }
+      }
+      delete settings.dataset.drawn;
+      return;
+    }
     if (kind === "point" && lon && lat) {
       var p = shape.getLatLng();
       lon.value = p.lng.toFixed(6);
@@ -84,13 +65,14 @@
     }
     settings.dataset.drawn = kind;
   }
+  // The record's one shape, however it came (drawn, the record's own, the typed point): a new one replaces it,
+  // and editing, dragging or removing it rewrites the form.
   function adopt(layer) {
     if (shape && shape !== layer) { map.removeLayer(shape); }
     shape = layer;
     layer.on("pm:edit pm:dragend pm:markerdragend", write);
-    write();
   }
-  map.on("pm:create", function (e) { adopt(e.layer); });
+  map.on("pm:create", function (e) { adopt(e.layer); write(); });
   map.on("pm:remove", function (e) { if (e.layer === shape) { shape = null; write(); } });
 
   // What the record has now (the edit page), or the point typed in the boxes.
@@ -104,9 +86,7 @@
     try {
       L.geoJSON(JSON.parse(data.current), { style: function () { return { color: colour, weight: 3 }; } })
         .eachLayer(function (layer) {
-          layer.addTo(map);
-          shape = layer;
-          layer.on("pm:edit pm:dragend pm:markerdragend", write);
+          adopt(layer.addTo(map));
           map.fitBounds(layer.getBounds ? layer.getBounds() : L.latLngBounds([layer.getLatLng()]), { maxZoom: 17, animate: false });
           fitted = true;
         });
@@ -115,10 +95,7 @@
   function showTyped(centreIt) {
     var point = typedPoint();
     if (!point) { return; }
-    if (shape) { shape.setLatLng(point); } else {
-      shape = L.marker(point, { title: "记录位置（可拖动）" }).addTo(map);
-      shape.on("pm:edit pm:dragend", write);
-    }
+    if (shape) { shape.setLatLng(point); } else { adopt(L.marker(point, { title: "记录位置（可拖动）" }).addTo(map)); }
     if (centreIt) { map.setView(point, Math.max(map.getZoom(), 16)); fitted = true; }
   }
   if (kind === "point") {
@@ -132,14 +109,14 @@
       if (c.features.length && !shape) { map.fitBounds(L.geoJSON(c).getBounds(), { maxZoom: 16, animate: false }); }
     }).catch(function () {});
   }
-  refresh();
+  base.refresh();
 
-  // -- address search (address-search.js) --------------------------------------------------------------------
+  // -- address search (map-common.js) ------------------------------------------------------------------------
   if (data.addressesUrl) {
-    window.mqAddressSearch({
-      query: settings.querySelector(".ledger-map-query"), go: settings.querySelector(".ledger-map-go"),
-      list: settings.querySelector(".ledger-map-results"), note: document.getElementById("ledger-map-note"),
-      url: data.addressesUrl, buttonClass: "ledger-map-result", failed: "搜索失败，请稍后再试或直接在地图上查找",
+    window.mqMap.addressSearch({
+      query: settings.querySelector(".report-map-query"), go: settings.querySelector(".report-map-go"),
+      list: settings.querySelector(".report-map-results"), note: settings.querySelector(".report-map-note"),
+      url: data.addressesUrl, buttonClass: "report-map-result", failed: "搜索失败，请稍后再试或直接在地图上查找",
       onPick: function (item) {
         map.setView([item.lat, item.lon], 17);
         return "已定位到：" + item.text + "，请在此处画出记录";

@@ -5,7 +5,7 @@
 (function () {
   "use strict";
   var settings = document.querySelector("[data-report-map]");
-  if (!settings || !window.L || !window.fetch) { return; }
+  if (!settings || !window.L || !window.fetch || !window.mqMap) { return; }
   var form = settings.closest("section") && settings.closest("section").querySelector("form[data-mq-form]");
   var box = form && form.querySelector("[data-mq-geo]");
   if (!box) { return; }
@@ -20,42 +20,13 @@
     .setView([centre[1], centre[0]], Number(data.zoom) || 10);
   var marker = null;
 
-  function getJSON(url) {
-    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); });
-  }
-  function withQuery(url, params) {
-    return url + (url.indexOf("?") >= 0 ? "&" : "?") + new URLSearchParams(params).toString();
-  }
-  function bbox() {
-    var b = map.getBounds();
-    return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(",");
-  }
+  var getJSON = window.mqMap.getJSON;
 
-  // -- base map: outlines only ----------------------------------------------------------------------------------
-  var regions = L.geoJSON(null, { interactive: false,
-    style: function () { return { color: "#78909c", weight: 1, fill: false }; } }).addTo(map);
-  var grids = L.geoJSON(null, { interactive: false,
-    style: function () { return { color: "#1e88e5", weight: 1, fillColor: "#bbdefb", fillOpacity: 0.15 }; } }).addTo(map);
+  // -- base map: outlines only (map-common.js), and the reporter's own grid drawn thick ------------------------
+  var base = window.mqMap.outlines(map, data);
   var own = L.geoJSON(null, { interactive: false,
     style: function () { return { color: "#6a1b9a", weight: 4, fill: false, dashArray: "8 4" }; } }).addTo(map);
-  var pending = null;
-  function refresh() {
-    clearTimeout(pending);
-    pending = setTimeout(function () {
-      var zoom = map.getZoom(), where = bbox();
-      getJSON(withQuery(data.regionsUrl, { level: zoom < 11 ? "county" : "township", bbox: where, zoom: zoom }))
-        .then(function (c) { regions.clearLayers(); regions.addData(c); }).catch(function () {});
-      if (data.gridsUrl && zoom >= 12) {
-        getJSON(withQuery(data.gridsUrl, { bbox: where, zoom: zoom }))
-          .then(function (c) { grids.clearLayers(); grids.addData(c); }).catch(function () {});
-      } else {
-        grids.clearLayers();
-      }
-    }, 200);
-  }
-  map.on("moveend", refresh);
-  refresh();
+  base.refresh();
   if (data.myGridsUrl) {
     getJSON(data.myGridsUrl).then(function (c) {
       if (!c.features.length) { return; }
@@ -101,9 +72,9 @@
   });
   show(true);
 
-  // -- address search (address-search.js) --------------------------------------------------------------------
+  // -- address search (map-common.js) ------------------------------------------------------------------------
   var address = form.querySelector("input[name$='-address'], textarea[name$='-address']");
-  window.mqAddressSearch({
+  window.mqMap.addressSearch({
     query: settings.querySelector(".report-map-query"), go: settings.querySelector(".report-map-go"),
     list: settings.querySelector(".report-map-results"), note: settings.querySelector(".report-map-note"),
     url: data.addressesUrl, buttonClass: "report-map-result", failed: "搜索失败，请稍后再试或直接在地图上选点",
