@@ -1,8 +1,9 @@
-"""Benchmark: the evaluation indicators over N cases, against one hand-written GROUP BY.
+"""Benchmark: the evaluation indicators over N cases with their case events, against one hand-written GROUP BY
+that also counts the returned (退回) cases by a join on the case events.
 
-    python benchmarks/evaluation.py                    # 1,000,000 cases in a temporary SQLite file
-    python benchmarks/evaluation.py --cases 100000
-    python benchmarks/evaluation.py --db postgresql+psycopg://postgres@127.0.0.1/bench   # EMPTIES that database
+    python -m benchmarks.evaluation                    # 1,000,000 cases in a temporary SQLite file
+    python -m benchmarks.evaluation --cases 100000
+    python -m benchmarks.evaluation --db postgresql+psycopg://postgres@127.0.0.1/bench   # EMPTIES that database
 
 For each dimension (department, county, township, grid) prints the time of `evaluate()` and of the
 hand-written SQL, their ratio, and checks that both give the same numbers.
@@ -18,8 +19,10 @@ import time
 from shapely.geometry import box, mapping
 from sqlalchemy import bindparam, insert, text
 
-from minqing.core.models import Case, CaseMilestone, Department, Grid, Region, UTCDateTime
+from minqing.core.models import Case, CaseEvent, CaseMilestone, Department, Grid, Region, UTCDateTime
 from minqing.workflows.evaluation import Indicators, evaluate
+
+from .harness import Figure, best_times
 
 # -- synthetic data (also used by benchmarks/sweep.py): inserted in bulk, not through the engine, which would
 #    take hours for a million cases -----------------------------------------------------------------------
@@ -58,7 +61,8 @@ def geography(connection, counties: int = 8, townships: int = 5, villages: int =
 
 def case_rows(n: int, grid_regions: dict, departments: list, *, seed: int = 7, open_share: float = 0.25,
               first_id: int = 1):
-    """Yield (case row, milestone row) pairs: a year of cases with realistic spreads of every outcome."""
+    """Yield (case row, milestone row, event rows): a year of cases with realistic spreads of every outcome; the
+    events are the timeline's report, dispatch, return (about 6 % of the dispatched) and closure lines."""
     rng = random.Random(seed)
     grids = list(grid_regions)
     for offset in range(n):
@@ -84,7 +88,27 @@ def case_rows(n: int, grid_regions: dict, departments: list, *, seed: int = 7, o
                 "closed_at": closed, "version": 1},
                {"case_id": case_id, "accept_deadline_at": accept_deadline, "accepted_at": accepted,
                 "dispatched_at": accepted, "feedback_at": closed - HOUR if closed else None, "rating": rating,
-                "satisfied": None if rating is None else rating >= 3, "voided": voided})
+                "satisfied": None if rating is None else rating >= 3, "voided": voided},
+               _events(rng, case_id, status, created, accepted, closed))
+
+
+def _event(case_id: int, at, action: str, from_status, to_status) -> dict:
+    return {"case_id": case_id, "at": at, "actor_name": "基准", "action": action, "from_status": from_status,
+            "to_status": to_status, "comment": "", "data": {}, "origin": ""}
+
+
+def _events(rng, case_id: int, status: str, created, accepted, closed) -> list[dict]:
+    events = [_event(case_id, created, "report", None, "reported")]
+    if accepted is not None:
+        events.append(_event(case_id, accepted, "dispatch", "reported", "dispatched"))
+        if rng.random() < 0.06:
+            events.append(_event(case_id, accepted + HOUR, "return", "dispatched", "registered"))
+            events.append(_event(case_id, accepted + 2 * HOUR, "dispatch", "registered", "dispatched"))
+    if closed is not None:
+        events.append(_event(case_id, closed, "close", "awaiting_follow_up", "closed"))
+    elif status == "voided":
+        events.append(_event(case_id, created + HOUR, "void", "reported", "voided"))
+    return events
 
 
 def insert_cases(database, n: int, *, open_share: float = 0.25, batch: int = 20_000, seed: int = 7) -> float:
@@ -97,8 +121,9 @@ def insert_cases(database, n: int, *, open_share: float = 0.25, batch: int = 20_
     while done < n:
         chunk = [next(rows) for _ in range(min(batch, n - done))]
         with database.engine.begin() as connection:
-            connection.execute(insert(Case), [case for case, _ in chunk])
-            connection.execute(insert(CaseMilestone), [milestone for _, milestone in chunk])
+            connection.execute(insert(Case), [case for case, _, _ in chunk])
+            connection.execute(insert(CaseMilestone), [milestone for _, milestone, _ in chunk])
+            connection.execute(insert(CaseEvent), [event for _, _, events in chunk for event in events])
         done += len(chunk)
     if database.engine.dialect.name == "postgresql":  # explicit ids: move the sequence past them
         with database.engine.begin() as connection:
@@ -136,9 +161,13 @@ SELECT {key} AS key, count(*),
   sum(CASE WHEN m.rating IS NOT NULL THEN 1 ELSE 0 END),
   sum(CASE WHEN m.satisfied IS TRUE THEN 1 ELSE 0 END),
   sum(CASE WHEN c.closed_at IS NOT NULL THEN 1 ELSE 0 END),
-  coalesce(sum(CASE WHEN c.closed_at IS NOT NULL THEN {seconds} ELSE 0 END), 0)
+  coalesce(sum(CASE WHEN c.closed_at IS NOT NULL THEN {seconds} ELSE 0 END), 0),
+  sum(CASE WHEN m.dispatched_at IS NOT NULL THEN 1 ELSE 0 END),
+  sum(CASE WHEN m.dispatched_at IS NOT NULL AND r.case_id IS NOT NULL THEN 1 ELSE 0 END)
 FROM cases c LEFT OUTER JOIN case_milestones m ON m.case_id = c.id
+  LEFT OUTER JOIN (SELECT DISTINCT case_id FROM case_events WHERE action = 'return') r ON r.case_id = c.id
 WHERE c.created_at >= :start AND c.created_at < :end AND coalesce(m.voided, false) IS false
+  AND c.merged_into_id IS NULL
 GROUP BY {key} ORDER BY {key}
 """
 SECONDS = {"sqlite": "(julianday(c.closed_at) - julianday(c.created_at)) * 86400.0",
@@ -165,6 +194,8 @@ def same(mine: list[Indicators], theirs: list[tuple]) -> bool:
                    row.overdue, row.with_feedback, row.reworked, row.rated, row.satisfied, row.closed]
         if numbers != [int(value) for value in other[1:12]] or abs(row.handling_seconds - float(other[12])) > 1:
             return False
+        if [row.dispatched, row.returned] != [int(other[13]), int(other[14])]:
+            return False
     return True
 
 
@@ -172,6 +203,25 @@ def timed(function, *args):
     began = time.perf_counter()
     result = function(*args)
     return result, time.perf_counter() - began
+
+
+def figures(url: str, scale) -> list[Figure]:
+    """One figure per dimension: the best of interleaved runs of evaluate() and of the hand-written GROUP BY."""
+    from minqing.core.db import Database
+
+    database = Database(url)
+    insert_cases(database, scale.cases)
+    found = []
+    with database.session() as session:
+        for dimension in DIMENSIONS:
+            assert same(ours(session, dimension), hand_written(session, dimension)), f"{dimension}: different numbers"
+            times = best_times({"ours": lambda: ours(session, dimension),
+                                "baseline": lambda: hand_written(session, dimension)}, rounds=2)
+            found.append(Figure(f"evaluation by {dimension}, {scale.cases:,} cases with events", times["ours"],
+                                times["baseline"], "s", 2.0, False,
+                                note="baseline: one GROUP BY over cases ⟕ milestones ⟕ returned cases (a join)"))
+    database.dispose()
+    return found
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from .actors import Actor
@@ -42,3 +43,23 @@ def record_case_event(session: Session, actor: Actor, case: Case, action: str, *
     record_change(session, actor, f"case.{action}", object_type="case", object_id=case.id,
                   summary=f"{from_status or '-'} → {to_status or '-'}", details={"comment": comment}, at=at)
     return event
+
+
+def record_case_events(session: Session, actor: Actor, events: list[dict], *, action: str, summary: str,
+                       at: dt.datetime | None = None) -> AuditRecord | None:
+    """Many timeline lines at once (a sweep's batch), inserted with one statement, and ONE audit record naming
+    every case by what was done to it: the chain takes one step per batch, not one per case.
+
+    `events`: dicts with case_id, action, from_status, to_status and optionally comment and data.
+    """
+    if not events:
+        return None
+    at = at or utcnow()
+    session.connection().execute(insert(CaseEvent.__table__), [   # Core executemany: no ORM bookkeeping per row
+        {"at": at, "actor_account_id": actor.account_id, "actor_name": actor.name, "origin": actor.origin or "",
+         "comment": "", **event, "data": event.get("data") or {}} for event in events])
+    cases: dict[str, list[int]] = {}
+    for event in events:
+        cases.setdefault(event["action"], []).append(event["case_id"])
+    return record_change(session, actor, action, object_type="case", summary=summary, details={"cases": cases},
+                         at=at)

@@ -317,6 +317,29 @@ def dashboard_panels(platform, viewer, session, now):
     """
 
 
+@hookspec
+def intake_channels():
+    """Intake channels (受理渠道) this plugin brings: outside systems whose items become cases, such as a 12345
+    hotline's work orders, 陇情E通 or a mini-program's backend.
+
+    Return a list of dicts: ``name`` (the channel stored on each case, ASCII or digits, at most 20 characters,
+    e.g. "12345"), ``title`` (Chinese), ``source`` (the cases' source, e.g. "hotline"), optionally ``import`` —
+    ``import(platform, path, *, actor, dry_run, report_path, show_progress)`` reading an export file of the outside
+    system and returning a :class:`minqing.core.importing.ImportSummary` (``minqing channels import NAME FILE``)
+    —, ``pull`` — ``pull(platform)`` fetching what is new (``minqing channels pull NAME``; answer
+    ``periodic_tasks`` with it to run it on a schedule) — and ``time_standards``, a dict of the outside
+    system's time limits (``minqing.workflows.channels.time_standards`` gives it to other modules). Each item
+    goes to the one intake service through ``minqing.workflows.channels.receive`` with the channel's name and
+    the outside system's id of the item, so an item sent again answers its first case and never makes a second.
+    Status flows back through ``case_transitioned``: ``minqing.workflows.channels.record_update`` stores what the
+    outside system fetches (``minqing channels status-back NAME --since``). Example::
+
+        @hookimpl
+        def intake_channels():
+            return [{"name": "longqing", "title": "陇情E通", "source": "citizen", "pull": fetch_new_items}]
+    """
+
+
 # What a person reads for each hook (the admin's plugin page): the hook's name is an identifier, not a sentence.
 HOOK_TITLES = {
     "register_departments": "登记职能部门", "register_themes": "提供业务主题", "route_case": "事件分拨",
@@ -326,5 +349,5 @@ HOOK_TITLES = {
     "grid_colours": "网格着色（批量）", "grid_colour": "网格着色", "deliver_notification": "发送通知",
     "working_calendar": "工作日历", "register_workflows": "处置流程模板", "resolve_workflow": "选择处置流程",
     "seed_demo": "演示数据", "dashboard_panels": "驾驶舱面板",
-    "file_kinds": "导入导出文件类型",
+    "file_kinds": "导入导出文件类型", "intake_channels": "受理渠道",
 }

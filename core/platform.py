@@ -16,6 +16,8 @@ from minqing.core.pluginhost.host import PluginHost
 from minqing.core.pluginhost.typed import Hooks
 
 if TYPE_CHECKING:   # shapely is imported when a grid is first located, not by every `minqing` command
+    from sqlalchemy.orm import Session
+
     from minqing.core.geo.locator import GridLocator
 
 __all__ = ["GRIDS_COUNTER", "Platform"]
@@ -35,16 +37,20 @@ class Platform:
         """Typed, strict hook calls: ``platform.hooks.route_case(case=case, session=session)`` (`typed_hooks`)."""
         return self.plugins.hooks
 
-    def locator(self) -> GridLocator:
-        """The grid locator, rebuilt when any process changed the grids since it was built."""
+    def locator(self, session: Session | None = None) -> GridLocator:
+        """The grid locator, rebuilt when any process changed the grids since it was built. With the caller's
+        session the grids counter is read once per session (`counters.seen`), not once per call; without one,
+        a session of its own reads it."""
         from minqing.core.geo.locator import GridLocator
 
-        with self.db.session() as session:
-            generation = counters.value(session, GRIDS_COUNTER)
-            with self._lock:
-                if self._locator is None or self._locator[0] != generation:
-                    self._locator = (generation, GridLocator.from_session(session))
-                return self._locator[1]
+        if session is None:
+            with self.db.session() as own:
+                return self.locator(own)
+        generation = counters.seen(session, GRIDS_COUNTER)
+        with self._lock:
+            if self._locator is None or self._locator[0] != generation:
+                self._locator = (generation, GridLocator.from_session(session))
+            return self._locator[1]
 
     def close(self) -> None:
         self.db.dispose()

@@ -2,7 +2,8 @@
 layers goes through `restrict`; pages, the API and exports never filter on their own.
 
 Rules, by role (a viewer with several grants sees the union):
-- admin: everything; leader and operator: everything at or under their region;
+- admin: everything; leader and operator: everything at or under their region (published 研判 briefs by the
+  region they cover);
 - department staff: their department's cases, the cases they co-handle (协办: an open or answered task of
   their department), and, through themes, their department's records;
 - grid worker: what lies in their grid and the grids under it;
@@ -19,7 +20,7 @@ from sqlalchemy import Select, false, or_, select, true
 from sqlalchemy.sql import ColumnElement
 
 from .actors import Actor
-from .models import (Account, Address, Case, Department, Grid, House, Household, KeyPerson, KeyPlace, Person,
+from .models import (Account, Address, Brief, Case, Department, Grid, House, Household, KeyPerson, KeyPlace, Person,
                      Region, Resident, Role, ThemeRecord, Unit, Visit, WarningAction)
 from .models.cohandling import CoHandlingStatus, CoHandlingTask
 from minqing.core.geo.regions import within
@@ -53,6 +54,8 @@ def _grant_condition(model, grant) -> ColumnElement[bool] | None:
             return within(Region.code, grant.region_code)
         if model is WarningAction:  # handled early warnings, by the warning's region
             return within(WarningAction.region_code, grant.region_code)
+        if model is Brief:  # published 研判 briefs, by the region they cover
+            return within(Brief.region_code, grant.region_code)
         if model is Person:
             return Person.region_id.in_(select(Region.id).where(within(Region.code, grant.region_code)))
     if role == Role.DEPARTMENT_STAFF and grant.department_id:

@@ -3,11 +3,13 @@
 Two backends behind one small interface (`put`, `get`, `exists`, `delete`, `listing`), chosen by settings:
 
 - a local folder, the embedded default: uploads under MINQING_UPLOAD_DIR (./instance/uploads), models under
-  MINQING_MODEL_DIR (./instance/models); folders 0700 and files 0600, whatever the umask (residents' photos);
+  MINQING_MODEL_DIR (./instance/models), published 研判 briefs under MINQING_BRIEF_DIR (./instance/briefs);
+  folders 0700 and files 0600, whatever the umask (residents' photos);
 - an S3-compatible object store, when MINQING_OBJECT_STORE_URL=s3://bucket/prefix is set: every web node and worker
-  then reads the same objects, under ``prefix/uploads/`` and ``prefix/models/``. MINQING_S3_ENDPOINT_URL points it at
-  a city's MinIO or Ceph (unset: AWS itself); credentials and region come from the usual AWS settings
-  (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION, or a profile or instance role) as boto3 reads them.
+  then reads the same objects, under ``prefix/uploads/``, ``prefix/models/`` and ``prefix/briefs/``.
+  MINQING_S3_ENDPOINT_URL points it at a city's MinIO or Ceph (unset: AWS itself); credentials and region come from
+  the usual AWS settings (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION, or a profile or instance
+  role) as boto3 reads them.
 
 Keys are plain names made by the platform (``<hex id>.jpg``), never a user's file name.
 """
@@ -24,7 +26,8 @@ from urllib.parse import urlsplit
 
 from .ops.private_files import private_directory, write_private
 
-AREAS = {"uploads": ("MINQING_UPLOAD_DIR", "uploads"), "models": ("MINQING_MODEL_DIR", "models")}
+AREAS = {"uploads": ("MINQING_UPLOAD_DIR", "uploads"), "models": ("MINQING_MODEL_DIR", "models"),
+         "briefs": ("MINQING_BRIEF_DIR", "briefs")}
 
 
 class Missing(FileNotFoundError):
@@ -130,6 +133,11 @@ def uploads() -> Store:
 def models() -> Store:
     """The dispatch suggestions' trained models."""
     return for_area("models")
+
+
+def briefs() -> Store:
+    """The published 研判 briefs (workflows/briefs/archive.py)."""
+    return for_area("briefs")
 
 
 def for_area(area: str) -> Store:

@@ -202,10 +202,13 @@ def history(session: Session, viewer: Actor, limit: int = 50) -> list[WarningAct
 
 
 def geojson_features(warnings: list[EarlyWarning]) -> list[dict]:
-    """Point features of the warnings that have a location."""
-    return [{"type": "Feature", "id": f"{w.rule}:{w.key}", "geometry": {"type": "Point", "coordinates": [w.lon, w.lat]},
-             "properties": {"rule": w.rule, "key": w.key, "title": w.title, "reason": w.reason,
-                            "severity": w.severity, "grid_id": w.grid_id, "region_code": w.region_code}}
+    """Point features of the warnings that have a location, written as every GeoJSON answer is (core.geo.geojson:
+    7 decimals; a warning's point is a case's or a record's, stored with all of a float's digits)."""
+    from .geo import geojson
+
+    return [geojson.feature(f"{w.rule}:{w.key}", {"type": "Point", "coordinates": [w.lon, w.lat]},
+                            {"rule": w.rule, "key": w.key, "title": w.title, "reason": w.reason,
+                             "severity": w.severity, "grid_id": w.grid_id, "region_code": w.region_code})
             for w in warnings if w.lon is not None and w.lat is not None]
 
 

@@ -73,11 +73,18 @@ def html_pattern(pattern: str) -> str | None:
 PATTERN_INPUT_LIMIT = 2000   # characters; a longer value of a field with a pattern is refused unmatched
 _EVERY = ((0, sys.maxunicode),)
 _REPEATS = (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT)
-_NON_ASCII = ((0x80, sys.maxunicode),)   # Unicode digits, letters and spaces: over-approximated
+# The non-ASCII spaces of Python's \s (and U+FEFF, a space to JavaScript): exact, so that \w and \s, which share no
+# character in either engine, are known to be apart ("\w+\s\w+\s\w+" splits its text one way only).
+_SPACES_NON_ASCII = ((0x85, 0x85), (0xA0, 0xA0), (0x1680, 0x1680), (0x2000, 0x200A), (0x2028, 0x2029),
+                     (0x202F, 0x202F), (0x205F, 0x205F), (0x3000, 0x3000), (0xFEFF, 0xFEFF))
+# Unicode digits and letters: every other non-ASCII character (over-approximated).
+_NON_ASCII = tuple((low, high) for low, high in zip(
+    [0x80] + [high + 1 for _, high in _SPACES_NON_ASCII],
+    [low - 1 for low, _ in _SPACES_NON_ASCII] + [sys.maxunicode], strict=True) if low <= high)
 _CATEGORIES = {
     _c.CATEGORY_DIGIT: ((0x30, 0x39),) + _NON_ASCII,
     _c.CATEGORY_WORD: ((0x30, 0x39), (0x41, 0x5A), (0x5F, 0x5F), (0x61, 0x7A)) + _NON_ASCII,
-    _c.CATEGORY_SPACE: ((0x09, 0x0D), (0x20, 0x20)) + _NON_ASCII,
+    _c.CATEGORY_SPACE: ((0x09, 0x0D), (0x1C, 0x20)) + _SPACES_NON_ASCII,
 }
 
 
@@ -149,15 +156,21 @@ def _overlapping(branches: list[list]) -> bool:
 
 
 def _side_by_side(items: list) -> str | None:
-    """Three or more unbounded quantifiers in a row, only optional parts between them, that can all match one
-    same character ("\\d+\\d+\\d+", "a*b?a*a*"): the time grows with the cube (or more) of the length."""
+    """Three or more unbounded quantifiers that can all match one same character, with nothing between them that
+    fixes where one ends and the next begins: only optional parts ("\\d+\\d+\\d+", "a*b?a*a*"), or required ones
+    the quantifier before them can match too (".*a.*a.*b", "^.+@.+\\..+$", "[a-z]+a[a-z]+a[a-z]+", each of which
+    took seconds to minutes on 400–2,000 characters): the time grows with the cube (or more) of the length. A
+    required part the quantifier before it cannot match ("\\d+-\\d+-\\d+", "\\w+\\s\\w+\\s\\w+") fixes the
+    boundary and ends the run."""
     run: list[tuple] = []
     for op, value in _flat(items):
         if op in _REPEATS and value[1] > 64:
             run.append(_first(list(value[2]))[0])
-        elif not _first([(op, value)])[1]:
-            run = []
-            continue
+        else:
+            chars, optional = _first([(op, value)])
+            if not optional and not (run and _intersect(chars, run[-1])):
+                run = []
+                continue
         if len(run) >= 3 and _most_sharing(run) >= 3:
             return "有三个以上可匹配同一字符的数量不定的重复紧挨在一起（如 \\d+\\d+\\d+）"
     return None
@@ -214,7 +227,9 @@ def _first_of(op, value) -> tuple[list, bool]:
         return [(value, value)], False
     if op is _c.IN:
         return list(_class_ranges(value)), False
-    if op in (_c.NOT_LITERAL, _c.ANY):
+    if op is _c.NOT_LITERAL:
+        return list(_complement([(value, value)])), False
+    if op is _c.ANY:
         return list(_EVERY), False
     if op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
         return [], True
@@ -243,7 +258,19 @@ def _class_ranges(members) -> tuple:
             ranges += _CATEGORIES[value]
         else:
             return _EVERY   # a negated category or anything unusual: any character
-    return _EVERY if negate else tuple(ranges)   # a negated class: assume it may hold any character
+    return _complement(ranges) if negate else tuple(ranges)
+
+
+def _complement(ranges: list) -> tuple:
+    """The characters a negated class of literals and ranges ("[^@]", "[^0-9,]") matches: all the others."""
+    out, start = [], 0
+    for low, high in sorted(ranges):
+        if low > start:
+            out.append((start, low - 1))
+        start = max(start, high + 1)
+    if start <= sys.maxunicode:
+        out.append((start, sys.maxunicode))
+    return tuple(out)
 
 
 def _intersect(a: tuple, b: tuple) -> bool:

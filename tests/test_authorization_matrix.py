@@ -160,6 +160,15 @@ EXPECTED = {
     "work.report_theme": "L/L deny/deny ok/ok deny/deny ok/ok deny/deny deny/deny ok/ok",
     "work.report_theme POST": "L/L deny/deny ok/ok deny/deny ok/ok deny/deny deny/deny ok/ok",
     "work.reveal POST": "L/L deny/deny ok/hide deny/deny ok/hide deny/deny deny/deny deny/deny",
+    # 小兰网格 offline: the app's files for anyone but auditors; the outbox's sync for the roles of each form (docs/work-end.md)
+    "work.manifest": "ok ok ok ok ok ok deny ok",         # auditors open the audit log only
+    "work.service_worker": "ok ok ok ok ok ok deny ok",
+    "work.offline_session": "L deny ok deny deny deny deny deny",
+    "work.offline_pages": "L deny ok deny deny deny deny deny",
+    "work.sync_status POST": "L deny ok deny deny deny deny deny",                  # empty: told so
+    "work.sync_report POST": "L/L deny/deny ok/ok deny/deny ok/ok deny/deny deny/deny ok/ok",   # empty: told so
+    "work.sync_patrol POST": "L/L deny/deny ok/hide deny/deny deny/deny deny/deny deny/deny deny/deny",
+    "work.sync_household_visit POST": "L/L deny/deny ok/hide deny/deny deny/deny deny/deny deny/deny deny/deny",
     # -- 小兰民情 and the map -----------------------------------------------------------------------------------
     "manage.dashboard": "L deny deny deny ok ok deny ok",
     "manage.warnings_geojson": "L deny deny deny ok ok deny ok",          # early warnings within scope
@@ -172,7 +181,12 @@ EXPECTED = {
     "manage.matters_page": "L deny deny deny ok ok deny ok",
     "manage.rankings_page": "L deny deny ok ok ok deny ok",            # published rankings: the ranked see them
     "manage.publish_ranking POST": "L deny deny deny deny deny deny ok",  # the city centre (side A's is a township)
+    "manage.schemes_page": "L deny deny deny ok ok deny ok",           # 考核方案: centres and leaders read
+    "manage.save_scheme POST": "L deny deny deny deny deny deny ok",     # the city's (or a county's) centre edits
     "manage.warning_rule_settings": "L deny deny deny deny deny deny ok",
+    "manage.briefs_page": "L deny deny deny ok ok deny ok",               # the archive of 研判 briefs
+    "manage.publish_brief POST": "L deny deny deny go deny deny go",      # empty form: told so
+    "manage.brief_file": "L/L deny/deny deny/deny deny/deny ok/hide ok/hide deny/deny ok/ok",  # within scope
     "manage.save_warning_rule POST": "L/L deny/deny deny/deny deny/deny deny/deny deny/deny deny/deny go/go",
     "map.index": "L ok ok ok ok ok ok ok",
     "map.grids": "L ok ok ok ok ok ok ok",

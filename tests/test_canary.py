@@ -51,9 +51,10 @@ WRITTEN_MOBILE, WRITTEN_LANDLINE = "18617277861", "09318461537"
 WRITTEN = {
     "id": [f"{WRITTEN_ID[:6]} {WRITTEN_ID[6:14]} {WRITTEN_ID[14:]}",
            f"{WRITTEN_ID[:6]}-{WRITTEN_ID[6:14]}-{WRITTEN_ID[14:]}",
-           f"{WRITTEN_ID[:6]} {WRITTEN_ID[6:10]} {WRITTEN_ID[10:14]} {WRITTEN_ID[14:]}"],
+           f"{WRITTEN_ID[:6]} {WRITTEN_ID[6:10]} {WRITTEN_ID[10:14]} {WRITTEN_ID[14:]}",
+           f"{WRITTEN_ID[:6]}.{WRITTEN_ID[6:14]}.{WRITTEN_ID[14:]}"],
     "phone": ["+8618617277861", "186 1727 7861", "186-1727-7861", "+86 186 1727 7861", "0086-186-1727-7861",
-              "0931-8461537", "(0931) 8461 537", "+86 931 8461537"],
+              "186.1727.7861", "１８６１７２７７８６１", "0931-8461537", "(0931) 8461 537", "+86 931 8461537"],
 }
 WRITTEN_TEXT = "联系方式：" + "；".join(WRITTEN["id"] + WRITTEN["phone"]) + "。"
 # What is taken out of an answer before its digits are searched: separators, also as URL and HTML escapes.
@@ -99,7 +100,7 @@ def _fill(world: tw.TrustWorld, name: str, endpoint_or_path: str, side: str, ser
             "region_id": world.regions["620102001001" if side == "a" else "620103001001"],
             "publication_id": objects["publication"], "request_id": str(objects["case"]),
             "record_id": objects["record"], "household_id": objects["household"],
-            "matter_id": objects["matter"],
+            "matter_id": objects["matter"], "brief_id": objects["brief"],
             "code": services[0], "token": "none", "fmt": "json", "name": "accept", "action": "disable",
             "package": "leaflet", "rest": "none",
             "account_id": world.accounts["worker_jq"] if side == "a" else 999_999, "grant_id": 999_999,

@@ -24,15 +24,15 @@ from . import freshness, patrols  # 数据鲜活度; patrols of records (巡查:
 from .patrols import PatrolRefused, overdue_counts, patrol_tasks, record_patrol
 from . import ledger_files, records  # ledger_files: `minqing import/export records`
 from .records import RecordError, RecordNotFound, RecordRefused, RecordRetired, StaleRecord
-from .versions import (NotPublished, Published, RecordInvalid, add_record, latest_versions, record_schema,
-                       sync_themes, theme_version, validate_record)
+from .versions import (NotPublished, Published, RecordInvalid, UnknownFormVersion, add_record, form_version,
+                       latest_versions, record_schema, sync_themes, theme_at, theme_version, validate_record)
 
 __all__ = [
     "BrokenTheme", "citizen_fields", "citizen_report_form", "citizen_report_ui", "LayerHidden", "NotPublished", "Published", "RecordInvalid", "Registry", "Theme",
     "ThemeDocument", "ThemeError", "ThemeIssue", "ThemeProblem", "THEMES_COUNTER", "UnknownCategory",
     "UnknownTheme", "add_record", "colours", "content_hash", "coverage", "due_for_patrol", "get_theme",
-    "latest_versions", "layer_features", "layer_page", "load_theme_file", "mark_patrolled", "meta_schema", "record_schema",
-    "registry", "route", "routing_table", "sync_themes", "theme_version", "themes", "validate_record",
+    "form_version", "latest_versions", "layer_features", "layer_page", "load_theme_file", "mark_patrolled", "meta_schema", "record_schema",
+    "registry", "route", "routing_table", "sync_themes", "theme_at", "theme_version", "UnknownFormVersion", "themes", "validate_record",
     "validate_theme", "visible_layers",
     "RecordError", "RecordNotFound", "RecordRefused", "RecordRetired", "StaleRecord", "ledger_files", "records",
     "PatrolRefused", "freshness", "overdue_counts", "patrol_tasks", "patrols", "record_patrol",

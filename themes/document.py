@@ -104,8 +104,14 @@ def validate_theme(document, departments: Iterable[str] | None = None) -> list[T
 
 
 def _meta_problems(document) -> list[ThemeProblem]:
+    return schema_problems(_validator(), document)
+
+
+def schema_problems(validator: Draft202012Validator, document) -> list[ThemeProblem]:
+    """A meta-schema's complaints about `document` as Chinese messages located by JSON pointer, each once (the
+    assessment schemes' meta-schema uses it too: workflows/schemes.py)."""
     found: dict[tuple[str, str], ThemeProblem] = {}
-    for error in _validator().iter_errors(document):
+    for error in validator.iter_errors(document):
         for problem in _from_error(error):
             found.setdefault((problem.path, problem.message), problem)
     return sorted(found.values(), key=lambda problem: problem.path)
@@ -140,6 +146,8 @@ def _from_error(error) -> list[ThemeProblem]:
         return [ThemeProblem(at, f"{bound} {error.validator_value}")]
     if kind in ("minItems", "minProperties"):
         return [ThemeProblem(at, f"至少需要 {error.validator_value} 项")]
+    if kind in ("maxItems", "maxProperties"):
+        return [ThemeProblem(at, f"最多 {error.validator_value} 项")]
     if kind == "uniqueItems":
         return [ThemeProblem(at, "有重复的项")]
     if kind == "oneOf" and path and path[-1] == "workflow":

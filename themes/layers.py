@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from minqing.core.geo import features as geofeatures, geojson
 from minqing.core import scope
+from minqing.core.clock import isoformat_local
 from minqing.core.geo.geojson import Page
 from minqing.core.actors import Actor
 from minqing.core.models import Department, Role, ThemeRecord, ThemeVersion, utcnow
@@ -104,7 +105,8 @@ def patrol_status(every_days: int | None, last_seen: dt.datetime | None, now: dt
         status = "due_soon"
     else:
         status = "on_time"
-    return {"status": status, "label": PATROL_LABELS[status], "due": due.isoformat(), "last": last_seen.isoformat()}
+    return {"status": status, "label": PATROL_LABELS[status], "due": isoformat_local(due),
+            "last": isoformat_local(last_seen)}
 
 
 def _computed(platform, session: Session, viewer: Actor, registered: dict[str, Theme]) -> list[tuple[str, dict]]:
@@ -308,7 +310,7 @@ def feature(record: ThemeRecord, theme: Theme, viewer: Actor | None = None, form
             "properties": {"id": record.id, "kind": "record", "theme": record.theme_key,
                            "theme_version": record.theme_version, "label": label, "grid_id": record.grid_id,
                            "region_code": record.region_code,
-                           "updated_at": record.updated_at.isoformat() if record.updated_at else None,
+                           "updated_at": isoformat_local(record.updated_at),
                            "fields": record_fields(form, data, viewer, list(current.get("properties") or ())),
                            "patrol": patrol_status(theme.patrol_every_days,
                                                    record.last_patrolled_at or record.created_at, now or utcnow())}}

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from minqing.core import city
 from minqing.core.actors import Actor
 from minqing.core.changes import record_change
+from minqing.core.geo import geojson
 from minqing.core.importing import REPORT_HEADER, ImportInterrupted, ImportSummary, RowError
 from minqing.core.importing.readers import ImportFileError, open_table
 from minqing.core.models import ThemeRecord
@@ -465,7 +466,8 @@ def export_ledger(session: Session, viewer: Actor, stream: BinaryIO, theme_key: 
             properties = {"id": record.id, "client_id": record.client_id or export_identity(record)}
             properties.update({key: _json_value(viewer, key, data[key], fields.get(key) or {})
                                for key in columns if key in data})
-            features.append({"type": "Feature", "id": record.id, "geometry": records.location(record),
+            # through the one GeoJSON writer (RFC 7946 winding, 7 decimals), as the map and the API write it
+            features.append({"type": "Feature", "id": record.id, "geometry": geojson.geometry(records.location(record)),
                              "properties": properties})
             count += 1
         stream.write(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False,

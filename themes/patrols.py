@@ -30,7 +30,7 @@ from minqing.forms import attachment_refs
 from . import layers
 from .records import active
 from .registry import UnknownTheme, get_theme, registry
-from .versions import check_data
+from .versions import UnknownFormVersion, check_data, theme_at
 
 TARGET_KIND = "theme_record"            # Visit.target_kind of a patrol of a record
 PATROL_ROLES = ("grid_worker",)         # who patrols: the grid workers of the record's grid
@@ -255,23 +255,37 @@ def _check_location(lon, lat) -> tuple[float, float]:
     return lon, lat
 
 
+def earlier_patrol(session: Session, actor: Actor, client_id: str | None) -> Visit | None:
+    """The patrol an earlier submission with `client_id` recorded (a re-send answers it before its photos are stored
+    again); None when there is none; PatrolRefused when the id is another account's or another kind of visit's."""
+    if not client_id or (earlier := session.scalar(select(Visit).where(Visit.client_id == client_id))) is None:
+        return None
+    if earlier.visitor_account_id != actor.account_id or earlier.target_kind != TARGET_KIND:
+        raise PatrolRefused({"client_id": ["该提交编号已被使用"]})
+    return earlier
+
+
 def record_patrol(platform, session: Session, actor: Actor, record_id: int, document: dict,
                   lon: float | None, lat: float | None, attachments: list[str] | tuple = (), *,
-                  client_id: str | None = None, now: dt.datetime | None = None) -> Visit:
+                  client_id: str | None = None, form_version: int | None = None,
+                  now: dt.datetime | None = None) -> Visit:
     """Record a patrol of the record: a visit row (the visit form's document, where, how far) and the record
     marked patrolled, audited in the caller's transaction; PatrolRefused (nothing stored) otherwise.
 
     `attachments`: ids of photos uploaded apart from the document (an app), added to the form's photo field.
-    A retried call with the same `client_id` answers the first visit."""
-    if client_id and (earlier := session.scalar(select(Visit).where(Visit.client_id == client_id))) is not None:
-        if earlier.visitor_account_id != actor.account_id or earlier.target_kind != TARGET_KIND:
-            raise PatrolRefused({"client_id": ["该提交编号已被使用"]})
+    A retried call with the same `client_id` answers the first visit. `form_version`: the published theme version
+    the visit form was filled in under (a phone offline sends it later), checked against that version's form."""
+    if (earlier := earlier_patrol(session, actor, client_id)) is not None:
         return earlier
     record = _record_in_scope(session, actor, record_id)
     try:
         theme = get_theme(platform, record.theme_key, session)
     except UnknownTheme:
         raise PatrolRefused({"record": ["该记录所属的业务主题已停用，无法巡查"]}) from None
+    try:
+        theme = theme_at(session, theme, form_version)
+    except UnknownFormVersion as error:
+        raise PatrolRefused({"form_version": [str(error)]}) from None
     lon, lat = _check_location(lon, lat)
     form = patrol_form(theme)
     document = dict(document) if isinstance(document, dict) else {}

@@ -176,7 +176,7 @@ def _locate(platform, session: Session, columns: dict, regions: dict | None = No
     """The grid of the location and its region; `regions` (grid id → region code), when given, remembers the
     regions read, so a caller storing many records reads each grid's once."""
     lon, lat = columns["lon"], columns["lat"]
-    grid_id = platform.locator().locate(lon, lat) if lon is not None and lat is not None else None
+    grid_id = platform.locator(session).locate(lon, lat) if lon is not None and lat is not None else None
     if not grid_id:
         return grid_id, ""
     if regions is not None and grid_id in regions:

@@ -84,6 +84,36 @@ def theme_version(session: Session, key: str, version: int | None = None) -> The
     return found
 
 
+class UnknownFormVersion(LookupError):
+    """A submission names a version of a theme's forms that was never published."""
+
+    def __init__(self, key: str, version):
+        super().__init__(f"表单版本：业务主题“{key}”没有第 {version} 版，请重新打开表单填写")
+        self.key, self.version = key, version
+
+
+def form_version(session: Session, theme) -> int | None:
+    """The published version whose document is the theme's current one (what a page shows now, for a form to
+    name when it is submitted later), None when the current document was never published."""
+    return session.scalar(select(func.max(ThemeVersion.version)).where(
+        ThemeVersion.theme_key == theme.key, ThemeVersion.content_hash == theme.content_hash))
+
+
+def theme_at(session: Session, theme, version: int | None):
+    """The theme as published in `version`: its forms and rules as they were when a submission was filled in (a
+    phone offline may send it after a newer version came out). The theme itself for None or its current version;
+    UnknownFormVersion for a version never published."""
+    if version is None:
+        return theme
+    published = session.scalar(select(ThemeVersion).where(ThemeVersion.theme_key == theme.key,
+                                                           ThemeVersion.version == version))
+    if published is None:
+        raise UnknownFormVersion(theme.key, version)
+    if published.content_hash == theme.content_hash:
+        return theme
+    return dataclasses.replace(theme, document=published.document, content_hash=published.content_hash)
+
+
 def record_schema(session: Session, record: ThemeRecord, form: str = "record") -> dict | None:
     """The schema of `form` in the theme version the record was filled in under (not the newest one)."""
     return theme_version(session, record.theme_key, record.theme_version).document["forms"].get(form)

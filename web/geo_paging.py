@@ -5,9 +5,20 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import request
+from flask import Response, jsonify, request
 
 from minqing.core.geo.geojson import Page
+
+
+MEDIA_TYPE = "application/geo+json"   # RFC 7946 §12
+
+
+def geojson_response(body: dict, headers: dict[str, str] | None = None) -> Response:
+    """A GeoJSON document as the map's pages answer it: JSON under GeoJSON's own media type."""
+    response = jsonify(body)
+    response.mimetype = MEDIA_TYPE
+    response.headers.update(headers or {})
+    return response
 
 
 def requested_page() -> Page:
@@ -27,10 +38,10 @@ def next_url(page: Page, body: dict) -> str | None:
 
 def add_links(body: dict, page: Page) -> tuple[dict, dict[str, str]]:
     """`body` with its `links` member, and the headers (a `Link` to the next page when there is one)."""
-    links = [{"rel": "self", "href": request.url, "type": "application/geo+json"}]
+    links = [{"rel": "self", "href": request.url, "type": MEDIA_TYPE}]
     headers = {}
     following = next_url(page, body)
     if following:
-        links.append({"rel": "next", "href": following, "type": "application/geo+json"})
+        links.append({"rel": "next", "href": following, "type": MEDIA_TYPE})
         headers["Link"] = f'<{following}>; rel="next"'
     return {**body, "links": links}, headers

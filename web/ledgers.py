@@ -379,7 +379,8 @@ def _form_page(theme, record, form, *, client_id: str = "", errors=(), stale: in
                            may_write=True, where=_where(record) if record is not None else "",
                            map=_map_settings(theme, record), errors=list(errors), stale=stale,
                            geometry_kind=GEOMETRY_NAMES.get(theme.layer["geometry"], ""),
-                           geometry_value=request.form.get("geometry", "") if request.method == "POST" else "")
+                           geometry_value=request.form.get("geometry", "") if request.method == "POST" else "",
+                           geometry_removed=request.form.get("geometry_removed") == "1" and "1" or "")
     return _with_csp(body, status)
 
 
@@ -460,6 +461,8 @@ def _geometry(theme) -> tuple[dict | None, str]:
 def _place(theme, document, record=None) -> tuple[dict, list[str]]:
     """The location arguments of the service call, and problems with what was posted."""
     geometry, problem = _geometry(theme)
+    if problem and request.form.get("geometry_removed") == "1":
+        return {}, [f"位置：原有的{GEOMETRY_NAMES[theme.layer['geometry']]}已删除，请在地图上重新画出"]
     if problem and not (record is not None and geometry is None and theme.layer["geometry"] != "point"):
         return {}, [problem]
     if geometry is not None:

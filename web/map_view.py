@@ -10,7 +10,7 @@ from minqing.core.geo.geojson import BadPage
 from minqing.core.geo.regions import LEVELS
 
 from .context import db, platform, viewer
-from .geo_paging import add_links, requested_page
+from .geo_paging import add_links, geojson_response, requested_page
 
 blueprint = Blueprint("map", __name__, url_prefix="/map")
 
@@ -26,10 +26,7 @@ def _bad_request(error: Exception):
 
 
 def _paged(body: dict, page):
-    body, headers = add_links(body, page)
-    response = jsonify(body)
-    response.headers.update(headers)
-    return response
+    return geojson_response(*add_links(body, page))
 
 
 @blueprint.get("/")
@@ -121,5 +118,5 @@ def my_grids():
     ids = sorted({grant.grid_id for grant in viewer().grants if grant.grid_id})
     rows = db().execute(select(Grid.id, Grid.code, Grid.name, Grid.level, Grid.geometry)
                         .where(Grid.id.in_(ids))).all() if ids else []
-    return jsonify(geojson.collection([geojson.feature(row.id, row.geometry, {
+    return geojson_response(geojson.collection([geojson.feature(row.id, row.geometry, {
         "code": row.code, "name": row.name, "level": row.level}) for row in rows]))

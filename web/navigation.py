@@ -19,6 +19,7 @@ MENU = [
     ("manage.key_grids_page", "重点网格", ("admin", "operator", "leader")),
     ("manage.matters_page", "帮办实事台账", ("admin", "operator", "leader")),
     ("manage.rankings_page", "考核排名", ("admin", "operator", "leader", "department_staff")),
+    ("manage.schemes_page", "考核方案", ("admin", "operator", "leader")),
     ("work.my_appeals", "申诉", ("department_staff",)),
     ("work.appeal_queue", "申诉审核", ("admin", "operator")),
     ("builder.index", "主题搭建", ("admin", "department_staff")),

@@ -7,7 +7,8 @@ hammer an endpoint) changes it without code:
     RATELIMIT_SMS_CODE        "5 per minute;30 per hour"     POST /citizen/login/code, per client address
     RATELIMIT_SMS_VERIFY      "10 per minute;60 per hour"    POST /citizen/login (the code), per client address
                                                              (both also for staff: POST /login/code/send, /login/code)
-    RATELIMIT_REPORT          "30 per minute;600 per day"    POST /work/report/<key>, per account
+    RATELIMIT_REPORT          "30 per minute;600 per day"    POST /work/report/<key>, per account (and as much
+                                                             again for POST /work/sync/report/<key>: the outbox)
     RATELIMIT_CITIZEN_REPORT  "5 per minute;30 per day"      POST /citizen/report/<key>, per account
     RATELIMIT_API_REPORT      "120 per minute"               POST /api/v1/cases and Open311 POST requests, per API key
     RATELIMIT_ID_SEARCH       "10 per minute;100 per day"    GET /api/v1/residents and /key-persons with
@@ -81,6 +82,7 @@ LIMITS = [
     ("auth.send_password_code", "RATELIMIT_SMS_CODE", client_address, ["POST"]),
     ("auth.code_login", "RATELIMIT_SMS_VERIFY", client_address, ["POST"]),
     ("work.report_theme", "RATELIMIT_REPORT", signed_in_account, ["POST"]),
+    ("work.sync_report", "RATELIMIT_REPORT", signed_in_account, ["POST"]),   # the offline outbox's reports
     ("citizen.report_theme", "RATELIMIT_CITIZEN_REPORT", signed_in_account, ["POST"]),
     ("api.create_case", "RATELIMIT_API_REPORT", machine_client, ["POST"]),
     ("open311.post_request", "RATELIMIT_API_REPORT", machine_client, ["POST"]),

@@ -25,6 +25,8 @@ def content_security_policy(image_origins: tuple[str, ...] = (), frame_ancestors
         "style-src 'self'",
         "img-src " + " ".join((*IMAGE_SOURCES, *image_origins)),
         "connect-src 'self'",
+        "worker-src 'self'",      # the work end's service worker (web/static/js/sw.js, served at /work/sw.js)
+        "manifest-src 'self'",
         "font-src 'self'",
         "object-src 'none'",
         "base-uri 'self'",
@@ -111,11 +113,25 @@ def cookie_secure(app: Flask) -> bool:
     return not (config.get("INSECURE_COOKIES") or is_loopback(request.host))
 
 
+# The work end's service worker fetches the pages a phone keeps for offline use with this header (web/static/js/sw.js)
+OFFLINE_KEEP_HEADER = "X-Offline-Keep"
+
+
+def offline_keep() -> bool:
+    """Whether this request is the service worker keeping a page for offline use, not the worker opening it."""
+    return has_request_context() and request.headers.get(OFFLINE_KEEP_HEADER) == "1"
+
+
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, with the `Secure` flag decided per request (see `cookie_secure`)."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return cookie_secure(app)
+
+    def should_set_cookie(self, app: Flask, session) -> bool:
+        # The service worker fetches pages while the worker uses the site; answering those with the cookie as it was
+        # when they started would undo what a request in between stored (the message after a form is sent).
+        return not offline_keep() and super().should_set_cookie(app, session)
 
 
 def init_app(app: Flask) -> None:

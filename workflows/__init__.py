@@ -12,8 +12,9 @@ from .engine import not_the_lead, transition
 from .errors import (CaseRejected, Conflict, DefinitionInvalid, FormInvalid, InvalidTransition, NotRoutable,
                      PermissionDenied, UnknownWorkflow, WorkflowError)
 from .evaluation import Indicators, evaluate
-from . import (appeals, co_tasks, dispatch, duplicates, fallback, intake, joint, months, orphans, rankings,
-               rating, reporter_view, transfer, warning_cases)
+from .evaluation import total as total_indicators
+from . import (appeals, briefs, channel_figures, channels, co_tasks, dispatch, duplicates, fallback, intake, joint,
+               months, orphans, rankings, rating, reporter_view, schemes, transfer, warning_cases)
 from .intake import Reporter, attachment_refs, submit_report
 from .rating import rate_as_reporter
 from .rehandling import standing as rehandling_standing
@@ -21,8 +22,8 @@ from .reporting import report_case
 
 __all__ = [
     # services and read models as modules
-    "appeals", "co_tasks", "dispatch", "duplicates", "fallback", "intake", "joint", "months", "orphans", "rankings",
-    "rating", "reporter_view", "transfer", "warning_cases",
+    "appeals", "briefs", "channel_figures", "channels", "co_tasks", "dispatch", "duplicates", "fallback", "intake", "joint",
+    "months", "orphans", "rankings", "rating", "reporter_view", "schemes", "transfer", "warning_cases",
     # errors
     "CaseRejected", "Conflict", "DefinitionInvalid", "FormInvalid", "InvalidTransition", "NotRoutable",
     "PermissionDenied", "UnknownWorkflow", "WorkflowError",
@@ -31,5 +32,5 @@ __all__ = [
     "workflow_svg",
     # services and read models as functions
     "Indicators", "Reporter", "attachment_refs", "evaluate", "is_higher_level", "rate_as_reporter",
-    "rehandling_standing", "report_case", "submit_report", "supervise", "urge",
+    "rehandling_standing", "report_case", "submit_report", "supervise", "total_indicators", "urge",
 ]

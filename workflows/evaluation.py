@@ -15,6 +15,8 @@ a case's state is judged as of `as_of` (default: now).
   period / its records, as of the period's end (themes/freshness.py)
 - 户户见干部 (by region and grid) = the households a cadre visited in [start, end) / the households
   (core/household_visits.py; counted for the groups that have cases)
+- 响应率 (12345) = cases accepted within `response_hours` (default 2) of their report / cases
+- 解决率 (12345) = closed cases whose latest follow-up rating is not 不满意 / closed cases
 """
 from __future__ import annotations
 
@@ -25,11 +27,12 @@ from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from minqing.core.actors import Actor
-from minqing.core.models import Case, CaseEvent, CaseMilestone, utcnow
+from minqing.core.models import Case, CaseEvent, CaseMilestone, Supervision, utcnow
 from minqing.core.geo.regions import SIGNIFICANT
 from minqing.core.scope import restrict
 
-DIMENSIONS = ("department", "region", "grid")
+DIMENSIONS = ("department", "region", "grid", "channel")
+RESPONSE_HOURS = 2.0   # 12345's response limit; an assessment scheme may set another
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +57,16 @@ class Indicators:
     fresh_records: int = 0  # of them, created, updated or patrolled within their theme's period
     households: int = 0    # 户户见干部 (by region and grid; core/household_visits.py): the households
     cadre_visited: int = 0  # of them, visited by a cadre in the period
+    responded: int = 0     # 响应率 (12345): accepted within the response limit of the report (`response_hours`)
+    solved: int = 0        # 解决率 (12345): closed cases whose latest follow-up did not rate them 不满意
+    supervised: int = 0    # cases a higher level supervised (督办) at least once
+    overdue_reworked: int = 0  # cases re-handled (重办) and overdue: a deduction in the assessment schemes
+
+    @classmethod
+    def added(cls, key, rows) -> Indicators:
+        """The counts of several rows summed (rates are then computed over the union, never averaged)."""
+        names = [field.name for field in dataclasses.fields(cls) if field.name != "key"]
+        return cls(key=key, **{name: sum(getattr(row, name) for row in rows) for name in names})
 
     @staticmethod
     def _rate(part: int, whole: int) -> float | None:
@@ -101,15 +114,30 @@ class Indicators:
         return self._rate(self.cadre_visited, self.households)
 
     @property
+    def response_rate(self) -> float | None:
+        """响应率 as 12345 defines it: cases accepted within the response limit / cases."""
+        return self._rate(self.responded, self.reported)
+
+    @property
+    def resolution_rate(self) -> float | None:
+        """解决率 as 12345 defines it: cases closed as solved / closed cases."""
+        return self._rate(self.solved, self.closed)
+
+    @property
     def average_handling_hours(self) -> float | None:
         return self.handling_seconds / self.closed / 3600 if self.closed else None
+
+
+def total(rows: list[Indicators]) -> Indicators:
+    """The indicators of several rows together (a whole region, every department): counts summed, rates after."""
+    return Indicators.added(None, rows)
 
 
 def _count(condition):
     return func.sum(case((condition, 1), else_=0))
 
 
-def _seconds(session: Session, later, earlier):
+def seconds_between(session: Session, later, earlier):
     if session.get_bind().dialect.name == "postgresql":
         return func.extract("epoch", later - earlier)
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
@@ -120,15 +148,26 @@ def dimension(by: str, region_level: str = "county"):
         return Case.department_id
     if by == "grid":
         return Case.grid_id
+    if by == "channel":   # the intake channel (workflows/channels.py, docs/channels.md)
+        return Case.channel
     if by == "region":
         return func.substr(Case.region_code, 1, SIGNIFICANT[region_level])
     raise ValueError(f"unknown dimension {by!r}; use one of {DIMENSIONS}")
 
 
+def population(start: dt.datetime, end: dt.datetime):
+    """The conditions of the population: reported in [start, end), neither void nor a merged duplicate (the
+    statement joins `case_milestones`)."""
+    return (Case.created_at >= start, Case.created_at < end, func.coalesce(CaseMilestone.voided, False).is_(False),
+            Case.merged_into_id.is_(None))
+
+
 def statement(session: Session, *, by: str, start: dt.datetime, end: dt.datetime, as_of: dt.datetime,
-              region_level: str = "county", viewer: Actor | None = None, excluded_case_ids=None):
+              region_level: str = "county", viewer: Actor | None = None, excluded_case_ids=None,
+              response_hours: float = RESPONSE_HOURS):
     """`excluded_case_ids` (ids, or a SELECT of case ids) leave the population: approved appeals (申诉) use it
-    for the department ranking (workflows/rankings.py)."""
+    for the department ranking (workflows/rankings.py). `response_hours` is 响应率's limit (wall-clock hours
+    from report to acceptance; an assessment scheme sets it, workflows/schemes.py)."""
     key = dimension(by, region_level).label("key")
     m = CaseMilestone
     closed = Case.closed_at.is_not(None)
@@ -136,13 +175,15 @@ def statement(session: Session, *, by: str, start: dt.datetime, end: dt.datetime
     late_open = and_(Case.closed_at.is_(None), Case.due_at <= as_of)
     dispatched = m.dispatched_at.is_not(None)
     returned = exists().where(CaseEvent.case_id == Case.id, CaseEvent.action == "return")
+    supervised = exists().where(Supervision.case_id == Case.id)
+    overdue = or_(late_close, late_open)
     query = (select(
         key, func.count().label("reported"),
         _count(or_(m.accepted_at.is_not(None), m.accept_deadline_at <= as_of)).label("acceptance_due"),
         _count(m.accepted_at <= m.accept_deadline_at).label("accepted_on_time"),
         _count(or_(closed, Case.due_at <= as_of)).label("closure_due"),
         _count(and_(closed, or_(Case.due_at.is_(None), Case.closed_at <= Case.due_at))).label("closed_on_time"),
-        _count(or_(late_close, late_open)).label("overdue"),
+        _count(overdue).label("overdue"),
         _count(m.feedback_at.is_not(None)).label("with_feedback"),
         _count(Case.rework_count > 0).label("reworked"),
         _count(m.rating.is_not(None)).label("rated"),
@@ -150,11 +191,15 @@ def statement(session: Session, *, by: str, start: dt.datetime, end: dt.datetime
         _count(closed).label("closed"),
         _count(dispatched).label("dispatched"),
         _count(and_(dispatched, returned)).label("returned"),
-        func.coalesce(func.sum(case((closed, _seconds(session, Case.closed_at, Case.created_at)), else_=literal(0))),
+        _count(seconds_between(session, m.accepted_at, Case.created_at) <= response_hours * 3600 + 0.5)  # julianday rounding
+              .label("responded"),
+        _count(and_(closed, func.coalesce(m.satisfied, True).is_(True))).label("solved"),
+        _count(supervised).label("supervised"),
+        _count(and_(Case.rework_count > 0, overdue)).label("overdue_reworked"),
+        func.coalesce(func.sum(case((closed, seconds_between(session, Case.closed_at, Case.created_at)), else_=literal(0))),
                       0).label("handling_seconds"))
         .select_from(Case).outerjoin(m, m.case_id == Case.id)
-        .where(Case.created_at >= start, Case.created_at < end, func.coalesce(m.voided, False).is_(False),
-               Case.merged_into_id.is_(None))
+        .where(*population(start, end))
         .group_by(key).order_by(key))
     if excluded_case_ids is not None:
         query = query.where(Case.id.not_in(excluded_case_ids))
@@ -163,12 +208,12 @@ def statement(session: Session, *, by: str, start: dt.datetime, end: dt.datetime
 
 def evaluate(session: Session, *, by: str, start: dt.datetime, end: dt.datetime, as_of: dt.datetime | None = None,
              region_level: str = "county", viewer: Actor | None = None,
-             excluded_case_ids=None) -> list[Indicators]:
+             excluded_case_ids=None, response_hours: float = RESPONSE_HOURS) -> list[Indicators]:
     """Indicators per `by` ("department", "region" at `region_level`, "grid") for cases reported in
     [start, end), within `viewer`'s scope when given."""
     rows = session.execute(statement(session, by=by, start=start, end=end, as_of=as_of or utcnow(),
                                      region_level=region_level, viewer=viewer,
-                                     excluded_case_ids=excluded_case_ids))
+                                     excluded_case_ids=excluded_case_ids, response_hours=response_hours))
     found = {row.key: {name: _number(getattr(row, name)) for name in _COUNTS} for row in rows}
     duplicates = _duplicates(session, by=by, start=start, end=end, region_level=region_level, viewer=viewer)
     for key in duplicates.keys() - found.keys():   # a group whose every report was merged elsewhere
@@ -214,7 +259,7 @@ def _duplicates(session: Session, *, by, start, end, region_level, viewer) -> di
 
 _COUNTS = ("reported", "acceptance_due", "accepted_on_time", "closure_due", "closed_on_time", "overdue",
            "with_feedback", "reworked", "rated", "satisfied", "closed", "handling_seconds", "dispatched",
-           "returned")
+           "returned", "responded", "solved", "supervised", "overdue_reworked")
 
 
 def _number(value):
@@ -229,4 +274,4 @@ def _key(value, by: str):
     return value
 
 
-__all__ = ["DIMENSIONS", "Indicators", "evaluate", "statement"]
+__all__ = ["DIMENSIONS", "Indicators", "evaluate", "population", "seconds_between", "statement", "total"]

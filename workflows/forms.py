@@ -3,10 +3,15 @@ with a Chinese message per field."""
 from __future__ import annotations
 
 import functools
+import json
 
 import jsonschema
 
 from .errors import FormInvalid
+
+MAX_DEPTH = 10                # levels of objects and lists in a document
+MAX_BYTES = 64 * 1024         # the document as compact JSON (UTF-8)
+UNKNOWN_FIELD = "含有表单未定义的字段"
 
 TYPE_NAMES = {"string": "文本", "integer": "整数", "number": "数字", "boolean": "是/否", "array": "列表",
               "object": "对象", "null": "空值"}
@@ -112,3 +117,57 @@ def schema_problems(schema: dict) -> list[str]:
     except jsonschema.SchemaError as error:
         return [error.message]
     return []
+
+
+# -- document bounds and unknown fields: a report's document and a step's form data alike -----------------------
+
+def _depth(value) -> int:
+    """Levels of objects and lists, counted without recursion (stops once past the bound)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if deepest > MAX_DEPTH:
+                return deepest
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def bounds(document: dict, what: str) -> dict[str, list[str]]:
+    """{field: [message]} when the document (`what`, as the message names it: 整份上报, 本步表单) nests deeper than
+    MAX_DEPTH or is larger than MAX_BYTES as JSON: stored, such a document made the case unreadable for every
+    viewer (a field nested 500 deep) or filled the database (a 5 MB field)."""
+    errors: dict[str, list[str]] = {}
+    for name, value in document.items():
+        if _depth(value) > MAX_DEPTH - 1:  # the document itself is the first level
+            errors[name] = [f"内容嵌套层数过多（{what}最多 {MAX_DEPTH} 层）"]
+    if errors:
+        return errors
+    size = len(json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str).encode())
+    if size > MAX_BYTES:
+        sizes = {name: len(json.dumps(value, ensure_ascii=False, default=str).encode())
+                 for name, value in document.items()}
+        largest = max(sizes, key=sizes.get) if sizes else ""
+        errors[largest] = [f"提交的内容过大（约 {size // 1024} KB，{what}最多 {MAX_BYTES // 1024} KB）"]
+    return errors
+
+
+def unknown_fields(schema: dict | None, value, path: str = "") -> dict[str, list[str]]:
+    """{path: [message]} for every field of `value` its schema does not declare (stored, they would bypass
+    every rule of the form)."""
+    if not isinstance(schema, dict):
+        return {}
+    found: dict[str, list[str]] = {}
+    if isinstance(value, dict) and schema.get("type") == "object" and schema.get("format") != "geo-point":
+        properties = schema.get("properties", {})
+        for name, item in value.items():
+            where = f"{path}.{name}" if path else str(name)
+            if name not in properties:
+                found[where] = [UNKNOWN_FIELD]
+            else:
+                found.update(unknown_fields(properties[name], item, where))
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(value):
+            found.update(unknown_fields(schema["items"], item, f"{path}[{index}]"))
+    return found

@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
-import json
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,12 +23,9 @@ from minqing.core.models import Account, Case, CaseSource, Role, ThemeVersion
 
 from . import forms as form_rules
 from .errors import CaseRejected, Conflict, FormInvalid
-from .reporting import start_case
+from .reporting import by_external_id, start_case
 
 CHANNELS = ("work", "citizen", "api", "open311")
-MAX_DEPTH = 10                # levels of objects and lists in a document
-MAX_BYTES = 64 * 1024         # the document as compact JSON (UTF-8)
-UNKNOWN_FIELD = "含有表单未定义的字段"
 APPEAL_KINDS = ("投诉", "建议", "举报", "反映问题", "求助", "咨询")
 TITLE_FIELD = {"type": "string", "title": "事件标题", "minLength": 2, "maxLength": 100}
 LOCATION_FIELD = {"type": "object", "format": "geo-point", "title": "事发位置",
@@ -118,6 +114,26 @@ def open311_schema(theme, details: dict) -> dict:
     return {"type": "object", "title": f"上报：{theme.title}", "properties": properties, "required": required}
 
 
+def channel_schema(theme) -> dict:
+    """What a declared channel (an outside system relaying a resident's appeal) sends: the citizen's form, with
+    the urgency the outside system's time limit gives."""
+    schema = citizen_schema(theme)
+    schema["properties"]["urgency"] = dict(URGENCY_FIELD)
+    return schema
+
+
+def _declared_channel(platform, channel: str):
+    """None for a built-in channel, the plugin's `Channel` for a declared one; ValueError for any other name."""
+    if channel in CHANNELS:
+        return None
+    from .channels import declared   # channels builds on this module
+
+    found = declared(platform).get(channel)
+    if found is None:
+        raise ValueError(f"unknown channel {channel!r}")
+    return found
+
+
 def _schema(theme, channel: str, public: bool, details: dict | None) -> dict:
     if channel == "open311":
         return open311_schema(theme, details if details is not None else
@@ -128,25 +144,30 @@ def _schema(theme, channel: str, public: bool, details: dict | None) -> dict:
 # -- the service -------------------------------------------------------------------------------------------------
 
 def submit_report(platform, session: Session, actor: Actor, theme, document: dict, *, channel: str,
-                  client_id: str | None = None, public: bool | None = None, details_schema: dict | None = None,
+                  client_id: str | None = None, external_id: str | None = None,
+                  public: bool | None = None, details_schema: dict | None = None,
                   reporter: Reporter | None = None, description: str | None = None, address: str | None = None,
-                  media_url: str = "", now: dt.datetime | None = None) -> Case:
+                  media_url: str = "", received: dict | None = None, now: dt.datetime | None = None) -> Case:
     """Report a case of `theme` from `document` (see the module's docstring) on `channel`.
 
     `public`: the citizens' form (no urgency, a kind of appeal); the citizen page always, the API for a citizen.
     `details_schema`: the part of the theme's form the channel carries (Open311 leaves photos out).
     `client_id`: a retry with the same id answers the first case (its photos linked once); an id another
-    account used is a Conflict. Raises FormInvalid (errors by field path of `document`), CaseRejected (a plugin
+    account used is a Conflict. A channel a plugin declares (`intake_channels`, workflows/channels.py) sends
+    the citizen's form with an urgency and `external_id`, its own id of the item: the same id again answers
+    the first case, and `received`, what else it said of the item (its own category, times), kept on the
+    report's timeline line. Raises FormInvalid (errors by field path of `document`), CaseRejected (a plugin
     refused) or another WorkflowError; nothing is stored then. The caller commits.
     """
-    if channel not in CHANNELS:
-        raise ValueError(f"unknown channel {channel!r}")
-    if client_id and (earlier := _by_client_id(session, client_id)) is not None:
-        return _same_reporter(actor, earlier)
+    declared = _declared_channel(platform, channel)
+    if external_id and (earlier := by_external_id(session, channel, external_id)) is not None:
+        return earlier
+    if (earlier := earlier_report(session, actor, client_id)) is not None:
+        return earlier
     public = channel == "citizen" or (channel == "api" and bool(public))
-    schema = _schema(theme, channel, public, details_schema)
+    schema = channel_schema(theme) if declared else _schema(theme, channel, public, details_schema)
     check_document(platform, session, theme, schema, document)
-    lon, lat = locate(platform, theme, document)
+    lon, lat = locate(platform, theme, document, session)
     photos = _own_uploads(session, actor, schema, document)
     details = document.get("details") or {}
     reporter = reporter or _account_reporter(session, actor, public)
@@ -156,24 +177,33 @@ def submit_report(platform, session: Session, actor: Actor, theme, document: dic
         description=_description(document, public) if description is None else description, lon=lon, lat=lat,
         category=category.get("parent", ""), subcategory=document.get("category", ""),
         urgency="normal" if public or channel == "open311" else document.get("urgency", "normal"),
-        source=_source(actor, channel, public), form_data=details, schema_version=_schema_version(theme),
-        theme_version=_published_version(session, theme.key), client_id=client_id,
+        source=declared.source if declared else _source(actor, channel, public), form_data=details,
+        schema_version=_schema_version(theme), theme_version=_published_version(session, theme),
+        client_id=client_id, channel=channel, external_id=external_id,
         workflow_key=theme.workflow_key, reporter_name=reporter.name, reporter_phone=reporter.phone,
         address=str(details.get("address", "")) if address is None else address,
-        event_data={"media_url": media_url} if media_url else None, now=now)
+        event_data=_event_data(media_url, received), now=now)
     if not created:  # a copy of the same report raced this one and won
         return _same_reporter(actor, case)
     _link(session, actor, photos, case)
     return case
 
 
+def earlier_report(session: Session, actor: Actor, client_id: str | None) -> Case | None:
+    """The case an earlier submission with `client_id` made (a re-send answers it without checking the form or
+    storing its photos again); None when there is none; Conflict when another account used the id."""
+    if not client_id or (earlier := _by_client_id(session, client_id)) is None:
+        return None
+    return _same_reporter(actor, earlier)
+
+
 def check_document(platform, session: Session, theme, schema: dict, document: dict) -> None:
     """FormInvalid unless the document is small, known field by field, valid against `schema` and accepted by
     the plugins' `validate_submission` for the theme's report form."""
-    errors = _bounds(document)
+    errors = form_rules.bounds(document, "整份上报")
     if errors:
         raise FormInvalid(errors)
-    errors = unknown_fields(schema, document)
+    errors = form_rules.unknown_fields(schema, document)
     try:
         form_rules.validate(schema, document)
     except FormInvalid as error:
@@ -191,7 +221,7 @@ def check_document(platform, session: Session, theme, schema: dict, document: di
         raise CaseRejected(rejected)
 
 
-def locate(platform, theme, document: dict) -> tuple[float, float]:
+def locate(platform, theme, document: dict, session=None) -> tuple[float, float]:
     """The report's point, which must lie in one of the platform's grids: the same rule on every channel (a case
     outside every grid would have no grid, no region and nobody to handle it)."""
     geo = geo_field(theme.form("report"))
@@ -200,7 +230,7 @@ def locate(platform, theme, document: dict) -> tuple[float, float]:
     if not isinstance(point, dict) or not {"lon", "lat"} <= point.keys():
         raise FormInvalid({path: ["请给出事发位置（经纬度）"]})
     lon, lat = point["lon"], point["lat"]
-    if platform.locator().locate(lon, lat) is None:
+    if platform.locator(session).locate(lon, lat) is None:
         title = ((theme.form("report") or {}).get("properties", {}).get(geo, {}).get("title") if geo
                  else LOCATION_FIELD["title"]) or "事发位置"
         message = f"{title}（经度 {lon:g}，纬度 {lat:g}）不在本平台任何网格内，无法受理，请在地图上重新选点"
@@ -211,57 +241,6 @@ def locate(platform, theme, document: dict) -> tuple[float, float]:
 def point_in_grid(platform, lon: float, lat: float) -> bool:
     """Whether a point lies in one of the grids (for the report forms' check before they are sent)."""
     return platform.locator().locate(lon, lat) is not None
-
-
-# -- document bounds and unknown fields --------------------------------------------------------------------------
-
-def _depth(value) -> int:
-    """Levels of objects and lists, counted without recursion (stops once past the bound)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, level)
-            if deepest > MAX_DEPTH:
-                return deepest
-            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return deepest
-
-
-def _bounds(document: dict) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    for name, value in document.items():
-        if _depth(value) > MAX_DEPTH - 1:  # the document itself is the first level
-            errors[name] = [f"内容嵌套层数过多（整份上报最多 {MAX_DEPTH} 层）"]
-    if errors:
-        return errors
-    size = len(json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str).encode())
-    if size > MAX_BYTES:
-        sizes = {name: len(json.dumps(value, ensure_ascii=False, default=str).encode())
-                 for name, value in document.items()}
-        largest = max(sizes, key=sizes.get) if sizes else ""
-        errors[largest] = [f"提交的内容过大（约 {size // 1024} KB，整份上报最多 {MAX_BYTES // 1024} KB）"]
-    return errors
-
-
-def unknown_fields(schema: dict | None, value, path: str = "") -> dict[str, list[str]]:
-    """{path: [message]} for every field of `value` its schema does not declare (stored, they would bypass
-    every rule of the form)."""
-    if not isinstance(schema, dict):
-        return {}
-    found: dict[str, list[str]] = {}
-    if isinstance(value, dict) and schema.get("type") == "object" and schema.get("format") != "geo-point":
-        properties = schema.get("properties", {})
-        for name, item in value.items():
-            where = f"{path}.{name}" if path else str(name)
-            if name not in properties:
-                found[where] = [UNKNOWN_FIELD]
-            else:
-                found.update(unknown_fields(properties[name], item, where))
-    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
-        for index, item in enumerate(value):
-            found.update(unknown_fields(schema["items"], item, f"{path}[{index}]"))
-    return found
 
 
 # -- attachments -------------------------------------------------------------------------------------------------
@@ -288,6 +267,11 @@ def _link(session: Session, actor: Actor, ids: list[str], case: Case) -> None:
 
 
 # -- small parts -------------------------------------------------------------------------------------------------
+
+def _event_data(media_url: str, received: dict | None) -> dict | None:
+    data = {**({"media_url": media_url} if media_url else {}), **({"received": received} if received else {})}
+    return data or None
+
 
 def _by_client_id(session: Session, client_id: str) -> Case | None:
     return session.scalar(select(Case).where(Case.client_id == client_id))
@@ -328,5 +312,10 @@ def _schema_version(theme) -> str:
     return forms.schema_version(details) if details else ""
 
 
-def _published_version(session: Session, theme_key: str) -> int | None:
-    return session.scalar(select(func.max(ThemeVersion.version)).where(ThemeVersion.theme_key == theme_key))
+def _published_version(session: Session, theme) -> int | None:
+    """The published version the report was filled in under: the one with the theme's document (an older one for
+    a report a phone kept offline, `themes.theme_at`), else the newest."""
+    same = session.scalar(select(func.max(ThemeVersion.version)).where(
+        ThemeVersion.theme_key == theme.key, ThemeVersion.content_hash == theme.content_hash))
+    return same if same is not None else session.scalar(
+        select(func.max(ThemeVersion.version)).where(ThemeVersion.theme_key == theme.key))

@@ -38,8 +38,14 @@ def _department_keys(session: Session) -> dict[int, str]:
 
 def _send(platform, session: Session, case: Case, kind: str, recipient: str, subject: str, body: str = "",
           data: dict | None = None) -> None:
-    outbox.add(session, kind=kind, recipient=recipient, subject=f"{subject} {case.number}：{case.title}",
-               body=body, case_id=case.id, data={"status": case.status, **(data or {})}, platform=platform)
+    outbox.add(session, **_message(case, kind, recipient, subject, body, data), platform=platform)
+
+
+def _message(case, kind: str, recipient: str, subject: str, body: str = "", data: dict | None = None) -> dict:
+    """The outbox row of a notice about `case` (a Case, or any row with its id, created_at, title and status)."""
+    number = Case.number.fget(case)
+    return {"kind": kind, "recipient": recipient, "subject": f"{subject} {number}：{case.title}", "body": body,
+            "case_id": case.id, "data": {"status": case.status, **(data or {})}}
 
 
 def reported(platform, session: Session, case: Case) -> None:
@@ -82,12 +88,22 @@ def co_handling(platform, session: Session, case: Case, kind: str, department_ke
 
 
 def urged(platform, session: Session, case: Case, comment: str, by: str) -> None:
-    _send(platform, session, case, "urge", department_or_region(session, case), "催办", comment, {"by": by})
+    outbox.add(session, **urge_message(session, case, comment, by), platform=platform)
+
+
+def urge_message(session: Session, case, comment: str, by: str) -> dict:
+    """The 催办 notice as an outbox row, for `outbox.add_many` (the sweep); `urged` queues the same."""
+    return _message(case, "urge", department_or_region(session, case), "催办", comment, {"by": by})
 
 
 def escalated(platform, session: Session, case: Case, region_code: str) -> None:
-    _send(platform, session, case, "escalate", f"region:{region_code}", "超时升级", "事件超过办理时限，已升级至本级",
-          {"region_code": region_code})
+    outbox.add(session, **escalate_message(case, region_code), platform=platform)
+
+
+def escalate_message(case, region_code: str) -> dict:
+    """The 超时升级 notice as an outbox row, for `outbox.add_many` (the sweep); `escalated` queues the same."""
+    return _message(case, "escalate", f"region:{region_code}", "超时升级", "事件超过办理时限，已升级至本级",
+                    {"region_code": region_code})
 
 
 def supervised(platform, session: Session, case: Case, comment: str, deadline_iso: str) -> None:

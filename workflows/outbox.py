@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import os
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.orm import Session
 
 from minqing.core.models import Notification, utcnow
@@ -34,6 +34,19 @@ def add(session: Session, *, kind: str, recipient: str, subject: str, body: str 
     if platform is not None:
         _deliver_after_commit(session, platform)
     return notification
+
+
+def add_many(session: Session, messages: list[dict]) -> None:
+    """Queue many notifications (each the keywords of `add`, without `platform`) with one statement: a sweep
+    queues thousands. Delivery is the caller's to kick off once it committed (`tasks.enqueue_delivery`)."""
+    if not messages:
+        return
+    now = utcnow()
+    session.connection().execute(insert(Notification.__table__), [   # Core executemany: no ORM bookkeeping
+        {"kind": message["kind"], "channel": message.get("channel", "inbox"), "recipient": message["recipient"],
+         "subject": message["subject"][:200], "body": message.get("body", ""), "case_id": message.get("case_id"),
+         "data": message.get("data") or {}, "status": "pending", "attempts": 0, "next_attempt_at": now,
+         "created_at": now} for message in messages])
 
 
 def _deliver_after_commit(session: Session, platform) -> None:

@@ -90,6 +90,14 @@ def run_embedded_beat(platform, *, rounds: int | None = None, tick: float = 1.0)
 
 @hookimpl
 def register_commands(cli):
+    from .channels_cli import register as register_channel_commands
+
+    register_channel_commands(cli)
+
+    from .schemes_cli import schemes_group   # minqing schemes list|show|check|import
+
+    cli.add_command(schemes_group)
+
     @cli.command("worker")
     @click.option("--loglevel", default="INFO", show_default=True)
     @click.option("--pool", default="solo", show_default=True, help="Celery pool (solo, prefork, threads).")

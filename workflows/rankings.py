@@ -6,7 +6,9 @@ in `ranking_publications`, so later changes to cases never alter what was publis
 which appeals moved whom.
 
 The ranking is the city's official one: every department over every case of the month (not a viewer's scope),
-best first by 按期办结率, then 及时受理率, then fewer overdue cases. Cases not yet dispatched are not ranked.
+best first by the score of the city's assessment scheme (考核方案, workflows/schemes.py; the shipped default weighs
+按期办结率 and 及时受理率), ties by 按期办结率, then 及时受理率, then fewer overdue cases. Cases not yet dispatched
+are not ranked. A published ranking keeps the scheme version it was scored with.
 """
 from __future__ import annotations
 
@@ -23,20 +25,18 @@ from minqing.core.models import Case, Department, Role, utcnow
 from minqing.core.models.appeals import CaseAppeal, RankingPublication
 from minqing.core.geo.regions import level_of
 
-from . import appeals, months
+from . import appeals, months, schemes
 from .errors import Conflict, InvalidTransition, PermissionDenied
-from .evaluation import Indicators, evaluate
+from .evaluation import Indicators
 
 DIMENSION = appeals.DIMENSION
 COUNTS = tuple(field.name for field in dataclasses.fields(Indicators) if field.name != "key")
 
 
 def order(rows: list[Indicators]) -> list[Indicators]:
-    """Best first: 按期办结率, then 及时受理率, then fewer overdue cases; rows without a rate go last."""
-    def score(row: Indicators):
-        return (row.on_time_closure_rate is None, -(row.on_time_closure_rate or 0),
-                -(row.timely_acceptance_rate or 0), row.overdue, -row.reported)
-    return sorted(rows, key=score)
+    """Best first by the tie rule alone (the dashboard's rule for any period and scope): 按期办结率, then
+    及时受理率, then fewer overdue cases; rows without a rate go last."""
+    return sorted(rows, key=schemes.tie_rule)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +49,8 @@ class Standing:
     baseline_rank: int | None
     baseline: Indicators | None
     appeal_ids: tuple[int, ...] = ()
+    score: schemes.Score | None = None           # None in rankings published before schemes existed
+    baseline_score: schemes.Score | None = None
 
     @property
     def moved(self) -> int:
@@ -85,6 +87,7 @@ class Ranking:
     published_at: dt.datetime | None = None
     published_by: str = ""
     pending_appeals: int = 0
+    scheme: schemes.Scheme | None = None   # the scheme version it was scored with (None: before schemes)
 
     @property
     def published(self) -> bool:
@@ -104,11 +107,6 @@ class Ranking:
 
 # -- computing ----------------------------------------------------------------------------------------------------
 
-def _places(rows: list[Indicators]) -> dict[int, tuple[int, Indicators]]:
-    ranked = order([row for row in rows if row.key is not None and row.reported])  # a department with cases
-    return {row.key: (place, row) for place, row in enumerate(ranked, start=1)}
-
-
 def _approved(session: Session, period_key: str) -> list[AppealNote]:
     names = dict(session.execute(select(Department.id, Department.short_name)).all())
     rows = session.execute(
@@ -121,27 +119,30 @@ def _approved(session: Session, period_key: str) -> list[AppealNote]:
                        decided_at=appeal.decided_at) for appeal, case in rows]
 
 
-def compute(session: Session, period_key: str, *, now: dt.datetime | None = None) -> Ranking:
-    """The month's live ranking as of `now` (default: now)."""
+def compute(session: Session, period_key: str, *, now: dt.datetime | None = None,
+            scheme: schemes.Scheme | None = None) -> Ranking:
+    """The month's live ranking as of `now` (default: now), scored with `scheme` (default: the city's)."""
     period_key = months.parse(period_key)
     now = now or utcnow()
     start, end = months.bounds(period_key)
-    window = dict(by="department", start=start, end=end, as_of=now)
-    adjusted = _places(evaluate(session, excluded_case_ids=appeals.excluded_from_departments(period_key), **window))
-    baseline = _places(evaluate(session, **window))
+    scheme = scheme or schemes.current(session)
+    window = dict(unit="department", start=start, end=end, now=now)
+    adjusted = schemes.rank(session, scheme, excluded_case_ids=appeals.excluded_from_departments(period_key),
+                            **window)
+    baseline = {row.key: row for row in schemes.rank(session, scheme, **window)}
     notes = _approved(session, period_key)
-    names = dict(session.execute(select(Department.id, Department.short_name)).all())
     standings = []
-    for department_id, (place, row) in sorted(adjusted.items(), key=lambda item: item[1][0]):
-        before = baseline.get(department_id)
+    for row in adjusted:
+        before = baseline.get(row.key)
         standings.append(Standing(
-            department_id=department_id, name=names.get(department_id, "未知部门"), rank=place, indicators=row,
-            baseline_rank=before[0] if before else None, baseline=before[1] if before else None,
-            appeal_ids=tuple(note.id for note in notes if note.department_id == department_id)))
+            department_id=row.key, name=row.name, rank=row.place, indicators=row.indicators,
+            baseline_rank=before.place if before else None, baseline=before.indicators if before else None,
+            appeal_ids=tuple(note.id for note in notes if note.department_id == row.key),
+            score=row.score, baseline_score=before.score if before else None))
     pending = session.scalar(select(func.count()).select_from(CaseAppeal).where(
         CaseAppeal.period_key == period_key, CaseAppeal.status == "pending")) or 0
     return Ranking(period_key=period_key, starts_at=start, ends_at=end, as_of=now, standings=standings,
-                   appeals=notes, pending_appeals=pending)
+                   appeals=notes, pending_appeals=pending, scheme=scheme)
 
 
 def ranking(session: Session, period_key: str, *, now: dt.datetime | None = None) -> Ranking:
@@ -204,6 +205,7 @@ def publish(session: Session, actor: Actor, period_key: str, *, now: dt.datetime
     record_change(session, actor, "ranking.publish", object_type="ranking", object_id=period_key,
                   summary=f"发布{title}职能部门考核排名（{len(live.standings)} 个部门，申诉调整 {len(live.appeals)} 件）",
                   details={"departments": len(live.standings), "appeals": [note.id for note in live.appeals],
+                           "scheme": {"scope": live.scheme.scope, "version": live.scheme.version},
                            "moved": {str(s.department_id): [s.baseline_rank, s.rank] for s in live.changes()}},
                   at=now)
     return publication
@@ -225,12 +227,23 @@ def _time(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
+def _score(value: schemes.Score | None) -> dict | None:
+    return value.as_dict() if value is not None else None
+
+
+def _score_of(value: dict | None) -> schemes.Score | None:
+    return schemes.Score.from_dict(value) if value else None
+
+
 def snapshot_of(live: Ranking) -> dict:
     return {
         "as_of": live.as_of.isoformat(),
+        "scheme": live.scheme.as_dict() if live.scheme else None,
         "standings": [{"department_id": s.department_id, "name": s.name, "rank": s.rank,
                        "indicators": _counts(s.indicators), "baseline_rank": s.baseline_rank,
-                       "baseline": _counts(s.baseline), "appeal_ids": list(s.appeal_ids)} for s in live.standings],
+                       "baseline": _counts(s.baseline), "appeal_ids": list(s.appeal_ids),
+                       "score": _score(s.score), "baseline_score": _score(s.baseline_score)}
+                      for s in live.standings],
         "appeals": [{"id": n.id, "case_id": n.case_id, "case_number": n.case_number,
                      "department_id": n.department_id, "department_name": n.department_name, "ground": n.ground,
                      "decision_reason": n.decision_reason, "decided_by": n.decided_by,
@@ -244,7 +257,9 @@ def from_snapshot(publication: RankingPublication) -> Ranking:
                           indicators=_indicators(s["department_id"], s["indicators"]),
                           baseline_rank=s.get("baseline_rank"),
                           baseline=_indicators(s["department_id"], s.get("baseline")),
-                          appeal_ids=tuple(s.get("appeal_ids", ()))) for s in snapshot.get("standings", [])]
+                          appeal_ids=tuple(s.get("appeal_ids", ())), score=_score_of(s.get("score")),
+                          baseline_score=_score_of(s.get("baseline_score")))
+                 for s in snapshot.get("standings", [])]
     notes = [AppealNote(id=n["id"], case_id=n["case_id"], case_number=n["case_number"],
                         department_id=n["department_id"], department_name=n.get("department_name", ""),
                         ground=n["ground"], decision_reason=n.get("decision_reason", ""),
@@ -252,7 +267,8 @@ def from_snapshot(publication: RankingPublication) -> Ranking:
              for n in snapshot.get("appeals", [])]
     return Ranking(period_key=publication.period_key, starts_at=publication.starts_at, ends_at=publication.ends_at,
                    as_of=_time(snapshot.get("as_of")) or publication.published_at, standings=standings,
-                   appeals=notes, published_at=publication.published_at, published_by=publication.published_by_name)
+                   appeals=notes, published_at=publication.published_at, published_by=publication.published_by_name,
+                   scheme=schemes.Scheme.from_dict(snapshot["scheme"]) if snapshot.get("scheme") else None)
 
 
 def as_dict(ranking_: Ranking) -> dict:
@@ -260,13 +276,16 @@ def as_dict(ranking_: Ranking) -> dict:
     def row(standing: Standing) -> dict:
         return {"department_id": standing.department_id, "name": standing.name, "rank": standing.rank,
                 "baseline_rank": standing.baseline_rank, "appeal_ids": list(standing.appeal_ids),
-                "indicators": _rates(standing.indicators), "baseline": _rates(standing.baseline)}
+                "indicators": rates(standing.indicators), "baseline": rates(standing.baseline),
+                "score": _score(standing.score), "baseline_score": _score(standing.baseline_score)}
     return {"period": ranking_.period_key, "title": ranking_.title, "dimension": DIMENSION,
             "status": "published" if ranking_.published else "open",
             "starts_at": ranking_.starts_at.isoformat(), "ends_at": ranking_.ends_at.isoformat(),
             "as_of": ranking_.as_of.isoformat(),
             "published_at": ranking_.published_at.isoformat() if ranking_.published_at else None,
             "published_by": ranking_.published_by or None, "pending_appeals": ranking_.pending_appeals,
+            "scheme": ({key: value for key, value in ranking_.scheme.as_dict().items() if key != "document"}
+                       if ranking_.scheme else None),
             "standings": [row(standing) for standing in ranking_.standings],
             "appeals": [{"id": n.id, "case_id": n.case_id, "case_number": n.case_number,
                          "department_id": n.department_id, "department_name": n.department_name,
@@ -275,13 +294,12 @@ def as_dict(ranking_: Ranking) -> dict:
                         for n in ranking_.appeals]}
 
 
-def _rates(row: Indicators | None) -> dict | None:
+def rates(row: Indicators | None) -> dict | None:
+    """An Indicators' counts and rates as a plain dict (the API's, the schemes' too)."""
     if row is None:
         return None
-    return {**_counts(row), "timely_acceptance_rate": row.timely_acceptance_rate,
-            "on_time_closure_rate": row.on_time_closure_rate, "rework_rate": row.rework_rate,
-            "satisfaction_rate": row.satisfaction_rate, "average_handling_hours": row.average_handling_hours}
+    return {**_counts(row), **{name: getattr(row, name) for name in schemes.INDICATORS if name not in COUNTS}}
 
 
 __all__ = ["AppealNote", "Ranking", "Standing", "as_dict", "compute", "from_snapshot", "latest_publication",
-           "may_publish", "order", "publish", "published_keys", "ranking", "snapshot_of"]
+           "may_publish", "order", "publish", "published_keys", "ranking", "rates", "snapshot_of"]

@@ -17,6 +17,10 @@ from .definition import URGENCIES
 from .engine import announce
 from .errors import CaseRejected, FormInvalid
 
+# The channel of a case made by code (demo history, plugins) from its source; migration 0026 did the same for the
+# cases stored before channels were recorded.
+CHANNEL_OF_SOURCE = {"grid_worker": "work", "citizen": "citizen", "api": "api", "hotline": "12345"}
+
 
 def report_case(platform, session: Session, actor: Actor, **report) -> Case:
     """Report a case: locate its grid, let plugins validate it, enter the workflow's initial state.
@@ -32,20 +36,26 @@ def start_case(platform, session: Session, actor: Actor, *, theme_key: str, titl
                urgency: str = "normal", source: str, form_data: dict | None = None, schema_version: str = "",
                theme_version: int | None = None, client_id: str | None = None, workflow_key: str = "standard",
                reporter_name: str = "", reporter_phone: str = "", address: str = "",
-               event_data: dict | None = None, now: dt.datetime | None = None) -> tuple[Case, bool]:
-    """(case, created): created is False when the client id named a case stored earlier (or meanwhile by a
-    racing copy of the same report), which is returned unchanged."""
+               event_data: dict | None = None, now: dt.datetime | None = None, channel: str = "",
+               external_id: str | None = None) -> tuple[Case, bool]:
+    """(case, created): created is False when the client id (or the channel's external id) named a case stored
+    earlier (or meanwhile by a racing copy of the same report), which is returned unchanged. `channel` is the
+    intake channel (default: the source's, `CHANNEL_OF_SOURCE`, else the source itself)."""
+    channel = channel or CHANNEL_OF_SOURCE.get(source, source)[:20]
     if client_id and (existing := _by_client_id(session, client_id)) is not None:
+        return existing, False
+    if external_id and (existing := by_external_id(session, channel, external_id)) is not None:
         return existing, False
     if urgency not in URGENCIES:
         raise FormInvalid({"urgency": ["紧急程度只能是 normal、urgent 或 critical"]})
     workflow = definition.get(platform, workflow_key, session)
-    grid_id = platform.locator().locate(lon, lat) if lon is not None and lat is not None else None
+    grid_id = platform.locator(session).locate(lon, lat) if lon is not None and lat is not None else None
     region_code = session.scalar(select(Grid.region_code).where(Grid.id == grid_id)) if grid_id else ""
     now = now or utcnow()
     case = Case(theme_key=theme_key, title=title, description=description, lon=lon, lat=lat, address=address,
                 category=category, subcategory=subcategory, urgency=urgency, source=source,
-                form_data=form_data or {}, schema_version=schema_version, client_id=client_id,
+                form_data=form_data or {}, schema_version=schema_version, client_id=client_id, channel=channel,
+                external_id=external_id,
                 workflow_key=workflow.key, reporter_account_id=actor.account_id, reporter_name=reporter_name,
                 reporter_phone=reporter_phone, grid_id=grid_id, region_code=region_code or "",
                 rework_count=0, created_at=now, updated_at=now)
@@ -74,6 +84,11 @@ def _by_client_id(session: Session, client_id: str) -> Case | None:
     return session.scalar(select(Case).where(Case.client_id == client_id))
 
 
+def by_external_id(session: Session, channel: str, external_id: str) -> Case | None:
+    """The case an outside system's item made on `channel`, if any."""
+    return session.scalar(select(Case).where(Case.channel == channel, Case.external_id == external_id))
+
+
 def _validate(platform, session: Session, case: Case) -> None:
     errors: dict[str, list[str]] = {}
     for _plugin, problems in platform.plugins.call("validate_case", case=case, session=session):
@@ -90,7 +105,8 @@ def _insert(session: Session, case: Case) -> Case:
             session.add(case)
             session.flush()
     except IntegrityError:
-        existing = case.client_id and _by_client_id(session, case.client_id)
+        existing = ((case.client_id and _by_client_id(session, case.client_id))
+                    or (case.external_id and by_external_id(session, case.channel, case.external_id)))
         if not existing:
             raise
         return existing

@@ -39,6 +39,7 @@ ACTION_NAMES = {
     "case.rework": "重办", "case.request_extension": "申请延期", "case.approve_extension": "批准延期",
     "case.reject_extension": "驳回延期", "case.suspend": "挂起", "case.resume": "恢复办理", "case.void": "作废",
     "case.close_on_the_spot": "即报即办", "case.urge": "催办", "case.supervise": "督办", "case.escalate": "超期升级",
+    "sla.sweep": "超时自动催办与升级",
     "case.citizen_rating": "群众评价", "case.appeal_filed": "提交申诉", "case.appeal_approved": "申诉通过",
     "case.appeal_rejected": "申诉驳回", "case.appeal_withdrawn": "撤回申诉", "case.move_theme": "更换业务主题",
     "case.close_orphaned": "主题停用后作废", "case.dispatch_suggestion": "采纳分拨建议",

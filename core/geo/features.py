@@ -13,6 +13,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from minqing.core import counters, scope
+from minqing.core.clock import isoformat_local
 from minqing.core.actors import Actor
 from minqing.core.geo.geojson import GeometryCache, Page, collection
 from minqing.core.geo.integrity import GRIDS_COUNTER
@@ -124,6 +125,6 @@ def case_features(session: Session, viewer: Actor, *, bbox: BBox | None = None, 
         "type": "Feature", "id": row.id,
         "geometry": {"type": "Point", "coordinates": [round(row.lon, 7), round(row.lat, 7)]},
         "properties": {"title": row.title, "status": row.status, "theme": row.theme_key, "urgency": row.urgency,
-                       "created_at": row.created_at.isoformat(),
-                       "deadline": row.state_deadline_at.isoformat() if row.state_deadline_at else None},
+                       "created_at": isoformat_local(row.created_at),   # RFC 3339, city time, as every answer
+                       "deadline": isoformat_local(row.state_deadline_at)},
     } for row in rows), matched=matched)

@@ -42,8 +42,13 @@ class GridLocator:
         return cls(session.execute(select(Grid.id, Grid.level, Grid.geometry)))
 
     def locate(self, lon: float, lat: float) -> int | None:
-        found = self.locate_many([lon], [lat])[0]
-        return None if found < 0 else int(found)
+        """One point (a report): the trees queried directly, without the arrays `locate_many` builds."""
+        point = shapely.Point(lon, lat)
+        for ids, tree in self._levels:
+            hits = tree.query(point, predicate="intersects")
+            if len(hits):
+                return int(ids[hits.min()])  # tree index order is id order: the lower id wins a border
+        return None
 
     def locate_many(self, lons: Sequence[float], lats: Sequence[float]) -> np.ndarray:
         """Grid ids for many points at once; -1 where a point lies in no grid."""

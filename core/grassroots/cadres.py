@@ -3,6 +3,7 @@
     parse_post("党组织书记")                                   # → "party_secretary" (a key or a Chinese title)
     assign(session, actor, account, post="village_committee", region_id=village.id, grid_ids=[...])
     remove(session, actor, account)
+    set_posts(session, {account_id: (post, region_id, grid_ids)}, dismiss=[account_id, ...])  # many at once
     post_of(session, account_id)                              # → CadrePost | None
     grid_ids_of(session, cadre_post_id)                       # → [grid id, ...]
     visitor_post(session, actor)                              # the post a visit by `actor` counts for
@@ -13,13 +14,16 @@ field and a Chinese message, and changes nothing.
 """
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from collections.abc import Iterable
+
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from ..accounts.scopes import CADRE_LEVELS
 from ..actors import Actor
 from ..changes import record_change
-from ..geo.regions import within
+from ..geo.regions import prefix, within
+from ..importing.kinds import chunks
 from ..models import POST_TITLES, Account, CadreGrid, CadrePost, Grid, Post, Region, Role
 
 UNASSIGNED = "cadre"   # visitor_post of a cadre whose post is not recorded yet
@@ -116,6 +120,71 @@ def remove(session: Session, actor: Actor, account: Account, audit: bool = True)
         record_change(session, actor, "cadre.remove", object_type="account", object_id=account.id,
                       summary=f"免去干部职务：{account.display_name}（{row.title}）")
     return True
+
+
+def set_posts(session: Session, posts: dict[int, tuple[str, int, Iterable[int]]], dismiss: Iterable[int] = ()) -> int:
+    """Many accounts' posts at once, as the roster import sets them: account id → (post, region id, grid ids)
+    replaces what each had, as `assign` does, and the accounts in `dismiss` lose theirs, as `remove` does. The
+    input is checked as `assign` checks it (CadreInvalid, nothing written); the recorded posts are read once and
+    only those that differ are written, one statement per table. No audit record: the caller records one change
+    for the set. Returns how many accounts' posts changed."""
+    wanted = {account_id: (parse_post(post), region_id, sorted(set(grid_ids)))
+              for account_id, (post, region_id, grid_ids) in posts.items()}
+    _check_many(session, wanted)
+    removing = [account_id for account_id in dismiss if account_id not in wanted]
+    recorded: dict[int, CadrePost] = {}
+    for part in chunks(sorted(set(wanted) | set(removing))):
+        recorded.update((row.account_id, row) for row in session.scalars(select(CadrePost)
+                                                                          .where(CadrePost.account_id.in_(part))))
+    grids: dict[int, list[int]] = {}
+    for part in chunks(sorted(row.id for row in recorded.values())):
+        for post_id, grid_id in session.execute(select(CadreGrid.cadre_post_id, CadreGrid.grid_id)
+                                                .where(CadreGrid.cadre_post_id.in_(part))
+                                                .order_by(CadreGrid.cadre_post_id, CadreGrid.grid_id)):
+            grids.setdefault(post_id, []).append(grid_id)
+    new = [account_id for account_id in wanted if account_id not in recorded]
+    changed = [recorded[account_id] for account_id, value in wanted.items() if account_id in recorded
+               and (recorded[account_id].post, recorded[account_id].region_id,
+                    grids.get(recorded[account_id].id, [])) != value]
+    gone = [recorded[account_id].id for account_id in removing if account_id in recorded]
+    for part in chunks([row.id for row in changed] + gone):   # their grids are written anew or go with them
+        session.execute(delete(CadreGrid).where(CadreGrid.cadre_post_id.in_(part)))
+    for part in chunks(gone):
+        session.execute(delete(CadrePost).where(CadrePost.id.in_(part)))
+    for row in changed:
+        row.post, row.region_id = wanted[row.account_id][:2]
+    post_ids = {row.account_id: row.id for row in changed}
+    if new:
+        ids = session.scalars(insert(CadrePost).returning(CadrePost.id, sort_by_parameter_order=True),
+                              [{"account_id": account_id, "post": wanted[account_id][0],
+                                "region_id": wanted[account_id][1]} for account_id in new]).all()
+        post_ids.update(zip(new, ids))
+    links = [{"cadre_post_id": post_id, "grid_id": grid_id} for account_id, post_id in post_ids.items()
+             for grid_id in wanted[account_id][2]]
+    if links:
+        session.execute(insert(CadreGrid), links)
+    return len(post_ids) + len(gone)
+
+
+def _check_many(session: Session, wanted: dict[int, tuple[str, int, list[int]]]) -> None:
+    """`assign`'s checks for many posts, a query per table: each region a village or township, each grid in it."""
+    regions: dict[int, tuple[str, str, str]] = {}
+    for part in chunks(sorted({region_id for _post, region_id, _grids in wanted.values()})):
+        regions.update((region_id, (code, level, name)) for region_id, code, level, name in session.execute(
+            select(Region.id, Region.code, Region.level, Region.name).where(Region.id.in_(part))))
+    grid_codes: dict[int, tuple[str, str]] = {}
+    for part in chunks(sorted({grid_id for _post, _region, grid_ids in wanted.values() for grid_id in grid_ids})):
+        grid_codes.update((grid_id, (code, region_code)) for grid_id, code, region_code in session.execute(
+            select(Grid.id, Grid.code, Grid.region_code).where(Grid.id.in_(part))))
+    for _post, region_id, grid_ids in wanted.values():
+        region = regions.get(region_id)
+        if region is None or region[1] not in CADRE_LEVELS:
+            raise CadreInvalid("region", "干部的职务须在村(社区)或乡镇(街道)")
+        outside = [grid_id for grid_id in grid_ids if grid_id not in grid_codes
+                   or not prefix(grid_codes[grid_id][1]).startswith(prefix(region[0]))]
+        if outside:
+            codes = [grid_codes[grid_id][0] for grid_id in outside if grid_id in grid_codes]
+            raise CadreInvalid("grids", f"网格 {'、'.join(codes) or outside} 不在{region[2]}（{region[0]}）内")
 
 
 def visitor_post(session: Session, actor: Actor) -> str | None:

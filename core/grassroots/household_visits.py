@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from .. import city, scope
@@ -213,12 +213,16 @@ def _responsible():
     by_grid = (select(CadreGrid.cadre_post_id.label("post_id"), Household.id.label("household_id"))
                .join(Household, Household.grid_id == CadreGrid.grid_id))
     has_grids = select(CadreGrid.cadre_post_id)
-    same = [and_(Region.level == level, func.substr(Household.region_code, 1, SIGNIFICANT[level])
-                 == func.substr(Region.code, 1, SIGNIFICANT[level])) for level in ("village", "township")]
-    by_region = (select(CadrePost.id.label("post_id"), Household.id.label("household_id"))
-                 .join(Region, Region.id == CadrePost.region_id).join(Household, or_(*same))
-                 .where(CadrePost.id.not_in(has_grids)))
-    return by_grid.union(by_region).subquery()
+
+    def by_region(level: str):
+        # The households whose code starts with the region's significant digits, as a range of the indexed
+        # household code (one index range per region; ':' sorts right after '9'), not a function of both codes.
+        prefix = func.substr(Region.code, 1, SIGNIFICANT[level])
+        return (select(CadrePost.id.label("post_id"), Household.id.label("household_id"))
+                .join(Region, and_(Region.id == CadrePost.region_id, Region.level == level))
+                .join(Household, and_(Household.region_code >= prefix, Household.region_code < prefix.concat(":")))
+                .where(CadrePost.id.not_in(has_grids)))
+    return union(by_grid, by_region("village"), by_region("township")).subquery()
 
 
 def cadre_coverage(session: Session, *, now: dt.datetime | None = None, viewer: Actor | None = None,

@@ -6,12 +6,18 @@ The public API for plugins (docs/plugins.md) is what `minqing import` itself cal
     summary = import_city_file(platform, "regions", "regions.geojson", actor=actor)   # then "grids", "accounts"
     summary.ok, summary.counts, summary.problems      # [Problem(where, code, field, message), ...]: nothing written
     summary = import_file(platform, "residents", "residents.csv", actor=actor)        # base data, in batches
+
+and, for a plugin's own files (an intake channel's export, docs/channels.md), the parts they are read with:
+`open_table` (CSV/XLSX), `Column` and `match_header` (headers and their aliases), the cell checks `phone` and
+`decimal` (raising `Bad` with the Chinese message), `RowError` and `ImportSummary`.
 """
 from .city import CitySummary, Problem
+from .columns import PHONE, TEXT, Column, match_header
 from .importer import (DEFAULT_BATCH, REPORT_HEADER, ImportInterrupted, ImportSummary, RowError, import_file,
                        insert_batch)
 from .kinds import KINDS
 from .readers import ImportFileError, detect_encoding, open_table
+from .values import CHINA_LAT, CHINA_LON, Bad, decimal, phone
 
 CITY_KINDS = ("regions", "grids", "accounts")   # in the order a city imports them
 
@@ -28,6 +34,7 @@ def import_city_file(platform, kind: str, path, *, actor=None, report_path=None,
                show_progress=show_progress, deactivate_missing=deactivate_missing)
 
 
-__all__ = ["CITY_KINDS", "CitySummary", "DEFAULT_BATCH", "KINDS", "Problem", "REPORT_HEADER", "ImportFileError",
-           "ImportInterrupted", "ImportSummary", "RowError", "detect_encoding", "import_city_file", "import_file",
-           "insert_batch", "open_table"]
+__all__ = ["CHINA_LAT", "CHINA_LON", "CITY_KINDS", "CitySummary", "DEFAULT_BATCH", "KINDS", "PHONE", "Problem",
+           "REPORT_HEADER", "TEXT", "Bad", "Column", "ImportFileError", "ImportInterrupted", "ImportSummary", "RowError",
+           "decimal", "detect_encoding", "import_city_file", "import_file", "insert_batch", "match_header", "open_table",
+           "phone"]

@@ -16,12 +16,12 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from tqdm import tqdm
 
 from ..grassroots import cadres
 from ..changes import record_change
-from ..models import Account, CadreGrid, CadrePost, Department, Grid, GridMember, Person, Region, Role, RoleGrant
+from ..models import Account, Department, Grid, GridMember, Person, Region, Role, RoleGrant
 from minqing.core.geo.regions import LEVEL_NAMES, prefix
 from . import columns as C
 from . import values as V
@@ -257,17 +257,18 @@ class Accounts(Kind):
         persons = {staff.id: staff for part in chunks(person_ids)
                    for staff in session.scalars(select(Person).where(Person.id.in_(part)))}
         grid_levels = {grid_id: level for grid_id, level, _ in self.grids.values()}
-        for person in tqdm(self.people.values(), desc="写入账号", unit="个", disable=not self.show_progress):
-            account = accounts.get(person.username)
-            if account is None:
-                self._create(session, person, grid_levels)
-            else:
-                self._sync(session, account, persons.get(account.person_id), person, grid_levels)
+        known = [person for person in self.people.values() if person.username in accounts]
+        for person in tqdm(known, desc="更新账号", unit="个", disable=not self.show_progress or not known):
+            account = accounts[person.username]
+            self._sync(session, account, persons.get(account.person_id), person, grid_levels)
         for username in getattr(self, "missing", ()):
             account = session.scalar(select(Account).where(Account.username == username))
             account.is_active = False
         session.flush()
-        self._apply_posts(session)
+        account_ids = {username: account.id for username, account in accounts.items()}
+        account_ids.update(self._create(session, [person for person in self.people.values()
+                                                  if person.username not in accounts], grid_levels))
+        self._apply_posts(session, account_ids)
         counts = summary.counts
         summary.written = any(counts.get(name) for name in ("added", "updated", "reactivated", "granted", "revoked",
                                                             "deactivated", "posts"))
@@ -280,47 +281,42 @@ class Accounts(Kind):
                           details={"file": self.path.name, **counts,
                                    "deactivated_accounts": list(getattr(self, "missing", ()))})
 
-    def _apply_posts(self, session) -> None:
-        """The cadres' posts and grids the file gives; a post of an account no longer a cadre is removed. The
-        recorded posts and grids are read once and compared in memory: only a changed post is written."""
-        self.summary.counts["posts"] = 0
-        accounts = {account.username: account for part in chunks(list(self.people))
-                    for account in session.scalars(select(Account).where(Account.username.in_(part)))}
-        posts = {row.account_id: row for row in session.scalars(select(CadrePost))}
-        grids: dict[int, list[int]] = {}
-        for post_id, grid_id in session.execute(select(CadreGrid.cadre_post_id, CadreGrid.grid_id)
-                                                .order_by(CadreGrid.cadre_post_id, CadreGrid.grid_id)):
-            grids.setdefault(post_id, []).append(grid_id)
-        for person in self.people.values():
-            account = accounts[person.username]
-            is_cadre = any(grant.role == Role.CADRE for grant in person.grants)
-            row = posts.get(account.id)
-            if person.post is not None:
-                post, region_id, grid_ids = person.post
-                if row is None or (row.post, row.region_id, grids.get(row.id, [])) != (post, region_id, list(grid_ids)):
-                    cadres.assign(session, self.actor, account, post=post, region_id=region_id,
-                                  grid_ids=list(grid_ids), audit=False)
-                    self.summary.count("posts")
-            elif not is_cadre and row is not None and cadres.remove(session, self.actor, account, audit=False):
-                self.summary.count("posts")
+    def _apply_posts(self, session, account_ids: dict[str, int]) -> None:
+        """The cadres' posts and grids the file gives (all set at once: cadres.set_posts writes only what
+        changed); a post of an account no longer a cadre is removed."""
+        posts = {account_ids[person.username]: person.post for person in self.people.values()
+                 if person.post is not None}
+        no_longer = [account_ids[person.username] for person in self.people.values() if person.post is None
+                     and not any(grant.role == Role.CADRE for grant in person.grants)]
+        self.summary.counts["posts"] = cadres.set_posts(session, posts, dismiss=no_longer)
 
-    def _create(self, session, person: _Person, grid_levels: dict) -> None:
-        region_id, department_id = _home(person, self.grid_region_ids)
-        staff = Person(name=person.name, phone=person.phone, region_id=region_id, department_id=department_id)
-        session.add(staff)
-        session.flush()
-        account = Account(username=person.username, display_name=person.name, phone=person.phone,
-                          person_id=staff.id, password_hash=None, password_changed_at=None,
-                          password_must_change=True)
-        for grant in person.grants:
-            account.grants.append(RoleGrant(role=grant.role, region_id=grant.region_id,
-                                            department_id=grant.department_id, grid_id=grant.grid_id))
-            if grant.grid_id:
-                session.add(GridMember(grid_id=grant.grid_id, person_id=staff.id, role=_member_role(grid_levels,
-                                                                                                  grant.grid_id)))
-        session.add(account)
-        self.summary.count("added")
-        self.summary.count("granted", len(person.grants))
+    def _create(self, session, people: list[_Person], grid_levels: dict) -> dict[str, int]:
+        """The new accounts, in sets: their persons, accounts, grants and grid memberships, one statement each
+        (ids come back in the order of the rows). Returns username → account id."""
+        if not people:
+            return {}
+        homes = [_home(person, self.grid_region_ids) for person in people]
+        person_ids = session.scalars(insert(Person).returning(Person.id, sort_by_parameter_order=True), [
+            {"name": person.name, "phone": person.phone, "region_id": region_id, "department_id": department_id}
+            for person, (region_id, department_id) in zip(people, homes)]).all()
+        account_ids = session.scalars(insert(Account).returning(Account.id, sort_by_parameter_order=True), [
+            {"username": person.username, "display_name": person.name, "phone": person.phone, "person_id": person_id,
+             "password_hash": None, "password_changed_at": None, "password_must_change": True}
+            for person, person_id in zip(people, person_ids)]).all()
+        grants, members = [], []
+        for person, person_id, account_id in zip(people, person_ids, account_ids):
+            for grant in person.grants:
+                grants.append({"account_id": account_id, "role": grant.role, "region_id": grant.region_id,
+                               "department_id": grant.department_id, "grid_id": grant.grid_id})
+                if grant.grid_id:
+                    members.append({"grid_id": grant.grid_id, "person_id": person_id,
+                                    "role": _member_role(grid_levels, grant.grid_id)})
+        session.execute(insert(RoleGrant), grants)
+        if members:
+            session.execute(insert(GridMember), members)
+        self.summary.count("added", len(people))
+        self.summary.count("granted", len(grants))
+        return {person.username: account_id for person, account_id in zip(people, account_ids)}
 
     def _sync(self, session, account: Account, staff: Person | None, person: _Person, grid_levels: dict) -> None:
         changed = False

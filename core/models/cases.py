@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Float, ForeignKey, Index, String, Text
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -29,6 +29,8 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_region_status", "region_code", "status"),
         Index("ix_cases_lon_lat", "lon", "lat"),
+        # An outside system's item (a 12345 work order) makes one case, however often it is sent again.
+        UniqueConstraint("channel", "external_id", name="uq_cases_channel_external_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +59,10 @@ class Case(Base):
     form_data: Mapped[dict] = mapped_column(default=dict)
     schema_version: Mapped[str] = mapped_column(String(80), default="")
     client_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The intake channel it came in through ("work", "citizen", "api", "open311", a channel plugin's name such as
+    # "12345"; the source for cases made by code, e.g. "warning") and that channel's own id of the item.
+    channel: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    external_id: Mapped[str | None] = mapped_column(String(100))
     rework_count: Mapped[int] = mapped_column(default=0)
     # 重复件: the master case this one was merged into (core/models/merges.py keeps the history)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)

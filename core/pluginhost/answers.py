@@ -19,6 +19,7 @@ _LIST_ITEM_KEYS: dict[str, tuple[str, ...] | None] = {
     "periodic_tasks": ("name", "every", "run"),
     "warning_rules": ("key", "title", "evaluate"),
     "dashboard_panels": ("key", "title"),
+    "intake_channels": ("name", "title"),
 }
 COLOURS = ("red", "yellow", "blue")
 
@@ -45,6 +46,12 @@ def _list_of_dicts(hook_name: str, answer: Any) -> str | None:
         return "图层的 features 应为可调用对象"
     if hook_name == "warning_rules" and any(not callable(item["evaluate"]) for item in answer):
         return "预警规则的 evaluate 应为可调用对象"
+    if hook_name == "intake_channels":
+        for item in answer:
+            if not isinstance(item["name"], str) or not 0 < len(item["name"]) <= 20:
+                return f"受理渠道的 name 应为 1～20 个字符的文本：{item['name']!r:.40}"
+            if any(key in item and not callable(item[key]) for key in ("import", "pull")):
+                return f"受理渠道 {item['name']} 的 import、pull 应为可调用对象"
     if hook_name == "periodic_tasks":
         for item in answer:
             if not callable(item["run"]) or not isinstance(item["every"], (int, float)) or item["every"] <= 0:
@@ -102,6 +109,17 @@ def _blueprints(_hook_name: str, answer: Any) -> str | None:
     return None
 
 
+def _file_kinds(_hook_name: str, answer: Any) -> str | None:
+    if not isinstance(answer, dict):
+        return f"应返回以文件类型为键的字典，实际返回了 {_kind(answer)}"
+    for kind, spec in answer.items():
+        if not isinstance(kind, str) or not isinstance(spec, dict) or not isinstance(spec.get("label"), str):
+            return f"文件类型 {kind!r:.40} 应为含 label（中文名称）的字典"
+        if any(part in spec and not callable(spec[part]) for part in ("import", "export")):
+            return f"文件类型 {kind!r:.40} 的 import/export 应为可调用对象"
+    return None
+
+
 CHECKS: dict[str, Callable[[str, Any], str | None]] = {
     **{hook_name: _list_of_dicts for hook_name in _LIST_ITEM_KEYS},
     "validate_case": _problems,
@@ -113,6 +131,7 @@ CHECKS: dict[str, Callable[[str, Any], str | None]] = {
     "working_calendar": _calendar,
     "web_blueprints": _blueprints,
     "resolve_workflow": _document,
+    "file_kinds": _file_kinds,
 }
 
 

@@ -34,10 +34,13 @@ NEEDED_BY = {
 _SEP = "[ \u00a0\u3000\u2010\u2013-]"
 _START = r"(?<!\d)(?<!\d\.)"
 _COUNTRY = rf"\(?(?:\+|00)?{_SEP}?86\)?{_SEP}?"
+# A dot separates the groups only when it separates both of them (186.1727.7861, 620102.19410501.8154): a number
+# with one dot is a decimal. A mobile may be typed in full-width digits (１８６１７２７７８６１) as well; `\d` takes them.
 _ID_PATTERN = re.compile(
-    rf"{_START}(\d{{6}}){_SEP}?\d{{4}}{_SEP}?\d{{4}}{_SEP}?(\d{{3}}[\dXx])(?![\dXx])")
+    rf"{_START}(\d{{6}})(?:{_SEP}?\d{{4}}{_SEP}?\d{{4}}{_SEP}?|\.\d{{8}}\.)(\d{{3}}[\dXx])(?![\dXx])")
 _PHONE_PATTERN = re.compile(
-    rf"{_START}(?P<country>{_COUNTRY})?(?P<head>1[3-9]\d){_SEP}?\d{{4}}{_SEP}?(?P<tail>\d{{4}})(?!\d)")
+    rf"{_START}(?P<country>{_COUNTRY}|(?:\+|00)?86\.(?=1\d\d\.))?(?P<head>[1１][3-9３-９]\d)"
+    rf"(?:{_SEP}?\d{{4}}{_SEP}?|\.\d{{4}}\.)(?P<tail>\d{{4}})(?!\d)")
 # Landlines: an area code (0931, (0931), or 931 after +86 / 0086) and a local number of 7 or 8 digits that does not
 # start with 0 or 1, split at most once.
 _AREA = rf"(?:\(0\d{{2,3}}\)|0\d{{2,3}}|(?:\+|00){_SEP}?86{_SEP}?(?:\(0\){_SEP}?)?\(?0?\d{{2,3}}\)?)"

@@ -1,12 +1,10 @@
 """The demo's cadre accounts (干部) as roster rows: they travel through the roster file with their post and grids
 (`post`, `grids`: docs/setup.md), as a real city's cadres would.
 
-Every village's 党组织书记 has an account (they hold the key grids), and every township one 乡镇包村干部. In two
-townships — the named demo cadre's and the first rural one — every cadre has one: per village two more members of
-the 村两委 (sharing its grids) and a 包村干部, and a 自然村长/村民小组长 for each rural small grid whose full-time
-worker is a group leader. Elsewhere the group leaders are the grid workforce without accounts (`Builder.grid_people`),
-whose visits count for their post all the same (`grassroots.py`). Accounts for all 8,465 cadres would take the
-roster import about 40 s, most of the demo's minute.
+Lanzhou's whole cadre roster, 8,465 accounts: every village's (and community's) 党组织书记, who holds its key
+grids, and two more members of its 村两委 sharing its grids; for every village the 乡镇包村干部 of its township who
+answers for it (and its grids); and a 自然村长/村民小组长 for each rural small grid whose full-time worker is a group
+leader. The roster import writes them in sets (core/importing/account_file.py), a few seconds of the demo's minute.
 
 Cadres get no password (a roster carries none; they set one at first sign-in), except the one named demo login
 `cadre` (CADRE_USERNAME): the 党组织书记 of the village of the demo grid worker's grid, in 城关区.
@@ -39,27 +37,21 @@ def cadre_rows(geography, seed: int, taken_phones=()) -> list[tuple[tuple[str, .
     small_by_village = villages_small_grids(geography)
     villages = [area for area in geography.regions if area.level == "village"]
     named = named_village(geography, small_by_village)
-    township_of = {village.code: village.parent_code for village in villages}
-    full = {township_of.get(named)} | {township_of.get(group_parent) for group_parent in _rural_sample(geography)}
-    rows, liaisons = [], set()
+    rows = []
     for village in villages:
         cells = small_by_village.get(village.code, [])
         is_named = village.code == named   # the demo login reads as its post, as the other demo accounts do
         rows.append(row(CADRE_USERNAME if is_named else f"sj{village.code}", village.code, SECRETARY, (),
                         f"{village.name}{SECRETARY}", f"{village.name}书记" if is_named else ""))
-        township = village.parent_code
-        if township in full or township not in liaisons:   # one 包村干部 per township; one per village in full
-            liaisons.add(township)
-            rows.append(row(f"bc{village.code}", township, LIAISON, cells, f"{village.name}{LIAISON}"))
-        if township in full:   # the village's grids shared among its committee members
-            rows += [row(f"lw{village.code}{index + 1}", village.code, COMMITTEE, cells[index::COMMITTEE_MEMBERS],
-                         f"{village.name}{COMMITTEE}") for index in range(COMMITTEE_MEMBERS)]
+        rows.append(row(f"bc{village.code}", village.parent_code, LIAISON, cells, f"{village.name}{LIAISON}"))
+        # the village's grids shared among its committee members
+        rows += [row(f"lw{village.code}{index + 1}", village.code, COMMITTEE, cells[index::COMMITTEE_MEMBERS],
+                     f"{village.name}{COMMITTEE}") for index in range(COMMITTEE_MEMBERS)]
     rows.sort(key=lambda item: item[0][0] != CADRE_USERNAME)
     group_parent = {area.code: area.parent_code for area in geography.regions if area.level == "group"}
     for cell in group_leader_grids(geography):
-        if township_of.get(group_parent[cell.region_code]) in full:
-            rows.append(row(f"zz{cell.region_code}", group_parent[cell.region_code], GROUP_LEADER, (cell,),
-                            f"{cell.name}{GROUP_LEADER}"))
+        rows.append(row(f"zz{cell.region_code}", group_parent[cell.region_code], GROUP_LEADER, (cell,),
+                        f"{cell.name}{GROUP_LEADER}"))
     return rows
 
 
@@ -71,12 +63,6 @@ def villages_small_grids(geography) -> dict[str, list]:
         if cell.level == "small" and cell.region_code in group_parent:
             found.setdefault(group_parent[cell.region_code], []).append(cell)
     return found
-
-
-def _rural_sample(geography) -> list[str]:
-    """The village of the first group-leader grid: its township gets the full set of cadre accounts too."""
-    parent = {area.code: area.parent_code for area in geography.regions}
-    return [parent[cell.region_code] for cell in group_leader_grids(geography)[:1]]
 
 
 def named_village(geography, small_by_village: dict[str, list]) -> str | None:

@@ -1,6 +1,7 @@
 """Demo history: a few hundred cases of the last 60 days, run through the real workflow engine, so the map, the
-inbox and the dashboard of the demo city have something to show (closed, in handling, overdue, reworked), and
-the year before them as closed cases (`history`), for the dispatch suggestions to learn from.
+inbox and the dashboard of the demo city have something to show (closed, in handling, overdue, reworked), a few
+places where cases crowd together (`hotspots`: the hotspot layer and the 研判 brief), and the year before them as
+closed cases (`history`), for the dispatch suggestions to learn from.
 
 A live case goes on past 受理 only to a department with a demo account (see `staffed`): a case left with a
 department nobody can sign in for would wait for nobody. The others are closed already or wait for dispatch."""
@@ -20,6 +21,7 @@ from minqing.core.models import Account, Department, Grid, Role, RoleGrant
 from .appeals import seed_appeals
 from .duplicates import seed_duplicates
 from .history import seed_history
+from .hotspots import seed_hotspots
 from .joint import seed_joint
 from .texts import history_rows, report_text
 
@@ -76,6 +78,8 @@ def seed_demo(platform, session, seed):
     seed_appeals(session, now)  # last month's ranking published with appeals, this month's appeal pending
     seed_joint(platform, session, actor, lambda case: _photo(session, actor, case, rng))  # 协办, 转办, 兜底
     seed_duplicates(platform, session, actor, candidates, now)  # 重复件: merged, undone, one left to decide
+    seed_hotspots(platform, session, actor, candidates, random.Random(seed * 13 + 5), now,  # 热点 for the map
+                  lambda case, at, department: _advance(platform, session, case, actor, rng, at, department, can_act))
 
 
 def _photo(session, actor, case, rng) -> list[str]:

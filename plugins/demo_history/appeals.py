@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 
 from minqing.core.actors import Actor, Grant, actor_for
 from minqing.core.models import Account, Case, Department, Region, Role
-from minqing.workflows import appeals, months, rankings
-from minqing.workflows.evaluation import evaluate
+from minqing.workflows import appeals, months, rankings, schemes
 
 HOUR = dt.timedelta(hours=1)
 TRIES = 40   # overdue cases tried for one whose appeal moves its department
@@ -60,11 +59,12 @@ def _weighing(session: Session, period_key: str, now: dt.datetime, department_id
 
 def _mover(session: Session, period_key: str, cases: list[Case], now: dt.datetime) -> Case | None:
     """The first case whose leaving its department's indicators moves that department in the ranking."""
-    start, end = months.bounds(period_key)
-    before = {s.department_id: s.rank for s in rankings.compute(session, period_key, now=now).standings}
+    live = rankings.compute(session, period_key, now=now)
+    before = {s.department_id: s.rank for s in live.standings}
     for case in cases[:TRIES]:
-        rows = evaluate(session, by="department", start=start, end=end, as_of=now, excluded_case_ids=[case.id])
-        after = {row.key: place for place, row in enumerate(rankings.order([r for r in rows if r.key]), start=1)}
+        rows = schemes.rank(session, live.scheme, period_key, unit="department", now=now,
+                            excluded_case_ids=[case.id])
+        after = {row.key: row.place for row in rows}
         if after.get(case.department_id, before.get(case.department_id)) != before.get(case.department_id):
             return case
     return cases[0] if cases else None

@@ -28,6 +28,9 @@ STEPS = (("accept", "reported", "registered", "受理立案", (0.3, 4)),
          ("feedback", "handling", "awaiting_follow_up", "处置反馈", (3, 96)),
          ("confirm", "awaiting_follow_up", "closed", "回访确认", (1, 24)))
 
+# The intake channel of each source (docs/channels.md): the history is written in bulk, not through intake.
+CHANNELS = {"grid_worker": "work", "citizen": "citizen", "hotline": "12345"}
+
 
 def seed_history(platform, session, actor, themes, seed: int, now: dt.datetime, count: int | None = None) -> int:
     """`count` (default CASES) closed cases over `themes` (registry themes with categories and the standard
@@ -73,7 +76,8 @@ def seed_history(platform, session, actor, themes, seed: int, now: dt.datetime, 
         cases.append({"theme_key": theme.key, "theme_version": 1,
                       "category": category.get("parent", ""), "subcategory": category["code"], "title": title,
                       "description": description, "lon": round(lon, 6), "lat": round(lat, 6), "grid_id": grid_id,
-                      "region_code": regions.get(grid_id, ""), "source": source, "urgency": "normal",
+                      "region_code": regions.get(grid_id, ""), "source": source, "channel": CHANNELS[source],
+                      "urgency": "normal",
                       "workflow_key": "standard", "status": "closed", "department_id": departments[department],
                       "state_entered_at": at, "created_at": reported_at, "updated_at": at, "closed_at": at,
                       "form_data": {}, "client_id": f"demo-history-{seed}-{index}", "version": 1})

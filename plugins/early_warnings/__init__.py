@@ -2,12 +2,13 @@
 
 - `surges`: a surge of one category in one grid against its own recent baseline (同类事件激增);
 - `repeat_reports`: the same place reported again after closure (办结后同一地点再次上报);
+- `repeat_places`: the same address or spot coming back over months (重复地点; docs/briefs.md);
 - `overdue_visits`: key persons and places whose visit is overdue (重点人员、场所走访逾期);
 - `unvisited_households`: households never visited, per village (走村不漏户).
 
 Each owns its queries (set-based, within the viewer's scope through `minqing.core.scope.restrict`), answers
 `map_layers` with its located, active warnings, so they appear in the map's layer switcher, and — except
-`repeat_reports`, whose warnings are its summary — `dashboard_panels` with its summary on the dashboard (小兰民情).
+`repeat_reports` and `repeat_places`, whose warnings are their summary — `dashboard_panels` with its summary on the dashboard (小兰民情).
 Disabling one of these plugins removes its rule, its layer and its panel: the dashboard knows none of them by key.
 """
 from __future__ import annotations

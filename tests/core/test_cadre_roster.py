@@ -3,11 +3,11 @@ with the field named, re-imports change nothing, and a post leaves with the cadr
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from minqing.core.grassroots import cadres
 from minqing.core.importing.structure import import_city_file
-from minqing.core.models import Account, AuditRecord, CadreGrid, CadrePost, Grid
+from minqing.core.models import Account, AuditRecord, CadreGrid, CadrePost, Grid, GridMember, Region, RoleGrant
 
 from tests.fixtures.city_files import (TOWNSHIP, VILLAGE, count, grids_file, nested_grids, problems, regions_file,
                                       write_csv)
@@ -81,3 +81,85 @@ def test_bad_posts_and_grids_are_listed_and_nothing_is_written(platform, city_gr
         (9, "cc5", "post", "同一账号只能有一个干部职务"),
     }
     assert count(platform, Account) == 0 and count(platform, CadrePost) == 0 and count(platform, CadreGrid) == 0
+
+
+def _statements(platform, run) -> int:
+    """How many statements `run()` sends (an executemany or a multi-row insert is one)."""
+    seen = []
+
+    def count_statement(*_args):
+        seen.append(1)
+
+    event.listen(platform.db.engine, "before_execute", count_statement)
+    try:
+        run()
+    finally:
+        event.remove(platform.db.engine, "before_execute", count_statement)
+    return len(seen)
+
+
+def _cadre_rows(start: int, stop: int) -> list[tuple]:
+    posts = ("村两委", "党组织书记", "村民小组长")
+    return [(f"cc{n:04d}", f"干部{n}", f"139{n:08d}", "cadre", VILLAGE, "", posts[n % 3], ("S1", "S2", "S1;S2")[n % 3])
+            for n in range(start, stop)]
+
+
+def test_the_roster_is_written_in_sets_however_many_cadres_it_names(platform, city_grids, tmp_path):
+    """A roster's cadres cost no statement each: 200 new cadres take as many statements as five."""
+    assert import_city_file(platform, "accounts", write_csv(tmp_path / "one.csv", ROSTER, _cadre_rows(0, 1))).ok
+    five, two_hundred = (write_csv(tmp_path / f"{size}.csv", ROSTER, _cadre_rows(0, size)) for size in (6, 206))
+    for_five = _statements(platform, lambda: import_city_file(platform, "accounts", five))
+    for_two_hundred = _statements(platform, lambda: import_city_file(platform, "accounts", two_hundred))
+    assert for_two_hundred <= for_five
+    with platform.db.session() as session:
+        summaries = session.scalars(select(AuditRecord.summary).where(AuditRecord.object_type == "accounts")
+                                    .order_by(AuditRecord.id)).all()
+        assert [summary.split("，")[0] for summary in summaries] == ["导入账号：新增1个", "导入账号：新增5个",
+                                                                   "导入账号：新增200个"]
+        village = session.scalar(select(Region.id).where(Region.code == VILLAGE))
+        grants = session.execute(select(Account.username, RoleGrant.role, RoleGrant.region_id)
+                                 .join(RoleGrant, RoleGrant.account_id == Account.id)).all()
+        accounts = session.scalars(select(Account)).all()
+        assert sorted(grants) == [(f"cc{n:04d}", "cadre", village) for n in range(206)]
+        assert all(account.person_id and account.password_hash is None and account.password_must_change
+                   for account in accounts)
+        assert {account.phone for account in accounts} == {f"139{n:08d}" for n in range(206)}
+        assert session.scalar(select(GridMember.id)) is None   # cadres are no grid members
+    wanted = {"村两委": "village_committee", "党组织书记": "party_secretary", "村民小组长": "group_leader"}
+    grids = {"S1": [city_grids["S1"]], "S2": [city_grids["S2"]], "S1;S2": sorted([city_grids["S1"], city_grids["S2"]])}
+    assert _posts(platform) == {row[0]: (wanted[row[6]], grids[row[7]]) for row in _cadre_rows(0, 206)}
+
+
+def test_set_posts_writes_only_what_changed_and_refuses_what_assign_refuses(platform, city_grids):
+    grids = city_grids
+    with platform.db.session() as session:
+        regions = dict(session.execute(select(Region.code, Region.id)).all())
+        accounts = [Account(username=f"gb{n}", display_name=f"干部{n}") for n in range(3)]
+        session.add_all(accounts)
+        session.flush()
+        one, two, three = (account.id for account in accounts)
+        posts = {one: ("村两委", regions[VILLAGE], [grids["S2"], grids["S1"], grids["S1"]]),
+                 two: ("township_liaison", regions[TOWNSHIP], [grids["L1"]]),
+                 three: ("党组织书记", regions[VILLAGE], ())}
+        assert cadres.set_posts(session, posts) == 3
+        assert cadres.set_posts(session, posts) == 0                      # the same again writes nothing
+        posts[two] = ("township_liaison", regions[TOWNSHIP], [grids["L1"], grids["S1"]])
+        assert cadres.set_posts(session, posts, dismiss=[three]) == 1      # a post named in both is kept
+        assert cadres.set_posts(session, {one: posts[one]}, dismiss=[three, 999]) == 1
+        session.commit()
+    with platform.db.session() as session:
+        recorded = {post.account_id: (post.post, cadres.grid_ids_of(session, post.id))
+                    for post in session.scalars(select(CadrePost))}
+        assert recorded == {one: ("village_committee", sorted([grids["S1"], grids["S2"]])),
+                            two: ("township_liaison", sorted([grids["L1"], grids["S1"]]))}
+        assert count(platform, CadreGrid) == 4
+        refused = [({one: ("村主任助理", regions[VILLAGE], [])}, "post"),
+                   ({one: ("村两委", regions[VILLAGE], [grids["L1"]])}, "grids"),   # the township's grid
+                   ({one: ("村两委", regions[VILLAGE], [grids["S1"]]), two: ("村两委", 999, [])}, "region"),
+                   ({one: ("村两委", regions["620102000000"], [])}, "region")]      # a county
+        for wanted, field in refused:
+            with pytest.raises(cadres.CadreInvalid) as error:
+                cadres.set_posts(session, wanted)
+            assert error.value.field == field
+        assert {post.account_id: (post.post, cadres.grid_ids_of(session, post.id))
+                for post in session.scalars(select(CadrePost))} == recorded

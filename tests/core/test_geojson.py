@@ -40,6 +40,17 @@ def test_multipolygons_and_points_pass_through_the_same_function():
     assert geojson.geometry(None) is None
 
 
+def test_early_warnings_on_the_map_are_written_through_the_same_function():
+    """/manage/warnings.geojson and the early-warning layer wrote a case's point with all of a float's digits."""
+    from minqing.core.warning_rules import EarlyWarning, geojson_features
+
+    warning = EarlyWarning(rule="cluster", key="g1", title="同类事件聚集", reason="3 件", lon=103.831234567891234,
+                           lat=36.051234567891234)
+    (feature,) = geojson_features([warning, EarlyWarning(rule="cluster", key="g2", title="无位置", reason="")])
+    assert feature["geometry"] == {"type": "Point", "coordinates": [103.8312346, 36.0512346]}
+    assert feature["id"] == "cluster:g1" and feature["properties"]["title"] == "同类事件聚集"
+
+
 @pytest.mark.parametrize("limit, offset, says", [("0", None, "limit"), ("10001", None, "limit"),
                                                  ("x", None, "limit"), (None, "-1", "offset")])
 def test_bad_pages_are_refused_in_chinese(limit, offset, says):

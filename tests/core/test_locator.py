@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 from shapely.geometry import box, mapping
+from sqlalchemy import event
 
 from minqing.core import counters
 from minqing.core.geo.locator import GridLocator
@@ -50,19 +51,14 @@ def test_bulk_agrees_with_single_lookups(locator):
 
 
 def test_platform_rebuilds_the_locator_when_grids_change(platform):
+    _one_grid(platform)
     with platform.db.session() as session:
-        region = Region(code="620100000000", name="兰州市", level="city")
-        session.add(region)
-        session.flush()
-        session.add(Grid(code="G620102001", name="一号", level="large", region_id=region.id,
-                         region_code=region.code, geometry=mapping(box(0, 0, 1, 1))))
         counters.bump(session, GRIDS_COUNTER)
     first = platform.locator()
     assert first.locate(0.5, 0.5) is not None and first.locate(1.5, 0.5) is None
     assert platform.locator() is first  # nothing changed: no rebuild
     with platform.db.session() as session:
-        session.add(Grid(code="G620102002", name="二号", level="large", region_id=1, region_code="620100000000",
-                         geometry=mapping(box(1, 0, 2, 1))))
+        _second_grid(session)
         counters.bump(session, GRIDS_COUNTER)
     assert platform.locator().locate(1.5, 0.5) is not None
 
@@ -79,3 +75,63 @@ def test_any_orm_change_to_a_grid_rebuilds_the_locator(platform):
     with platform.db.session() as session:
         session.get(Grid, grid.id).geometry = mapping(box(5, 0, 6, 1))  # no explicit counter bump
     assert platform.locator().locate(5.5, 0.5) == grid.id
+
+
+def _one_grid(platform) -> None:
+    """A city region with one large grid over (0, 0)–(1, 1)."""
+    with platform.db.session() as session:
+        region = Region(code="620100000000", name="兰州市", level="city")
+        session.add(region)
+        session.flush()
+        session.add(Grid(code="G620102001", name="一号", level="large", region_id=region.id,
+                         region_code=region.code, geometry=mapping(box(0, 0, 1, 1))))
+
+
+def _second_grid(session) -> None:
+    """Another large grid beside the first, over (1, 0)–(2, 1)."""
+    session.add(Grid(code="G620102002", name="二号", level="large", region_id=1, region_code="620100000000",
+                     geometry=mapping(box(1, 0, 2, 1))))
+
+
+def _counter_reads(platform):
+    """A list that fills with every statement reading the change counters (the round trip per call)."""
+    reads = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        if "change_counters" in statement and statement.lstrip().upper().startswith("SELECT"):
+            reads.append(statement)
+    event.listen(platform.db.engine, "before_cursor_execute", seen)
+    return reads
+
+
+def test_the_counter_is_read_once_per_session_not_per_point(platform):
+    _one_grid(platform)
+    platform.locator()
+    reads = _counter_reads(platform)
+    with platform.db.session() as session:
+        found = [platform.locator(session).locate(0.5, 0.5) for _ in range(50)]
+    assert len(set(found)) == 1 and found[0] is not None
+    assert len(reads) == 1
+
+
+def test_a_change_by_another_node_is_seen_by_the_next_session(platform):
+    from minqing.core.platform import Platform
+
+    other_node = Platform(platform.db.url)
+    _one_grid(platform)
+    with platform.db.session() as session:
+        assert platform.locator(session).locate(1.5, 0.5) is None
+    with other_node.db.session() as session:
+        _second_grid(session)
+    other_node.close()
+    with platform.db.session() as session:
+        assert platform.locator(session).locate(1.5, 0.5) is not None
+
+
+def test_a_grid_changed_in_the_session_is_located_in_that_session(platform):
+    _one_grid(platform)
+    with platform.db.session() as session:
+        assert platform.locator(session).locate(1.5, 0.5) is None
+        _second_grid(session)
+        session.flush()
+        assert platform.locator(session).locate(1.5, 0.5) is not None

@@ -17,16 +17,18 @@ MOBILE, LANDLINE = "18617277861", "09318461537"
 _NOT_DIGITS = re.compile(r"[^0-9Xx*]")
 
 WRITTEN_IDS = [f"{ID[:6]} {ID[6:14]} {ID[14:]}", f"{ID[:6]}-{ID[6:14]}-{ID[14:]}",
-               f"{ID[:6]} {ID[6:10]} {ID[10:14]} {ID[14:]}", ID, ID.lower()]
+               f"{ID[:6]} {ID[6:10]} {ID[10:14]} {ID[14:]}", ID, ID.lower(), f"{ID[:6]}.{ID[6:14]}.{ID[14:]}"]
 WRITTEN_MOBILES = ["+8618617277861", "186 1727 7861", "186-1727-7861", "+86 186 1727 7861", "0086-186-1727-7861",
-                   "0086 18617277861", "8618617277861", "(+86) 186 1727 7861", "+86-186-1727-7861", MOBILE]
+                   "0086 18617277861", "8618617277861", "(+86) 186 1727 7861", "+86-186-1727-7861", MOBILE,
+                   "186.1727.7861", "+86.186.1727.7861"]
 WRITTEN_LANDLINES = ["0931-8461537", "(0931) 8461 537", "(0931)8461537", "0931 8461537", "09318461537",
                      "+86 931 8461537", "0086-931-8461537", "+86 (0)931 8461537"]
 # Numbers that are not personal data and must come through unchanged.
 NOT_PERSONAL = ["案件编号 MQ20261206000123", "2026-12-06", "20261206", "2026-12-06 13:45:00", "2026/12/06",
                 "2026-12-06T09:31:22+08:00", "区划 620102001001", "组 620102001001001", "区划 130102001001",
                 "网格 G620102001001001", "坐标 103.13912345678,36.05312345678", "金额 13912.50 元",
-                "共 15 20 30 40 50 60 户", "邮编 730030", "统一社会信用代码 91620102MA71234567"]
+                "共 15 20 30 40 50 60 户", "邮编 730030", "统一社会信用代码 91620102MA71234567",
+                "面积 139.12345678 平方米", "比例 86.18617277861", "版本 2.1.3", "2026.12.06", "金额 186.1727 元"]
 
 
 def _digits(text: str) -> str:
@@ -47,6 +49,13 @@ def test_mobiles_with_country_code_and_separators_are_masked(written):
     assert MOBILE not in _digits(shown) and "186****7861" in shown
     assert scrub_text(written, keep_phones=True) == written   # roles that need phones read them whole
     assert mask_phone(written) == "186****7861"
+
+
+def test_a_mobile_in_full_width_digits_is_masked():
+    """A Chinese input method in full-width mode types １８６１７２７７８６１; it was shown whole."""
+    written = MOBILE.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    assert scrub_text(f"电话{written}。") == "电话１８６****７８６１。"
+    assert scrub_text(written, keep_phones=True) == written
 
 
 @pytest.mark.parametrize("written", WRITTEN_LANDLINES)

@@ -14,10 +14,18 @@ from minqing.forms.xlsform import read_xlsform
 from tests.fixtures.xlsform import workbook
 
 SLOW = ["^(a+)+$", "(a|a)*", "(a|ab)*", "^(ab|a)*c$", "^(\\w+\\s?)+$", "^(a?){25}a{25}$", "(.*a){12}",
-        "^[0-9]+[0-9]+[0-9]+$", "^(\\d+)(\\d*)(\\d+)x$", "^(a[ab]+)+$", "^(\\.[a-z.]+)+$"]
+        "^[0-9]+[0-9]+[0-9]+$", "^(\\d+)(\\d*)(\\d+)x$", "^(a[ab]+)+$", "^(\\.[a-z.]+)+$",
+        # Polynomial: three or more unbounded quantifiers whose boundaries the characters between them do not fix
+        # (each quantifier can take them too). "^.*a.*a.*a.*b$" took 9 s on 400 characters and its lazy form 88 s;
+        # "^.+@.+\\..+$" 13 s and "^[a-z]+a[a-z]+a[a-z]+$" about a minute on 2,000, within PATTERN_INPUT_LIMIT.
+        "^.*a.*a.*a.*b$", "^[\\s\\S]*?a[\\s\\S]*?a[\\s\\S]*?a[\\s\\S]*?b$", "^.+@.+\\..+$",
+        "^[a-z]+a[a-z]+a[a-z]+$", "^.*,.*,.*,.*;$"]
 FAST = ["^[0-9]{6}$", "^\\d{17}[\\dX]\\d{2}[1-7][1-4]$", "^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$", "(abc|abd)*",
         "^(\\d{3}-)+$", "(ab|cd)+", "^\\d+-\\d+$", "^[\\u4e00-\\u9fa5][A-Z][A-Z0-9]{5,6}$", "^K\\d+\\+\\d{1,3}$",
-        "^[a-z0-9_]+(\\.[a-z0-9_]+)+$", "^([a-z]+\\.)+$", "^\\w+(\\s\\w+)*$"]   # a separator pins each round
+        "^[a-z0-9_]+(\\.[a-z0-9_]+)+$", "^([a-z]+\\.)+$", "^\\w+(\\s\\w+)*$",   # a separator pins each round
+        # a separator the quantifier before it cannot match fixes the boundary: linear however many there are
+        "^\\d+-\\d+-\\d+$", "^\\w+\\s\\w+\\s\\w+$", "^[^@]+@[^@]+\\.[a-z]+$", "^[^,]+,[^,]+,[^,]+$",
+        "^(\\w+\\s)+$", "^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$"]
 
 
 def field_schema(pattern: str) -> dict:

@@ -5,6 +5,8 @@ exported as 中文, the original form_id replaced, an ODK time default with seco
 from __future__ import annotations
 
 import io
+import json
+from importlib import resources
 from pathlib import Path
 
 import openpyxl
@@ -53,6 +55,30 @@ def test_every_xlsform_in_the_repository_exports_to_a_valid_xlsform_that_imports
     assert again.form_id == imported.form_id
     assert normalise(again.schema, again.ui)[0]["properties"].keys() == \
         normalise(imported.schema, imported.ui)[0]["properties"].keys()
+
+
+def _shipped_forms():
+    """The forms the bundled plugins publish (a list of themes in each plugin's *themes.json) and the forms
+    engine's example; the built-in themes' forms are in tests/forms/test_xlsform_round_trip.py."""
+    plugins = resources.files("minqing.plugins")
+    for plugin in sorted(plugins.iterdir(), key=lambda p: p.name):
+        for path in sorted(plugin.iterdir(), key=lambda p: p.name) if plugin.is_dir() else ():
+            if path.name.endswith("themes.json"):
+                for theme in json.loads(path.read_text("utf-8")):
+                    for form, schema in theme["forms"].items():
+                        yield pytest.param(schema, theme.get("ui", {}).get(form, {}), id=f"{theme['key']}.{form}")
+    examples = resources.files("minqing.forms") / "examples"
+    yield pytest.param(json.loads((examples / "self_built_house.json").read_text("utf-8")),
+                       json.loads((examples / "self_built_house.ui.json").read_text("utf-8")), id="self_built_house")
+
+
+@pytest.mark.parametrize(("schema", "ui"), list(_shipped_forms()))
+def test_every_form_the_plugins_ship_exports_to_a_valid_xlsform_that_imports_again(schema, ui):
+    exported = export_xlsform(schema, ui, title=schema.get("title", ""), form_id="form")
+    pyxform_converts(exported.data)
+    again = read_xlsform(exported.data)
+    assert again.unconverted == []
+    assert normalise(again.schema, again.ui)[0]["properties"].keys() == normalise(schema, ui)[0]["properties"].keys()
 
 
 def test_a_label_quoting_a_dropped_question_is_rewritten_and_listed():

@@ -72,9 +72,9 @@ def test_lists_are_ordered_parents_first(g):
         seen.add(cell.code)
 
 
-def test_build_is_fast_and_reports_progress(built):
-    _, seconds, steps = built
-    assert seconds < 20, f"build_geography took {seconds:.1f} s"
+def test_build_reports_progress(built):
+    # How fast the build is belongs to benchmarks/ (no timed assertions in tests); here only that every step reports.
+    _, _, steps = built
     assert all(step > 0 for step in steps)
     assert sum(steps) == TOTAL_STEPS == build_geography.TOTAL_STEPS == 9 + 114 + 1180 + 7507
 

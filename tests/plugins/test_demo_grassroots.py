@@ -37,8 +37,23 @@ def _geography() -> Geography:
     return Geography(seed=1, regions=regions, grids=grids)
 
 
-def test_cadre_rows_give_every_village_a_secretary_and_the_named_login_a_village_with_grids():
+def test_cadre_rows_are_the_whole_roster_and_give_the_named_login_a_village_with_grids():
     rows = cadre_roster.cadre_rows(_geography(), 1)
+    villages = ("620102001001", "620102001002", "620102002001", "620102002002")
+    posts = {}
+    for row, _purpose in rows:
+        posts.setdefault(row[6], []).append(row)
+    # every village: its secretary, two more 村两委 members sharing its grids, its township's 包村干部 for it
+    assert sorted(row[4] for row in posts[cadre_roster.COMMITTEE]) == sorted(villages * 2)
+    for village in villages:
+        shared = [row[7].split(";") for row in posts[cadre_roster.COMMITTEE] if row[4] == village]
+        assert sorted(sum(shared, [])) == ["G" + village + "001", "G" + village + "002"]
+    assert sorted(row[7] for row in posts[cadre_roster.LIAISON]) == [
+        f"G{village}001;G{village}002" for village in villages]
+    # every rural small grid's group leader (this city's full-time workers are all group leaders)
+    assert sorted(row[7] for row in posts[cadre_roster.GROUP_LEADER]) == sorted(
+        f"G{village}{group}" for village in villages for group in ("001", "002"))
+    assert len(rows) == 4 * len(villages) + 8
     usernames = [row[0] for row, _purpose in rows]
     assert usernames[0] == cadre_roster.CADRE_USERNAME and len(set(usernames)) == len(usernames)
     secretaries = {row[4] for row, _ in rows if row[6] == cadre_roster.SECRETARY}

@@ -42,6 +42,7 @@ def test_the_four_rules_come_from_their_plugins(platform, session):
     rules = warning_rules.rules(platform, session)
     assert {key: rule["plugin"] for key, rule in rules.items()} == {
         "surges": "warning_surges", "repeat_reports": "warning_repeat_reports",
+        "repeat_places": "warning_repeat_places",
         "overdue_visits": "warning_overdue_visits", "unvisited_households": "warning_unvisited_households",
         "overdue_patrols": "warning_record_patrols"}
 
@@ -159,6 +160,8 @@ def test_another_region_sees_none_of_the_warnings(platform, session, city, add_k
     session.flush()
     mine = {rule["key"]: len(found) for rule, found in warning_rules.active(platform, session, STATION)}
     theirs = {rule["key"]: len(found) for rule, found in warning_rules.active(platform, session, WEST)}
+    # 重复地点 fires here only when 12 days ago fell in another calendar month (tests/plugins/test_repeat_places.py)
+    assert mine.pop("repeat_places") in (0, 1) and theirs.pop("repeat_places") == 0
     assert mine == {"surges": 1, "repeat_reports": 5, "overdue_visits": 1, "unvisited_households": 1,
                     "overdue_patrols": 0}
     assert theirs == dict.fromkeys(mine, 0)

@@ -25,9 +25,11 @@ from minqing.core.importing.cli import export_command, import_command
 from minqing.core.models import Case, Department, Grid, Notification
 from minqing.themes import layers
 from minqing.themes.colours import recompute_grid_colours
-from minqing.workflows import CaseRejected, calendar, definition, outbox
+from minqing.core.actors import system_actor
+from minqing.workflows import CaseRejected, calendar, channels, definition, outbox
 from minqing.workflows.tasks import run_periodic
 
+from tests.fixtures.web import INSIDE
 from tests.fixtures.workflow import MONDAY_10AM, report, step
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -408,3 +410,37 @@ def test_hook_seed_demo(platform, plug, monkeypatch):
     monkeypatch.setattr(build, "build_demo", lambda platform, **options: None)
     build_city(platform, seed=7, residents=0)
     assert seeding.seeds == [(7, True)]
+
+
+def test_hook_intake_channels(platform, plug, world, database_url):
+    class Longqing:
+        """A pull channel (陇情E通): its backend's one item, fetched on every pull."""
+
+        def __init__(self):
+            self.pulls = 0
+
+        def pull(self, platform):
+            self.pulls += 1
+            item = channels.Item(external_id="LQ-0001", theme_key="urban_management.street_vending",
+                                 title="夜市占道", content="夜市摊位占用盲道", category="1001", address="永昌路",
+                                 lon=INSIDE[0], lat=INSIDE[1], kind="投诉")
+            with platform.db.session() as session:
+                channels.receive(platform, session, system_actor("longqing"), "longqing", item)
+                session.commit()
+
+        @hookimpl
+        def intake_channels(self):
+            return [{"name": "longqing", "title": "陇情E通", "source": "citizen", "pull": self.pull}]
+
+    longqing = plug(Longqing())
+    build_cli()
+    group = cli.commands["channels"]
+    for _ in range(2):   # the same item twice: one case
+        pulled = CliRunner().invoke(group, ["pull", "longqing"], obj=_context(platform, database_url))
+        assert pulled.exit_code == 0, pulled.output
+    assert longqing.pulls == 2
+    listed = CliRunner().invoke(group, ["list"], obj=_context(platform, database_url))
+    assert "longqing\t陇情E通\t插件 recorder\t拉取" in listed.output
+    with platform.db.session() as session:
+        made = session.execute(select(Case.channel, Case.external_id, Case.source)).all()
+    assert made == [("longqing", "LQ-0001", "citizen")]

@@ -126,6 +126,21 @@ def test_retired_records_are_not_on_the_map(platform, session, hydrants):
     assert session.scalar(select(ThemeRecord.id).where(ThemeRecord.id == record.id)) == record.id
 
 
+def test_the_geojson_export_writes_points_as_the_map_does(platform, session, system, hydrants):
+    """A point given as lon/lat is stored with all of a float's digits; the export wrote them all (RFC 7946 §11.2)."""
+    import io
+
+    from minqing.themes import ledger_files
+
+    record = themes.add_record(platform, session, system, "water_affairs.zz_hydrants",
+                               {"name": "XHS-8", "status": "完好"}, lon=103.012345678912345, lat=36.012345678912345)
+    session.flush()
+    stream = io.BytesIO()
+    ledger_files.export_ledger(session, ADMIN, stream, "water_affairs.zz_hydrants", fmt="geojson")
+    (feature,) = [item for item in json.loads(stream.getvalue())["features"] if item["id"] == record.id]
+    assert feature["geometry"] == {"type": "Point", "coordinates": [103.0123457, 36.0123457]}
+
+
 @pytest.mark.parametrize("fmt", ["csv", "geojson"])
 def test_the_ledger_export_masks_as_the_map_does(platform, session, system, hydrants, fmt):
     """A leader's export hides house numbers wherever the map hides them (an `actual_address`, free text, a

@@ -231,11 +231,11 @@ def test_known_filter_values_still_filter(api):
 # -- one time format ---------------------------------------------------------------------------------------------
 
 def times_in(document, found=None) -> list[tuple[str, str]]:
-    """(key, value) of every time in an answer: the members named at, *_at and as_of that hold a value."""
+    """(key, value) of every time in an answer: the members named at, *_at, as_of and deadline that hold a value."""
     found = [] if found is None else found
     if isinstance(document, dict):
         for key, value in document.items():
-            if (key.endswith("_at") or key in ("at", "as_of")) and value is not None:
+            if (key.endswith("_at") or key in ("at", "as_of", "deadline")) and value is not None:
                 found.append((key, value))
             else:
                 times_in(value, found)
@@ -263,6 +263,7 @@ def test_every_time_in_every_answer_is_rfc_3339_in_the_citys_offset_with_whole_s
         "visit": worker.get(f"/visits/{visit.get_json()['id']}"), "visits": worker.get("/visits"),
         "key-persons": worker.get("/key-persons"), "households": worker.get("/households"),
         "ranking": admin.get("/rankings"), "appeals": admin.get("/appeals"),
+        "layer": station.get(f"/layers/{case['theme']}/features"),   # its cases' created_at and deadline
         "open311": client.get(f"/open311/v2/requests/{case['id']}.json", headers={"X-API-Key": keys["admin"]}),
     }
     seen = set()
@@ -277,3 +278,17 @@ def test_every_time_in_every_answer_is_rfc_3339_in_the_citys_offset_with_whole_s
             assert stamps and all(CITY_TIME.match(value) for value in stamps), stamps
     assert {"created_at", "updated_at", "at", "visited_at", "requested_at", "deadline_at", "starts_at",
             "as_of"} <= seen, seen
+
+
+def test_the_maps_geojson_writes_times_as_the_api_does(api, as_user):
+    """The map's cases and a theme's layer (web pages' data, and the same features as /api/v1/layers/…/features)
+    wrote UTC with microseconds ("2026-12-07T02:04:38.099166+00:00"), as plain application/json."""
+    case = report(api, "worker", hotline(INSIDE))
+    station = as_user("station")
+    for url in ("/map/cases.geojson", f"/map/layers/{case['theme']}.geojson"):
+        answer = station.get(url)
+        assert answer.mimetype == "application/geo+json"   # RFC 7946 §12, as the REST API answers
+        features = answer.get_json()["features"]
+        found = times_in([feature["properties"] for feature in features])
+        assert {key for key, _ in found} == {"created_at", "deadline"}, (url, found)
+        assert all(CITY_TIME.match(value) for _, value in found), (url, found)

@@ -3,7 +3,6 @@ its queue, the ranking page shows the live ranking moved by the appeal, the city
 through the API."""
 from __future__ import annotations
 
-import datetime as dt
 
 import pytest
 from sqlalchemy import select
@@ -14,34 +13,16 @@ from minqing.core.models import Case, CaseEvent
 from minqing.core.models.appeals import CaseAppeal
 from minqing.workflows import months
 
-THEME = "urban_management.street_vending"
-YONGCHANG = "620102001001"
-DAY = dt.timedelta(days=1)
+from tests.fixtures.rankings import ranked_month
+
 LAST_MONTH = months.previous(months.current())
 WHY = "该事件实为供水管网问题，系派遣错误导致超期"
-
-
-def add_case(platform, world, department: str, *, late: bool) -> int:
-    start, _ = months.bounds(LAST_MONTH)
-    created = start + 2 * DAY
-    with platform.db.session() as session:
-        case = Case(theme_key=THEME, category="市容环境", subcategory="1001", title=f"{department} 的事件",
-                    source="grid_worker", status="closed", grid_id=world.grids["G620102001001001"],
-                    region_code=YONGCHANG, department_id=world.departments[department], created_at=created,
-                    due_at=created + 5 * DAY, closed_at=created + (8 if late else 1) * DAY)
-        session.add(case)
-        session.flush()
-        return case.id
 
 
 @pytest.fixture
 def last_month(platform, world):
     """城管: two on time, one late (67 %); 水务: one on time, one late (50 %) — 城管 ranks first."""
-    ids = {f"urban_{n}": add_case(platform, world, "urban_management", late=False) for n in range(2)}
-    ids["urban_late"] = add_case(platform, world, "urban_management", late=True)
-    ids["water_on_time"] = add_case(platform, world, "water_affairs", late=False)
-    ids["water_late"] = add_case(platform, world, "water_affairs", late=True)
-    return ids
+    return ranked_month(platform, world, LAST_MONTH)
 
 
 def page(client, path, **query):

@@ -171,6 +171,30 @@ def test_a_line_is_drawn_as_geojson_and_must_be_drawn(app, platform, world):
     assert broken.status_code == 400 and "绘制的图形格式有误" in broken.get_data(as_text=True)
 
 
+def test_an_edit_keeps_the_line_unless_the_user_removed_it(app, platform, world):
+    admin_b = _client(app, "staff_b")
+    data = {"details-river_name": "洮河", "details-section_name": "东段", "details-chief_name": "李河长",
+            "details-chief_level": "村级"}
+    line = {"type": "LineString", "coordinates": [[103.71, 36.02], [103.73, 36.06]]}
+    made = admin_b.post(f"/ledgers/{tw.THEME_B}/new", data={**data, "geometry": json.dumps(line)})
+    record_path = made.headers["Location"]
+
+    def stored():
+        with platform.db.session() as session:
+            return session.get(ThemeRecord, int(record_path.rsplit("/", 1)[1]))
+
+    # No drawing posted (a browser without JS): the line stays.
+    kept = admin_b.post(f"{record_path}?version=1", data={**data, "details-section_name": "东二段", "geometry": ""})
+    assert kept.status_code == 302 and stored().geometry["coordinates"] == line["coordinates"]
+    # The drawing script says the line was removed and none drawn: refused, in Chinese, and nothing changes.
+    removed = admin_b.post(f"{record_path}?version=2", data={**data, "geometry": "", "geometry_removed": "1"})
+    text = removed.get_data(as_text=True)
+    assert removed.status_code == 400 and "原有的线已删除" in text
+    assert 'name="geometry_removed" form="ledger-form" value="1"' in text      # the page keeps saying so
+    record = stored()
+    assert record.version == 2 and record.geometry["coordinates"] == line["coordinates"]
+
+
 def _jpeg() -> bytes:
     output = io.BytesIO()
     Image.new("RGB", (16, 16), (30, 120, 30)).save(output, format="JPEG")

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from minqing.core.models import AuditRecord, Case, CaseEvent
+from minqing.core.models import AuditRecord, Case, CaseEvent, Supervision
 from minqing.core.models.appeals import CaseAppeal
-from minqing.workflows import appeals, rankings
+from minqing.workflows import appeals, rankings, schemes
 from minqing.workflows.errors import Conflict, FormInvalid, InvalidTransition, PermissionDenied
 from minqing.workflows.evaluation import evaluate
 
@@ -113,6 +113,47 @@ def test_an_approved_appeal_changes_the_ranking_and_the_published_ranking_record
     assert [note.id for note in published.appeals] == [appeal_id]
     assert published.standings[0].baseline_rank == 2 and published.standings[0].indicators.overdue == 0
     assert audit.object_id == MARCH and "申诉调整 1 件" in audit.summary
+
+
+SUPERVISION_WEIGHS = {"title": "督办重罚方案", "units": ["department"],
+                      "indicators": [{"indicator": "on_time_closure_rate", "weight": 100, "scoring": "linear",
+                                      "floor": 0, "target": 1}],
+                      "deductions": [{"count": "supervised", "points": 40, "cap": 40}]}
+
+
+def test_the_ranking_its_appeals_and_its_publication_follow_the_city_scheme(platform, city, march):
+    """水务's on-time case was supervised (督办). After its appeal, the default scheme puts 水务 (100 %) first; a
+    scheme deducting 40 points per supervised case puts 城管 (67 %) first. The publication keeps the version it
+    was scored with when the scheme changes again."""
+    decide(platform, city.centre, file(platform, city.water, march["water_late"]), "approve")
+    with platform.db.session() as session:
+        session.add(Supervision(case_id=march["water_on_time"], actor_name="centre", deadline_at=APRIL_5))
+        session.commit()
+    live, by_name = _standings(platform)
+    assert [s.name for s in live.standings] == ["水务", "城管"] and live.scheme.version == 0
+    assert by_name["水务"].score.total == 100 and by_name["城管"].score.total == pytest.approx(100 * 2 / 3 * 0.7 + 30)
+
+    with platform.db.session() as session:
+        schemes.save(session, city.centre, SUPERVISION_WEIGHS)
+        session.commit()
+    live, by_name = _standings(platform)
+    water = by_name["水务"]
+    assert [s.name for s in live.standings] == ["城管", "水务"] and live.scheme.version == 1
+    assert water.score.total == 60 and [(d.count, d.cases, d.points) for d in water.score.deductions] == [
+        ("supervised", 1, 40)]
+    assert water.baseline_score.total == 10 and water.appeal_ids   # 50 % before the appeal, minus 40
+
+    with platform.db.session() as session:
+        rankings.publish(session, city.centre, MARCH, now=APRIL_5 + DAY)
+        schemes.save(session, city.centre, {**SUPERVISION_WEIGHS, "title": "改后的方案", "deductions": []})
+        session.commit()
+        published = rankings.ranking(session, MARCH)
+        as_api = rankings.as_dict(published)
+    assert [s.name for s in published.standings] == ["城管", "水务"]
+    assert (published.scheme.version, published.scheme.title) == (1, "督办重罚方案")
+    assert published.standings[1].score.deductions[0].points == 40
+    assert as_api["scheme"] == {"scope": "", "version": 1, "title": "督办重罚方案"}
+    assert as_api["standings"][0]["score"]["total"] == pytest.approx(200 / 3)
 
 
 def test_a_rejected_appeal_changes_nothing_and_is_on_the_timeline(platform, city, march):

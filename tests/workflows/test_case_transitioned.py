@@ -1,6 +1,6 @@
-"""`case_transitioned` is for third parties only: no built-in plugin implements it, because the platform's own
-reactions to a step (timeline, audit record, deadlines, notifications) are part of the step itself, inside the
-workflow engine's transaction. This test plugin shows what a third party gets: every step, applied, by whom,
+"""`case_transitioned` is for third parties and channel plugins (the 12345 hotline keeps its status back with it):
+no plugin of the platform's own workflow implements it, because the platform's own reactions to a step (timeline,
+audit record, deadlines, notifications) are part of the step itself, inside the workflow engine's transaction. This test plugin shows what a third party gets: every step, applied, by whom,
 inside the step's transaction."""
 from minqing.core.hooks import hookimpl
 
@@ -28,4 +28,5 @@ def test_a_plugin_sees_every_step_after_it_was_applied(platform, city):
     assert watcher.seen == [("report", "reported", "worker", True), ("accept", "registered", "station", True),
                             ("dispatch", "dispatched", "station", True)]
     with platform.db.session() as session:
-        assert [name for name, _ in platform.plugins.implementations("case_transitioned", session)] == []
+        assert [name for name, _ in platform.plugins.implementations("case_transitioned", session)] == [
+            "hotline_12345"]

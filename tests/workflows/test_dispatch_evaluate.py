@@ -65,3 +65,20 @@ def test_the_usual_names_of_an_exported_history_s_time_column_are_accepted_and_n
                     encoding="utf-8")
     read = history.read_csv(str(path))
     assert [sample.label for sample in read.samples] == ["5304", "5101"] and read.time_column == column.strip()
+
+
+def test_a_file_that_is_not_csv_text_is_refused_in_one_chinese_line(platform, tmp_path):
+    """A photo given to --from was an English decoding error ("'utf-8' codec can't decode byte 0xff…")."""
+    path = tmp_path / "photo.csv"
+    path.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + bytes(range(256)) * 4)
+    result = CliRunner().invoke(build_cli(), ["--db", platform.db.url, "dispatch", "evaluate", "--from", str(path)])
+    assert result.exit_code == 1 and result.exception.__class__ is SystemExit
+    assert result.output.strip().count("\n") == 0 and "文件编码" in result.output and "codec" not in result.output
+
+
+def test_a_history_exported_in_gb18030_is_read(tmp_path):
+    path = tmp_path / "history.csv"
+    path.write_bytes("text,category,上报时间\n井盖丢了,5304,2026-11-02 09:00\n".encode("gb18030"))
+    read = history.read_csv(str(path))
+    assert [(sample.text, sample.label) for sample in read.samples] == [("井盖丢了", "5304")]
+    assert read.time_column == "上报时间"

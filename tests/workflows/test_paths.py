@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from sqlalchemy import select
@@ -246,3 +247,25 @@ def test_transition_in_the_callers_session(platform, city, session):
     transition(platform, session, case, "accept", city.station, {"comment": "受理"})
     assert case.status == "registered"
     assert report_case  # the public API is importable from the package
+
+
+@pytest.mark.parametrize("data, field, says", [
+    ({"comment": "受理", "junk": "x"}, "junk", "表单未定义"),                       # a field the form does not declare
+    ({"comment": "受理", "note": {"deep": 1}}, "note", "表单未定义"),
+    ({"comment": json.loads("[" * 12 + "]" * 12)}, "comment", "嵌套层数过多"),   # nested past the bound
+    ({"comment": "长" * 30_000}, "comment", "过大"),                              # 90 KB, past 64 KB
+])
+def test_a_step_refuses_undeclared_deep_or_huge_form_data_and_stores_nothing(platform, city, data, field, says):
+    """Issue 21, finding 9, for the steps: what a step is given is kept on the timeline that every viewer of the
+    case reads; an undeclared field of any size or depth was stored as it came."""
+    case_id = report(platform, city.worker)
+    with pytest.raises(FormInvalid) as refused:
+        step(platform, case_id, "accept", city.station, data)
+    assert list(refused.value.errors) == [field] and says in refused.value.errors[field][0]
+    assert load(platform, case_id).status == "reported" and [e[0] for e in timeline(platform, case_id)] == ["report"]
+    step(platform, case_id, "accept", city.station)
+    step(platform, case_id, "dispatch", city.station, {"department": "water_affairs"})
+    with pytest.raises(FormInvalid) as refused:   # a step without a form (签收) takes no field at all
+        step(platform, case_id, "take", city.water, {"comment": "已签收"})
+    assert list(refused.value.errors) == ["comment"]
+    assert step(platform, case_id, "take", city.water, {}).status == "handling"

@@ -130,3 +130,24 @@ def test_supervision_by_a_higher_level_with_its_own_deadline(platform, city):
     assert sweep(platform, now=MONDAY_10AM + 3 * HOUR).supervisions == 1
     assert sweep(platform, now=MONDAY_10AM + 4 * HOUR).supervisions == 0
     assert [event.data["title"] for event in events(platform, case_id, "urge")] == ["督办超期催办"] * 2
+
+
+def test_a_batch_takes_one_audit_step_naming_its_cases_and_the_chain_verifies(platform, city):
+    from minqing.core.audit.verify import verify
+    from minqing.core.models import AuditRecord
+
+    case_ids = [report(platform, city.worker, title=f"事件{n}") for n in range(12)]
+    result = sweep(platform, now=MONDAY_10AM + 6 * HOUR, batch=5)
+    assert result.urged == 12
+    with platform.db.session() as session:
+        records = session.scalars(select(AuditRecord).where(AuditRecord.action == "sla.sweep")
+                                  .order_by(AuditRecord.seq)).all()
+        assert session.scalar(select(func.count()).select_from(AuditRecord)
+                              .where(AuditRecord.action == "case.urge")) == 0
+        assert [len(record.details["cases"]["urge"]) for record in records] == [5, 5, 2]
+        assert sorted(n for record in records for n in record.details["cases"]["urge"]) == sorted(case_ids)
+        assert records[0].summary == "超时自动催办 5 件，升级 0 件" and records[0].actor_name == "系统"
+        assert session.scalar(select(func.count()).select_from(Notification)
+                              .where(Notification.kind == "urge")) == 12
+        assert verify(session).ok
+    assert sweep(platform, now=MONDAY_10AM + 6 * HOUR, batch=5).actions == 0

@@ -74,10 +74,21 @@ RESIDENT = {"type": "object", "required": ["id", "name", "id_number"], "properti
 
 INDICATOR_COUNTS = {name: {"type": "number"} for name in (
     "reported", "acceptance_due", "accepted_on_time", "closure_due", "closed_on_time", "overdue", "with_feedback",
-    "reworked", "rated", "satisfied", "closed", "handling_seconds", "dispatched", "returned")}
-RATES = {name: NUMBER_OR_NULL for name in ("timely_acceptance_rate", "on_time_closure_rate", "rework_rate",
-                                           "satisfaction_rate", "average_handling_hours")}
+    "reworked", "rated", "satisfied", "closed", "handling_seconds", "dispatched", "returned", "duplicates",
+    "records", "fresh_records", "households", "cadre_visited", "responded", "solved", "supervised",
+    "overdue_reworked")}
+RATES = {name: NUMBER_OR_NULL for name in (
+    "timely_acceptance_rate", "on_time_closure_rate", "rework_rate", "satisfaction_rate", "average_handling_hours",
+    "dispatch_accuracy", "return_rate", "duplicate_share", "freshness_rate", "cadre_coverage_rate", "response_rate",
+    "resolution_rate")}
 INDICATORS = {"type": ["object", "null"], "properties": {**INDICATOR_COUNTS, **RATES}}
+SCORE = {"type": ["object", "null"], "description": "考核方案计分：总分、各指标得分、扣分（发布于考核方案启用前的排名为 null）",
+         "properties": {"total": {"type": "number"},
+                        "parts": {"type": "array", "items": {"type": "object", "properties": {
+                            "indicator": STRING, "title": STRING, "value": NUMBER_OR_NULL, "weight": {"type": "number"},
+                            "points": {"type": "number"}}}},
+                        "deductions": {"type": "array", "items": {"type": "object", "properties": {
+                            "count": STRING, "title": STRING, "cases": INTEGER, "points": {"type": "number"}}}}}}
 APPEAL = {"type": "object", "required": ["id", "case_id", "period", "ground", "status"], "properties": {
     "id": INTEGER, "case_id": INTEGER, "case_number": STRING, "department_id": INTEGER,
     "period": {**STRING, "description": "事件上报所在月份，如 2026-11"},
@@ -91,10 +102,13 @@ RANKING = {"type": "object", "required": ["period", "status", "standings", "appe
     "status": {"type": "string", "enum": ["open", "published"], "description": "open：未发布（申诉期），实时计算"},
     "starts_at": TIME, "ends_at": TIME, "as_of": TIME, "published_at": TIME, "published_by": NULLABLE_STRING,
     "pending_appeals": INTEGER,
+    "scheme": {"type": ["object", "null"], "description": "计分所用的考核方案版本（scope 为空表示全市方案，version 0 为内置默认）",
+               "properties": {"scope": STRING, "version": INTEGER, "title": STRING}},
     "standings": {"type": "array", "items": {"type": "object", "properties": {
         "department_id": INTEGER, "name": STRING, "rank": INTEGER, "baseline_rank": NULLABLE_INTEGER,
         "appeal_ids": {"type": "array", "items": INTEGER}, "indicators": INDICATORS,
-        "baseline": {**INDICATORS, "description": "不计申诉时的指标"}}}},
+        "baseline": {**INDICATORS, "description": "不计申诉时的指标"}, "score": SCORE,
+        "baseline_score": {**SCORE, "description": "不计申诉时的计分"}}}},
     "appeals": {"type": "array", "items": {"type": "object", "properties": {
         "id": INTEGER, "case_id": INTEGER, "case_number": STRING, "department_id": INTEGER,
         "department_name": STRING, "ground": STRING, "ground_title": STRING, "decision_reason": STRING,

@@ -9,12 +9,13 @@ from minqing import themes
 from minqing.core import warning_rules, warning_rules as warnings
 from minqing.core.models import utcnow
 from minqing.core.geo.regions import LEVEL_NAMES
-from minqing.workflows import evaluate, months, rankings
+from minqing.workflows import channel_figures, channels, evaluate, months, rankings
 
 from .. import charts
 from ..context import db, platform, viewer
 from ..permissions import roles_required
 from . import blueprint, figures, panels, periods
+from .briefs import form_context as brief_form_context
 from .warnings import ActionForm
 
 COLOUR_TITLES = {"red": "红色网格", "yellow": "黄色网格", "blue": "蓝色网格"}
@@ -23,6 +24,8 @@ RANKING_COLUMNS = [("name", "名称"), ("reported", "上报"), ("timely", "及�
                    ("overdue", "超期件数"), ("rework", "返工率"), ("satisfaction", "满意率"),
                    ("hours", "平均处置时长")]
 REGION_COLUMNS = [*RANKING_COLUMNS, ("coverage", "户户见干部")]   # households a cadre visited (core.grassroots.household_visits)
+CHANNEL_COLUMNS = [("channel", "受理渠道"), ("reported", "件数"), ("response", "首次响应（中位）"),
+                   ("on_time", "按期办结率"), ("satisfaction", "满意率")]
 BARS = 12
 WARNINGS_SECTION = "warnings"
 
@@ -32,6 +35,13 @@ def indicator_row(name: str, row) -> dict:
             "on_time": charts.percent(row.on_time_closure_rate), "overdue": row.overdue,
             "rework": charts.percent(row.rework_rate), "satisfaction": charts.percent(row.satisfaction_rate),
             "hours": charts.hours(row.average_handling_hours), "coverage": charts.percent(row.cadre_coverage_rate)}
+
+
+def channel_rows(rows, titles: dict[str, str]) -> list[dict]:
+    """The per-channel figures as the table shows them (docs/channels.md, "Figures")."""
+    return [{"channel": titles.get(row.channel, row.channel or "未记录"), "reported": row.reported,
+             "response": charts.hours(row.median_response_hours), "on_time": charts.percent(row.on_time_closure_rate),
+             "satisfaction": charts.percent(row.satisfaction_rate)} for row in rows]
 
 
 def overdue_by(deadline, now) -> str:
@@ -95,6 +105,11 @@ def dashboard():
         "department_ranking": charts.ranking_table(
             RANKING_COLUMNS, [indicator_row(department_name(row.key), row) for row in figures.ranked(by_department)],
             caption="职能部门排名（按期办结率优先）"),
+        "channels": charts.ranking_table(
+            CHANNEL_COLUMNS, channel_rows(channel_figures.by_channel(session, start=period.start, end=period.end,
+                                                                     as_of=now, viewer=who),
+                                          channels.titles(platform())),
+            caption="按受理渠道", numbered=False),
         "region_ranking": charts.ranking_table(
             REGION_COLUMNS, [indicator_row(figures.region_label(row.key, names, level), row)
                               for row in figures.ranked(by_region)],
@@ -116,4 +131,5 @@ def dashboard():
         other_panels=[panel for panel in shown_panels if panel["section"] != WARNINGS_SECTION],
         warning_form=ActionForm(), severity_titles=warning_rules.SEVERITY_TITLES,
         percent=charts.percent, latest_ranking=rankings.latest_publication(session), month_title=months.title,
-        hours=charts.hours, overdue_by=overdue_by, department_rows=len(by_department)), 400 if errors else 200
+        hours=charts.hours, overdue_by=overdue_by, department_rows=len(by_department),
+        brief_form=brief_form_context()), 400 if errors else 200

@@ -17,7 +17,7 @@ from minqing.core import city, scope
 from minqing.core.actors import Actor
 from minqing.core.models import Case, Department, Grid, Region, Role
 from minqing.core.geo.regions import LEVELS, SIGNIFICANT, level_of
-from minqing.workflows import Indicators, rankings
+from minqing.workflows import Indicators, rankings, total_indicators
 
 FINAL = ("closed", "voided")
 COLOURS = ("red", "yellow", "blue")
@@ -91,8 +91,7 @@ def region_label(code: str | None, names: dict[str, str], level: str) -> str:
 
 def total_of(rows: list[Indicators]) -> Indicators:
     """The indicators of all rows together: counts are summed, then divided."""
-    fields = [field.name for field in dataclasses.fields(Indicators) if field.name != "key"]
-    return Indicators(key=None, **{name: sum(getattr(row, name) for row in rows) for name in fields})
+    return total_indicators(rows)
 
 
 def ranked(rows: list[Indicators]) -> list[Indicators]:

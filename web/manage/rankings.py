@@ -1,12 +1,14 @@
 """考核排名 in 小兰民情: a month's department ranking — published (with when and by whom) or live while its
-appeals are open (未发布 · 申诉期) — and the appeals that changed it; the city centre publishes it here."""
+appeals are open (未发布 · 申诉期) — and the appeals that changed it; the city centre publishes it here. Each
+unit's score under the assessment scheme (考核方案) is broken down per indicator and deduction; the other units
+(counties, townships, grids, grid workers, cadres) are ranked live by the scheme that applies to them."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from minqing import workflows
 from minqing.core.models import Role
-from minqing.workflows import months, rankings
+from minqing.workflows import months, rankings, schemes
 
 from .. import charts
 from ..context import db, viewer
@@ -14,6 +16,7 @@ from ..permissions import roles_required
 from . import blueprint
 
 VIEWERS = (Role.ADMIN, Role.OPERATOR, Role.LEADER, Role.DEPARTMENT_STAFF)
+SCHEME_VIEWERS = (Role.ADMIN, Role.OPERATOR, Role.LEADER)
 COLUMNS = [("name", "部门"), ("reported", "上报"), ("timely", "及时受理率"),
            ("on_time", "按期办结率"), ("overdue", "超期件数"), ("rework", "返工率"),
            ("satisfaction", "满意率"), ("hours", "平均处置时长"), ("freshness", "数据鲜活度"), ("note", "申诉调整")]
@@ -33,9 +36,37 @@ def _row(standing: rankings.Standing) -> dict:
             "freshness": charts.percent(row.freshness_rate), "note": note}
 
 
+def score_columns(scheme: schemes.Scheme, unit: str) -> list[tuple[str, str]]:
+    """名称, 得分, one column per indicator (value · points) and the deductions: why a unit ranks where it does."""
+    columns = [("name", schemes.UNITS.get(unit, "")), ("score", "得分")]
+    columns += [(f"part:{item['indicator']}", f"{schemes.INDICATORS[item['indicator']][0]}（{item['weight']:g} 分）")
+                for item in scheme.document["indicators"]]
+    if scheme.document.get("deductions"):
+        columns.append(("deductions", "扣分"))
+    return columns
+
+
+def score_row(name: str, score: schemes.Score) -> dict:
+    row = {"name": name, "score": f"{score.total:.1f}"}
+    for part in score.parts:
+        row[f"part:{part.indicator}"] = f"{schemes.shown(part.indicator, part.value)} · {part.points:.1f}"
+    row["deductions"] = "；".join(f"{d.title} {d.cases} 件 −{d.points:g}" for d in score.deductions if d.points) \
+        or "无"
+    return row
+
+
 def _choices(current: str) -> list[str]:
     keys = {months.current(), months.previous(months.current()), current, *rankings.published_keys(db())}
     return sorted(keys, reverse=True)
+
+
+def _units_table(key: str, unit: str, county: str) -> tuple:
+    """The live ranking of counties, townships, grids, grid workers or cadres under the scheme that applies."""
+    scheme = schemes.for_region(db(), county or None)
+    rows = schemes.rank(db(), scheme, key, unit=unit, county=county or None)
+    where = schemes.scope_title(db(), county) if county else "全市"
+    return scheme, charts.ranking_table(score_columns(scheme, unit), [score_row(r.name, r.score) for r in rows],
+                                        caption=f"{months.title(key)}{where}{schemes.UNITS[unit]}排名（{scheme.label}）")
 
 
 @blueprint.get("/rankings")
@@ -43,17 +74,38 @@ def _choices(current: str) -> list[str]:
 def rankings_page():
     errors = []
     key = request.args.get("period") or months.previous(months.current())
+    unit = request.args.get("unit") or "department"
+    county = request.args.get("county") or ""
     try:
         key = months.parse(key)
     except workflows.FormInvalid as error:
         errors = error.errors["period"]
         key = months.previous(months.current())
+    if unit not in schemes.UNITS:
+        errors, unit = errors + ["考核对象无效，已改为显示职能部门"], "department"
+    try:
+        county = schemes.check_scope(db(), county)
+    except workflows.FormInvalid as error:
+        errors, county = errors + error.errors["scope"], ""
     ranking = rankings.ranking(db(), key)
-    table = charts.ranking_table(COLUMNS, [_row(standing) for standing in ranking.standings],
-                                 caption=f"{ranking.title}职能部门排名（按期办结率优先）")
+    scheme, scores, table = ranking.scheme, None, None
+    if unit == "department":
+        table = charts.ranking_table(COLUMNS, [_row(standing) for standing in ranking.standings],
+                                     caption=f"{ranking.title}职能部门各项指标")
+        if scheme is not None and all(standing.score for standing in ranking.standings):
+            scores = charts.ranking_table(score_columns(scheme, unit),
+                                          [score_row(s.name, s.score) for s in ranking.standings],
+                                          caption=f"{ranking.title}职能部门排名（{scheme.label}）")
+    else:
+        try:
+            scheme, scores = _units_table(key, unit, county)
+        except workflows.FormInvalid as error:
+            errors = errors + [m for messages in error.errors.values() for m in messages]
     ended = ranking.ends_at <= ranking.as_of
-    return render_template("manage/rankings.html", ranking=ranking, table=table, errors=errors,
-                           choices=_choices(key), month_title=months.title, ended=ended,
+    return render_template("manage/rankings.html", ranking=ranking, table=table, scores=scores, scheme=scheme,
+                           errors=errors, choices=_choices(key), month_title=months.title, ended=ended, unit=unit,
+                           units=schemes.UNITS, county=county, counties=schemes.counties(db(), viewer()),
+                           can_view_schemes=viewer().has_role(*SCHEME_VIEWERS),
                            can_publish=rankings.may_publish(viewer()) and not ranking.published and ended,
                            percent=charts.percent), 400 if errors else 200
 

@@ -2,7 +2,7 @@
 current located warnings; and, for administrators, each rule's settings."""
 from __future__ import annotations
 
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
 from minqing import workflows
@@ -11,6 +11,7 @@ from minqing.core import warning_rules
 from minqing.workflows import warning_cases
 
 from ..context import db, platform, viewer
+from ..geo_paging import geojson_response
 from ..permissions import roles_required
 from . import blueprint
 
@@ -72,7 +73,7 @@ def warning_to_case(name: str):
 @roles_required("admin", "operator", "leader")
 def warnings_geojson():
     found = [warning for _, active in warning_rules.active(platform(), db(), viewer()) for warning in active]
-    return jsonify(geofeatures.feature_collection(warning_rules.geojson_features(found)))
+    return geojson_response(geofeatures.feature_collection(warning_rules.geojson_features(found)))
 
 
 @blueprint.get("/warning-rules")

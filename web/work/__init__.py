@@ -10,13 +10,15 @@ blueprint = Blueprint("work", __name__, url_prefix="/work")
 # whether the chosen point lies in a grid.
 SHARED_WITH_CITIZENS = frozenset({"work.attachment", "work.check_duplicates", "work.locate_point",
                                   "work.attachment_thumbnail"})
+# The app's manifest and service worker: files any browser may fetch (they hold nothing of anyone's).
+PUBLIC = frozenset({"work.manifest", "work.service_worker"})
 
 
 @blueprint.before_request
 def _staff_only():
     """The work end shows staff names and internal comments the citizen pages leave out: staff roles only. A
     citizen who follows a link to the staff page of their own case lands on its citizen page instead."""
-    if staff_or_anonymous(SHARED_WITH_CITIZENS):
+    if request.endpoint in PUBLIC or staff_or_anonymous(SHARED_WITH_CITIZENS):
         return None
     if request.endpoint == "work.case_page" and viewer().has_role("citizen"):
         case = case_in_scope(request.view_args["case_id"])  # 404 unless it is their own
@@ -32,3 +34,4 @@ from . import case_export  # noqa: E402,F401  (导出事件列表)
 from . import patrols  # noqa: E402,F401  (巡查任务: patrols of department records)
 from . import households  # noqa: E402,F401  (走村入户: household visits of grid workers and cadres)
 from . import matters  # noqa: E402,F401  (帮办实事)
+from . import offline  # noqa: E402,F401  (小兰网格 offline: manifest, service worker, outbox sync)

@@ -76,7 +76,7 @@ def render_case(case: Case, failed: dict | None = None, status: int = 200):
         reporter_phone=masking.show(viewer(), masking.PHONE, case.reporter_phone),
         can_urge=viewer().has_role(*URGE_ROLES), can_supervise=higher,
         dispatch_help=suggestion_block(case), duplicates=duplicate_block(case), appeal=appeal_panel(case), joint=joint_block(case),
-        files=case_files(case),
+        files=case_files(case), channel=workflows.channels.titles(platform()).get(case.channel, case.channel),
         rehandling=workflows.rehandling_standing(db(), workflow_of(case.workflow_key),
                                                  case)), status
 

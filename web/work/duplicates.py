@@ -9,6 +9,7 @@ from flask import flash, jsonify, redirect, request, url_for
 from sqlalchemy import select
 
 from minqing import themes, workflows
+from minqing.core.clock import isoformat_local
 from minqing.core.privacy import masking
 from minqing.core.models import Attachment, Case, Role
 from minqing.workflows import duplicates
@@ -29,7 +30,7 @@ def candidate_row(candidate: duplicates.Candidate) -> dict:
     public = viewer().has_role(Role.CITIZEN) and not viewer().has_role(*MERGE_ROLES, Role.GRID_WORKER)
     link = url_for("citizen.case_page", case_id=case.id) if public else url_for("work.case_page", case_id=case.id)
     return {**candidate.evidence(), "number": case.number, "title": masking.text_for(viewer(), case.title),
-            "status_title": state_title(case), "created_at": case.created_at.isoformat(), "url": link}
+            "status_title": state_title(case), "created_at": isoformat_local(case.created_at), "url": link}
 
 
 def duplicate_block(case: Case) -> dict:

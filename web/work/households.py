@@ -48,9 +48,13 @@ def households():
                            address=lambda text: masking.show(me, masking.ADDRESS, text))
 
 
+def household_in_scope(household_id: int) -> Household | None:
+    """The household, if this viewer may visit it (its scope); None otherwise."""
+    return db().scalar(scope.restrict(select(Household).where(Household.id == household_id), Household, viewer()))
+
+
 def _household(household_id: int):
-    household = db().scalar(scope.restrict(select(Household).where(Household.id == household_id), Household,
-                                           viewer()))
+    household = household_in_scope(household_id)
     if household is None:
         abort(404)
     return household

@@ -58,8 +58,13 @@ def _department_view():
                            titles=theme_titles())
 
 
+def record_in_scope(record_id: int) -> ThemeRecord | None:
+    """The record, if this viewer may see it (its scope) and it is not retired; None otherwise."""
+    return db().scalar(themes.records.records_query(viewer()).where(ThemeRecord.id == record_id))
+
+
 def _record_or_404(record_id: int) -> tuple[ThemeRecord, themes.Theme]:
-    record = db().scalar(themes.records.records_query(viewer()).where(ThemeRecord.id == record_id))
+    record = record_in_scope(record_id)
     if record is None:    # out of scope, or retired
         abort(404)
     try:
@@ -83,7 +88,7 @@ def _render(record, theme, form, client_id: str, status: int = 200):
     history = themes.patrols.patrols_of(db(), viewer(), record.id)
     return render_template("work/patrol_form.html", record=record, theme=theme, form_html=html,
                            title=themes.layers.record_title(viewer(), record, theme.form("record")), fields=_fields(record), max_m=max_m,
-                           policy=policy, history=history,
+                           policy=policy, history=history, form_version=themes.form_version(db(), theme),
                            photos=themes.patrols.photos_of(db(), [visit.id for visit in history])), status
 
 

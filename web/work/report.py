@@ -82,7 +82,8 @@ def _render_form(theme, form, client_id: str, status: int = 200):
                         submit_label="上报",
                         csrf_token=generate_csrf())
     return render_template("work/report_form.html", theme=theme, form_html=html, client_id=client_id,
-                           picker=report_map.picker_settings()), status
+                           picker=report_map.picker_settings(),
+                           form_version=themes.form_version(db(), theme)), status
 
 
 @blueprint.route("/report/<key>", methods=["GET", "POST"])
@@ -111,21 +112,35 @@ def report_theme(key: str):
 def read_submission(schema: dict, form_class, render):
     """Read a posted report form: (form, document, None) when it is valid, else (form, None, the page to send
     back) — with a row added or removed, a refused upload or the errors next to their fields."""
-    form = form_class(CombinedMultiDict([request.form, request.files]), known_attachments=my_pending_attachments())
+    form = posted_form(form_class)
     if form.apply_row_action():
         return form, None, render(form, 200)
-    if unknown := unknown_inputs(form, [*request.form.keys(), *request.files.keys()]):
-        flash(f"表单中没有这些项，未予受理：{'、'.join(sorted(unknown)[:10])}", "error")
+    document, refusal = check_posted(schema, form)
+    if document is None:
+        if refusal:
+            flash(refusal, "error")
         return form, None, render(form, 400)
+    return form, document, None
+
+
+def posted_form(form_class):
+    """The form filled with the posted fields and files (files this viewer uploaded before stay usable)."""
+    return form_class(CombinedMultiDict([request.form, request.files]), known_attachments=my_pending_attachments())
+
+
+def check_posted(schema: dict, form) -> tuple[dict | None, str | None]:
+    """(the document, None) when the posted form is valid; else (None, a message for the whole form), the message
+    empty when the faults are the fields' own (`form.schema_errors`). The pages and the offline sync share it."""
+    if unknown := unknown_inputs(form, [*request.form.keys(), *request.files.keys()]):
+        return None, f"表单中没有这些项，未予受理：{'、'.join(sorted(unknown)[:10])}"
     try:
         valid = form.validate(store_upload=uploader())
     except attachments.UploadRejected as error:
         db().rollback()
-        flash(f"照片未被接收：{error}", "error")
-        return form, None, render(form, 400)
+        return None, f"照片未被接收：{error}"
     if not valid:
-        return form, None, render(form, 400)
-    return form, forms.to_document(schema, form), None
+        return None, ""
+    return forms.to_document(schema, form), None
 
 
 def unknown_inputs(form, keys) -> set[str]:
@@ -161,7 +176,7 @@ def locate_point():
     if lon is None or lat is None or not (-180 <= lon <= 180 and -90 <= lat <= 90):
         # no point yet: nothing to say (the form asks for one)
         return jsonify({"inside": None, "grid": None, "own": None, "message": "", "warning": ""})
-    grid_id = platform().locator().locate(lon, lat)
+    grid_id = platform().locator(db()).locate(lon, lat)
     grid = db().get(Grid, grid_id) if grid_id is not None else None
     if grid is None:
         return jsonify({"inside": False, "grid": None, "own": None, "warning": "",

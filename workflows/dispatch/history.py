@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from minqing.core.importing.readers import detect_encoding
 from minqing.core.models import Case, CaseEvent
 
 from .model import Sample
@@ -87,9 +89,10 @@ def time_column_of(fieldnames) -> str | None:
 
 
 def read_csv(path: str) -> CsvHistory:
-    """Past cases from a CSV file (UTF-8, a header row) with the columns text, category and a time column (any of
-    TIME_COLUMNS), oldest first."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
+    """Past cases from a CSV file (UTF-8 or GB18030, as the imports read them; a header row) with the columns text,
+    category and a time column (any of TIME_COLUMNS), oldest first. A file that is not such text (a photo, a
+    workbook) is a ValueError with a Chinese message, not a decoding error from the middle of the file."""
+    with open(path, encoding=detect_encoding(Path(path)), newline="") as handle:
         reader = csv.DictReader(handle)
         reader.fieldnames = [name.strip() for name in reader.fieldnames or ()]
         time_column = time_column_of(reader.fieldnames)

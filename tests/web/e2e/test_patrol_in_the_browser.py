@@ -12,7 +12,7 @@ from minqing import themes
 from minqing.core.actors import system_actor
 from minqing.core.models import ThemeRecord, Visit, utcnow
 
-from tests.fixtures.browser import PHONE, wait_until
+from tests.fixtures.browser import located_phone, wait_until
 from tests.fixtures.ledgers import RIVER, RiverPlugin
 from tests.fixtures.web import INSIDE
 
@@ -31,12 +31,8 @@ def test_a_patrol_on_the_phone(server, browser, sign_in, platform, tmp_path):
     photo = tmp_path / "河面.jpg"
     Image.new("RGB", (64, 48), (30, 90, 160)).save(photo, format="JPEG")
     near = {"longitude": INSIDE[0] + 0.0005, "latitude": INSIDE[1], "accuracy": 8}   # about 45 m east
-    context = browser.new_context(**PHONE, geolocation=near, permissions=["geolocation"])
-    problems: list[str] = []
+    context, page, problems = located_phone(browser, near["longitude"], near["latitude"])
     try:
-        page = context.new_page()
-        page.on("pageerror", lambda error: problems.append(str(error)))
-        page.set_default_timeout(15_000)
         sign_in(page, "worker")
         page.goto(f"{server}/work/patrols")
         assert page.locator("h1").inner_text().startswith("巡查任务")

@@ -10,6 +10,7 @@
   if (!settings || !form || !window.L || !window.fetch || !window.L.PM || !window.mqMap) { return; }
   var L = window.L, data = settings.dataset, kind = data.geometryKind || "point";
   var hidden = document.querySelector("[data-ledger-geometry]");
+  var removedFlag = document.querySelector("[data-ledger-geometry-removed]");   // tells the server "removed", not "unchanged"
   var box = form.querySelector("[data-mq-geo]");
   var lon = box && box.querySelector("[data-mq-geo-lon]"), lat = box && box.querySelector("[data-mq-geo-lat]");
   var colour = data.colour || "#1565c0";
@@ -45,6 +46,7 @@
   function write() {
     if (!shape) {   // removed with Geoman's tool: nothing of the old shape is sent
       if (hidden) { hidden.value = ""; }
+      if (removedFlag && kind !== "point") { removedFlag.value = "1"; }
       if (kind === "point" && lon && lat && (lon.value || lat.value)) {
         lon.value = "";
         lat.value = "";
@@ -62,6 +64,7 @@
       try { announce(lon); announce(lat); } finally { writing = false; }
     } else if (hidden) {
       hidden.value = JSON.stringify(shape.toGeoJSON(7).geometry);
+      if (removedFlag) { removedFlag.value = ""; }
     }
     settings.dataset.drawn = kind;
   }
@@ -82,7 +85,7 @@
     return isNaN(x) || isNaN(y) || Math.abs(x) > 180 || Math.abs(y) > 90 ? null : L.latLng(y, x);
   }
   var fitted = false;
-  if (data.current && kind !== "point") {
+  if (data.current && kind !== "point" && !(removedFlag && removedFlag.value === "1")) {
     try {
       L.geoJSON(JSON.parse(data.current), { style: function () { return { color: colour, weight: 3 }; } })
         .eachLayer(function (layer) {

@@ -1,0 +1,108 @@
+"""热点: DBSCAN finds the clusters planted in a generated history and leaves the noise alone; what changed since
+the period before (new, grown, shrunk, gone); the parameters are settings checked in Chinese; the map layer."""
+from __future__ import annotations
+
+import pytest
+
+from minqing.core import warning_rules
+from minqing.core.models import AuditRecord
+from minqing.themes import layers
+from minqing.workflows.briefs import content, hotspots, periods
+
+from tests.fixtures.briefs import (CHENGGUAN_CENTRE, QILIHE_CENTRE, at, build_city, offset, plant_cluster,
+                                   scatter_noise)
+
+NOVEMBER = periods.parse("2026-11")
+MARKET, BRIDGE, SCHOOL, DEPOT = (103.82, 36.02), (103.87, 36.08), (103.85, 36.04), (103.88, 36.02)
+SETTINGS = {"eps_m": 150, "min_cases": 5}
+
+
+@pytest.fixture
+def history(platform):
+    """November: 12 cases round the market, 8 by the bridge, 6 by the school, 40 scattered; October: 6 round the
+    market, 12 by the bridge, 10 at the depot. All 市容环境, in 城关."""
+    with platform.db.session() as session:
+        town = build_city(session)
+        planted = {
+            "market": plant_cluster(session, town, centre=MARKET, count=12, category="市容环境",
+                                    reported=at(2026, 11, 2), seed=1),
+            "bridge": plant_cluster(session, town, centre=BRIDGE, count=8, category="市容环境",
+                                    reported=at(2026, 11, 5), seed=2),
+            "school": plant_cluster(session, town, centre=SCHOOL, count=6, category="市容环境",
+                                    reported=at(2026, 11, 9), seed=3, spread_m=30)}
+        noise = scatter_noise(session, town, count=40, category="市容环境", reported=at(2026, 11, 12),
+                              avoid=[MARKET, BRIDGE, SCHOOL, DEPOT])
+        plant_cluster(session, town, centre=offset(*MARKET, 60, 0), count=6, category="市容环境",
+                      reported=at(2026, 10, 2), seed=4)
+        plant_cluster(session, town, centre=BRIDGE, count=12, category="市容环境", reported=at(2026, 10, 5), seed=5)
+        plant_cluster(session, town, centre=DEPOT, count=10, category="市容环境", reported=at(2026, 10, 9), seed=6)
+        session.commit()
+    return planted, noise
+
+
+def test_the_planted_clusters_are_found_and_the_noise_is_not(session, history):
+    planted, noise = history
+    found = hotspots.hotspots(session, CHENGGUAN_CENTRE, NOVEMBER.start, NOVEMBER.end, **SETTINGS)
+    assert [sorted(spot.case_ids) for spot in found] == [planted["market"], planted["bridge"], planted["school"]]
+    assert [spot.key for spot in found] == ["市容环境#1", "市容环境#2", "市容环境#3"]
+    assert not {case_id for spot in found for case_id in spot.case_ids} & set(noise)
+    market = found[0]
+    assert abs(market.lon - MARKET[0]) < 0.001 and abs(market.lat - MARKET[1]) < 0.001
+    assert 20 < market.radius_m < 200
+
+
+def test_what_changed_since_the_period_before(platform, session, history):
+    brief = content.build(platform, session, CHENGGUAN_CENTRE, NOVEMBER, hotspot_settings=SETTINGS)
+    changes = {(row["status"], row["cases"], row["previous"]) for row in brief["hotspots"]}
+    assert changes == {("grown", 12, 6), ("shrunk", 8, 12), ("new", 6, 0), ("gone", 0, 10)}
+    gone = next(row for row in brief["hotspots"] if row["status"] == "gone")
+    assert abs(gone["lon"] - DEPOT[0]) < 0.001
+
+
+def test_a_larger_minimum_leaves_the_small_cluster_out_and_another_county_sees_none(session, history):
+    found = hotspots.hotspots(session, CHENGGUAN_CENTRE, NOVEMBER.start, NOVEMBER.end, eps_m=150, min_cases=7)
+    assert [spot.cases for spot in found] == [12, 8]
+    assert hotspots.hotspots(session, QILIHE_CENTRE, NOVEMBER.start, NOVEMBER.end, **SETTINGS) == []
+
+
+def test_the_parameters_are_settings_checked_in_chinese(session, system):
+    assert hotspots.settings_of(session) == {"eps_m": 300, "min_cases": 5}
+    with pytest.raises(warning_rules.SettingsInvalid) as refused:
+        hotspots.save_settings(session, system, {"eps_m": 5, "min_cases": "五"})
+    assert refused.value.errors == {"eps_m": ["邻域半径（米）不能小于 10"], "min_cases": ["最少事件数应为整数"]}
+    hotspots.save_settings(session, system, {"eps_m": 200})
+    session.commit()
+    assert hotspots.settings_of(session) == {"eps_m": 200, "min_cases": 5}
+    assert session.query(AuditRecord).filter_by(action="hotspots.settings").count() == 1
+
+
+def test_the_command_shows_and_sets_the_parameters(platform, database_url):
+    from click.testing import CliRunner
+
+    from minqing.core.cli import build_cli
+
+    def run(*arguments):
+        return CliRunner().invoke(build_cli(), ["--db", database_url, "hotspots", *arguments])
+
+    assert run().output.strip() == "热点识别参数：邻域半径 300 米，最少 5 件"
+    refused = run("--eps-m", "9")
+    assert refused.exit_code != 0 and "邻域半径（米）不能小于 10" in refused.output
+    assert "邻域半径 250 米，最少 5 件" in run("--eps-m", "250").output
+    with platform.db.session() as session:
+        assert hotspots.settings_of(session) == {"eps_m": 250, "min_cases": 5}
+
+
+def test_the_hotspot_layer_is_on_the_map(platform, session, history, monkeypatch):
+    from minqing.workflows.briefs import plugin
+
+    monkeypatch.setattr(plugin, "utcnow", lambda: NOVEMBER.end)
+    hotspots.save_settings(session, CHENGGUAN_CENTRE, SETTINGS)
+    session.commit()
+    listed = [layer for group in layers.visible_layers(platform, session, CHENGGUAN_CENTRE)
+              for layer in group["layers"]]
+    assert plugin.LAYER_KEY in {layer["key"] for layer in listed}
+    shown = layers.layer_features(platform, session, plugin.LAYER_KEY, CHENGGUAN_CENTRE)
+    features = shown["features"] if isinstance(shown, dict) else shown
+    assert sorted(feature["properties"]["cases"] for feature in features) == [6, 8, 12]
+    assert {feature["geometry"]["type"] for feature in features} == {"Polygon"}
+    assert {feature["properties"]["change"] for feature in features} == {"grown", "shrunk", "new"}

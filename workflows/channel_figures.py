@@ -1,0 +1,76 @@
+"""Per-channel figures (按受理渠道): how many cases each intake channel brought in a period, how fast they were
+first answered, how many closed in time and how satisfied the reporters were. docs/channels.md, "Figures".
+
+The population and the in-time and satisfaction counts are the evaluation's (`evaluate(by="channel")`, one GROUP
+BY); the median time to first response (受理: `case_milestones.accepted_at`) is one more set-based query, ranking
+each channel's times with window functions (SQLite and PostgreSQL alike). Both within the viewer's scope.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from minqing.core.actors import Actor
+from minqing.core.models import Case, CaseMilestone
+from minqing.core.scope import restrict
+
+from .evaluation import evaluate, population, seconds_between
+
+
+@dataclasses.dataclass(frozen=True)
+class ChannelFigures:
+    channel: str
+    reported: int
+    responded: int                        # cases accepted (受理) so far
+    median_response_hours: float | None   # report → acceptance, over the responded cases
+    closure_due: int
+    closed_on_time: int
+    rated: int
+    satisfied: int
+
+    @property
+    def on_time_closure_rate(self) -> float | None:
+        return self.closed_on_time / self.closure_due if self.closure_due else None
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return self.satisfied / self.rated if self.rated else None
+
+
+def by_channel(session: Session, *, start: dt.datetime, end: dt.datetime, as_of: dt.datetime | None = None,
+               viewer: Actor | None = None) -> list[ChannelFigures]:
+    """One row per channel with cases reported in [start, end), most cases first."""
+    rows = evaluate(session, by="channel", start=start, end=end, as_of=as_of, viewer=viewer)
+    medians = median_response(session, start=start, end=end, viewer=viewer)
+    figures = [ChannelFigures(channel=row.key or "", reported=row.reported, responded=medians.get(row.key, (0, None))[0],
+                              median_response_hours=medians.get(row.key, (0, None))[1],
+                              closure_due=row.closure_due, closed_on_time=row.closed_on_time, rated=row.rated,
+                              satisfied=row.satisfied)
+               for row in rows if row.reported]
+    return sorted(figures, key=lambda row: (-row.reported, row.channel))
+
+
+def median_response(session: Session, *, start: dt.datetime, end: dt.datetime,
+                    viewer: Actor | None = None) -> dict[str, tuple[int, float | None]]:
+    """channel → (cases accepted, median hours from report to acceptance): the middle value of each channel's
+    sorted times, or the mean of the two middle ones."""
+    seconds = seconds_between(session, CaseMilestone.accepted_at, Case.created_at)
+    ranked = (select(Case.channel.label("channel"), seconds.label("seconds"),
+                     func.row_number().over(partition_by=Case.channel, order_by=seconds).label("position"),
+                     func.count().over(partition_by=Case.channel).label("total"))
+              .select_from(Case).join(CaseMilestone, CaseMilestone.case_id == Case.id)
+              .where(*population(start, end), CaseMilestone.accepted_at.is_not(None)))
+    if viewer is not None:
+        ranked = restrict(ranked, Case, viewer)
+    ranked = ranked.subquery()
+    middle = ranked.c.position.in_([(ranked.c.total + 1) // 2, (ranked.c.total + 2) // 2])
+    statement = (select(ranked.c.channel, func.max(ranked.c.total), func.avg(ranked.c.seconds))
+                 .where(middle).group_by(ranked.c.channel))
+    return {channel: (int(total), float(average) / 3600 if average is not None else None)
+            for channel, total, average in session.execute(statement)}
+
+
+__all__ = ["ChannelFigures", "by_channel", "median_response"]
