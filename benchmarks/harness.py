@@ -22,12 +22,13 @@ class Scale:
     points: int           # grid locator: points located
     seconds: float        # a measurement of a rate runs about this long (split over the rounds)
     http_seconds: int     # each wrk run
+    layer_records: int    # GeoJSON over HTTP: records on one theme layer
 
 
 SCALES = {
-    "tiny": Scale("tiny", 2_000, 2_000, 2_000, 500, 2_000, 0.05, 2),  # the harness's own test: shape, not speed
-    "small": Scale("small", 50_000, 100_000, 30_000, 20_000, 100_000, 1.0, 5),
-    "city": Scale("city", 1_000_000, 1_000_000, 200_000, 200_000, 1_000_000, 3.0, 10),
+    "tiny": Scale("tiny", 2_000, 2_000, 2_000, 500, 2_000, 0.05, 2, 300),  # the harness's own test: shape, not speed
+    "small": Scale("small", 50_000, 100_000, 30_000, 20_000, 100_000, 1.0, 5, 20_000),
+    "city": Scale("city", 1_000_000, 1_000_000, 200_000, 200_000, 1_000_000, 3.0, 10, 100_000),
 }
 ROUNDS = 5   # interleaved rounds: a busy moment of the machine slows one round of one side, not a whole side
 

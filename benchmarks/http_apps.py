@@ -100,3 +100,104 @@ def hand_written() -> Flask:
         return jsonify({"id": case_id}), 201
 
     return app
+
+
+def geojson_layer() -> Flask:
+    """The baseline of the GeoJSON figure: one theme's records as pages of GeoJSON, hand-written. The leader's
+    scope (the city's region range) and the layer's conditions in one Core SELECT of the columns, the features
+    built as dicts with the same properties (the form's answers through the project's masking rule, the patrol
+    state, 7 decimals) and encoded with orjson; `limit`/`offset`, `numberMatched` and the `Link` to the next page
+    as ours. No authentication, theme registry or cases."""
+    import orjson
+    from flask import Response
+    from sqlalchemy import and_, func, select
+    from urllib.parse import urlencode
+
+    from minqing.core.clock import isoformat_local
+    from minqing.core.geo.regions import prefix
+    from minqing.core.models import ThemeRecord, ThemeVersion
+    from minqing.core.privacy import masking
+    from minqing.themes.records import shown_value
+
+    from .small_city import LEADER
+
+    database = _database()
+    app = Flask(__name__)
+    viewer_roles = frozenset({"leader"})
+    start = prefix("620100000000")
+    columns = (ThemeRecord.id, ThemeRecord.theme_version, ThemeRecord.form_data, ThemeRecord.lon, ThemeRecord.lat,
+               ThemeRecord.grid_id, ThemeRecord.region_code, ThemeRecord.updated_at, ThemeRecord.created_at,
+               ThemeRecord.last_patrolled_at)
+
+    class Viewer:   # what the masking rule asks of a viewer: its roles
+        name = LEADER
+
+        @staticmethod
+        def has_role(*roles):
+            return bool(viewer_roles.intersection(roles))
+
+    viewer = Viewer()
+    labels = {"on_time": "按期巡查", "due_soon": "即将到期", "overdue": "巡查超期"}
+
+    @app.get("/layers/<key>/features")
+    def features(key: str):
+        limit = min(int(request.args.get("limit", 10_000)), 10_000)
+        offset = int(request.args.get("offset", 0))
+        where = and_(ThemeRecord.theme_key == key, ThemeRecord.retired_at.is_(None),
+                     ThemeRecord.region_code >= start, ThemeRecord.region_code < start + ":")
+        with database.engine.connect() as connection:
+            document, every = _theme(connection, key, ThemeVersion)
+            matched = connection.scalar(select(func.count()).select_from(ThemeRecord).where(where))
+            rows = connection.execute(select(*columns).where(where).order_by(ThemeRecord.id)
+                                      .offset(offset).limit(limit)).all()
+        form = (document.get("forms") or {}).get("record") or {}
+        properties = form.get("properties") or {}
+        now = utcnow()
+        found, lons, lats = [], [], []
+        for row in rows:
+            data = row.form_data or {}
+            label = next((data[name] for name in ("title", "name", "label")
+                          if isinstance(data.get(name), str) and data[name].strip()), document["title"])
+            fields = []
+            for name in [name for name in properties if name in data] + sorted(set(data) - set(properties)):
+                spec = properties.get(name) or {}
+                text = shown_value(viewer, spec, data[name], name)   # as the map does: by the field's key
+                if text:
+                    fields.append({"key": name, "title": spec.get("title") or name, "value": text})
+            last = (row.last_patrolled_at or row.created_at).replace(tzinfo=dt.UTC)
+            due = last + dt.timedelta(days=every)
+            status = ("overdue" if due < now else "due_soon" if due - now <= dt.timedelta(days=every / 5)
+                      else "on_time")
+            lon, lat = round(row.lon, 7), round(row.lat, 7)
+            lons.append(lon)
+            lats.append(lat)
+            found.append({"type": "Feature", "id": row.id, "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                          "properties": {"id": row.id, "kind": "record", "theme": key,
+                                         "theme_version": row.theme_version, "label": masking.text_for(viewer, label),
+                                         "grid_id": row.grid_id, "region_code": row.region_code,
+                                         "updated_at": isoformat_local(row.updated_at), "fields": fields,
+                                         "patrol": {"status": status, "label": labels[status],
+                                                    "due": isoformat_local(due), "last": isoformat_local(last)}}})
+        body = {"type": "FeatureCollection", "features": found}
+        if found:
+            body["bbox"] = [min(lons), min(lats), max(lons), max(lats)]
+        body.update(numberMatched=matched, numberReturned=len(found))
+        links = [{"rel": "self", "href": request.url, "type": "application/geo+json"}]
+        headers = {}
+        if found and offset + len(found) < matched:
+            following = f"{request.base_url}?{urlencode({'limit': limit, 'offset': offset + len(found)})}"
+            links.append({"rel": "next", "href": following, "type": "application/geo+json"})
+            headers["Link"] = f'<{following}>; rel="next"'
+        body["links"] = links
+        return Response(orjson.dumps(body), mimetype="application/geo+json", headers=headers)
+
+    return app
+
+
+def _theme(connection, key: str, theme_version) -> tuple[dict, int]:
+    """The theme's newest published document and its patrol period."""
+    from sqlalchemy import select
+
+    document = connection.scalar(select(theme_version.document).where(theme_version.theme_key == key)
+                                 .order_by(theme_version.version.desc()).limit(1))
+    return document, int(document.get("patrol_every_days") or 0)

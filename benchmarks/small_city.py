@@ -11,10 +11,11 @@ from minqing.core.platform import Platform
 
 THEME = "hotline.general_appeals"   # a report without photos: no upload per request
 WORKER = "worker"
+LEADER = "leader"   # the city's leader: sees every record of the city, phones and house numbers masked
 
 
-def build(url: str) -> str:
-    """The city in the (empty, migrated) database at `url`; returns the grid worker's API key."""
+def build(url: str, holder: str = WORKER) -> str:
+    """The city in the (empty, migrated) database at `url`; returns the API key of `holder` (WORKER or LEADER)."""
     # the page tests' builders and places, imported here: the served baseline apps import this module's names
     from tests.fixtures.city import add_accounts, build_places
     from tests.fixtures.web import GRIDS, REGIONS
@@ -26,8 +27,9 @@ def build(url: str) -> str:
         city.initialise(session, actor, code="620100000000", name="兰州市")
         sync_departments(session, platform.plugins, actor, region_id=places.regions["620100000000"])
         themes.sync_themes(platform, session, actor)
-        add_accounts(session, {WORKER: ("grid_worker", "G620102001001001")}, places)
-        _row, key = apikeys.create(session, actor, WORKER, "benchmark")
+        add_accounts(session, {WORKER: ("grid_worker", "G620102001001001"), LEADER: ("leader", "620100000000")},
+                     places)
+        _row, key = apikeys.create(session, actor, holder, "benchmark")
     platform.close()
     return key
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib.util
 import os
 import re
 import shutil
@@ -24,7 +25,13 @@ def missing() -> str | None:
     """Why the HTTP figures cannot be measured here, or None."""
     if shutil.which("wrk") is None:
         return "wrk is not installed (Debian: apt install wrk)"
-    if shutil.which("gunicorn", path=str(Path(sys.executable).parent)) is None:
+    return gunicorn_missing()
+
+
+def gunicorn_missing() -> str | None:
+    """Why no app can be served here, or None. Looked for as a module of this interpreter (`python -m
+    gunicorn`): a venv that sees the system's packages has no `gunicorn` script of its own."""
+    if importlib.util.find_spec("gunicorn") is None:
         return "gunicorn is not installed in this environment (pip install gunicorn)"
     return None
 
@@ -48,7 +55,7 @@ def served(app: str, environment: dict[str, str]):
     """`app` ('module:factory()') under gunicorn on a free port; yields its base URL; stopped afterwards."""
     port = _free_port()
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(WORKERS), "--worker-class", "sync",
+        [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--worker-class", "sync",
          "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning", app],
         cwd=ROOT, env={**os.environ, **environment}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

@@ -6,6 +6,7 @@ command line and background tasks.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,8 +31,9 @@ class Actor:
     grants: tuple[Grant, ...] = ()
     origin: str = ""
 
-    @property
+    @functools.cached_property
     def roles(self) -> frozenset[str]:
+        # asked for every masked value (ten per feature on a map page): worked out once per actor
         return frozenset(grant.role for grant in self.grants)
 
     def has_role(self, *roles: str) -> bool:

@@ -34,7 +34,11 @@ def test_every_figure_has_ours_baseline_ratio_goal_and_verdict():
         assert figure["met"] == (figure["ratio"] >= bound if figure["goal"].startswith(">=")
                                  else figure["ratio"] <= bound)
     for expected in ("forms.validate, valid documents", "point → grid on the report path", "point → grid in bulk",
-                     "evaluation by grid", "SLA sweep", "repeat-report warning", "event intake over HTTP"):
+                     "evaluation by grid", "SLA sweep", "repeat-report warning", "event intake over HTTP",
+                     "theme layer as GeoJSON over HTTP"):
         assert any(name.startswith(expected) for name in names), expected
     sweep = next(figure for figure in figures if figure["name"].startswith("SLA sweep"))
     assert sweep["acted"] > 0 and sweep["second_sweep_actions"] == 0 and sweep["outbox_rows"] > 0
+    layer = next(figure for figure in figures if figure["name"].startswith("theme layer as GeoJSON"))
+    if not layer["note"].startswith("skipped"):   # every record fetched, over more than one page
+        assert layer["features"] == 300 and layer["pages"] > 1

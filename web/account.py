@@ -25,7 +25,10 @@ from .context import db, origin, viewer
 
 blueprint = Blueprint("account", __name__, url_prefix="/account")
 # What a user with a required step still may open.
-OPEN_DURING_STEPS = {"account.password", "account.totp", "account.totp_new", "auth.logout", "static"}
+# The work end's manifest and service worker are public files: a phone that registered the worker before may ask
+# for them again while its account has a step to do, and a redirect there is an error in the browser.
+OPEN_DURING_STEPS = {"account.password", "account.totp", "account.totp_new", "auth.logout", "static",
+                     "work.manifest", "work.service_worker"}
 
 
 class PasswordForm(FlaskForm):
@@ -73,6 +76,11 @@ def _required_step(account: Account) -> str | None:
     if totp.required_for(account, totp_roles()) and not totp.is_enabled(account):
         return "account.totp"
     return None
+
+
+def step_pending() -> bool:
+    """Whether the signed-in account has a required step (password, second factor) to do before anything else."""
+    return current_user.is_authenticated and _required_step(_me()) is not None
 
 
 @blueprint.before_app_request

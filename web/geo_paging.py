@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Response, jsonify, request
+from flask import Response, request
 
-from minqing.core.geo.geojson import Page
+from minqing.core.geo.geojson import Page, encode
 
 
 MEDIA_TYPE = "application/geo+json"   # RFC 7946 §12
@@ -15,10 +15,7 @@ MEDIA_TYPE = "application/geo+json"   # RFC 7946 §12
 
 def geojson_response(body: dict, headers: dict[str, str] | None = None) -> Response:
     """A GeoJSON document as the map's pages answer it: JSON under GeoJSON's own media type."""
-    response = jsonify(body)
-    response.mimetype = MEDIA_TYPE
-    response.headers.update(headers or {})
-    return response
+    return Response(encode(body), mimetype=MEDIA_TYPE, headers=headers or {})
 
 
 def requested_page() -> Page:

@@ -27,6 +27,7 @@ ACTION_NAMES = {
     "warning.acknowledge": "确认预警", "warning.case": "预警转为事件", "grid.colour": "重新评定网格颜色",
     "city.init": "初始化城市设置", "city.update": "修改城市设置", "city.tiles": "设置底图瓦片地址", "visit.record": "走访登记",
     "attachment.upload": "上传附件", "ranking.publish": "发布月度排名",
+    "scheme.save": "保存考核方案", "brief.publish": "发布研判简报", "hotspots.settings": "修改热点分析参数",
     "publication.create": "起草公开内容", "publication.edit": "修改公开内容", "publication.publish": "发布公开内容",
     "publication.withdraw": "撤回公开内容", "publication.reopen": "重新编辑公开内容",
     # data
@@ -68,6 +69,7 @@ OBJECT_TYPE_NAMES = {
     "regions": "行政区划文件", "theme": "业务主题", "theme_record": "主题台账记录", "warning": "预警",
     "warning_rule": "预警规则",
     "notification": "通知", "household": "家庭户", "practical_matter": "帮办实事", "setting": "系统设置",
+    "assessment_scheme": "考核方案", "brief": "研判简报", "channel": "受理渠道", "channel_updates": "渠道状态回传",
 }
 
 

@@ -311,7 +311,9 @@ class Accounts(Kind):
                 if grant.grid_id:
                     members.append({"grid_id": grant.grid_id, "person_id": person_id,
                                     "role": _member_role(grid_levels, grant.grid_id)})
-        session.execute(insert(RoleGrant), grants)
+        # NULLs written as such: the ORM's bulk insert leaves a None out, and a batch ends where the columns change
+        # (a group leader's cadre grant, then their grid worker's grant, ...), a statement a row
+        session.execute(insert(RoleGrant).execution_options(render_nulls=True), grants)
         if members:
             session.execute(insert(GridMember), members)
         self.summary.count("added", len(people))

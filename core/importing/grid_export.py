@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from shapely.geometry import shape
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
+from ..geo import geojson
 from ..models import Grid
-from .geometry import normalise, to_geojson
 
 _LEVEL_ORDER = case({"large": 0, "medium": 1, "small": 2}, value=Grid.level)
 
@@ -23,7 +22,7 @@ def grid_features(session: Session) -> list[dict]:
     return [{"type": "Feature",
              "properties": {"code": row.code, "name": row.name, "level": row.level, "region_code": row.region_code,
                             "parent_code": codes.get(row.parent_id) or "", "dedicated": "是" if row.dedicated else "否"},
-             "geometry": to_geojson(normalise(shape(row.geometry)))} for row in rows]
+             "geometry": geojson.geometry(row.geometry)} for row in rows]   # the one GeoJSON writer (RFC 7946)
 
 
 def export_grids(session: Session, path: str | Path) -> int:

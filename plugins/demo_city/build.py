@@ -8,8 +8,9 @@ real city uses (README, "Run your own city"), so the demo and a real city cannot
 3. the departments the enabled plugins declare, as `minqing upgrade` creates them.
 
 What no importer covers is written in bulk through `minqing.core.models`: the grid workforce that has no
-accounts (1+4+X: 17,000 grid members, not users), the demo citizen (citizens are not on a staff roster) and the
-demo password (a roster carries none), and the base data 一标三实 (`base_data.py`). Bulk inserts with ids assigned
+accounts (1+4+X: 14,218 grid members, not users; the 3,745 village group leaders among the full-time workers
+are roster cadres), the demo citizen (citizens are not on a staff roster) and the demo password (a roster
+carries none), and the base data 一标三实 (`base_data.py`). Bulk inserts with ids assigned
 here are what make 200,000 residents fit in well under a minute on SQLite.
 """
 from __future__ import annotations
@@ -117,7 +118,7 @@ def build_demo(platform, *, seed: int = spec.DEFAULT_SEED, residents: int = spec
             imports["accounts"] = _load(platform, "accounts", accounts, actor)
         with platform.db.session() as session:
             builder = Builder(session, geography, rng, bar)
-            builder.grid_people(staff)
+            builder.grid_people(staff + cadre_staff)
             BaseData(builder).build(residents)
             printed = builder.accounts(staff + cadre_staff[:1])   # the named demo cadre first among the cadres
             _reset_sequences(session)
@@ -177,10 +178,11 @@ class Builder:
 
     def grid_people(self, staff) -> None:
         """1+4+X: a leader for every large and medium grid, full-time and part-time workers for small grids. The
-        roster's grid workers are grid members already (the account import made them so): the workforce without
-        accounts is the seed numbers less them."""
+        roster's grid workers (the village group leaders among them) are grid members already (the account import
+        made them so): the workforce without accounts is the seed numbers less them, on the grids they leave."""
         persons, members = [], []
         levels = {cell.code: cell.level for cell in self.geography.grids}
+        rostered = {row[5] for row, _purpose in staff if row[5]}
         on_roster = [levels[row[5]] for row, _purpose in staff if row[5]]
 
         def member(grid_code: str, person_id: int, role: str) -> None:
@@ -195,16 +197,15 @@ class Builder:
         ordinary = [cell for cell in self.small_grids if not cell.dedicated]
         rural = [cell for cell in ordinary if not cell.urban]
         urban = [cell for cell in ordinary if cell.urban]
-        # Rural small grids first (3,823 of the full-time workers serve them), then urban ones; where there are
-        # more workers than ordinary small grids, the busiest urban grids get a second full-time worker.
+        # Rural small grids first (3,823 of the full-time workers serve them; the first 3,745 are the roster's
+        # village group leaders), then urban ones; where there are more workers than ordinary small grids, the
+        # busiest urban grids get a second full-time worker.
         full_time_rural = min(spec.RURAL_FULL_TIME, len(rural))
+        rural_staffed = [cell for cell in rural[:full_time_rural] if cell.code not in rostered]
         others = urban + rural[full_time_rural:]
-        wanted = spec.GRID_MEMBERS["full_time"] - sum(level == "small" for level in on_roster) - full_time_rural
-        staffed = rural[:full_time_rural] + [others[index % len(others)] for index in range(wanted)]
-        for index, cell in enumerate(staffed):
-            rural_group_leader = not cell.urban and index < spec.RURAL_GROUP_LEADERS
-            member(cell.code, self._person(persons, cell.region_code,
-                                           "村民小组长、专职网格员" if rural_group_leader else "专职网格员"), "full_time")
+        wanted = spec.GRID_MEMBERS["full_time"] - sum(level == "small" for level in on_roster) - len(rural_staffed)
+        for cell in rural_staffed + [others[index % len(others)] for index in range(wanted)]:
+            member(cell.code, self._person(persons, cell.region_code, "专职网格员"), "full_time")
 
         part_time_titles = ("社区工作者", "辅警", "物业服务人员", "快递员", "网约车司机", "楼栋长", "志愿者")
         for index in range(spec.GRID_MEMBERS["part_time"]):

@@ -4,7 +4,9 @@
 Lanzhou's whole cadre roster, 8,465 accounts: every village's (and community's) 党组织书记, who holds its key
 grids, and two more members of its 村两委 sharing its grids; for every village the 乡镇包村干部 of its township who
 answers for it (and its grids); and a 自然村长/村民小组长 for each rural small grid whose full-time worker is a group
-leader. The roster import writes them in sets (core/importing/account_file.py), a few seconds of the demo's minute.
+leader: the same person, so their row repeats with the grid worker's grant on that grid (the roster gives one
+grant a row), and their visits count for them as a cadre. The roster import writes them in sets
+(core/importing/account_file.py), a few seconds of the demo's minute.
 
 Cadres get no password (a roster carries none; they set one at first sign-in), except the one named demo login
 `cadre` (CADRE_USERNAME): the 党组织书记 of the village of the demo grid worker's grid, in 城关区.
@@ -22,7 +24,7 @@ SECRETARY, COMMITTEE, LIAISON, GROUP_LEADER = "党组织书记", "村两委", "�
 
 def cadre_rows(geography, seed: int, taken_phones=()) -> list[tuple[tuple[str, ...], str]]:
     """Roster rows (username, name, phone, role, scope, grid_code, post, grids) with what each is for; the named
-    demo cadre first."""
+    demo cadre first. A group leader has two rows: their post, and the grid worker's grant on their grid."""
     rng = random.Random(seed * 13 + 5)
     phones = set(taken_phones)
 
@@ -50,8 +52,10 @@ def cadre_rows(geography, seed: int, taken_phones=()) -> list[tuple[tuple[str, .
     rows.sort(key=lambda item: item[0][0] != CADRE_USERNAME)
     group_parent = {area.code: area.parent_code for area in geography.regions if area.level == "group"}
     for cell in group_leader_grids(geography):
-        rows.append(row(f"zz{cell.region_code}", group_parent[cell.region_code], GROUP_LEADER, (cell,),
-                        f"{cell.name}{GROUP_LEADER}"))
+        leader, purpose = row(f"zz{cell.region_code}", group_parent[cell.region_code], GROUP_LEADER, (cell,),
+                              f"{cell.name}{GROUP_LEADER}")
+        # the same person is the grid's full-time worker (村民小组长、专职网格员): a second grant on their username
+        rows += [(leader, purpose), (leader[:3] + ("grid_worker", "", cell.code, "", ""), purpose)]
     return rows
 
 
@@ -75,7 +79,7 @@ def named_village(geography, small_by_village: dict[str, list]) -> str | None:
 
 
 def group_leader_grids(geography) -> list:
-    """The rural small grids whose full-time worker is a village group leader, as `Builder.grid_people` picks them
-    (the first of the ordinary rural small grids)."""
+    """The rural small grids whose full-time worker is a village group leader (the first of the ordinary rural small
+    grids): the roster staffs them, and `Builder.grid_people` the rural grids after them."""
     rural = [cell for cell in geography.grids if cell.level == "small" and not cell.dedicated and not cell.urban]
     return rural[:min(spec.RURAL_GROUP_LEADERS, spec.RURAL_FULL_TIME, len(rural))]

@@ -18,7 +18,7 @@ from minqing.core import city
 from minqing.core.actors import system_actor
 from minqing.core.changes import record_change
 from minqing.core.models import (Account, CadreGrid, CadrePost, Grid, GridMember, Household, KeyGrid,
-                                 PracticalMatter, Person, Region, Resident, Visit, utcnow)
+                                 PracticalMatter, Region, Resident, Visit, utcnow)
 
 from . import matter_texts
 from .build import CITIZEN
@@ -88,14 +88,17 @@ def _villages(session) -> dict[str, Village]:
     return villages
 
 
-def _workers(session) -> dict[int, tuple[int, int | None, bool]]:
-    """small grid id → (its full-time worker's person id, their account id, whether a village group leader)."""
+def _workers(session) -> dict[int, tuple[int, int | None, str | None]]:
+    """small grid id → (its full-time worker's person id, their account id, their cadre post): a village group
+    leader is their grid's worker, and every visit they make counts for their post, as `cadres.visitor_post`
+    records a visit made in the work end."""
     accounts = dict(session.execute(select(Account.person_id, Account.id).where(Account.person_id.is_not(None))).all())
+    posts = dict(session.execute(select(CadrePost.account_id, CadrePost.post)).all())
     found = {}
-    for grid_id, person_id, title in session.execute(
-            select(GridMember.grid_id, GridMember.person_id, Person.title).join(Person, Person.id == GridMember.person_id)
-            .where(GridMember.role == "full_time").order_by(GridMember.person_id)):
-        found.setdefault(grid_id, (person_id, accounts.get(person_id), "村民小组长" in (title or "")))
+    for grid_id, person_id in session.execute(select(GridMember.grid_id, GridMember.person_id)
+                                              .where(GridMember.role == "full_time").order_by(GridMember.person_id)):
+        account_id = accounts.get(person_id)
+        found.setdefault(grid_id, (person_id, account_id, posts.get(account_id)))
     return found
 
 
@@ -127,12 +130,12 @@ def _visits(session, rng, villages, now, counts) -> list[tuple[int, int, int, st
                 worker = workers.get(grid_id)
                 cadre = roll < rate
                 person_id, account_id, post = None, None, None
-                if cadre and worker and worker[2] and rng.random() < 0.5:
-                    person_id, account_id, post = worker[0], worker[1], GROUP_LEADER
+                if cadre and worker and worker[2] == GROUP_LEADER and rng.random() < 0.5:
+                    person_id, account_id, post = worker
                 elif cadre and village.cadres:
                     account_id, post = rng.choice(village.cadres)
-                elif worker:
-                    person_id, account_id = worker[0], worker[1]
+                elif worker:   # a group leader's visits as the grid's worker count for them too
+                    person_id, account_id, post = worker
                 else:
                     continue
                 when = start + dt.timedelta(seconds=rng.uniform(0, (end - start).total_seconds()))

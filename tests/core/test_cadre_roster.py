@@ -130,6 +130,37 @@ def test_the_roster_is_written_in_sets_however_many_cadres_it_names(platform, ci
     assert _posts(platform) == {row[0]: (wanted[row[6]], grids[row[7]]) for row in _cadre_rows(0, 206)}
 
 
+def _group_leader_rows(start: int, stop: int) -> list[tuple]:
+    """Group leaders who are their grid's full-time worker: the post on one row, the grid worker's grant on a
+    second row with the same username (as the demo's roster gives them)."""
+    return [row for n in range(start, stop) for row in (
+        (f"zz{n:04d}", f"组长{n}", f"138{n:08d}", "cadre", VILLAGE, "", "村民小组长", "S1"),
+        (f"zz{n:04d}", f"组长{n}", f"138{n:08d}", "grid_worker", "", "S1", "", ""))]
+
+
+def test_group_leaders_are_their_grids_workers_as_one_person_written_in_sets(platform, city_grids, tmp_path):
+    """A group leader with the grid worker's grant too is one account and one person, a cadre with their post and
+    the grid's full-time member; however many, their mixed grants cost no statement each."""
+    assert import_city_file(platform, "accounts", write_csv(tmp_path / "one.csv", ROSTER,
+                                                            _group_leader_rows(0, 1))).ok
+    five, two_hundred = (write_csv(tmp_path / f"{size}.csv", ROSTER, _group_leader_rows(0, size)) for size in (6, 206))
+    for_five = _statements(platform, lambda: import_city_file(platform, "accounts", five))
+    for_two_hundred = _statements(platform, lambda: import_city_file(platform, "accounts", two_hundred))
+    assert for_two_hundred <= for_five
+    with platform.db.session() as session:
+        village = session.scalar(select(Region.id).where(Region.code == VILLAGE))
+        persons = dict(session.execute(select(Account.username, Account.person_id)).all())
+        grants = session.execute(select(Account.username, RoleGrant.role, RoleGrant.region_id, RoleGrant.grid_id)
+                                 .join(RoleGrant, RoleGrant.account_id == Account.id)).all()
+        members = session.execute(select(GridMember.person_id, GridMember.grid_id, GridMember.role)).all()
+    usernames = [f"zz{n:04d}" for n in range(206)]
+    assert sorted(persons) == usernames and len(set(persons.values())) == 206 and all(persons.values())
+    assert sorted(grants) == sorted(row for username in usernames for row in (
+        (username, "cadre", village, None), (username, "grid_worker", None, city_grids["S1"])))
+    assert sorted(members) == sorted((persons[username], city_grids["S1"], "full_time") for username in usernames)
+    assert _posts(platform) == {username: ("group_leader", [city_grids["S1"]]) for username in usernames}
+
+
 def test_set_posts_writes_only_what_changed_and_refuses_what_assign_refuses(platform, city_grids):
     grids = city_grids
     with platform.db.session() as session:

@@ -90,3 +90,24 @@ def test_the_map_follows_next_links_to_every_grid(platform, world, as_user):
         url = following[0].replace("http://localhost", "") if following else None
     assert len(seen) == len(set(seen)) == body["numberMatched"] == 2
     assert client.get("/map/grids.geojson?limit=0").status_code == 400
+
+
+def test_documents_are_encoded_as_utf8_json_and_what_orjson_refuses_still_encodes():
+    import decimal
+    import json
+
+    body = {"type": "FeatureCollection", "features": [{"type": "Feature", "id": 1, "properties": {
+        "label": "永昌路避难点", "area": decimal.Decimal("12.5")}, "geometry": {"type": "Point", "coordinates": [1, 2]}}]}
+    encoded = geojson.encode(body)
+    assert "永昌路避难点".encode() in encoded                       # Chinese as UTF-8, not escapes
+    assert json.loads(encoded)["features"][0]["properties"]["area"] == "12.5"
+    lone = geojson.encode({"label": "a\ud800b", 1: "integer key"})   # a lone surrogate cannot be UTF-8
+    assert lone.isascii() and json.loads(lone) == {"label": "a\ud800b", "1": "integer key"}
+
+
+def test_points_keep_the_rounding_and_the_box_of_the_one_writer():
+    point = geojson.geometry({"type": "Point", "coordinates": (103.123456789, 36.000000049, 1520.5)})
+    assert point == {"type": "Point", "coordinates": [103.1234568, 36.0, 1520.5]}
+    features = [geojson.feature(index, {"type": "Point", "coordinates": [103.8 + index, 36.1 - index]}, {})
+                for index in range(3)]
+    assert geojson.collection(features)["bbox"] == [103.8, 34.1, 105.8, 36.1]

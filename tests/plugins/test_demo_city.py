@@ -32,17 +32,31 @@ def test_stats_print_exactly_the_seed_numbers(demo_platform):
     assert figures["base_data"]["residents"] == demo_platform.demo_summary.residents
 
 
-def test_rural_full_time_workers_are_mostly_group_leaders(demo_platform):
-    from minqing.core.models import GridMember, Person
+def test_rural_group_leaders_are_their_grids_full_time_workers(demo_platform):
+    """3,823 full-time workers serve rural small grids, 3,745 of them village group leaders: each is one person,
+    the cadre account with the post 自然村长/村民小组长 for the grid, and that grid's only full-time worker."""
+    from minqing.core.models import CadreGrid, CadrePost, GridMember, RoleGrant
 
     with demo_platform.db.session() as session:
         rural_full_time = session.scalar(
             select(func.count()).select_from(GridMember).join(Grid, GridMember.grid_id == Grid.id)
             .join(Grid.region).where(GridMember.role == "full_time", Grid.level == "small")
             .where(~Grid.region.has(urban=True)))
-        group_leaders = session.scalar(select(func.count()).where(Person.title.like("村民小组长%")))
+        leaders = session.execute(
+            select(Account.id, Account.person_id, CadreGrid.grid_id, Grid.level, Region.urban)
+            .join(CadrePost, CadrePost.account_id == Account.id).join(CadreGrid, CadreGrid.cadre_post_id == CadrePost.id)
+            .join(Grid, Grid.id == CadreGrid.grid_id).join(Grid.region).where(CadrePost.post == "group_leader")).all()
+        full_time: dict[int, set[int]] = {}
+        for grid_id, person_id in session.execute(select(GridMember.grid_id, GridMember.person_id)
+                                                  .where(GridMember.role == "full_time")):
+            full_time.setdefault(grid_id, set()).add(person_id)
+        worker_grants = set(session.execute(select(RoleGrant.account_id, RoleGrant.grid_id)
+                                            .where(RoleGrant.role == "grid_worker")).all())
     assert rural_full_time >= spec.RURAL_FULL_TIME
-    assert group_leaders == spec.RURAL_GROUP_LEADERS
+    assert len(leaders) == len({row.id for row in leaders}) == spec.RURAL_GROUP_LEADERS
+    assert all(row.level == "small" and not row.urban for row in leaders)
+    assert all(full_time[row.grid_id] == {row.person_id} for row in leaders)
+    assert all((row.id, row.grid_id) in worker_grants for row in leaders)
 
 
 def test_every_resident_has_a_valid_unique_id_and_lies_in_their_grid(demo_platform):

@@ -9,8 +9,8 @@ from sqlalchemy import func, select, update
 
 from minqing.core.grassroots import cadres, household_visits
 from minqing.core.actors import system_actor
-from minqing.core.models import (Account, AuditRecord, CadrePost, Grid, Household, KeyGrid, PracticalMatter,
-                                 Resident, Visit)
+from minqing.core.models import (Account, AuditRecord, CadreGrid, CadrePost, Grid, Household, KeyGrid,
+                                 PracticalMatter, Resident, Visit)
 from minqing.plugins.demo_city import cadre_roster, grassroots
 from minqing.plugins.demo_city.build import CITIZEN
 from minqing.plugins.demo_city.geography import Area, Geography, GridCell
@@ -50,19 +50,25 @@ def test_cadre_rows_are_the_whole_roster_and_give_the_named_login_a_village_with
         assert sorted(sum(shared, [])) == ["G" + village + "001", "G" + village + "002"]
     assert sorted(row[7] for row in posts[cadre_roster.LIAISON]) == [
         f"G{village}001;G{village}002" for village in villages]
-    # every rural small grid's group leader (this city's full-time workers are all group leaders)
+    # every rural small grid's group leader (this city's full-time workers are all group leaders), who is also
+    # that grid's full-time worker: the same username, name and phone on a second row, the grid worker's grant
     assert sorted(row[7] for row in posts[cadre_roster.GROUP_LEADER]) == sorted(
         f"G{village}{group}" for village in villages for group in ("001", "002"))
-    assert len(rows) == 4 * len(villages) + 8
-    usernames = [row[0] for row, _purpose in rows]
+    workers = {row[0]: row for row in posts[""]}
+    assert len(workers) == len(posts[""]) == 8
+    for leader in posts[cadre_roster.GROUP_LEADER]:
+        worker = workers[leader[0]]
+        assert worker[:3] == leader[:3] and worker[3:] == ("grid_worker", "", leader[7], "", "")
+    assert len(rows) == 4 * len(villages) + 2 * 8
+    usernames = [row[0] for row, _purpose in rows if row[3] == "cadre"]
     assert usernames[0] == cadre_roster.CADRE_USERNAME and len(set(usernames)) == len(usernames)
     secretaries = {row[4] for row, _ in rows if row[6] == cadre_roster.SECRETARY}
     assert secretaries == {"620102001001", "620102001002", "620102002001", "620102002002"}
     assert rows[0][0][4] == "620102001001"                    # the village of the first small grid
     liaisons = [row for row, _ in rows if row[6] == cadre_roster.LIAISON]
     assert {row[4] for row in liaisons} == {"620102001000", "620102002000"}
-    assert all(row[3] == "cadre" and len(row) == 8 for row, _ in rows)
-    assert len({row[2] for row, _ in rows}) == len(rows)     # unique phones: the importer refuses repeats
+    assert all(row[3] in ("cadre", "grid_worker") and len(row) == 8 for row, _ in rows)
+    assert len({row[2] for row, _ in rows}) == len(set(usernames))   # a phone per person: the importer refuses repeats
     for row, _ in rows:                                      # every grid lies in the cadre's region
         assert all(code[1:1 + len(row[4].rstrip("0"))] == row[4].rstrip("0") for code in filter(None, row[7].split(";")))
 
@@ -137,3 +143,27 @@ def test_the_full_demo_has_cadres_visits_1158_key_grids_and_its_matters(demo_pla
         assert 0.05 < seen / total < 0.95
         rows = {username for username, in session.execute(select(Account.username))}
         assert {"cadre", "shichang", "gongshui"} <= rows
+        # a group leader is their grid's full-time worker: every visit they make counts for them (户户见干部)
+        leaders = dict(session.execute(select(Account.person_id, Account.id)
+                                       .join(CadrePost, CadrePost.account_id == Account.id)
+                                       .where(CadrePost.post == "group_leader")).all())
+        by_leaders = session.execute(select(Visit.visitor_person_id, Visit.visitor_account_id, Visit.visitor_post)
+                                     .where(Visit.visitor_person_id.in_(leaders))).all()
+        assert len({person_id for person_id, _, _ in by_leaders}) > len(leaders) / 2
+        assert all(account_id == leaders[person_id] and post == "group_leader"
+                   for person_id, account_id, post in by_leaders)
+        current = household_visits.period(session)
+        seen: dict[int, set[int]] = {}
+        for account_id, household_id in session.execute(
+                select(Account.id, Visit.target_id).join(CadrePost, CadrePost.account_id == Account.id)
+                .join(CadreGrid, CadreGrid.cadre_post_id == CadrePost.id)
+                .join(Household, Household.grid_id == CadreGrid.grid_id)
+                .join(Visit, (Visit.target_id == Household.id) & (Visit.target_kind == "household")
+                      & ((Visit.visitor_account_id == Account.id) | (Visit.visitor_person_id == Account.person_id)))
+                .where(CadrePost.post == "group_leader", Visit.visited_at >= current.start,
+                       Visit.visited_at < current.end)):
+            seen.setdefault(account_id, set()).add(household_id)
+        coverage = {row.account_id: row.seen for row in household_visits.cadre_coverage(session, current=current)
+                    if row.post == "group_leader"}
+        assert sum(coverage.values()) > 0
+        assert coverage == {account_id: len(seen.get(account_id, ())) for account_id in coverage}

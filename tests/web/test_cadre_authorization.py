@@ -29,6 +29,8 @@ OPEN = {
     "map.index", "map.grids", "map.regions", "map.cases", "map.layers", "map.my_grids", "map.layer",
     "work.my_matters", "work.promise_matter POST", "work.matter_page",       # 帮办实事 (the key-grid helper's pages)
     "work.start_matter POST", "work.finish_matter POST", "work.decline_matter POST",
+    # the offline work end (a cadre records visits on a phone too): manifest, service worker, the pages it keeps
+    "work.manifest", "work.service_worker", "work.offline_pages", "work.offline_session",
     # the public pages of 小兰帮办, open to everyone
     "citizen.index", "citizen.publication_list", "citizen.publication", "citizen.login", "citizen.send_code POST",
     "citizen.change_phone POST", "citizen.verify_code POST",

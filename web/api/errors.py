@@ -70,7 +70,8 @@ def dumps(body) -> str:
 
 def json_response(body, status: int = 200, headers: dict | None = None,
                   mimetype: str = "application/json") -> Response:
-    response = Response(dumps(body), status=status, mimetype=mimetype)
+    """`body`: a document, or its JSON already encoded (bytes, as a GeoJSON page is)."""
+    response = Response(body if isinstance(body, bytes) else dumps(body), status=status, mimetype=mimetype)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     response.headers.setdefault("Cache-Control", "no-store")

@@ -42,7 +42,7 @@ def geojson(body: dict, page=None):
     headers = {}
     if page is not None:
         body, headers = add_links(body, page)
-    return json_response(body, mimetype=GEOJSON, headers=headers)
+    return json_response(geojson_format.encode(body), mimetype=GEOJSON, headers=headers)
 
 
 def _feature(body: dict) -> dict:
@@ -159,6 +159,7 @@ def layer_features(key: str):
         raise ApiError(403, "layer_hidden", f"您的角色无权查看图层“{key[:80]}”") from None
     for item in body["features"]:
         properties = item.get("properties") or {}
-        if isinstance(properties.get("label"), str):
+        # a plugin's label may hold anything; a record's was masked as its feature was built
+        if properties.get("kind") != "record" and isinstance(properties.get("label"), str):
             properties["label"] = masking.text_for(actor, properties["label"])
     return geojson(body, page)

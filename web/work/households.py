@@ -25,7 +25,7 @@ VISITORS = (Role.GRID_WORKER, Role.CADRE)
 PER_PAGE = 100
 
 
-def _grid_ids(me) -> list[int] | None:
+def own_grid_ids(me) -> list[int] | None:
     """A cadre with grids of their own sees those grids' households; None: everything in scope."""
     if me.has_role(Role.CADRE) and not me.has_role(Role.GRID_WORKER):
         grids = cadres.grids_of(db(), me.account_id)
@@ -40,7 +40,7 @@ def households():
     page = max(1, request.args.get("page", 1, type=int))
     unvisited = request.args.get("unvisited") == "1"
     current, rows, total = household_visits.households(
-        db(), me, grid_ids=_grid_ids(me), unvisited_only=unvisited, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+        db(), me, grid_ids=own_grid_ids(me), unvisited_only=unvisited, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     post = cadres.post_of(db(), me.account_id) if me.has_role(Role.CADRE) else None
     return render_template("work/households.html", rows=rows, total=total, period=current, page=page,
                            per_page=PER_PAGE, unvisited=unvisited, post=post,

@@ -23,8 +23,9 @@ from minqing.core.grassroots import household_visits
 
 from ..context import db, platform, viewer
 from ..security import is_loopback, offline_keep
+from ..account import step_pending
 from . import blueprint
-from .households import VISITORS, _grid_ids, household_in_scope
+from .households import VISITORS, own_grid_ids, household_in_scope
 from .patrols import page_schema as patrol_page_schema, record_in_scope
 from .report import REPORT_ROLES, check_posted, posted_form, report_page_schema, report_page_ui
 
@@ -54,7 +55,7 @@ def secure_context() -> bool:
 def offline_app() -> bool:
     """Whether the page carries the outbox and the service worker: for those who fill the work end's forms in
     the field (grid workers; cadres visit households)."""
-    return current_user.is_authenticated and viewer().has_role(*OFFLINE_ROLES)
+    return current_user.is_authenticated and viewer().has_role(*OFFLINE_ROLES) and not step_pending()
 
 
 @blueprint.app_context_processor
@@ -130,7 +131,7 @@ def offline_pages():
         pages += [url_for("work.patrol_record", record_id=task.record_id)
                   for task in themes.patrol_tasks(platform(), db(), me)]
     if me.has_role(*VISITORS):
-        _period, rows, _total = household_visits.households(db(), me, grid_ids=_grid_ids(me), limit=100)
+        _period, rows, _total = household_visits.households(db(), me, grid_ids=own_grid_ids(me), limit=100)
         pages.append(url_for("work.households"))
         pages += [url_for("work.household_visit", household_id=row.id) for row in rows]
     unique = list(dict.fromkeys(pages))[:MAX_WARM_PAGES]

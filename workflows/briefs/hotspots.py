@@ -22,7 +22,6 @@ import json
 import math
 
 import numpy as np
-from shapely.geometry import MultiPoint
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -139,6 +138,8 @@ def cluster(rows, *, eps_m: float, min_cases: int, projection: Projection | None
 def _hotspot(key, category, members, points, eps_m, projection) -> Hotspot:
     centre = points.mean(axis=0)
     radius = float(np.max(np.hypot(*(points - centre).T)))
+    from shapely.geometry import MultiPoint   # loaded when a hotspot is drawn, not with every command
+
     outline = MultiPoint([tuple(point) for point in points]).convex_hull.buffer(eps_m / 2, quad_segs=4)
     [(lon, lat)] = projection.inverse([centre])
     return Hotspot(key=key, category=category, case_ids=tuple(int(row[0]) for row in members), lon=lon, lat=lat,
