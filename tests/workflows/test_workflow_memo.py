@@ -7,8 +7,11 @@ import copy
 import pytest
 
 from minqing.core import counters
+from minqing.core.db import Database
 from minqing.core.hooks import hookimpl
+from minqing.core.platform import Platform
 from minqing.workflows import UnknownWorkflow, definition, get_workflow
+from tests.fixtures.database import empty_tables, fresh_database
 
 SIMPLE = {"key": "memo_simple", "title": "简易流程", "initial": "open",
           "states": {"open": {"title": "处理中"}, "done": {"title": "已办结", "final": True}},
@@ -35,6 +38,26 @@ class Counted:
             return None
         self.resolved += 1
         return self.inline
+
+
+@pytest.fixture(scope="module")
+def memo_database_url(tmp_path_factory) -> str:
+    # A database of this module's own: in two full SQLite runs the session's shared file answered "disk I/O error"
+    # by the time this module (the last one) ran, though the module passes alone and after test_worker.py; the
+    # cause is not found yet (docs/testing.md would say; see the session 6 note).
+    url = fresh_database(tmp_path_factory, "memo")
+    database = Database(url)
+    database.upgrade()
+    database.dispose()
+    return url
+
+
+@pytest.fixture
+def platform(memo_database_url):
+    platform = Platform(memo_database_url)
+    yield platform
+    empty_tables(platform.db)
+    platform.close()
 
 
 @pytest.fixture
