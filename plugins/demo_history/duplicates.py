@@ -39,7 +39,7 @@ def seed_duplicates(platform, session, actor, candidates, now: dt.datetime) -> N
     point = shape(grid.geometry).representative_point()
     reporters = [actor_for(session, account, origin="demo") for account in (worker, citizen) if account is not None]
     for number, (code, title, text, again, hours_ago, fate) in enumerate(GROUPS):
-        found = _category(candidates, code)
+        found = category_of(candidates, code)
         if found is None:
             continue
         theme, category = found
@@ -77,7 +77,7 @@ def _report(platform, session, reporter, theme, category, title, text, lon, lat,
         client_id=client_id, now=at)
 
 
-def _category(candidates, code: str):
+def category_of(candidates, code: str):
     """(theme, category) of the category `code`; None when no enabled theme has it (its plugin is disabled)."""
     for theme in candidates:
         for category in theme.categories:

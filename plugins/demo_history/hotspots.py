@@ -11,7 +11,7 @@ from sqlalchemy import select
 from minqing import workflows
 from minqing.core.models import Account, Grid
 
-from .duplicates import _category
+from .duplicates import category_of
 from .texts import report_text
 
 DAY = dt.timedelta(days=1)
@@ -36,7 +36,7 @@ def seed_hotspots(platform, session, actor, candidates, rng, now: dt.datetime, a
     locator = platform.locator()
     made = 0
     for number, (code, (d_lon, d_lat), recent, before) in enumerate(PLACES):
-        found = _category(candidates, code)
+        found = category_of(candidates, code)
         if found is None:
             continue
         theme, category = found

@@ -41,7 +41,7 @@ def test_every_category_has_its_own_phrasings_and_no_report_names_another_themes
 def test_the_duplicate_groups_are_filed_under_fitting_categories(registry):
     fitting = {"5304": ("井盖",), "1004": ("杂物", "乱堆"), "1002": ("饭馆", "桌")}
     for code, title, text, *_ in duplicates.GROUPS:
-        theme, category = duplicates._category(registry, code)
+        theme, category = duplicates.category_of(registry, code)
         assert theme.key.split(".")[0] in ("water_supply", "urban_management")
         assert any(word in title + text for word in fitting[code]), (category["title"], title)
         assert "路灯" not in title + text        # there is no street-light theme to file it under

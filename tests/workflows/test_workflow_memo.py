@@ -7,11 +7,9 @@ import copy
 import pytest
 
 from minqing.core import counters
-from minqing.core.db import Database
 from minqing.core.hooks import hookimpl
-from minqing.core.platform import Platform
 from minqing.workflows import UnknownWorkflow, definition, get_workflow
-from tests.fixtures.database import empty_tables, fresh_database
+from tests.fixtures.database import migrated_database, platform_on
 
 SIMPLE = {"key": "memo_simple", "title": "简易流程", "initial": "open",
           "states": {"open": {"title": "处理中"}, "done": {"title": "已办结", "final": True}},
@@ -44,20 +42,13 @@ class Counted:
 def memo_database_url(tmp_path_factory) -> str:
     # A database of this module's own: in two full SQLite runs the session's shared file answered "disk I/O error"
     # by the time this module (the last one) ran, though the module passes alone and after test_worker.py; the
-    # cause is not found yet (docs/testing.md would say; see the session 6 note).
-    url = fresh_database(tmp_path_factory, "memo")
-    database = Database(url)
-    database.upgrade()
-    database.dispose()
-    return url
+    # cause is not found yet (the session 6 closing note).
+    return migrated_database(tmp_path_factory, "memo")
 
 
 @pytest.fixture
 def platform(memo_database_url):
-    platform = Platform(memo_database_url)
-    yield platform
-    empty_tables(platform.db)
-    platform.close()
+    yield from platform_on(memo_database_url)
 
 
 @pytest.fixture
