@@ -11,7 +11,7 @@ import functools
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Account, Department, Grid, Region, Role
+from .models import Account, Department, Grid, Region, Role, RoleGrant
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,14 +52,16 @@ def system_actor(origin: str = "system") -> Actor:
 
 
 def actor_for(session: Session, account: Account, origin: str = "") -> Actor:
-    """Resolve an account's grants to the codes that scope filters compare against."""
-    grants = []
-    for grant in account.grants:
-        region_code = grant.region_id and session.scalar(select(Region.code).where(Region.id == grant.region_id))
-        department_key = grant.department_id and session.scalar(
-            select(Department.key).where(Department.id == grant.department_id))
-        grid_code = grant.grid_id and session.scalar(select(Grid.code).where(Grid.id == grant.grid_id))
-        grants.append(Grant(role=grant.role, region_code=region_code or None, department_id=grant.department_id,
-                            department_key=department_key or None, grid_id=grant.grid_id,
-                            grid_code=grid_code or None))
-    return Actor(account_id=account.id, name=account.display_name, grants=tuple(grants), origin=origin)
+    """Resolve an account's grants to the codes that scope filters compare against: one query (every request
+    that carries an API key or a signed-in session asks this)."""
+    rows = session.execute(
+        select(RoleGrant.role, RoleGrant.department_id, RoleGrant.grid_id, Region.code.label("region_code"),
+               Department.key.label("department_key"), Grid.code.label("grid_code"))
+        .outerjoin(Region, Region.id == RoleGrant.region_id)
+        .outerjoin(Department, Department.id == RoleGrant.department_id)
+        .outerjoin(Grid, Grid.id == RoleGrant.grid_id)
+        .where(RoleGrant.account_id == account.id).order_by(RoleGrant.id))
+    grants = tuple(Grant(role=row.role, region_code=row.region_code or None, department_id=row.department_id,
+                         department_key=row.department_key or None, grid_id=row.grid_id,
+                         grid_code=row.grid_code or None) for row in rows)
+    return Actor(account_id=account.id, name=account.display_name, grants=grants, origin=origin)

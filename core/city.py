@@ -38,7 +38,6 @@ DEFAULT_ZOOM = 9
 ZOOMS = range(7, 19)                 # what the map offers (web/static/js/map.js)
 SETTING = "city"
 COUNTER = "city"
-_SEEN = "minqing.city.generation"    # session.info: the counter as this session first read it
 FIELDS = {"city_code": "城市区划代码", "name": "城市名称", "timezone": "时区", "centre": "地图中心", "zoom": "缩放级别",
           "tile_url": "底图瓦片地址"}
 
@@ -87,9 +86,7 @@ def settings(session: Session | None = None) -> City:
     global _current
     if session is None:
         return _current
-    generation = session.info.get(_SEEN)
-    if generation is None:
-        generation = session.info[_SEEN] = counters.value(session, COUNTER)
+    generation = counters.seen(session, COUNTER)
     engine = session.get_bind()
     cached = _by_engine.get(engine)
     if cached is None or cached[0] != generation:
@@ -332,8 +329,7 @@ def _store(session: Session, actor, stored: City, wanted: City, root: Region | N
     row = session.get(Setting, SETTING) or Setting(name=SETTING)
     row.value = json.dumps(wanted.as_dict(), ensure_ascii=False)
     session.add(row)
-    counters.bump(session, COUNTER)
-    session.info.pop(_SEEN, None)   # this session's next read sees the new values
+    counters.bump(session, COUNTER)   # this session's (and this request's) next read sees the new values
     record_change(session, actor, "city.update" if stored.configured else "city.init", object_type="city",
                   object_id=wanted.code, summary=f"{'修改' if stored.configured else '初始化'}城市设置：{wanted.name}",
                   details={"before": stored.as_dict() if stored.configured else None, "after": wanted.as_dict()})

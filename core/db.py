@@ -140,6 +140,11 @@ class Database:
         metadata = MetaData()
         metadata.reflect(self.engine)
         metadata.drop_all(self.engine)
+        # a new engine: what processes cache by engine (the secret key, the city, the theme versions) belongs to
+        # the data just dropped, and the change counters start again at 0, so a cached generation could match
+        self.engine.dispose()
+        self.engine = make_engine(self.url)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.upgrade()
 
     def dispose(self) -> None:

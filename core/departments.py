@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from minqing.core.accounts.scopes import ScopeInvalid, resolve
+from . import counters
 from .actors import Actor
 from .changes import record_change
 from .models import Department, Region
@@ -24,6 +25,19 @@ from .models import Department, Region
 FIELDS = ("name", "short_name", "kind", "description")
 KEY = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 KINDS = {"government": "政府部门", "utility": "公用事业单位", "mass_organisation": "群团组织"}
+COUNTER = "departments"   # moves with every department added, changed or removed: the theme registry's cache
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_on_change(session: Session, _context, _instances) -> None:
+    changed = any(isinstance(row, Department) for rows in (session.new, session.dirty, session.deleted) for row in rows)
+    if changed and not session.info.get("bumping_departments"):
+        session.info["bumping_departments"] = True
+        try:
+            with session.no_autoflush:
+                counters.bump(session, COUNTER)
+        finally:
+            session.info.pop("bumping_departments", None)
 
 
 class DepartmentInvalid(ValueError):

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import weakref
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -35,11 +36,20 @@ def get_or_create(session: Session, name: str, make) -> str:
     return session.get(Setting, name).value
 
 
+_secrets: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # engine -> secret key: made once, never changed
+
+
 def secret_key(session: Session) -> bytes:
+    """The installation's secret (signing, API key digests): $MINQING_SECRET_KEY, else the one stored. Read from
+    the database once per engine: every API request needs it, and nothing ever changes it once made."""
     from_environment = os.environ.get("MINQING_SECRET_KEY")
     if from_environment:
         return from_environment.encode()
-    return get_or_create(session, SECRET_KEY, lambda: secrets.token_hex(32)).encode()
+    engine = session.get_bind()
+    known = _secrets.get(engine)
+    if known is None:
+        known = _secrets[engine] = get_or_create(session, SECRET_KEY, lambda: secrets.token_hex(32)).encode()
+    return known
 
 
 LOOKUP_KEY_LABEL = b"minqing/id-number-lookup/v1"

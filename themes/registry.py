@@ -15,10 +15,11 @@ import logging
 import threading
 import weakref
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from minqing.core import counters
+from minqing.core.departments import COUNTER as DEPARTMENTS_COUNTER
 from minqing.core.models import Department
 from minqing.core.pluginhost.host import PLUGINS_COUNTER
 
@@ -135,8 +136,9 @@ def registry(platform, session: Session | None = None, *, fresh: bool = False) -
         with platform.db.session() as own:
             return registry(platform, own, fresh=fresh)
     host = platform.plugins
-    generation = (counters.value(session, PLUGINS_COUNTER), counters.value(session, THEMES_COUNTER),
-                  tuple(host.names()), tuple(session.execute(select(func.count(), func.max(Department.id))).one()))
+    # each counter read once per request (counters.seen): the registry is asked several times by every report
+    generation = (counters.seen(session, PLUGINS_COUNTER), counters.seen(session, THEMES_COUNTER),
+                  counters.seen(session, DEPARTMENTS_COUNTER), tuple(host.names()))
     with _lock:
         cached = _caches.get(platform)
     if cached is not None and cached[0] == generation and not fresh:

@@ -36,6 +36,7 @@ def create_app(config: dict | None = None, platform: Platform | None = None) -> 
     app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
     platform = platform or Platform(app.config["DATABASE_URL"])
     app.extensions["minqing"] = platform
+    app.test_client_class = _closing_client_class()
 
     from . import context, converters, errors, extensions, security
     converters.init_app(app)
@@ -67,7 +68,28 @@ def create_app(config: dict | None = None, platform: Platform | None = None) -> 
     _register_plugin_blueprints(app, platform)
     from . import ratelimits
     ratelimits.init_app(app)  # after every blueprint: the limits wrap the registered views
+    if app.config.get("WARM_CACHES", not app.testing):   # a test's app is made per test, its world tiny
+        _warm(platform)
     return app
+
+
+def _warm(platform: Platform) -> None:
+    """Build what every report needs — the grids' index, the themes — when a worker starts (gunicorn makes the
+    app in each worker), not on its first request, which would otherwise wait seconds at city size. A database
+    not migrated yet (`minqing init` to come) is left for later; `MINQING_WARM_CACHES=0` skips this, and a test's
+    app (TESTING) skips it unless it sets WARM_CACHES."""
+    import logging
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from minqing import themes
+
+    try:
+        with platform.db.session() as session:
+            platform.locator(session)
+            themes.registry(platform, session)
+    except SQLAlchemyError as error:
+        logging.getLogger(__name__).info("caches not built at start (%s): built on first use", type(error).__name__)
 
 
 def _register_plugin_blueprints(app: Flask, platform: Platform) -> None:
@@ -103,6 +125,18 @@ def _plugin_pages_guard(platform: Platform, owners: dict):
             return login_manager.unauthorized()
         return None
     return guard
+
+
+def _closing_client_class():
+    from flask.testing import FlaskClient
+
+    class ClosingClient(FlaskClient):
+        """A test client that closes each answer as a WSGI server does once it has sent it, so what the app
+        does after its answer (the notifications' delivery, web/context.py) has happened when a test reads on."""
+
+        def open(self, *args, buffered: bool = True, **kwargs):
+            return super().open(*args, buffered=buffered, **kwargs)
+    return ClosingClient
 
 
 def platform_of(app: Flask) -> Platform:

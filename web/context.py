@@ -5,7 +5,8 @@ from flask import Flask, current_app, g, request
 from flask_login import UserMixin, current_user
 from sqlalchemy.orm import Session
 
-from minqing.core import city
+from minqing.core import city, counters
+from minqing.workflows import tasks
 from minqing.core.actors import Actor, actor_for
 from minqing.core.models import Account, utcnow
 
@@ -56,6 +57,29 @@ def _load_user(account_id: str) -> SignedIn | None:
 
 
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def _begin_unit():
+        # the change counters read once for the whole request (core.counters), and the notifications it queues
+        # delivered once the answer is sent (the embedded mode; with a broker a worker delivers them anyway)
+        g.counters_unit = counters.begin_unit()
+        g.held_deliveries = tasks.hold_deliveries()
+
+    @app.after_request
+    def _deliver_after_answer(response):
+        token = g.pop("held_deliveries", None)
+        if token is not None and (deliver := tasks.release_deliveries(token)) is not None:
+            response.call_on_close(deliver)
+        return response
+
+    @app.teardown_request
+    def _end_unit(_error):
+        token = g.pop("held_deliveries", None)   # no answer was made (an error before one): deliver now
+        if token is not None and (deliver := tasks.release_deliveries(token)) is not None:
+            deliver()
+        token = g.pop("counters_unit", None)
+        if token is not None:
+            counters.end_unit(token)
+
     @app.teardown_appcontext
     def _close_session(_error):
         session = g.pop("db_session", None)

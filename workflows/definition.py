@@ -17,7 +17,7 @@ from pathlib import Path
 import jsonschema
 
 from minqing.core import counters
-from minqing.core.pluginhost.host import GENERATION_SEEN, PLUGINS_COUNTER
+from minqing.core.pluginhost.host import PLUGINS_COUNTER
 
 from .errors import DefinitionInvalid, UnknownWorkflow
 
@@ -265,16 +265,13 @@ def _generation(platform, session):
     if session is None:
         with host.database.session() as own:
             return (counters.value(own, PLUGINS_COUNTER), tuple(host.names()))
-    seen = session.info.get(GENERATION_SEEN)
-    if seen is None:
-        seen = session.info[GENERATION_SEEN] = counters.value(session, PLUGINS_COUNTER)
-    return (seen, tuple(host.names()))
+    return (counters.seen(session, PLUGINS_COUNTER), tuple(host.names()))
 
 
 def _counter(platform, session, name: str) -> int | None:
     database = getattr(platform.plugins, "database", None)
     if session is not None:
-        return counters.value(session, name)
+        return counters.seen(session, name)
     if database is None:
         return None
     with database.session() as own:

@@ -13,13 +13,13 @@ import copy
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from minqing.core import attachments as uploads
 from minqing.forms import attachment_refs
 from minqing.core.actors import Actor
-from minqing.core.models import Account, Case, CaseSource, Role, ThemeVersion
+from minqing.core.models import Account, Case, CaseSource, Role
 
 from . import forms as form_rules
 from .errors import CaseRejected, Conflict, FormInvalid
@@ -315,7 +315,6 @@ def _schema_version(theme) -> str:
 def _published_version(session: Session, theme) -> int | None:
     """The published version the report was filled in under: the one with the theme's document (an older one for
     a report a phone kept offline, `themes.theme_at`), else the newest."""
-    same = session.scalar(select(func.max(ThemeVersion.version)).where(
-        ThemeVersion.theme_key == theme.key, ThemeVersion.content_hash == theme.content_hash))
-    return same if same is not None else session.scalar(
-        select(func.max(ThemeVersion.version)).where(ThemeVersion.theme_key == theme.key))
+    from minqing.themes import version_index   # themes sits beside workflows; imported when used
+
+    return version_index.filled_under(session, theme)

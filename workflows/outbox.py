@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import os
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import bindparam, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from minqing.core.models import Notification, utcnow
@@ -20,20 +20,44 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
 STALE_CLAIM = dt.timedelta(seconds=float(os.environ.get("MINQING_OUTBOX_STALE_SECONDS", "600")))
 PENDING_IDS = "minqing_outbox_ids"
+CLAIMED = "minqing_outbox_claimed"
 LISTENING = "minqing_outbox_listening"
 
 
 def add(session: Session, *, kind: str, recipient: str, subject: str, body: str = "", case_id: int | None = None,
         channel: str = "inbox", data: dict | None = None, platform=None) -> Notification:
     """Queue a notification in the caller's transaction. With `platform`, delivery is kicked off once that
-    transaction commits (a Celery task, or in-process in the embedded mode)."""
+    transaction commits (a Celery task, or in-process in the embedded mode).
+
+    When this process delivers it itself after answering (the embedded mode, in a web request:
+    `tasks.delivers_after_answer`), the row is written already claimed by it — as a worker's claim would mark
+    it — so no second transaction claims it; should the process die first, the claim goes stale and the periodic
+    redelivery sends it."""
+    now = utcnow()
+    claimed = platform is not None and _delivers_after_answer()
     notification = Notification(kind=kind, channel=channel, recipient=recipient, subject=subject[:200], body=body,
-                                case_id=case_id, data=data or {}, status="pending", attempts=0,
-                                next_attempt_at=utcnow(), created_at=utcnow())
+                                case_id=case_id, data=data or {}, status="sending" if claimed else "pending",
+                                attempts=1 if claimed else 0, claimed_at=now if claimed else None,
+                                next_attempt_at=now, created_at=now)
     session.add(notification)
     if platform is not None:
+        if claimed:
+            session.info.setdefault(CLAIMED, []).append(notification)
         _deliver_after_commit(session, platform)
     return notification
+
+
+def _delivers_after_answer() -> bool:
+    from .tasks import delivers_after_answer
+
+    return delivers_after_answer()
+
+
+def payload(row) -> dict:
+    """What the `deliver_notification` hook is given of a row."""
+    return {"id": row.id, "kind": row.kind, "channel": row.channel, "recipient": row.recipient,
+            "subject": row.subject, "body": row.body, "data": row.data, "case_id": row.case_id,
+            "attempts": row.attempts}
 
 
 def add_many(session: Session, messages: list[dict]) -> None:
@@ -62,58 +86,85 @@ def _deliver_after_commit(session: Session, platform) -> None:
         if committed.in_nested_transaction():
             return
         pending = committed.info.pop(PENDING_IDS, None)
+        # a row added in a savepoint that was rolled back left the session with it: never sent
+        claimed = [payload(row) for row in committed.info.pop(CLAIMED, ()) if inspect(row).persistent]
         if pending is not None:
             from .tasks import enqueue_delivery
 
-            enqueue_delivery(pending)
+            enqueue_delivery(pending, claimed=claimed)
 
     def forget(rolled_back: Session, previous_transaction) -> None:
         if previous_transaction.parent is None and not previous_transaction.nested:
             rolled_back.info.pop(PENDING_IDS, None)
+            rolled_back.info.pop(CLAIMED, None)
 
     event.listen(session, "after_commit", kick)
     event.listen(session, "after_soft_rollback", forget)
 
 
 def deliver(platform, *, limit: int = 500, now: dt.datetime | None = None) -> int:
-    """Deliver due pending notifications; return how many a plugin delivered."""
+    """Deliver due pending notifications; return how many a plugin delivered.
+
+    The due rows are claimed with one conditional UPDATE (a row another worker claimed meanwhile is left to it),
+    handed to the plugins one by one, and their outcomes stored with one statement per outcome: a request that
+    queued one notification, or a sweep that queued thousands, costs two short transactions."""
     now = now or utcnow()
-    with platform.db.session() as session:
-        due = session.scalars(select(Notification.id).where(Notification.status == "pending",
-                                                            Notification.next_attempt_at <= now)
-                              .order_by(Notification.id).limit(limit)).all()
-    return sum(_deliver_one(platform, notification_id, now) for notification_id in due)
+    with platform.db.session() as session:   # a read first: claiming takes SQLite's write lock, mostly for nothing
+        due = session.scalar(select(Notification.id).where(Notification.status == "pending",
+                                                           Notification.next_attempt_at <= now).limit(1))
+    return deliver_claimed(platform, claim(platform, now, limit)) if due is not None else 0
 
 
-def _claim(platform, notification_id: int, now: dt.datetime) -> dict | None:
-    with platform.db.session() as session:
-        claimed = session.execute(
-            update(Notification).where(Notification.id == notification_id, Notification.status == "pending")
-            .values(status="sending", claimed_at=now, attempts=Notification.attempts + 1)).rowcount
-        if not claimed:
-            return None
-        row = session.get(Notification, notification_id)
-        return {"id": row.id, "kind": row.kind, "channel": row.channel, "recipient": row.recipient,
-                "subject": row.subject, "body": row.body, "data": row.data, "case_id": row.case_id,
-                "attempts": row.attempts}
-
-
-def _deliver_one(platform, notification_id: int, now: dt.datetime) -> bool:
-    payload = _claim(platform, notification_id, now)
-    if payload is None:
-        return False  # another worker has it
-    answers = platform.plugins.call("deliver_notification", notification=payload)
-    delivered_by = [name for name, answer in answers if answer is True]
-    with platform.db.session() as session:
-        row = session.get(Notification, notification_id)
+def deliver_claimed(platform, claimed: list[dict]) -> int:
+    """Hand rows this process has claimed (`payload`s) to the plugins and store what came of each."""
+    delivered, retry, failed = [], [], []
+    for notification in claimed:
+        answers = platform.plugins.call("deliver_notification", notification=notification)
+        delivered_by = [name for name, answer in answers if answer is True]
         if delivered_by:
-            row.status, row.delivered_at, row.delivered_by = "delivered", utcnow(), ",".join(delivered_by)
-        elif row.attempts >= MAX_ATTEMPTS:
-            row.status, row.last_error = "failed", "没有插件能投递该通知"
+            delivered.append({"row": notification["id"], "by": ",".join(delivered_by)})
+        elif notification["attempts"] >= MAX_ATTEMPTS:
+            failed.append({"row": notification["id"]})
         else:  # back off: 1, 2, 4 … minutes, at most a day
-            row.status, row.last_error = "pending", "没有插件投递该通知，稍后重试"
-            row.next_attempt_at = utcnow() + min(dt.timedelta(minutes=2 ** (row.attempts - 1)), dt.timedelta(days=1))
-    return bool(delivered_by)
+            wait = min(dt.timedelta(minutes=2 ** (notification["attempts"] - 1)), dt.timedelta(days=1))
+            retry.append({"row": notification["id"], "at": utcnow() + wait})
+    _store_outcomes(platform, delivered, retry, failed)
+    return len(delivered)
+
+
+def claim(platform, now: dt.datetime, limit: int = 500, ids: list[int] | None = None) -> list[dict]:
+    """Claim due pending rows (or those of `ids`) for delivery: one UPDATE … RETURNING, committed at once. A row
+    another worker claimed first is not pending any more and so not returned (on PostgreSQL the rows a
+    concurrent claim holds are skipped, not waited for)."""
+    due = select(Notification.id).where(Notification.status == "pending")
+    due = due.where(Notification.id.in_(ids)) if ids is not None else due.where(Notification.next_attempt_at <= now)
+    due = due.order_by(Notification.id).limit(limit).with_for_update(skip_locked=True)
+    table = Notification.__table__
+    statement = (update(table).where(table.c.id.in_(due.scalar_subquery()), table.c.status == "pending")
+                 .values(status="sending", claimed_at=now, attempts=table.c.attempts + 1)
+                 .returning(table.c.id, table.c.kind, table.c.channel, table.c.recipient, table.c.subject,
+                            table.c.body, table.c.data, table.c.case_id, table.c.attempts))
+    with platform.db.session() as session:
+        rows = [dict(row._mapping) for row in session.execute(statement)]
+    return sorted(rows, key=lambda row: row["id"])
+
+
+def _store_outcomes(platform, delivered: list[dict], retry: list[dict], failed: list[dict]) -> None:
+    if not (delivered or retry or failed):
+        return
+    table = Notification.__table__
+    row = bindparam("row")
+    with platform.db.session() as session:
+        connection = session.connection()
+        if delivered:
+            connection.execute(update(table).where(table.c.id == row).values(
+                status="delivered", delivered_at=utcnow(), delivered_by=bindparam("by")), delivered)
+        if failed:
+            connection.execute(update(table).where(table.c.id == row).values(
+                status="failed", last_error="没有插件能投递该通知"), failed)
+        if retry:
+            connection.execute(update(table).where(table.c.id == row).values(
+                status="pending", last_error="没有插件投递该通知，稍后重试", next_attempt_at=bindparam("at")), retry)
 
 
 def redeliver(platform, now: dt.datetime | None = None) -> int:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from minqing.core.actors import Actor
 from minqing.core.changes import record_case_event
-from minqing.core.models import Case, CaseMilestone, Grid, utcnow
+from minqing.core.models import Case, CaseMilestone, utcnow
 
 from . import calendar as calendars
 from . import clock, definition, notices
@@ -49,8 +49,9 @@ def start_case(platform, session: Session, actor: Actor, *, theme_key: str, titl
     if urgency not in URGENCIES:
         raise FormInvalid({"urgency": ["紧急程度只能是 normal、urgent 或 critical"]})
     workflow = definition.get(platform, workflow_key, session)
-    grid_id = platform.locator(session).locate(lon, lat) if lon is not None and lat is not None else None
-    region_code = session.scalar(select(Grid.region_code).where(Grid.id == grid_id)) if grid_id else ""
+    locator = platform.locator(session)
+    grid_id = locator.locate(lon, lat) if lon is not None and lat is not None else None
+    region_code = locator.region_of(grid_id) if grid_id else ""
     now = now or utcnow()
     case = Case(theme_key=theme_key, title=title, description=description, lon=lon, lat=lat, address=address,
                 category=category, subcategory=subcategory, urgency=urgency, source=source,
@@ -99,7 +100,12 @@ def _validate(platform, session: Session, case: Case) -> None:
 
 
 def _insert(session: Session, case: Case) -> Case:
-    """Insert in a savepoint: if the same client id was stored meanwhile, return that case instead."""
+    """Insert in a savepoint: if the same client id was stored meanwhile, return that case instead. Without a
+    client id or an outside system's id nothing can collide: no savepoint then."""
+    if not case.client_id and not case.external_id:
+        session.add(case)
+        session.flush()
+        return case
     try:
         with session.begin_nested():
             session.add(case)

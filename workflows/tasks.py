@@ -11,11 +11,15 @@ worker held comes back after ``MINQING_TASK_VISIBILITY_SECONDS`` (default 3600; 
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import threading
+from collections.abc import Callable
 
 from celery import Celery
+
+from minqing.core import counters
 from celery.signals import task_prerun
 
 log = logging.getLogger(__name__)
@@ -121,15 +125,53 @@ def run_periodic(current_platform, name: str) -> bool:
     return False
 
 
-def enqueue_delivery(current_platform) -> None:
-    """Ask for delivery of pending notifications: a task on the broker, or now, in-process, when embedded.
+_held: contextvars.ContextVar[dict | None] = contextvars.ContextVar("minqing_held_deliveries", default=None)
+
+
+def hold_deliveries() -> contextvars.Token:
+    """From now on, in-process deliveries (the embedded mode) wait for `release_deliveries`: a web request
+    delivers its notifications after its answer is sent, not while the client waits for it."""
+    return _held.set({})
+
+
+def delivers_after_answer() -> bool:
+    """Whether notifications queued now are delivered by this process once the holder has answered."""
+    return bool(celery_app.conf.task_always_eager) and _held.get() is not None
+
+
+def release_deliveries(token: contextvars.Token) -> Callable[[], None] | None:
+    """Stop holding; the function that delivers what was held (None when nothing was)."""
+    held = _held.get()
+    _held.reset(token)
+    if not held:
+        return None
+    unit = counters.current_unit()
+
+    def deliver_held() -> None:
+        with counters.resumed(unit):   # the plugin switches as the request read them: no second read
+            for current_platform, claimed in held.values():
+                enqueue_delivery(current_platform, claimed=claimed)
+    return deliver_held
+
+
+def enqueue_delivery(current_platform, claimed: list[dict] | None = None) -> None:
+    """Ask for delivery of pending notifications: a task on the broker, or in-process when embedded — now, or
+    once the holder (a web request, `hold_deliveries`) has answered. `claimed`: rows written already claimed by
+    this process (`outbox.add` in a held request), delivered without claiming them again.
 
     A broker that cannot be reached is only logged: the rows are safe in the outbox and the periodic
     redelivery sends them once the broker is back."""
     if celery_app.conf.task_always_eager:
+        held = _held.get()
+        if held is not None:
+            _, waiting = held.setdefault(id(current_platform), (current_platform, []))
+            waiting.extend(claimed or ())
+            return
         from . import outbox
 
         try:
+            if claimed:
+                outbox.deliver_claimed(current_platform, claimed)
             outbox.deliver(current_platform)
         except Exception:  # delivery problems must never undo or fail the change that was just committed
             log.exception("in-process delivery of notifications failed; they stay in the outbox")

@@ -1,12 +1,13 @@
 """API keys: made once and shown once, kept only as a keyed digest, checked in constant time by lookup."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from minqing.core.actors import Actor, actor_for
 from minqing.core.changes import record_change
@@ -14,6 +15,7 @@ from minqing.core.models import Account, ApiKey, utcnow
 from minqing.core.settings import secret_key
 
 KEY_PREFIX = "mq_"
+LAST_USE_RESOLUTION = dt.timedelta(minutes=5)   # how exactly `minqing apikey list` says when a key was last used
 
 
 class UnknownAccount(LookupError):
@@ -42,11 +44,20 @@ def authenticate(session: Session, key: str | None, origin: str = "") -> Actor |
     """The actor a key stands for, or None for a missing, unknown or revoked key (or an inactive account)."""
     if not key or not key.startswith(KEY_PREFIX) or len(key) > 200:
         return None
-    row = session.scalar(select(ApiKey).where(ApiKey.digest == _digest(session, key)))
-    if row is None or row.revoked_at is not None or not row.account.is_active:
+    found = session.execute(select(ApiKey, Account).join(Account, Account.id == ApiKey.account_id)
+                            .where(ApiKey.digest == _digest(session, key))
+                            .options(lazyload(Account.grants))).one_or_none()   # actor_for reads them with codes
+    if found is None:
         return None
-    row.last_used_at = utcnow()
-    return actor_for(session, row.account, origin=origin)
+    row, account = found
+    if row.revoked_at is not None or not account.is_active:
+        return None
+    now = utcnow()
+    # Written once per LAST_USE_RESOLUTION, not on every request: a write here would take SQLite's write lock
+    # (PostgreSQL's row lock) at the start of every API request, so a client's requests would queue on each other.
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USE_RESOLUTION:
+        row.last_used_at = now
+    return actor_for(session, account, origin=origin)
 
 
 def revoke(session: Session, actor: Actor, key_id: int) -> None:

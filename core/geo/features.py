@@ -80,7 +80,7 @@ def grid_features(session: Session, viewer: Actor, *, bbox: BBox | None = None, 
     if bbox:
         statement = statement.where(_overlaps(Grid, bbox))
     statement = scope.restrict(statement, Grid, viewer).order_by(Grid.id)
-    generation = ("grids", counters.value(session, GRIDS_COUNTER))
+    generation = ("grids", counters.seen(session, GRIDS_COUNTER))
     rows, matched = _paged(session, statement, page)
     tolerance = tolerance_for_zoom(zoom) if zoom is not None else None
     features = [{"type": "Feature", "id": row.id,
@@ -100,7 +100,7 @@ def region_features(session: Session, *, level: str | None = None, levels: Itera
     if bbox:
         statement = statement.where(_overlaps(Region, bbox))
     # region outlines change only with a region import, which moves the grids counter too (core/geo/integrity.py)
-    generation = ("grids", counters.value(session, GRIDS_COUNTER))
+    generation = ("grids", counters.seen(session, GRIDS_COUNTER))
     rows, matched = _paged(session, statement.order_by(Region.id), page)
     tolerance = tolerance_for_zoom(zoom) if zoom is not None else None
     features = [{"type": "Feature", "id": row.id,

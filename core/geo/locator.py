@@ -36,10 +36,18 @@ class GridLocator:
             shapely.prepare(geometries)
             self._levels.append((np.asarray(ids, dtype=np.int64)[order], shapely.STRtree(geometries)))
         self.size = sum(len(ids) for ids, _ in self._levels)
+        self.region_codes: dict[int, str] = {}
 
     @classmethod
     def from_session(cls, session: Session) -> GridLocator:
-        return cls(session.execute(select(Grid.id, Grid.level, Grid.geometry)))
+        rows = session.execute(select(Grid.id, Grid.level, Grid.geometry, Grid.region_code)).all()
+        located = cls((row.id, row.level, row.geometry) for row in rows)
+        located.region_codes = {row.id: row.region_code or "" for row in rows}
+        return located
+
+    def region_of(self, grid_id: int) -> str:
+        """The region code of a grid this locator was built from ('' for another): a report needs both."""
+        return self.region_codes.get(grid_id, "")
 
     def locate(self, lon: float, lat: float) -> int | None:
         """One point (a report): the trees queried directly, without the arrays `locate_many` builds."""

@@ -39,12 +39,12 @@ from sqlalchemy.orm import Session
 from minqing.core import counters, hooks
 from minqing.core.pluginhost import answers as plugin_answers, typed as typed_hooks
 from minqing.core.models import AuditRecord, PluginState, utcnow
-from minqing.core.pluginhost.calls import DEFAULT_SECONDS, BoundedRunner, timeouts_from_environment
+from minqing.core.pluginhost.calls import (DEFAULT_SECONDS, BoundedRunner, bound_own_plugins,
+                                            timeouts_from_environment)
 
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "minqing.plugins"
 PLUGINS_COUNTER = "plugins"
-GENERATION_SEEN = "minqing_plugins_generation"   # session.info: the plugins counter as this session read it
 FAILURE_THRESHOLD = int(os.environ.get("MINQING_PLUGIN_FAILURE_THRESHOLD", "5"))
 FAILURE_WINDOW = dt.timedelta(seconds=float(os.environ.get("MINQING_PLUGIN_FAILURE_WINDOW_SECONDS", "600")))
 AUTO_DISABLED_BY = "系统（自动停用）"
@@ -128,6 +128,7 @@ class PluginHost:
         self.failures: list[HookFailure] = []   # this process's recent failures, newest last (bounded)
         self._enabled_cache: tuple[int, dict[str, bool]] | None = None
         self.timeouts = timeouts_from_environment(hook_names())  # seconds per hook call; None: unbounded
+        self.bound_own = bound_own_plugins()   # the platform's own plugins run inline unless this says otherwise
         self.runner = BoundedRunner()
         self._recent: dict[str, collections.deque[dt.datetime]] = collections.defaultdict(collections.deque)
         self._recent_lock = threading.Lock()
@@ -207,9 +208,7 @@ class PluginHost:
                 return self._switches(own)
         # The counter is read once per session (a request, a task, a CLI run): a demo build or a sweep calls hooks
         # tens of thousands of times, and a switch made elsewhere is seen by the next session anyway.
-        generation = session.info.get(GENERATION_SEEN)
-        if generation is None:
-            generation = session.info[GENERATION_SEEN] = counters.value(session, PLUGINS_COUNTER)
+        generation = counters.seen(session, PLUGINS_COUNTER)
         cached = self._enabled_cache
         if cached and cached[0] == generation:
             return cached[1]
@@ -232,7 +231,6 @@ class PluginHost:
         state.enabled, state.updated_at, state.updated_by = enabled, utcnow(), actor.name
         session.add(state)
         counters.bump(session, PLUGINS_COUNTER)
-        session.info.pop(GENERATION_SEEN, None)
         record_change(session, actor, "plugin.enable" if enabled else "plugin.disable",
                       object_type="plugin", object_id=name,
                       summary=f"{'启用' if enabled else '停用'}插件 {name}")
@@ -288,7 +286,9 @@ class PluginHost:
     def _call_one(self, name: str, hook_name: str, function: Callable, kwargs: dict, session) -> Any:
         """One implementation's answer, time-bounded and shape-checked; None after a recorded failure."""
         try:
-            answer = self.runner.call(hook_name, function, kwargs, self.timeouts.get(hook_name, DEFAULT_SECONDS))
+            seconds = (None if name in self.platform_own and not self.bound_own
+                       else self.timeouts.get(hook_name, DEFAULT_SECONDS))
+            answer = self.runner.call(hook_name, function, kwargs, seconds)
         except Exception as error:
             self._record_failure(name, hook_name, error, session)
             return None
@@ -378,7 +378,6 @@ class PluginHost:
 
         state.enabled, state.updated_at, state.updated_by = False, utcnow(), AUTO_DISABLED_BY
         counters.bump(session, PLUGINS_COUNTER)
-        session.info.pop(GENERATION_SEEN, None)
         minutes = FAILURE_WINDOW.total_seconds() / 60
         record_change(session, system_actor("plugin-host"), AUTO_DISABLE_ACTION, object_type="plugin",
                       object_id=state.name,

@@ -81,6 +81,7 @@ def test_two_deliveries_never_send_a_row_twice(platform, city, pager):
     with platform.db.session() as session:
         outbox.add(session, kind="close", channel="pager", recipient="13900000000", subject="已办结")
     [row] = notifications(platform)
-    assert outbox._claim(platform, row.id, utcnow()) is not None
-    assert outbox._deliver_one(platform, row.id, utcnow()) is False   # already claimed by someone else
+    assert [claimed["id"] for claimed in outbox.claim(platform, utcnow(), ids=[row.id])] == [row.id]
+    assert outbox.claim(platform, utcnow(), ids=[row.id]) == []   # already claimed by someone else
+    assert outbox.deliver(platform) == 0
     assert pager.sent == []

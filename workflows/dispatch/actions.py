@@ -93,11 +93,10 @@ def _accept(platform, session: Session, workflow, case: Case, actor: Actor, read
 
 
 def _threshold(platform, session: Session, case: Case) -> float | None:
-    from minqing import themes
+    from minqing.themes import version_index
 
-    try:
-        document = themes.theme_version(session, case.theme_key, case.theme_version or None).document
-    except themes.NotPublished:
+    document = version_index.document(session, case.theme_key, case.theme_version or None)
+    if document is None:
         return None
     setting = document.get("auto_dispatch") or {}
     return float(setting["min_confidence"]) if "min_confidence" in setting else None
