@@ -1,24 +1,39 @@
-"""The audit log's hash chain: each record carries the hash of the one before it.
+"""The audit log's hash chains: each record carries the hash of the one before it in its stream.
+
+The log is a few streams (`MINQING_AUDIT_STREAMS`, default 8: "main", "s1", … "s7"), each its own hash chain
+with its own head row in `audit_chain`. One head for the whole log made every committing writer on PostgreSQL
+wait for the holder of that row's lock until it committed; with several heads, writers committing at once each
+take a different one and none waits for another.
 
 `record_change` only queues a record on its session (`append`). When the session's outermost transaction
-commits, `seal` gives the queued records their numbers and hashes and inserts them, in the same transaction:
+commits, `seal` gives the queued records their stream, numbers and hashes and inserts them, in the same
+transaction:
 
-1. everything else the transaction changed is flushed first, so the chain head is the last row it locks
-   (a transaction holding the head never waits for another row, so the head cannot be part of a deadlock);
-2. one UPDATE of the head row reserves the next numbers and returns the previous hash. On PostgreSQL the
-   row lock it takes makes every other committing writer wait until this transaction ends; on SQLite the
-   UPDATE takes the database's single write lock. Either way the records of two transactions never
-   interleave and the numbers have no gaps;
+1. everything else the transaction changed is flushed first, so the stream's head is the last row it locks
+   (a transaction holding a head never waits for another row, so a head cannot be part of a deadlock);
+2. one UPDATE of a head row reserves the next numbers of its stream and returns the previous hash. On
+   PostgreSQL the UPDATE picks the first head nobody holds (`FOR UPDATE SKIP LOCKED`, "main" first, so a
+   quiet installation writes one stream), so it never waits for another committing writer; only when every
+   head is held (more writers committing at the same moment than streams) does it wait for a random one, or,
+   while a stream is being born, for its creator's commit. On SQLite the database has one writer at a time
+   anyway: the UPDATE of "main" takes that write lock. Either way a transaction's records are consecutive in
+   one stream, two transactions never interleave in a stream, and the numbers of a stream have no gaps;
 3. the records are hashed in order and added; a second UPDATE stores the last hash in the head.
 
 A record written inside a savepoint that is rolled back is dropped with it, and a rolled-back transaction
 reserves nothing (the head's update is rolled back too), so no gap appears that `verify` would blame.
+
+Records are numbered within their stream, not across the log: the order in which the log is read (the
+auditors' pages, the export) is time, then id. A record's hash covers its stream's name (except in "main",
+whose records predate streams and keep their hashes), so moving a record to another stream changes it.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
+import os
+import random
 from typing import Any
 
 from sqlalchemy import event, select, update
@@ -26,11 +41,27 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from ..models import AuditChain, AuditRecord
 
-CHAIN = "main"
-GENESIS = "0" * 64          # the "previous hash" of the first record ever written
+CHAIN = "main"              # the first stream: all records written before there were streams (migration 0029)
+STREAMS_ENV = "MINQING_AUDIT_STREAMS"
+DEFAULT_STREAMS = 8         # heads writers can hold at once without waiting; more cost verify nothing but rows
+MAX_STREAMS = 64
+GENESIS = "0" * 64          # the "previous hash" of a stream's first record
 HASH_FORMAT = "minqing-audit-1"
 HEAD = AuditChain.__table__
 _PENDING = "minqing.audit.pending"
+
+
+def stream_names(environ=os.environ) -> list[str]:
+    """The streams writers seal into: "main", "s1", … (`MINQING_AUDIT_STREAMS` of them, default 8). Fewer than
+    before leaves the others as they are (verify still walks them); more start new streams at genesis."""
+    value = environ.get(STREAMS_ENV, "").strip()
+    if not value:
+        count = DEFAULT_STREAMS
+    elif value.isdigit() and 1 <= int(value) <= MAX_STREAMS:
+        count = int(value)
+    else:
+        raise ValueError(f"{STREAMS_ENV} 应为 1 到 {MAX_STREAMS} 之间的整数（审计日志的并行链数），而不是“{value}”")
+    return [CHAIN, *(f"s{n}" for n in range(1, count))]
 
 
 # -- what is hashed ---------------------------------------------------------------------------------------------
@@ -64,10 +95,15 @@ _CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",
 def record_hash(record, prev_hash: str | None = None) -> str:
     """SHA-256 over a canonical serialisation of the record's content and the previous record's hash.
 
-    `record` is an AuditRecord or a row with the same attribute names; `prev_hash` defaults to its own."""
+    `record` is an AuditRecord or a row with the same attribute names; `prev_hash` defaults to its own. The
+    stream is hashed too, except "main" (whose records were hashed before streams existed; a record without a
+    stream, as migration 0008 hashes them, is in "main")."""
     content = [HASH_FORMAT, record.seq, _instant(record.at), record.actor_account_id, record.actor_name,
                record.origin, record.action, record.object_type, record.object_id, record.summary,
                _integral(record.details or {}), record.prev_hash if prev_hash is None else prev_hash]
+    stream = getattr(record, "stream", None) or CHAIN
+    if stream != CHAIN:
+        content.append(stream)
     return hashlib.sha256(_CANONICAL.encode(content).encode()).hexdigest()
 
 
@@ -85,34 +121,65 @@ def pending(session: Session) -> list[AuditRecord]:
     return [record for _, record in session.info.get(_PENDING, ())]
 
 
-def seal(session: Session, records: list[AuditRecord]) -> None:
-    """Number, hash and add `records` after the chain's current head, within the session's transaction."""
+def take(session: Session) -> list[AuditRecord]:
+    """The queued records, removed from the queue (to be sealed now)."""
+    return [record for _, record in session.info.pop(_PENDING, ())]
+
+
+def seal(session: Session, records: list[AuditRecord], *, stream: str | None = None) -> str:
+    """Number, hash and add `records` after the head of a stream (a free one, or `stream`), within the
+    session's transaction; the stream's name."""
     session.flush()
-    first, previous = _reserve(session, len(records))
+    stream, first, previous = _reserve(session, len(records), stream)
     for seq, record in enumerate(records, start=first):
-        record.seq, record.prev_hash = seq, previous
+        record.stream, record.seq, record.prev_hash = stream, seq, previous
         record.hash = previous = record_hash(record)
     session.add_all(records)
-    session.execute(update(HEAD).where(HEAD.c.name == CHAIN).values(last_hash=previous))
+    session.execute(update(HEAD).where(HEAD.c.name == stream).values(last_hash=previous))
+    return stream
 
 
-def _reserve(session: Session, count: int) -> tuple[int, str]:
-    """Lock the head and move it `count` records on: (first number, hash of the record before it)."""
-    statement = (update(HEAD).where(HEAD.c.name == CHAIN).values(last_seq=HEAD.c.last_seq + count)
-                 .returning(HEAD.c.last_seq, HEAD.c.last_hash))
+def _advance(count: int, which):
+    return (update(HEAD).where(which).values(last_seq=HEAD.c.last_seq + count)
+            .returning(HEAD.c.name, HEAD.c.last_seq, HEAD.c.last_hash))
+
+
+def _reserve(session: Session, count: int, stream: str | None) -> tuple[str, int, str]:
+    """Lock a head and move it `count` records on: (its stream, first number, hash of the record before it)."""
+    names = stream_names()  # read on every backend, so a wrong setting shows on SQLite too
+    if stream is None and session.get_bind().dialect.name == "postgresql":
+        # one statement: the subquery locks the first head no other transaction holds, the UPDATE moves it
+        free = (select(HEAD.c.name).where(HEAD.c.name.in_(names)).order_by(HEAD.c.name).limit(1)
+                .with_for_update(skip_locked=True).scalar_subquery())
+        row = session.execute(_advance(count, HEAD.c.name == free)).one_or_none()
+        if row is not None:
+            return row.name, row.last_seq - count + 1, row.last_hash
+        stream = _unborn_or_any(session, names)
+    stream = stream or CHAIN
+    statement = _advance(count, HEAD.c.name == stream)
     row = session.execute(statement).one_or_none()
     if row is None:
-        _create_head(session)
+        _create_head(session, stream)
         row = session.execute(statement).one()
-    return row.last_seq - count + 1, row.last_hash
+    return stream, row.last_seq - count + 1, row.last_hash
 
 
-def _create_head(session: Session) -> None:
-    """The head row, made on first use after the last record there is (none in a new database). Two
-    transactions may try at once: the second one's insert does nothing."""
-    tail = session.execute(select(AuditRecord.seq, AuditRecord.hash)
+def _unborn_or_any(session: Session, names: list[str]) -> str:
+    """Every head there is was held: a stream without a head yet ("main" first, so a head cut away grows again
+    where it was), else any stream (waiting for its holder's commit)."""
+    existing = set(session.scalars(select(HEAD.c.name).where(HEAD.c.name.in_(names))))
+    unborn = [name for name in names if name not in existing]
+    if CHAIN in unborn:
+        return CHAIN
+    return random.choice(unborn or names)  # random: writers who must wait spread over the heads
+
+
+def _create_head(session: Session, stream: str) -> None:
+    """A stream's head row, made on first use after the stream's last record (none for a new stream). Two
+    transactions may try at once: the second one's insert waits for the first to commit, then does nothing."""
+    tail = session.execute(select(AuditRecord.seq, AuditRecord.hash).where(AuditRecord.stream == stream)
                            .order_by(AuditRecord.seq.desc()).limit(1)).one_or_none()
-    values = {"name": CHAIN, "last_seq": tail.seq if tail else 0, "last_hash": tail.hash if tail else GENESIS,
+    values = {"name": stream, "last_seq": tail.seq if tail else 0, "last_hash": tail.hash if tail else GENESIS,
               "anchor_seq": 0, "anchor_hash": GENESIS}
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -122,9 +189,15 @@ def _create_head(session: Session) -> None:
     session.execute(insert(HEAD).values(**values).on_conflict_do_nothing(index_elements=["name"]))
 
 
-def head(session: Session):
-    """The head row (last_seq, last_hash, anchor_seq, anchor_hash, anchor_at), or None before any record."""
-    return session.execute(select(HEAD).where(HEAD.c.name == CHAIN)).one_or_none()
+def head(session: Session, stream: str = CHAIN):
+    """A stream's head row (name, last_seq, last_hash, anchor_seq, anchor_hash, anchor_at), or None before
+    its first record."""
+    return session.execute(select(HEAD).where(HEAD.c.name == stream)).one_or_none()
+
+
+def heads(session: Session) -> list:
+    """Every stream's head row, by name."""
+    return session.execute(select(HEAD).order_by(HEAD.c.name)).all()
 
 
 def _within(owner: SessionTransaction | None, transaction: SessionTransaction) -> bool:
@@ -139,9 +212,9 @@ def _within(owner: SessionTransaction | None, transaction: SessionTransaction) -
 def _seal_on_commit(session: Session) -> None:
     if session.in_nested_transaction():  # releasing a savepoint: the records wait for the outer commit
         return
-    queued = session.info.pop(_PENDING, None)
+    queued = take(session)
     if queued:
-        seal(session, [record for _, record in queued])
+        seal(session, queued)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import BinaryIO
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from ..actors import Actor
@@ -100,6 +100,7 @@ def statement(filters: AuditFilter) -> Select:
 @dataclasses.dataclass(frozen=True)
 class Shown:
     """One record as the viewer may see it."""
+    stream: str
     seq: int
     id: int
     at: dt.datetime
@@ -117,7 +118,7 @@ class Shown:
 
 def shown(viewer: Actor, record: AuditRecord) -> Shown:
     details = json.dumps(record.details, ensure_ascii=False, sort_keys=True) if record.details else ""
-    return Shown(seq=record.seq, id=record.id, at=record.at, actor=text_for(viewer, record.actor_name),
+    return Shown(stream=record.stream, seq=record.seq, id=record.id, at=record.at, actor=text_for(viewer, record.actor_name),
                  actor_account_id=record.actor_account_id, origin=record.origin, action=record.action,
                  action_name=action_name(record.action), object_type=record.object_type,
                  object_id=text_for(viewer, record.object_id), summary=text_for(viewer, record.summary),
@@ -126,24 +127,27 @@ def shown(viewer: Actor, record: AuditRecord) -> Shown:
 
 def page(session: Session, viewer: Actor, filters: AuditFilter, *, before: int | None = None,
          size: int = PAGE_SIZE) -> tuple[list[Shown], int | None]:
-    """Newest first, `size` records numbered below `before`; and the `before` of the next page (None: last)."""
+    """Newest first (by time, then id: numbers count within a stream, not across the log), `size` records after
+    the record with id `before`; and the `before` of the next page (None: last)."""
     if not may_read(viewer):
         raise NotAnAuditor()
     query = statement(filters)
     if before is not None:
-        query = query.where(AuditRecord.seq < before)
-    rows = session.scalars(query.order_by(AuditRecord.seq.desc()).limit(size + 1)).all()
+        mark = select(AuditRecord.at).where(AuditRecord.id == before).scalar_subquery()
+        query = query.where(or_(AuditRecord.at < mark, and_(AuditRecord.at == mark, AuditRecord.id < before)))
+    rows = session.scalars(query.order_by(AuditRecord.at.desc(), AuditRecord.id.desc()).limit(size + 1)).all()
     more = len(rows) > size
     rows = rows[:size]
-    return [shown(viewer, row) for row in rows], (rows[-1].seq if more and rows else None)
+    return [shown(viewer, row) for row in rows], (rows[-1].id if more and rows else None)
 
 
 COLUMNS = ("序号", "记录ID", "时间", "操作人", "操作人账号ID", "来源地址", "操作", "操作说明", "对象类型", "对象ID",
-           "摘要", "详情", "哈希")
+           "摘要", "详情", "哈希", "审计流")
 
 
 def _rows(session: Session, viewer: Actor, filters: AuditFilter) -> Iterator[Shown]:
-    result = session.execute(statement(filters).order_by(AuditRecord.seq).execution_options(yield_per=_CHUNK))
+    query = statement(filters).order_by(AuditRecord.at, AuditRecord.id)
+    result = session.execute(query.execution_options(yield_per=_CHUNK))
     for partition in result.scalars().partitions():
         for record in partition:
             yield shown(viewer, record)
@@ -161,7 +165,7 @@ def export(session: Session, viewer: Actor, stream: BinaryIO, *, fmt: str = "csv
     count = 0
     for row in _rows(session, viewer, filters):
         sink.row([row.seq, row.id, local_time(row.at), row.actor, row.actor_account_id, row.origin, row.action,
-                  row.action_name, row.object_type, row.object_id, row.summary, row.details, row.hash])
+                  row.action_name, row.object_type, row.object_id, row.summary, row.details, row.hash, row.stream])
         count += 1
     sink.close()
     record_change(session, viewer, "export", object_type="audit_log", object_id=file_name,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, String, Text
+from sqlalchemy import BigInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -40,15 +40,19 @@ class ChangeCounter(Base):
 class AuditRecord(Base):
     """Who did what, when, from where. Rows are only ever added (the retention job alone removes old ones).
 
-    `seq` numbers the records without gaps in the order they were committed; `hash` is SHA-256 over the
-    record's content and `prev_hash`, the hash of the record before it, so a changed or deleted record breaks
-    the chain where it happened (`core.audit.chain` writes it, `core.audit.verify` walks it).
+    The log is several hash chains, its streams (`stream`, the name of its head in `audit_chain`): `seq` numbers
+    a stream's records without gaps in the order they were committed; `hash` is SHA-256 over the record's
+    content and `prev_hash`, the hash of the record before it in its stream, so a changed or deleted record
+    breaks its stream where it happened (`core.audit.chain` writes it, `core.audit.verify` walks it). Records
+    written before streams existed are the stream "main" (migration 0029).
     """
 
     __tablename__ = "audit_log"
+    __table_args__ = (UniqueConstraint("stream", "seq", name="uq_audit_log_stream_seq"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    stream: Mapped[str] = mapped_column(String(20), default="main", server_default="main")
+    seq: Mapped[int] = mapped_column(BigInteger)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
@@ -63,10 +67,11 @@ class AuditRecord(Base):
 
 
 class AuditChain(Base):
-    """The head of the audit log's hash chain: one row ("main"), updated by every committing transaction that
-    wrote audit records, locked while it appends them so the chain stays one line whatever runs at once.
+    """The head of one stream of the audit log (`name`: "main", "s1", "s2", …): updated by every committing
+    transaction that sealed its audit records into that stream, and locked while it appends them so the stream
+    stays one line. Writers committing at once take different streams (`core.audit.chain`).
 
-    `anchor_seq`/`anchor_hash` are the last record the retention job removed: the chain now starts after it.
+    `anchor_seq`/`anchor_hash` are the stream's last record the retention job removed: it now starts after it.
     """
 
     __tablename__ = "audit_chain"

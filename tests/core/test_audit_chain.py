@@ -1,4 +1,5 @@
-"""The audit log's hash chain: one line whatever writes at once, and every changed or deleted record named."""
+"""The audit log's hash chains: each stream one line whatever writes at once, writers committing at once do not
+wait for each other on PostgreSQL, and every changed or deleted record is named."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,50 +8,21 @@ import random
 import threading
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from minqing.core.actors import Actor
 from minqing.core.audit import chain, retention
 from minqing.core.audit.verify import verify
 from minqing.core.changes import record_change
-from minqing.core.cli import build_cli
 from minqing.core.db import Database, alembic_config
 from minqing.core.models import AuditChain, AuditRecord, utcnow
 from minqing.workflows.tasks import run_periodic, schedule
 
+from tests.fixtures.audit import WORKER, chain_actor, records, report_of, run, tamper, write
 from tests.fixtures.database import fresh_database
 
-WORKER = Actor(7, "网格员甲", (), origin="10.0.0.7")
 THREADS = 12
 ROUNDS = 15
-
-
-def write(platform, *actions: str, at: dt.datetime | None = None) -> None:
-    with platform.db.session() as session:
-        for action in actions:
-            record_change(session, WORKER, action, object_type="case", object_id=action, summary=f"做了 {action}",
-                          details={"n": 1.0, "tags": ["甲", 2]}, at=at)
-
-
-def records(platform) -> list[AuditRecord]:
-    with platform.db.session() as session:
-        return session.scalars(select(AuditRecord).order_by(AuditRecord.seq)).all()
-
-
-def tamper(platform, sql: str, **params) -> None:
-    """Change the table behind the platform's back, as someone holding the database owner's password could
-    (on PostgreSQL that means switching the append-only triggers off first)."""
-    with platform.db.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SET LOCAL session_replication_role = replica"))
-        connection.execute(text(sql), params)
-
-
-def report_of(platform):
-    with platform.db.session() as session:
-        return verify(session)
 
 
 def test_records_are_numbered_and_linked_in_commit_order(platform):
@@ -89,9 +61,9 @@ def test_rolled_back_work_leaves_no_record_and_no_gap(platform):
     assert report_of(platform).ok
 
 
-def test_many_writers_at_once_make_one_unbroken_chain(platform):
-    """Threads commit audit records at the same time (one or two per transaction, a few rolled back);
-    the chain comes out as one line with no gap and verifies."""
+def test_many_writers_at_once_make_unbroken_chains(platform):
+    """Threads commit audit records at the same time (one or two per transaction, a few rolled back); each
+    stream comes out as one line with no gap, a transaction's records together in one stream, and verifies."""
     barrier = threading.Barrier(THREADS)
     committed, errors, lock = [], [], threading.Lock()
 
@@ -121,11 +93,13 @@ def test_many_writers_at_once_make_one_unbroken_chain(platform):
         thread.join(120)
     assert errors == []
     rows = records(platform)
-    assert [row.seq for row in rows] == list(range(1, len(committed) + 1))
+    for stream in {row.stream for row in rows}:
+        assert [row.seq for row in rows if row.stream == stream] == list(
+            range(1, sum(row.stream == stream for row in rows) + 1))
     assert sorted(row.action for row in rows) == sorted(committed)
     for action_prefix in {action.rsplit(".", 1)[0] for action in committed}:  # a transaction's records stay together
-        seqs = [row.seq for row in rows if row.action.rsplit(".", 1)[0] == action_prefix]
-        assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+        together = [(row.stream, row.seq) for row in rows if row.action.rsplit(".", 1)[0] == action_prefix]
+        assert together == [(together[0][0], together[0][1] + n) for n in range(len(together))]
     report = report_of(platform)
     assert report.ok and report.count == len(committed)
 
@@ -293,11 +267,3 @@ def test_the_migration_chains_the_records_already_there(tmp_path_factory):
         report = verify(session)
     database.dispose()
     assert report.ok and report.count == 4
-
-
-def chain_actor() -> Actor:
-    return Actor(None, "系统", (), origin="test")
-
-
-def run(platform, *arguments: str):
-    return CliRunner().invoke(build_cli(), ["--db", platform.db.url, *arguments])

@@ -107,7 +107,7 @@ def test_a_city_at_another_fixed_offset_counts_its_own_days_and_shows_its_own_ti
         expected = change.at.replace(tzinfo=dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=5, minutes=30)))
 
     page = as_user("auditor").get("/audit/").get_data(as_text=True)
-    row = re.search(rf'<tr id="audit-{change.seq}">.*?</tr>', page, re.S).group(0)
+    row = re.search(rf'<tr id="audit-{change.id}">.*?</tr>', page, re.S).group(0)
     assert f"<td>{expected:%Y-%m-%d %H:%M}</td>" in row
 
 
