@@ -30,6 +30,7 @@ VOID = "voided"
 EARTH_RADIUS_M = 6_371_000.0
 METRES_PER_DEGREE = 111_320.0
 WIDEST_LATITUDE = 55.0   # the box's longitude span is computed at this latitude: wide enough for all of China
+NEIGHBOURS = tuple((dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1))   # a cell and the 8 around it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,9 +70,12 @@ def repeat_reports(session: Session, viewer: Actor, *, now: dt.datetime | None =
         raise ValueError("radius_m and days must be positive")
     now = now or utcnow()
     window = dt.timedelta(days=days)
-    recent = session.execute(scope.restrict(
-        select(Case.id, Case.theme_key, Case.category, Case.subcategory, Case.grid_id, Case.region_code,
-               Case.lon, Case.lat, Case.created_at)
+    # Core rows (plain tuples) through the session's connection, not the ORM's row loading, and unpacked once:
+    # the rows' attribute access and the ORM's loading were most of the rule's time (docs/performance.md).
+    connection = session.connection()
+    recent = connection.execute(scope.restrict(
+        select(Case.id, Case.theme_key, Case.subcategory, Case.lon, Case.lat, Case.created_at, Case.category,
+               Case.grid_id, Case.region_code)
         # a case made from a warning is the follow-up, not the problem coming back
         .where(Case.created_at >= now - window, Case.created_at < now, Case.status != VOID,
                Case.source != WARNING_SOURCE, Case.lon.is_not(None), Case.lat.is_not(None)), Case, viewer)).all()
@@ -79,38 +83,36 @@ def repeat_reports(session: Session, viewer: Actor, *, now: dt.datetime | None =
         return []
     d_lat = radius_m / METRES_PER_DEGREE
     d_lon = radius_m / (METRES_PER_DEGREE * math.cos(math.radians(WIDEST_LATITUDE)))
-    closed = session.execute(
+    _, theme_keys, _, lons, lats, *_ = zip(*recent)
+    closed = connection.execute(
         select(Case.id, Case.theme_key, Case.subcategory, Case.lon, Case.lat, Case.closed_at)
         .where(Case.status == "closed", Case.closed_at >= now - 2 * window, Case.closed_at < now,
-               Case.theme_key.in_(sorted({row.theme_key for row in recent})),
-               Case.lon.between(min(row.lon for row in recent) - d_lon, max(row.lon for row in recent) + d_lon),
-               Case.lat.between(min(row.lat for row in recent) - d_lat, max(row.lat for row in recent) + d_lat)))
-
-    def cell(lon, lat):
-        return math.floor(lon / d_lon), math.floor(lat / d_lat)
+               Case.theme_key.in_(sorted(set(theme_keys))),
+               Case.lon.between(min(lons) - d_lon, max(lons) + d_lon),
+               Case.lat.between(min(lats) - d_lat, max(lats) + d_lat)))
 
     cells: dict[tuple, list] = {}
-    for row in closed:
-        cells.setdefault((row.theme_key, row.subcategory, *cell(row.lon, row.lat)), []).append(row)
+    for old_id, theme_key, subcategory, lon, lat, closed_at in closed:
+        cells.setdefault((theme_key, subcategory, math.floor(lon / d_lon), math.floor(lat / d_lat)), []).append(
+            (old_id, lon, lat, closed_at))
     found = []
-    for row in recent:
-        x, y = cell(row.lon, row.lat)
+    for new_id, theme_key, subcategory, lon, lat, created_at, category, grid_id, region_code in recent:
+        x, y = math.floor(lon / d_lon), math.floor(lat / d_lat)
         nearest = None
-        for dx in (-1, 0, 1):
-            for dy in (-1, 0, 1):
-                for old in cells.get((row.theme_key, row.subcategory, x + dx, y + dy), ()):
-                    if old.id == row.id or not (dt.timedelta(0) < row.created_at - old.closed_at <= window):
-                        continue
-                    metres = distance_m(row.lon, row.lat, old.lon, old.lat)
-                    if metres <= radius_m and (nearest is None or (metres, old.id) < nearest[:2]):
-                        nearest = (metres, old.id, old)
+        for dx, dy in NEIGHBOURS:
+            for old_id, old_lon, old_lat, closed_at in cells.get((theme_key, subcategory, x + dx, y + dy), ()):
+                if old_id == new_id or not (dt.timedelta(0) < created_at - closed_at <= window):
+                    continue
+                metres = distance_m(lon, lat, old_lon, old_lat)
+                if metres <= radius_m and (nearest is None or (metres, old_id) < nearest[:2]):
+                    nearest = (metres, old_id, closed_at)
         if nearest is not None:
-            metres, _, old = nearest
+            metres, old_id, closed_at = nearest
             found.append(RepeatReport(
-                case_id=row.id, closed_case_id=old.id, theme_key=row.theme_key, category=row.category or "",
-                subcategory=row.subcategory or "", grid_id=row.grid_id, region_code=row.region_code or "",
-                lon=row.lon, lat=row.lat, distance_m=round(metres, 1),
-                days_after_closure=(row.created_at - old.closed_at).days, reported_at=row.created_at))
+                case_id=new_id, closed_case_id=old_id, theme_key=theme_key, category=category or "",
+                subcategory=subcategory or "", grid_id=grid_id, region_code=region_code or "", lon=lon, lat=lat,
+                distance_m=round(metres, 1), days_after_closure=(created_at - closed_at).days,
+                reported_at=created_at))
     found.sort(key=lambda r: (r.reported_at, r.case_id), reverse=True)
     return found[:limit] if limit else found
 

@@ -4,6 +4,7 @@ above a theme's threshold."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import io
 
 import pytest
@@ -13,7 +14,7 @@ from minqing.core import attachments
 from minqing.core.actors import system_actor
 from minqing.core.departments import by_key, sync_departments
 from minqing.core.hooks import hookimpl
-from minqing.core.models import Case, CaseEvent
+from minqing.core.models import Case, CaseEvent, Supervision
 from minqing.plugins.urban_management import THEMES as URBAN_THEMES
 from minqing.themes.versions import sync_themes
 from minqing.workflows import dispatch
@@ -184,13 +185,19 @@ def test_dispatch_accuracy_and_return_rate_are_indicators(platform, city):
 
     from tests.fixtures.workflow import MONDAY_10AM
 
+    day = dt.timedelta(days=1)
     first = report(platform, city.worker, theme_key=WATER, title="井盖", description="井盖丢了")
     second = report(platform, city.worker, theme_key=WATER, title="摆摊", description="桥下摆摊")
     for case_id in (first, second):
         step(platform, case_id, "accept", city.station)
         step(platform, case_id, "dispatch", city.station, {"department": "water_affairs"})
     step(platform, second, "return", city.water, {"reason": "不是供水问题"})
-    with platform.db.session() as session:
+    step(platform, second, "dispatch", city.station, {"department": "water_affairs"})
+    step(platform, second, "return", city.water, {"reason": "仍不是供水问题"})    # returned twice: one case
+    with platform.db.session() as session:   # supervised twice: one case too
+        session.add_all([Supervision(case_id=first, actor_name="centre", deadline_at=MONDAY_10AM + day * n)
+                         for n in (1, 2)])
+        session.commit()
         [row] = evaluate(session, by="region", start=MONDAY_10AM.replace(day=1), end=MONDAY_10AM.replace(day=9))
-    assert (row.dispatched, row.returned) == (2, 1)
+    assert (row.reported, row.dispatched, row.returned, row.supervised) == (2, 2, 1, 1)
     assert row.dispatch_accuracy == 0.5 and row.return_rate == 0.5
