@@ -6,11 +6,17 @@ same rows without the chain (what a write cost before it), each into a fresh dat
 threads at once. Prints writes per second of both and their ratio; then fills the chained log up to
 `--verify-rows` records and prints how fast `verify` walks it (and what that means for a million records).
 
-    python benchmarks/audit.py [--db postgresql+psycopg://postgres@127.0.0.1/h4] [--writes 1500] [--threads 8]
+    python -m benchmarks.audit [--db postgresql+psycopg://postgres@127.0.0.1/h4] [--writes 1500] [--threads 8]
                                [--verify-rows 200000]
 
 Without --db it runs on SQLite files in a temporary directory. With a PostgreSQL URL it creates (and drops)
 two scratch databases next to the one named, so the named database itself is left alone.
+
+A tool, not a figure of `python -m benchmarks`: the plain insert does less than the chained write (no tamper
+evidence), so it is no hand-written equivalent of the same work but the price of the chain, which is the answer
+sought (what a login or an export pays for it); nor does `verify` have an equivalent to compare with. It also
+needs databases of its own beside the named one and several writer threads, which the harness's one fresh
+database per benchmark does not give.
 """
 from __future__ import annotations
 

@@ -1,11 +1,15 @@
 """Benchmark: does a sign-in's time tell whether the account exists?
 
-    python benchmarks/login_timing.py              # 20 rounds in a temporary SQLite file
-    python benchmarks/login_timing.py --rounds 50
+    python -m benchmarks.login_timing              # 20 rounds in a temporary SQLite file
+    python -m benchmarks.login_timing --rounds 50
 
 Times `core.signin.check_password` for an unknown user name, a wrong password, a locked account and the right
 password (alternating, so a busy machine slows all alike) and prints each median as a ratio of the wrong-password
 median. Ratios near 1.0 mean the answer's timing does not reveal whether the account exists.
+
+A tool, not a figure of `python -m benchmarks`: it is no speed against a baseline but a check that the sign-in
+takes the same time whatever the answer (a security property; tests/core/test_password_policy.py checks without
+timing that a dummy hash is verified for an unknown account).
 """
 from __future__ import annotations
 

@@ -52,15 +52,23 @@ def tally_leaves(values: dict[int, str], parents: dict[int, int | None]) -> dict
 
     `values` gives each leaf's value (a leaf missing from it is not counted). A leaf does not count itself.
     """
+    # The leaves counted by their parent and value first, then each count carried up the parent's chain: a city
+    # has a few thousand (parent, value) pairs against tens of thousands of leaves.
+    below = collections.Counter((parents.get(leaf), values[leaf]) for leaf in leaves(parents) if leaf in values)
+    chains: dict[int, list[int]] = {}
     tally: dict[int, collections.Counter] = collections.defaultdict(collections.Counter)
-    for leaf in leaves(parents):
-        if leaf not in values:
+    for (parent, value), count in below.items():
+        if parent is None:
             continue
-        seen, grid_id = {leaf}, parents.get(leaf)
-        while grid_id is not None and grid_id not in seen:  # `seen` guards against a cycle in bad data
-            seen.add(grid_id)
-            tally[grid_id][values[leaf]] += 1
-            grid_id = parents.get(grid_id)
+        chain = chains.get(parent)
+        if chain is None:
+            chain, grid_id = [], parent
+            while grid_id is not None and grid_id not in chain:  # guards against a cycle in bad data
+                chain.append(grid_id)
+                grid_id = parents.get(grid_id)
+            chains[parent] = chain
+        for grid_id in chain:
+            tally[grid_id][value] += count
     return dict(tally)
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from minqing.core.privacy import idcard, uscc
 from minqing.core.cli import cli
@@ -452,3 +452,31 @@ def test_gbk_file_with_an_ascii_first_megabyte(platform, city, tmp_path):
     assert (summary.imported, summary.rejected, summary.unknown_columns) == (8001, 0, ["note"])
     with platform.db.session() as session:
         assert session.scalar(select(Resident.id_number).where(Resident.name == "欧阳娜")) == person(9000)
+
+
+def test_a_batch_goes_in_as_one_insert_whatever_cells_are_empty(platform, city, tmp_path):
+    """Rows with and without a phone, a grid or coordinates share one executemany per batch: the ORM's bulk insert
+    used to leave a None out of a row, so every change of the empty cells began a new statement."""
+    rows = [[f"居民{n}", person(n), "13912345678" if n % 3 else "", VILLAGE_A if n % 2 else "",
+             "GA" if n % 5 else "", *(IN_A if not n % 2 else ("", ""))] for n in range(60)]
+    path = write_csv(tmp_path / "mixed.csv", ["姓名", "身份证号", "联系电话", "区划代码", "网格编码", "经度", "纬度"], rows)
+    inserts = []
+
+    def count(_connection, _cursor, statement, _parameters, _context, _executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO RESIDENTS"):
+            inserts.append(statement)
+
+    event.listen(platform.db.engine, "before_cursor_execute", count)
+    try:
+        summary = run(platform, "residents", path, tmp_path, batch_size=30)
+    finally:
+        event.remove(platform.db.engine, "before_cursor_execute", count)
+    assert (summary.imported, summary.rejected, summary.batches) == (60, 0, 2)
+    assert len(inserts) == 2
+    with platform.db.session() as session:
+        stored = {number: (phone, grid_id, region) for number, phone, grid_id, region in session.execute(
+            select(Resident.id_number, Resident.phone, Resident.grid_id, Resident.region_code))}
+    assert stored[person(0)] == (None, city["GA"], VILLAGE_A)          # located by its coordinates
+    assert stored[person(1)] == ("13912345678", city["GA"], VILLAGE_A)
+    assert stored[person(3)] == (None, city["GA"], VILLAGE_A)
+    assert stored[person(5)] == ("13912345678", None, VILLAGE_A)        # a region code, no grid

@@ -58,6 +58,16 @@ def test_the_tree_walk_counts_small_grids_under_every_upper_grid():
                      3: collections.Counter(yellow=1)}
 
 
+def test_the_tree_walk_counts_leaves_at_every_depth_and_stops_at_a_cycle():
+    # leaves at different depths under one chain, two leaves of one parent with the same value (counted as a pair
+    # and carried up together), and bad data: 8 and 9 each other's parent, with leaf 11 under them
+    parents = {1: None, 2: 1, 3: 2, 4: 3, 5: 3, 6: 2, 7: 3, 8: 9, 9: 8, 11: 8}
+    tally = tally_leaves({4: "red", 5: "red", 6: "yellow", 7: "blue", 11: "red"}, parents)
+    assert tally == {3: collections.Counter(red=2, blue=1), 2: collections.Counter(red=2, blue=1, yellow=1),
+                     1: collections.Counter(red=2, blue=1, yellow=1), 8: collections.Counter(red=1),
+                     9: collections.Counter(red=1)}
+
+
 def test_an_upper_grid_is_judged_by_shares_with_the_shares_in_its_reason():
     rule = colour_plugin.upper_grid_colour
     assert rule(collections.Counter(red=2, blue=8), 20, 30) == (
