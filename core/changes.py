@@ -7,14 +7,15 @@ own timeline through `record_case_event`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Integer, Select, String, insert, literal, select
 from sqlalchemy.orm import Session
 
 from .actors import Actor
 from .audit import chain
-from .models import AuditRecord, Case, CaseEvent, utcnow
+from .models import AuditRecord, Case, CaseEvent, UTCDateTime, utcnow
 
 
 def record_change(session: Session, actor: Actor, action: str, *, object_type: str = "", object_id: Any = "",
@@ -45,21 +46,28 @@ def record_case_event(session: Session, actor: Actor, case: Case, action: str, *
     return event
 
 
-def record_case_events(session: Session, actor: Actor, events: list[dict], *, action: str, summary: str,
-                       at: dt.datetime | None = None) -> AuditRecord | None:
-    """Many timeline lines at once (a sweep's batch), inserted with one statement, and ONE audit record naming
-    every case by what was done to it: the chain takes one step per batch, not one per case.
+def record_case_events_from(session: Session, actor: Actor, rows: Select, *, action: str,
+                            summary: Callable[[dict[str, list[int]]], str],
+                            at: dt.datetime | None = None) -> dict[str, list[int]]:
+    """Many timeline lines at once (a sweep's batch), written by ONE INSERT … SELECT of what `rows` selects
+    (case_id, action, from_status, to_status, comment and data), and ONE audit record naming every case by what
+    was done to it: no case row travels to Python, and the chain takes one step per batch, not one per case.
 
-    `events`: dicts with case_id, action, from_status, to_status and optionally comment and data.
+    Returns the cases by action; `summary` words the record from them. Nothing selected: no record, {}.
     """
-    if not events:
-        return None
     at = at or utcnow()
-    session.connection().execute(insert(CaseEvent.__table__), [   # Core executemany: no ORM bookkeeping per row
-        {"at": at, "actor_account_id": actor.account_id, "actor_name": actor.name, "origin": actor.origin or "",
-         "comment": "", **event, "data": event.get("data") or {}} for event in events])
+    source, table = rows.subquery(), CaseEvent.__table__
+    statement = insert(table).from_select(
+        ["case_id", "at", "actor_account_id", "actor_name", "origin", "action", "from_status", "to_status",
+         "comment", "data"],
+        select(source.c.case_id, literal(at, UTCDateTime()), literal(actor.account_id, Integer()),
+               literal(actor.name, String()), literal(actor.origin or "", String()), source.c.action,
+               source.c.from_status, source.c.to_status, source.c.comment, source.c.data)
+    ).returning(table.c.case_id, table.c.action)
     cases: dict[str, list[int]] = {}
-    for event in events:
-        cases.setdefault(event["action"], []).append(event["case_id"])
-    return record_change(session, actor, action, object_type="case", summary=summary, details={"cases": cases},
-                         at=at)
+    for case_id, done in session.connection().execute(statement):
+        cases.setdefault(done, []).append(case_id)
+    if cases:
+        record_change(session, actor, action, object_type="case", summary=summary(cases),
+                      details={"cases": {done: sorted(ids) for done, ids in cases.items()}}, at=at)
+    return cases

@@ -92,7 +92,8 @@ def urged(platform, session: Session, case: Case, comment: str, by: str) -> None
 
 
 def urge_message(session: Session, case, comment: str, by: str) -> dict:
-    """The 催办 notice as an outbox row, for `outbox.add_many` (the sweep); `urged` queues the same."""
+    """The 催办 notice as an outbox row, as `urged` queues it (the sweep writes the same rows in SQL:
+    workflows/sweep_rows.py)."""
     return _message(case, "urge", department_or_region(session, case), "催办", comment, {"by": by})
 
 
@@ -100,9 +101,13 @@ def escalated(platform, session: Session, case: Case, region_code: str) -> None:
     outbox.add(session, **escalate_message(case, region_code), platform=platform)
 
 
+ESCALATED_NOTICE = "事件超过办理时限，已升级至本级"
+
+
 def escalate_message(case, region_code: str) -> dict:
-    """The 超时升级 notice as an outbox row, for `outbox.add_many` (the sweep); `escalated` queues the same."""
-    return _message(case, "escalate", f"region:{region_code}", "超时升级", "事件超过办理时限，已升级至本级",
+    """The 超时升级 notice as an outbox row, as `escalated` queues it (the sweep writes the same rows in SQL:
+    workflows/sweep_rows.py)."""
+    return _message(case, "escalate", f"region:{region_code}", "超时升级", ESCALATED_NOTICE,
                     {"region_code": region_code})
 
 

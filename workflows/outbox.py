@@ -11,10 +11,10 @@ import datetime as dt
 import logging
 import os
 
-from sqlalchemy import bindparam, event, insert, inspect, select, update
+from sqlalchemy import Select, bindparam, event, func, insert, inspect, literal, select, update
 from sqlalchemy.orm import Session
 
-from minqing.core.models import Notification, utcnow
+from minqing.core.models import Notification, UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
@@ -60,17 +60,17 @@ def payload(row) -> dict:
             "attempts": row.attempts}
 
 
-def add_many(session: Session, messages: list[dict]) -> None:
-    """Queue many notifications (each the keywords of `add`, without `platform`) with one statement: a sweep
-    queues thousands. Delivery is the caller's to kick off once it committed (`tasks.enqueue_delivery`)."""
-    if not messages:
-        return
-    now = utcnow()
-    session.connection().execute(insert(Notification.__table__), [   # Core executemany: no ORM bookkeeping
-        {"kind": message["kind"], "channel": message.get("channel", "inbox"), "recipient": message["recipient"],
-         "subject": message["subject"][:200], "body": message.get("body", ""), "case_id": message.get("case_id"),
-         "data": message.get("data") or {}, "status": "pending", "attempts": 0, "next_attempt_at": now,
-         "created_at": now} for message in messages])
+def add_from(session: Session, rows: Select) -> int:
+    """Queue the notifications `rows` selects (kind, recipient, subject, body, case_id and data) with ONE
+    INSERT … SELECT: a sweep queues thousands, and none of them need pass through Python. Delivery is the caller's
+    to kick off once it committed (`tasks.enqueue_delivery`). Returns how many were queued."""
+    source, now = rows.subquery(), utcnow()
+    return session.connection().execute(insert(Notification.__table__).from_select(
+        ["kind", "channel", "recipient", "subject", "body", "case_id", "data", "status", "attempts",
+         "next_attempt_at", "created_at"],
+        select(source.c.kind, literal("inbox"), source.c.recipient, func.substr(source.c.subject, 1, 200),
+               source.c.body, source.c.case_id, source.c.data, literal("pending"), literal(0),
+               literal(now, UTCDateTime()), literal(now, UTCDateTime())))).rowcount
 
 
 def _deliver_after_commit(session: Session, platform) -> None:

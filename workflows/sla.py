@@ -4,30 +4,31 @@ Idempotent by construction: before acting on an expired deadline the sweep inser
 start of the deadline's clock) with ON CONFLICT DO NOTHING, and acts only on the marks it inserted itself. A
 second sweep, or a sweep on another worker at the same moment, finds the mark and does nothing.
 
-Set-based: a batch reads its cases as plain rows, and writes its timeline lines, its outbox rows and its marks
-with one statement each and ONE audit record naming every case urged or escalated (`record_case_events`): a
-city has a million open cases, and an ORM object, a flush and a chain step per case made the sweep 10-30 times
-slower than the UPDATE it amounts to.
+Set-based: the sweep reads the ids of the overdue cases and which (workflow, state) groups they are in, decides
+each group's actions from the workflow definitions once, and writes a batch's marks, timeline lines and outbox
+rows with one INSERT … SELECT each, plus ONE audit record naming every case urged or escalated
+(`record_case_events_from`). No case row travels to Python: a city has a million open cases, and building each
+case's rows in Python cost more than writing them (workflows/sweep_rows.py selects the rows).
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import case, exists, func, literal, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from minqing.core.actors import Actor, system_actor
-from minqing.core.changes import record_case_events
-from minqing.core.models import Case, SweepMark, Supervision, utcnow
+from minqing.core.changes import record_case_events_from
+from minqing.core.models import Case, SweepMark, Supervision, UTCDateTime, utcnow
 from minqing.core.geo.regions import LEVELS, SIGNIFICANT, level_of
 
-from . import definition, notices, outbox
+from . import definition, outbox
 from .errors import WorkflowError
+from .sweep_rows import STATE_URGE, SUPERVISION_URGE, Claimed, among, escalation_target
 
 BATCH = 1000
-IN_LIST = 100
 
 
 @dataclasses.dataclass
@@ -58,15 +59,17 @@ def sweep(platform, *, now: dt.datetime | None = None, batch: int = BATCH, actor
     notifications are queued with the actions and, with `deliver`, their delivery is kicked off at the end."""
     now, actor, result = now or utcnow(), actor or system_actor("sla"), SweepResult()
     states = _States(platform, {workflow.key: workflow.states for workflow in definition.all_workflows(platform)})
-    last_id = 0
-    while last_id is not None:
+    with platform.db.session() as session:
+        overdue, decided = _overdue(session, states, now)
+    for start in range(0, len(overdue), batch):
         with platform.db.session() as session:
-            last_id = _state_batch(session, states, now, batch, last_id, actor, result)
-    last_id = 0
+            _state_batch(session, decided, overdue[start:start + batch], now, actor, result)
     finals = definition.final_states(platform)
-    while last_id is not None:
+    with platform.db.session() as session:
+        due = sorted(session.scalars(select(Supervision.id).where(*_due_supervisions(session, finals, now))))
+    for start in range(0, len(due), batch):
         with platform.db.session() as session:
-            last_id = _supervision_batch(session, finals, now, batch, last_id, actor, result)
+            _supervision_batch(session, finals, due[start:start + batch], now, actor, result)
     from .joint import urge_overdue
 
     with platform.db.session() as session:
@@ -99,131 +102,119 @@ def _claim(session: Session, rows: list[dict]) -> set[tuple[int, int]]:
     """Insert the marks; return (case id, ref) of those this call inserted (the others were already taken)."""
     if not rows:
         return set()
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(SweepMark).on_conflict_do_nothing().returning(SweepMark.case_id, SweepMark.ref)
+    statement = _insert_marks(session).returning(SweepMark.case_id, SweepMark.ref)
     return {(case_id, ref) for case_id, ref in session.execute(statement, rows)}
-
-
-def _state_batch(session, states, now, batch, last_id, actor, result) -> int | None:
-    candidates = session.execute(
-        select(Case.id, Case.workflow_key, Case.status, Case.state_entered_at, Case.state_deadline_at,
-               Case.region_code)
-        .where(Case.id > last_id, Case.state_deadline_at <= now,
-               Case.merged_into_id.is_(None))   # a merged duplicate (重复件) runs on its master's clock
-        .order_by(Case.id).limit(batch)).all()
-    if not candidates:
-        return None
-    next_id = candidates[-1].id if len(candidates) == batch else None
-    # Leave out what an earlier sweep acted on. Looked up by case id rather than as an anti-join: the marks
-    # table grows from empty, and a planner working from its stale statistics loops over it for every case.
-    done, escalated_to = _marks_of(session, [row.id for row in candidates])
-    candidates = [row for row in candidates if (row.id, "state", row.state_entered_at, 0) not in done]
-    if not candidates:
-        return next_id
-    marks, plans = [], {}
-    for row in candidates:
-        state = states[row.workflow_key].get(row.status)
-        actions = tuple(state.on_expiry) if state else ()
-        target = parent_region(escalated_to.get(row.id, row.region_code)) if "escalate" in actions else None
-        plans[row.id] = (row.state_entered_at, actions, target)
-        marks.append({"case_id": row.id, "kind": "state", "started_at": row.state_entered_at, "ref": 0,
-                      "status": row.status,
-                      "deadline_at": row.state_deadline_at, "actions": ",".join(actions) or "none",
-                      "escalated_to": target or "", "created_at": now})
-    claimed = {case_id for case_id, _ref in _claim(session, marks)}
-    acts = _Acts(session)
-    # Read again by the same indexed range as the candidates (an IN list of a thousand ids costs more to
-    # render than to run); only the claimed ones are acted on.
-    overdue = _CASE_COLUMNS.where(Case.id.between(candidates[0].id, candidates[-1].id), Case.state_deadline_at <= now)
-    for case in session.execute(overdue.order_by(Case.id)):
-        if case.id not in claimed:
-            continue
-        entered_at, actions, target = plans[case.id]
-        if case.state_entered_at == entered_at:  # still the deadline we saw (not moved on meanwhile)
-            if "urge" in actions or ("escalate" in actions and target is None):
-                acts.urge(case, "已超过办理时限，系统自动催办", "超时催办", "已超过办理时限，请尽快办理", actor)
-            if "escalate" in actions and target is not None:
-                acts.escalate(case, target)
-    acts.write(actor, now, result)
-    return next_id
-
-
-# What a notice and a timeline line need of a case: read as plain rows, never as ORM objects.
-_CASE_COLUMNS = select(Case.id, Case.created_at, Case.title, Case.status, Case.region_code, Case.department_id,
-                       Case.state_entered_at)
-
-
-class _Acts:
-    """A batch's urges and escalations, gathered, then written set-based by `write`."""
-
-    def __init__(self, session: Session):
-        self.session, self.events, self.messages = session, [], []
-
-    def urge(self, case, comment: str, title: str, notice: str, actor: Actor) -> None:
-        self.events.append({"case_id": case.id, "action": "urge", "from_status": case.status,
-                            "to_status": case.status, "comment": comment,
-                            "data": {"title": title, "automatic": True}})
-        self.messages.append(notices.urge_message(self.session, case, notice, actor.name))
-
-    def escalate(self, case, target: str) -> None:
-        self.events.append({"case_id": case.id, "action": "escalate", "from_status": case.status,
-                            "to_status": case.status, "comment": f"已超过办理时限，升级至上一级（{target}）",
-                            "data": {"title": "超时升级", "region_code": target, "automatic": True}})
-        self.messages.append(notices.escalate_message(case, target))
-
-    def write(self, actor: Actor, now: dt.datetime, result: SweepResult, supervision: bool = False) -> None:
-        urged = sum(event["action"] == "urge" for event in self.events)
-        escalated = len(self.events) - urged
-        summary = (f"督办超期催办 {urged} 件" if supervision
-                   else f"超时自动催办 {urged} 件，升级 {escalated} 件")
-        record_case_events(self.session, actor, self.events, action="sla.sweep", summary=summary, at=now)
-        outbox.add_many(self.session, self.messages)
-        if supervision:
-            result.supervisions += urged
-        else:
-            result.urged += urged
-            result.escalated += escalated
 
 
 claim_marks = _claim  # for the co-handling deadlines (workflows.joint), marked the same way
 
-
-def _marks_of(session: Session, case_ids: list[int]) -> tuple[set[tuple], dict[int, str]]:
-    """The cases' marks, in one query: the deadlines acted on (case id, kind, start, ref), and the region each
-    case was last escalated to."""
-    done, escalated_to = set(), {}
-    # In pieces: SQLAlchemy renders an IN list in time quadratic in its length (0.2 s for a thousand ids).
-    for start in range(0, len(case_ids), IN_LIST):
-        for case_id, kind, started_at, ref, target in session.execute(
-                select(SweepMark.case_id, SweepMark.kind, SweepMark.started_at, SweepMark.ref, SweepMark.escalated_to)
-                .where(SweepMark.case_id.in_(case_ids[start:start + IN_LIST])).order_by(SweepMark.id)):
-            done.add((case_id, kind, started_at, ref))
-            if target:
-                escalated_to[case_id] = target
-    return done, escalated_to
+_MARK_COLUMNS = ["case_id", "kind", "started_at", "ref", "status", "deadline_at", "actions", "escalated_to",
+                 "created_at"]
 
 
-def _supervision_batch(session, finals, now, batch, last_id, actor, result) -> int | None:
-    candidates = session.execute(
-        select(Supervision.id, Supervision.case_id, Supervision.created_at, Supervision.deadline_at, Case.status)
-        .join(Case, Case.id == Supervision.case_id)
-        .where(Supervision.id > last_id, Supervision.deadline_at <= now, Case.status.not_in(finals),
-               Case.merged_into_id.is_(None))
-        .order_by(Supervision.id).limit(batch)).all()
-    if not candidates:
-        return None
-    next_id = candidates[-1].id if len(candidates) == batch else None
-    done, _ = _marks_of(session, sorted({row.case_id for row in candidates}))
-    candidates = [row for row in candidates if (row.case_id, "supervision", row.created_at, row.id) not in done]
-    if not candidates:
-        return next_id
-    claimed = _claim(session, [{"case_id": row.case_id, "kind": "supervision", "started_at": row.created_at,
-                                "ref": row.id, "status": row.status, "deadline_at": row.deadline_at,
-                                "actions": "urge", "escalated_to": "", "created_at": now} for row in candidates])
-    cases = {case.id: case for case in session.execute(
-        _CASE_COLUMNS.where(Case.id.in_({case_id for case_id, _ref in claimed})))}
-    acts = _Acts(session)
-    for case_id, _ref in sorted(claimed):
-        acts.urge(cases[case_id], "督办期限已到，系统自动催办", "督办超期催办", "督办期限已到，请立即办理", actor)
-    acts.write(actor, now, result, supervision=True)
-    return next_id
+def _insert_marks(session: Session):
+    """INSERT into the marks, skipping a deadline already marked (by this sweep's batch or any other)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(SweepMark).on_conflict_do_nothing()
+
+
+def _claim_from(session: Session, rows) -> list[int]:
+    """Insert the marks `rows` selects (in `_MARK_COLUMNS` order); return the ids of those this call inserted:
+    a deadline marked already, by an earlier sweep or one running now, is left to it."""
+    statement = _insert_marks(session).from_select(_MARK_COLUMNS, rows).returning(SweepMark.id)
+    return list(session.connection().execute(statement).scalars())
+
+
+def _unmerged(dialect: str):
+    """Not a merged duplicate (重复件 run on their master's clock). `+ 0` on SQLite: it keeps no planner statistics
+    and would answer `IS NULL` by the column's index, i.e. walk every unmerged case, where the overdue ones are
+    found by the deadline's index; PostgreSQL knows from its statistics, and estimates the plain test better."""
+    return Case.merged_into_id.is_(None) if dialect == "postgresql" else (Case.merged_into_id + 0).is_(None)
+
+
+def _overdue(session: Session, states, now: dt.datetime) -> tuple[list[int], dict[str, list[tuple[str, str]]]]:
+    """The ids of the cases past their state's time limit, in id order (a sweep's batches are slices of them),
+    and what to do, decided once per (workflow, state) from the definitions: {actions: [(workflow, state)]}."""
+    overdue = (Case.state_deadline_at <= now, _unmerged(_dialect(session)))
+    ids = sorted(session.scalars(select(Case.id).where(*overdue)))   # no ORDER BY: SQLite would scan by id
+    decided: dict[str, list[tuple[str, str]]] = {}
+    for workflow_key, status in session.execute(select(Case.workflow_key, Case.status).where(*overdue)
+                                                .group_by(Case.workflow_key, Case.status)):
+        state = states[workflow_key].get(status)
+        decided.setdefault(",".join(state.on_expiry) if state and state.on_expiry else "none", []).append(
+            (workflow_key, status))
+    return ids, decided
+
+
+def _state_batch(session, decided, ids, now, actor, result) -> None:
+    """Mark the batch's overdue cases, each mark holding what its (workflow, state) does on expiry and where an
+    escalation goes; then act on the marks this batch inserted. A case that moved meanwhile into a state not
+    decided yet is left to the next sweep."""
+    dialect, group = _dialect(session), tuple_(Case.workflow_key, Case.status)
+    actions = _case_of({names: group.in_(keys) for names, keys in decided.items() if names != "none"}, "none")
+    escalating = [key for names, keys in decided.items() if "escalate" in names.split(",") for key in keys]
+    cases, target = Case.__table__, literal("")
+    if escalating:
+        cases, above = escalation_target(dialect, ids)
+        target = _case_of({"": ~group.in_(escalating)}, func.coalesce(above, ""))
+    claimed = _claim_from(session, select(
+        Case.id, literal("state"), Case.state_entered_at, literal(0), Case.status, Case.state_deadline_at, actions,
+        target, literal(now, UTCDateTime())).select_from(cases).where(
+        _within(dialect, ids), Case.state_deadline_at <= now, _unmerged(dialect),
+        group.in_([key for keys in decided.values() for key in keys])))
+    # Acted on only while the deadline is still the one claimed (the case has not moved on meanwhile).
+    _act(session, Claimed(dialect, claimed, STATE_URGE,
+                          (Case.state_entered_at == SweepMark.started_at, Case.state_deadline_at <= now)),
+         actor, now, result)
+
+
+def _within(dialect: str, ids: list[int]):
+    """The batch's cases, given the overdue condition: on PostgreSQL as the range of their ids (with the deadline
+    condition the range holds just them, and the planner estimates a range well, where a thousand-item ANY made
+    it expect one row and loop over the last escalations for each case); on SQLite as the ids themselves (it
+    keeps no statistics, and would walk every case of the range by rowid)."""
+    return Case.id.between(ids[0], ids[-1]) if dialect == "postgresql" else among(dialect, Case.id, ids)
+
+
+def _case_of(branches: dict, otherwise):
+    """CASE WHEN condition THEN value … ELSE otherwise END, from {value: condition}."""
+    if not branches:
+        return literal(otherwise) if isinstance(otherwise, str) else otherwise
+    return case(*[(condition, literal(value)) for value, condition in branches.items()], else_=otherwise)
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _act(session: Session, claimed: Claimed, actor: Actor, now: dt.datetime, result: SweepResult,
+         supervision: bool = False) -> None:
+    """Write the claimed marks' timeline lines with their one audit record, and their notices."""
+    if not claimed.ids:
+        return
+    cases = record_case_events_from(
+        session, actor, claimed.events(), action="sla.sweep", at=now,
+        summary=lambda cases: (f"督办超期催办 {len(cases.get('urge', ()))} 件" if supervision else
+                               f"超时自动催办 {len(cases.get('urge', ()))} 件，升级 {len(cases.get('escalate', ()))} 件"))
+    outbox.add_from(session, claimed.notices(actor.name))
+    if supervision:
+        result.supervisions += len(cases.get("urge", ()))
+    else:
+        result.urged += len(cases.get("urge", ()))
+        result.escalated += len(cases.get("escalate", ()))
+
+
+def _due_supervisions(session: Session, finals, now: dt.datetime) -> tuple:
+    # The case is looked up by id from each supervision: a join would let SQLite's planner start from the
+    # million open cases rather than from the few supervisions.
+    return (Supervision.deadline_at <= now,
+            exists().where(Case.id == Supervision.case_id, Case.status.not_in(finals), _unmerged(_dialect(session))))
+
+
+def _supervision_batch(session, finals, ids, now, actor, result) -> None:
+    status = select(Case.status).where(Case.id == Supervision.case_id).scalar_subquery()
+    claimed = _claim_from(session, select(
+        Supervision.case_id, literal("supervision"), Supervision.created_at, Supervision.id, status,
+        Supervision.deadline_at, literal("urge"), literal(""), literal(now, UTCDateTime()))
+        .where(among(_dialect(session), Supervision.id, ids), *_due_supervisions(session, finals, now)))
+    _act(session, Claimed(_dialect(session), claimed, SUPERVISION_URGE), actor, now, result, supervision=True)
