@@ -6,7 +6,7 @@ from flask_login import UserMixin, current_user
 from sqlalchemy.orm import Session
 
 from minqing.core import city, counters
-from minqing.workflows import tasks
+from minqing import workflows
 from minqing.core.actors import Actor, actor_for
 from minqing.core.models import Account, utcnow
 
@@ -62,19 +62,19 @@ def init_app(app: Flask) -> None:
         # the change counters read once for the whole request (core.counters), and the notifications it queues
         # delivered once the answer is sent (the embedded mode; with a broker a worker delivers them anyway)
         g.counters_unit = counters.begin_unit()
-        g.held_deliveries = tasks.hold_deliveries()
+        g.held_deliveries = workflows.hold_deliveries()
 
     @app.after_request
     def _deliver_after_answer(response):
         token = g.pop("held_deliveries", None)
-        if token is not None and (deliver := tasks.release_deliveries(token)) is not None:
+        if token is not None and (deliver := workflows.release_deliveries(token)) is not None:
             response.call_on_close(deliver)
         return response
 
     @app.teardown_request
     def _end_unit(_error):
         token = g.pop("held_deliveries", None)   # no answer was made (an error before one): deliver now
-        if token is not None and (deliver := tasks.release_deliveries(token)) is not None:
+        if token is not None and (deliver := workflows.release_deliveries(token)) is not None:
             deliver()
         token = g.pop("counters_unit", None)
         if token is not None:

@@ -20,6 +20,20 @@ from .rating import rate_as_reporter
 from .rehandling import standing as rehandling_standing
 from .reporting import report_case
 
+
+def hold_deliveries():
+    """A web request's notifications leave after its answer (`tasks.hold_deliveries`; Celery is imported only
+    when a request is served, not by every `minqing` command that imports this package)."""
+    from .tasks import hold_deliveries as hold
+
+    return hold()
+
+
+def release_deliveries(token):
+    from .tasks import release_deliveries as release
+
+    return release(token)
+
 __all__ = [
     # services and read models as modules
     "appeals", "briefs", "channel_figures", "channels", "co_tasks", "dispatch", "duplicates", "fallback", "intake", "joint",
@@ -31,6 +45,7 @@ __all__ = [
     "URGENCIES", "Workflow", "all_workflows", "final_states", "get_workflow", "not_the_lead", "transition",
     "workflow_svg",
     # services and read models as functions
-    "Indicators", "Reporter", "attachment_refs", "evaluate", "is_higher_level", "rate_as_reporter",
-    "rehandling_standing", "report_case", "submit_report", "supervise", "total_indicators", "urge",
+    "Indicators", "Reporter", "attachment_refs", "evaluate", "hold_deliveries", "is_higher_level", "rate_as_reporter",
+    "rehandling_standing", "release_deliveries", "report_case", "submit_report", "supervise", "total_indicators",
+    "urge",
 ]
