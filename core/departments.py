@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from minqing.core.accounts.scopes import ScopeInvalid, resolve
@@ -28,16 +28,7 @@ KINDS = {"government": "政府部门", "utility": "公用事业单位", "mass_or
 COUNTER = "departments"   # moves with every department added, changed or removed: the theme registry's cache
 
 
-@event.listens_for(Session, "before_flush")
-def _bump_on_change(session: Session, _context, _instances) -> None:
-    changed = any(isinstance(row, Department) for rows in (session.new, session.dirty, session.deleted) for row in rows)
-    if changed and not session.info.get("bumping_departments"):
-        session.info["bumping_departments"] = True
-        try:
-            with session.no_autoflush:
-                counters.bump(session, COUNTER)
-        finally:
-            session.info.pop("bumping_departments", None)
+counters.bump_when_flushed(COUNTER, Department)
 
 
 class DepartmentInvalid(ValueError):

@@ -26,19 +26,12 @@ def _parent_code(session: Session, region: Region) -> str | None:
 
 @event.listens_for(Session, "before_flush")
 def _check_before_flush(session: Session, _context, _instances) -> None:
-    touched_grids = False
     for row in (*session.new, *session.dirty):
         if isinstance(row, Region):
             problem = code_problem(row.code, row.level, _parent_code(session, row))
             if problem:
                 raise InvalidRegionCode(f"区划“{row.name}”：{problem}")
-        # region outlines count too: the maps cache region and grid outlines under this counter (core/geo/features.py)
-        touched_grids = touched_grids or isinstance(row, (Grid, Region))
-    touched_grids = touched_grids or any(isinstance(row, (Grid, Region)) for row in session.deleted)
-    if touched_grids and not session.info.get("bumping_grids"):
-        session.info["bumping_grids"] = True
-        try:
-            with session.no_autoflush:
-                counters.bump(session, GRIDS_COUNTER)
-        finally:
-            session.info.pop("bumping_grids", None)
+
+
+# region outlines count too: the maps cache region and grid outlines under this counter (core/geo/features.py)
+counters.bump_when_flushed(GRIDS_COUNTER, Grid, Region)
