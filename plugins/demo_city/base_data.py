@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import enum
+import json
 
 import numpy as np
 import shapely
@@ -67,11 +69,47 @@ def large_page_cache(session: Session, kibibytes: int = 256 * 1024):
 
 
 def bulk(session: Session, model, rows: list[dict], chunk: int = 5000) -> None:
-    """Rows of one shape into the model's table, one executemany per chunk (a Core INSERT: the ORM's bulk insert
-    splits a chunk wherever a None starts or ends, which for residents without a phone meant 30,000 statements)."""
+    """Rows of one shape into the model's table: COPY on PostgreSQL (in the session's transaction), else one
+    executemany per chunk (a Core INSERT: the ORM's bulk insert splits a chunk wherever a None starts or ends,
+    which for residents without a phone meant 30,000 statements)."""
+    if not rows:
+        return
     table = model.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        columns = list(rows[0])
+        defaults = _defaults(table, columns)   # what an INSERT fills in from the model and COPY does not
+        names = ", ".join(f'"{name}"' for name in columns + list(defaults))
+        extra = [_plain(value) for value in defaults.values()]
+        driver = session.connection().connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row([_plain(row[name]) for name in columns] + extra)
+        return
     for start in range(0, len(rows), chunk):
         session.execute(insert(table), rows[start:start + chunk])
+
+
+def _defaults(table, given: list[str]) -> dict:
+    """The model's Python-side defaults (`default=utcnow`, `default=""`) of the columns `given` leaves out,
+    evaluated once for the whole statement."""
+    found = {}
+    for column in table.columns:
+        default = column.default
+        if column.name in given or default is None or default.is_sequence or column.server_default is not None:
+            continue
+        found[column.name] = default.arg(None) if default.is_callable else default.arg
+    return found
+
+
+def _plain(value):
+    """A value as COPY's text format takes it: naive UTC for the UTCDateTime columns, JSON text for documents."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, enum.Enum):   # psycopg writes an enum's name; the column holds its value
+        return value.value
+    return value
 
 
 def sample_points(rng, geometry, count: int) -> list[tuple[float, float]]:
@@ -92,6 +130,20 @@ def sample_points(rng, geometry, count: int) -> list[tuple[float, float]]:
 HOUSEHOLD_SIZES = np.array((1, 2, 2, 3, 3, 3, 4, 4, 5))
 TODAY = np.datetime64("2026-11-24")
 VISITS_FROM = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+# Residents drawn and written at a time: the default city (200,000) in one batch, Lanzhou's 4.4 million in ~18
+BATCH_RESIDENTS = 250_000
+
+
+def _batches(per_grid: list[int], size: int):
+    """`per_grid` split into consecutive runs of grids of about `size` residents each: the same list with zeros
+    outside the run (the grid numbers stay indexes into the small grids)."""
+    start, running = 0, 0
+    for index, count in enumerate(per_grid):
+        running += count
+        if running >= size and index + 1 < len(per_grid):
+            yield [0] * start + per_grid[start:index + 1] + [0] * (len(per_grid) - index - 1)
+            start, running = index + 1, 0
+    yield [0] * start + per_grid[start:]
 
 
 class BaseData:
@@ -115,21 +167,29 @@ class BaseData:
         per_grid = [int(resident_count * w / total) for w in weights]
         for index in range(resident_count - sum(per_grid)):
             per_grid[index % len(per_grid)] += 1
-        households = self._households(per_grid)
-        self.b.advance(75)
-        addresses, houses, households, residents = self._rows(*households)
-        session = self.b.session
-        with large_page_cache(session):
-            bulk(session, Address, addresses)
-            bulk(session, House, houses)
-            bulk(session, Household, households)
-            bulk(session, Resident, residents)
-        self.b.advance(88)
-        self._key_persons(residents)
+        batches = list(_batches(per_grid, BATCH_RESIDENTS))
+        done = [0, 0]   # households and residents written: the ids of the next batch follow them
+        for number, batch in enumerate(batches):
+            # one batch (the default 200,000 residents) draws exactly what the whole city drew before batches
+            progress = self.b.advance if len(batches) == 1 else None
+            households = self._households(batch, progress)
+            self.b.advance(65 + int(10 * (number + 1) / len(batches)) if len(batches) == 1 else
+                           65 + int(23 * (number + 0.5) / len(batches)))
+            addresses, houses, households, residents = self._rows(*households, first=done)
+            session = self.b.session
+            with large_page_cache(session):
+                bulk(session, Address, addresses)
+                bulk(session, House, houses)
+                bulk(session, Household, households)
+                bulk(session, Resident, residents)
+            done = [done[0] + len(households), done[1] + len(residents)]
+            self._key_persons(residents)
+            del addresses, houses, households, residents   # a city of millions is never held whole
+            self.b.advance(65 + int(23 * (number + 1) / len(batches)))
         self._units_and_places()
         self.b.advance(96)
 
-    def _households(self, per_grid: list[int]):
+    def _households(self, per_grid: list[int], progress=None):
         """Every household's grid (index into the small grids), size and point."""
         generator, cells = self.generator, self.b.small_grids
         grid_of, sizes, lons, lats = [], [], [], []
@@ -146,11 +206,13 @@ class BaseData:
             sizes.append(drawn)
             lons.extend(lon for lon, _ in points)
             lats.extend(lat for _, lat in points)
-            if number % 1000 == 0:
-                self.b.advance(65 + int(10 * number / len(cells)))
+            if number % 1000 == 0 and progress is not None:
+                progress(65 + int(10 * number / len(cells)))
         return np.concatenate(grid_of), np.concatenate(sizes), lons, lats
 
-    def _rows(self, grid_of: np.ndarray, sizes: np.ndarray, lons: list[float], lats: list[float]):
+    def _rows(self, grid_of: np.ndarray, sizes: np.ndarray, lons: list[float], lats: list[float],
+              first: tuple[int, int] = (0, 0)):
+        """The rows of these households and their residents; ids follow `first` (households, residents written)."""
         generator, cells = self.generator, self.b.small_grids
         count = len(sizes)
         urban = np.array([cell.urban for cell in cells])[grid_of]
@@ -164,11 +226,11 @@ class BaseData:
         built = generator.integers(1975, 2025, count).tolist()
         unvisited = (generator.random(count) < 0.03).tolist()
         visit_days = generator.integers(0, 321, count).tolist()
-        residents = self._residents(grid_of, sizes, located)
+        residents = self._residents(grid_of, sizes, located, first)
         heads = np.concatenate(([0], np.cumsum(sizes)[:-1])).tolist()
         addresses, houses, households = [], [], []
         for index, grid in enumerate(grid_of.tolist()):
-            row_id, where, is_urban = index + 1, located[grid], bool(urban[index])
+            row_id, where, is_urban = first[0] + index + 1, located[grid], bool(urban[index])
             code = cells[grid].region_code
             text_ = (f"{places[grid]}{building[index]}号楼{unit[index]}单元{room[index]}0{flat[index]}室" if is_urban
                      else f"{places[grid]}{number[index]}号")
@@ -184,7 +246,8 @@ class BaseData:
                                VISITS_FROM + dt.timedelta(days=visit_days[index])})
         return addresses, houses, households, residents
 
-    def _residents(self, grid_of: np.ndarray, sizes: np.ndarray, located: list[dict]) -> list[dict]:
+    def _residents(self, grid_of: np.ndarray, sizes: np.ndarray, located: list[dict],
+                   first: tuple[int, int] = (0, 0)) -> list[dict]:
         """Every household's members: the head (户主), a spouse (配偶), children (子女), with ID numbers that are
         valid and unique, born in their county."""
         generator, cells = self.generator, self.b.small_grids
@@ -215,8 +278,8 @@ class BaseData:
         relations = np.array(["户主", "配偶", "子女"])[np.minimum(position, 2)].tolist()
         born_dates = born.tolist()
         key, where = self.key, [located[index] for index in grid.tolist()]
-        household_ids = (household + 1).tolist()
-        return [{"id": index + 1, "name": names[index], "id_number": numbers[index],
+        household_ids = (household + first[0] + 1).tolist()
+        return [{"id": first[1] + index + 1, "name": names[index], "id_number": numbers[index],
                  "id_digest": id_digest(key, numbers[index]), "gender": "male" if sequence[index] % 2 else "female",
                  "birth_date": born_dates[index], "phone": phones[index] if adult[index] else None,
                  "household_id": household_ids[index], "relation": relations[index],

@@ -84,3 +84,18 @@ def test_switching_the_plugin_off_takes_the_rule_away(platform, session, town, s
     assert "repeat_places" not in warning_rules.rules(platform, session)
     layers = {item["key"] for _, item in platform.plugins.collect("map_layers", viewer=system, session=session)}
     assert "warnings.repeat_places" not in layers
+
+
+def test_past_the_case_limit_the_newest_cases_are_read(monkeypatch, platform, session, town):
+    """A busy city has more cases in half a year than the rule reads: it reads the newest, where a warning about
+    the recent month must be found (it read the oldest)."""
+    from minqing.workflows.briefs import places
+
+    add_case(session, town, reported=days_ago(170), address="七里河区建兰路街道某小区")   # old, elsewhere
+    add_case(session, town, reported=days_ago(150), address="七里河区建兰路街道某小区")
+    first = add_case(session, town, reported=days_ago(90), address=STREET)
+    add_case(session, town, reported=days_ago(50), address=STREET)
+    add_case(session, town, reported=days_ago(5), address=STREET)
+    monkeypatch.setattr(places, "MAX_CASES", 3)
+    [warning] = _warnings(platform, session)
+    assert warning.key == f"place:{first.id}"

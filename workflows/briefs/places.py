@@ -28,7 +28,7 @@ from minqing.core.privacy import masking
 from .space import projection_for
 
 MIN_ADDRESS = 6
-MAX_CASES = 50_000
+MAX_CASES = 50_000   # the newest of a window this long at most (a city's busiest half year: the recent ones count)
 _NOT_WORD = re.compile(r"[\s,，。.、;；:：()（）\-—_#]+")
 
 
@@ -95,7 +95,7 @@ def repeat_places(session: Session, viewer: Actor, *, end: dt.datetime, days: in
     rows = session.execute(scope.restrict(
         select(Case.id, Case.address, Case.lon, Case.lat, Case.category, Case.grid_id, Case.region_code,
                Case.created_at).outerjoin(CaseMilestone, CaseMilestone.case_id == Case.id)
-        .where(*_population(start, end)).order_by(Case.id).limit(MAX_CASES), Case, viewer)).all()
+        .where(*_population(start, end)).order_by(Case.id.desc()).limit(MAX_CASES), Case, viewer)).all()[::-1]
     links = _Links(len(rows))
     by_address: dict[str, int] = {}
     for index, row in enumerate(rows):
@@ -161,7 +161,7 @@ def repeat_reporters(session: Session, viewer: Actor, start: dt.datetime, end: d
         select(Case.reporter_account_id, Case.reporter_phone, Case.reporter_name, Case.category)
         .outerjoin(CaseMilestone, CaseMilestone.case_id == Case.id)
         .where(*_population(start, end), or_(Case.reporter_account_id.is_not(None), Case.reporter_phone != ""))
-        .order_by(Case.id).limit(MAX_CASES), Case, viewer)).all()
+        .order_by(Case.id.desc()).limit(MAX_CASES), Case, viewer)).all()[::-1]
     people: dict[str, list] = {}
     for row in rows:
         people.setdefault(f"a{row.reporter_account_id}" if row.reporter_account_id else f"p{row.reporter_phone}",
