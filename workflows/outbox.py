@@ -149,9 +149,11 @@ def claim(platform, now: dt.datetime, limit: int = 500, ids: list[int] | None = 
     concurrent claim holds are skipped, not waited for)."""
     due = select(Notification.id).where(Notification.status == "pending")
     due = due.where(Notification.id.in_(ids)) if ids is not None else due.where(Notification.next_attempt_at <= now)
-    due = due.order_by(Notification.id).limit(limit).with_for_update(skip_locked=True)
+    # A CTE, not `IN (subquery)`: PostgreSQL may run a LIMITed subquery of an UPDATE more than once and so claim
+    # more than `limit` rows; a CTE that locks rows is always run once.
+    due = due.order_by(Notification.id).limit(limit).with_for_update(skip_locked=True).cte("due")
     table = Notification.__table__
-    statement = (update(table).where(table.c.id.in_(due.scalar_subquery()), table.c.status == "pending")
+    statement = (update(table).where(table.c.id.in_(select(due.c.id)), table.c.status == "pending")
                  .values(status="sending", claimed_at=now, attempts=table.c.attempts + 1)
                  .returning(table.c.id, table.c.kind, table.c.channel, table.c.recipient, table.c.subject,
                             table.c.body, table.c.data, table.c.case_id, table.c.attempts))

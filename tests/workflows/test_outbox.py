@@ -85,3 +85,14 @@ def test_two_deliveries_never_send_a_row_twice(platform, city, pager):
     assert outbox.claim(platform, utcnow(), ids=[row.id]) == []   # already claimed by someone else
     assert outbox.deliver(platform) == 0
     assert pager.sent == []
+
+
+def test_a_claim_takes_no_more_rows_than_asked(platform, city):
+    """A worker killed mid-delivery strands only what it claimed: a chunk, never the whole outbox."""
+    with platform.db.session() as session:
+        for n in range(3 * outbox.CLAIM_CHUNK):
+            outbox.add(session, kind="urge", recipient=f"worker:{n}", subject="催办")
+    claimed = outbox.claim(platform, utcnow(), outbox.CLAIM_CHUNK)
+    assert len(claimed) == outbox.CLAIM_CHUNK
+    statuses = [row.status for row in notifications(platform)]
+    assert statuses.count("sending") == outbox.CLAIM_CHUNK and statuses.count("pending") == 2 * outbox.CLAIM_CHUNK
