@@ -50,7 +50,7 @@ ACTION_NAMES = {
     "case.follow_master": "随主件办理", "case.comment": "备注",
     "notification.read": "通知标为已读", "notification.read_all": "通知全部标为已读",
     # demo content
-    "demo.accounts": "生成演示账号", "demo.history": "生成演示历史事件",
+    "demo.accounts": "生成演示账号", "demo.history": "生成演示历史事件", "demo.volume": "批量生成演示历史事件",
     # department ledgers
     "theme_record.update": "修改台账记录", "theme_record.retire": "台账记录退出",
     # cadres, household visits, key grids, 帮办实事
