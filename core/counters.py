@@ -42,14 +42,9 @@ def end_unit(token: contextvars.Token) -> None:
     _unit.reset(token)
 
 
-@contextlib.contextmanager
-def unit() -> Iterator[None]:
+def unit() -> contextlib.AbstractContextManager[None]:
     """Counters read once for everything inside (a task, a batch)."""
-    token = begin_unit()
-    try:
-        yield
-    finally:
-        end_unit(token)
+    return resumed(None)
 
 
 def current_unit() -> _Unit | None:
@@ -60,6 +55,7 @@ def current_unit() -> _Unit | None:
 
 @contextlib.contextmanager
 def resumed(earlier: _Unit | None) -> Iterator[None]:
+    """Inside, the unit `earlier` (a new one when None) is open again."""
     token = _unit.set(earlier if earlier is not None else _Unit())
     try:
         yield

@@ -18,9 +18,9 @@ import threading
 from collections.abc import Callable
 
 from celery import Celery
+from celery.signals import task_prerun
 
 from minqing.core import counters
-from celery.signals import task_prerun
 
 log = logging.getLogger(__name__)
 _platform_lock = threading.Lock()
