@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import os
 
-from sqlalchemy import Select, bindparam, event, func, insert, inspect, literal, select, update
+from sqlalchemy import Select, event, func, insert, inspect, literal, select, update
 from sqlalchemy.orm import Session
 
 from minqing.core.models import Notification, UTCDateTime, utcnow
@@ -131,15 +131,16 @@ def deliver_claimed(platform, claimed: list[dict]) -> int:
     for notification in claimed:
         answers = platform.plugins.call("deliver_notification", notification=notification)
         delivered_by = [name for name, answer in answers if answer is True]
-        row = {"row": notification["id"]}
         if delivered_by:
-            _store_outcomes(platform, [{**row, "by": ",".join(delivered_by)}], [], [])
+            _store_outcome(platform, notification["id"], status="delivered", delivered_at=utcnow(),
+                           delivered_by=",".join(delivered_by))
             delivered += 1
         elif notification["attempts"] >= MAX_ATTEMPTS:
-            _store_outcomes(platform, [], [], [row])
+            _store_outcome(platform, notification["id"], status="failed", last_error="没有插件能投递该通知")
         else:  # back off: 1, 2, 4 … minutes, at most a day
             wait = min(dt.timedelta(minutes=2 ** (notification["attempts"] - 1)), dt.timedelta(days=1))
-            _store_outcomes(platform, [], [{**row, "at": utcnow() + wait}], [])
+            _store_outcome(platform, notification["id"], status="pending", last_error="没有插件投递该通知，稍后重试",
+                           next_attempt_at=utcnow() + wait)
     return delivered
 
 
@@ -162,22 +163,11 @@ def claim(platform, now: dt.datetime, limit: int = 500, ids: list[int] | None = 
     return sorted(rows, key=lambda row: row["id"])
 
 
-def _store_outcomes(platform, delivered: list[dict], retry: list[dict], failed: list[dict]) -> None:
-    if not (delivered or retry or failed):
-        return
+def _store_outcome(platform, notification_id: int, **values) -> None:
+    """What came of one hand-over, in a short transaction of its own (the row's claim ends with it)."""
     table = Notification.__table__
-    row = bindparam("row")
     with platform.db.session() as session:
-        connection = session.connection()
-        if delivered:
-            connection.execute(update(table).where(table.c.id == row).values(
-                status="delivered", delivered_at=utcnow(), delivered_by=bindparam("by")), delivered)
-        if failed:
-            connection.execute(update(table).where(table.c.id == row).values(
-                status="failed", last_error="没有插件能投递该通知"), failed)
-        if retry:
-            connection.execute(update(table).where(table.c.id == row).values(
-                status="pending", last_error="没有插件投递该通知，稍后重试", next_attempt_at=bindparam("at")), retry)
+        session.execute(update(table).where(table.c.id == notification_id).values(**values))
 
 
 def redeliver(platform, now: dt.datetime | None = None) -> int:
