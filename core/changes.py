@@ -40,6 +40,8 @@ def record_case_event(session: Session, actor: Actor, case: Case, action: str, *
     event = CaseEvent(case_id=case.id, at=at, actor_account_id=actor.account_id, actor_name=actor.name,
                       action=action, from_status=from_status, to_status=to_status, comment=comment,
                       data=data or {}, origin=actor.origin)
+    if "events" in case.__dict__:   # the timeline is loaded (a case made in this session): keep it whole, so
+        case.events.append(event)   # whoever reads it next (the report's answer) needs no query
     session.add(event)
     record_change(session, actor, f"case.{action}", object_type="case", object_id=case.id,
                   summary=f"{from_status or '-'} → {to_status or '-'}", details={"comment": comment}, at=at)

@@ -59,7 +59,8 @@ def start_case(platform, session: Session, actor: Actor, *, theme_key: str, titl
                 external_id=external_id,
                 workflow_key=workflow.key, reporter_account_id=actor.account_id, reporter_name=reporter_name,
                 reporter_phone=reporter_phone, grid_id=grid_id, region_code=region_code or "",
-                rework_count=0, created_at=now, updated_at=now)
+                rework_count=0, created_at=now, updated_at=now,
+                events=[], attachments=[])   # a new case's lists start empty and are known: no query reads them
     if theme_version is not None:  # the theme's form as published when the case was filled in
         case.theme_version = theme_version
     _validate(platform, session, case)

@@ -61,6 +61,9 @@ def test_a_report_reads_the_change_counters_once_and_writes_in_one_transaction(p
     assert len([sql for sql in writes if not sql.startswith("UPDATE notifications")]) <= 7, writes
     assert len(seen.sql) <= 22, seen.sql
     assert seen.commits <= 4
+    # the answer shows the new case's timeline and files: known in memory, never read back
+    assert not seen.matching("FROM case_events") and not seen.matching("FROM attachments"), "\n".join(seen.sql)
+    assert [line["action"] for line in created["timeline"]] == ["report"] and created["attachments"] == []
 
 
 def test_the_key_s_last_use_is_written_once_in_a_while(platform, warm, keys):
