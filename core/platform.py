@@ -9,6 +9,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from minqing.core import city, counters
+from minqing.core.audit import chain as audit_chain
 from minqing.core.privacy import masking
 from .db import Database
 from minqing.core.geo.integrity import GRIDS_COUNTER
@@ -26,6 +27,7 @@ __all__ = ["GRIDS_COUNTER", "Platform"]
 class Platform:
     def __init__(self, database_url: str | None = None, *, load_plugins: bool = True):
         masking.install_log_scrubbing()  # no ID or phone number reaches any log unmasked
+        audit_chain.stream_names()        # a wrong MINQING_AUDIT_STREAMS stops the start, not a later commit
         self.db = Database(database_url)
         city.forget()  # until this database's city is read, no other database's time zone is shown (core/city.py)
         self.plugins = PluginHost(self.db, load_entry_points=load_plugins)

@@ -203,3 +203,11 @@ def test_the_migration_keeps_the_old_chain_and_downgrades_only_while_other_strea
     with database.session() as session:
         assert verify(session).ok
     database.dispose()
+
+
+def test_a_wrong_stream_count_stops_the_platform_at_start(monkeypatch, tmp_path):
+    from minqing.core.platform import Platform
+
+    monkeypatch.setenv("MINQING_AUDIT_STREAMS", "eight")
+    with pytest.raises(ValueError, match="MINQING_AUDIT_STREAMS 应为 1 到 64 之间的整数"):
+        Platform(f"sqlite:///{tmp_path / 'never.db'}")
