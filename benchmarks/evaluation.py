@@ -1,19 +1,16 @@
 """Benchmark: the evaluation indicators over N cases with their case events, against one hand-written GROUP BY
 that also counts the returned (退回) cases by a join on the case events.
 
-    python -m benchmarks.evaluation                    # 1,000,000 cases in a temporary SQLite file
-    python -m benchmarks.evaluation --cases 100000
-    python -m benchmarks.evaluation --db postgresql+psycopg://postgres@127.0.0.1/bench   # EMPTIES that database
+    python -m benchmarks.evaluation [--scale tiny|small|city]     # a temporary SQLite file (small: 50,000 cases)
+    python -m benchmarks.evaluation --scale city --db postgresql+psycopg://postgres@127.0.0.1/bench   # EMPTIED
 
-For each dimension (department, county, township, grid) prints the time of `evaluate()` and of the
-hand-written SQL, their ratio, and checks that both give the same numbers.
+One figure per dimension (department, county, township, grid): the best time of `evaluate()` and of the
+hand-written SQL, interleaved, after checking that both give the same numbers (as `python -m benchmarks`).
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import random
-import tempfile
 import time
 
 from shapely.geometry import box, mapping
@@ -22,7 +19,7 @@ from sqlalchemy import bindparam, insert, text
 from minqing.core.models import Case, CaseEvent, CaseMilestone, Department, Grid, Region, UTCDateTime
 from minqing.workflows.evaluation import Indicators, evaluate
 
-from .harness import Figure, best_times
+from .harness import Figure, best_times, run_alone
 
 # -- synthetic data (also used by benchmarks/sweep.py): inserted in bulk, not through the engine, which would
 #    take hours for a million cases -----------------------------------------------------------------------
@@ -132,15 +129,6 @@ def insert_cases(database, n: int, *, open_share: float = 0.25, batch: int = 20_
     return time.perf_counter() - began
 
 
-def fresh_database(url: str | None, tmp_dir):
-    """A migrated, empty database: the given URL (emptied!) or a new SQLite file in `tmp_dir`."""
-    from minqing.core.db import Database
-
-    database = Database(url or f"sqlite:///{tmp_dir}/bench.db")
-    database.reset()
-    return database
-
-
 # -- the comparison ------------------------------------------------------------------------------------------
 
 PERIOD = dict(start=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), end=dt.datetime(2027, 1, 1, tzinfo=dt.UTC),
@@ -199,12 +187,6 @@ def same(mine: list[Indicators], theirs: list[tuple]) -> bool:
     return True
 
 
-def timed(function, *args):
-    began = time.perf_counter()
-    result = function(*args)
-    return result, time.perf_counter() - began
-
-
 def figures(url: str, scale) -> list[Figure]:
     """One figure per dimension: the best of interleaved runs of evaluate() and of the hand-written GROUP BY."""
     from minqing.core.db import Database
@@ -224,29 +206,5 @@ def figures(url: str, scale) -> list[Figure]:
     return found
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cases", type=int, default=1_000_000)
-    parser.add_argument("--db", default=None, help="database URL (emptied!); default a temporary SQLite file")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        database = fresh_database(args.db, tmp)
-        print(f"{database.engine.dialect.name}: generating {args.cases:,} cases …", flush=True)
-        print(f"  inserted in {insert_cases(database, args.cases):.1f} s")
-        with database.session() as session:
-            for dimension in DIMENSIONS:
-                hand_written(session, dimension)  # warm the cache once, so neither side pays for cold pages
-                mine, ours_seconds = timed(ours, session, dimension)
-                theirs, sql_seconds = timed(hand_written, session, dimension)
-                verdict = "same numbers" if same(mine, theirs) else "DIFFERENT NUMBERS"
-                print(f"  {dimension:10} groups {len(mine):5}  evaluate() {ours_seconds:7.3f} s   "
-                      f"hand-written {sql_seconds:7.3f} s   ratio {ours_seconds / sql_seconds:5.2f}   {verdict}")
-            [total] = evaluate(session, by="region", region_level="city", **PERIOD)
-        print(f"  city: 及时受理率 {total.timely_acceptance_rate:.1%}  按期办结率 {total.on_time_closure_rate:.1%}  "
-              f"超期 {total.overdue:,}  返工率 {total.rework_rate:.1%}  满意率 {total.satisfaction_rate:.1%}  "
-              f"平均处置时长 {total.average_handling_hours:.1f} h")
-        database.dispose()
-
-
 if __name__ == "__main__":
-    main()
+    run_alone(figures, __doc__)
