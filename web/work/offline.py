@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 
-from flask import current_app, jsonify, request, send_from_directory, url_for
+from flask import current_app, g, jsonify, request, send_from_directory, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -54,8 +54,11 @@ def secure_context() -> bool:
 
 def offline_app() -> bool:
     """Whether the page carries the outbox and the service worker: for those who fill the work end's forms in
-    the field (grid workers; cadres visit households)."""
-    return current_user.is_authenticated and viewer().has_role(*OFFLINE_ROLES) and not step_pending()
+    the field (grid workers; cadres visit households). Asked three times per page: answered once per request."""
+    if "offline_app" not in g:
+        g.offline_app = bool(current_user.is_authenticated and viewer().has_role(*OFFLINE_ROLES)
+                             and not step_pending())
+    return g.offline_app
 
 
 @blueprint.app_context_processor
