@@ -25,7 +25,6 @@ Both sides use the same columns, so an exported file imports again (into another
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import time
@@ -39,7 +38,8 @@ from minqing.core import city
 from minqing.core.actors import Actor
 from minqing.core.changes import record_change
 from minqing.core.geo import geojson
-from minqing.core.importing import REPORT_HEADER, ImportInterrupted, ImportSummary, RowError
+from minqing.core.importing import ImportSummary, RowError
+from minqing.core.importing.error_report import ErrorReporting
 from minqing.core.importing.readers import ImportFileError, open_table
 from minqing.core.models import ThemeRecord
 from minqing.core.ops.exporting import sink_for
@@ -135,7 +135,7 @@ def _table_rows(table, names: dict[str, str]):
         yield number, {key: value for key, value in zip(columns, raw) if key}
 
 
-class LedgerImport:
+class LedgerImport(ErrorReporting):
     """The batch and resume loop of `core.importing.importer` (whose `_Import` is bound to its base-data kinds:
     columns, regions and grids read up front), over ledger rows checked by the records service. As there: a batch
     is one transaction, and its rows' errors and counts are kept only once it committed, so a batch that rolls back
@@ -190,11 +190,11 @@ class LedgerImport:
             if batch_first is None and not self.summary.batches:
                 self._close_report()
                 raise   # nothing happened yet: the file as a whole is wrong
-            self._interrupted(batch_first, started, error)
+            self._interrupted(batch_first, error, started)
         except Exception as error:
-            self._interrupted(batch_first, started, error)
+            self._interrupted(batch_first, error, started)
         except BaseException as error:   # Ctrl-C: still leave the report with the row to resume from
-            self._interrupted(batch_first, started, error, reraise=False)
+            self._interrupted(batch_first, error, started, reraise=False)
             raise
         finally:
             self._close_report()
@@ -211,17 +211,6 @@ class LedgerImport:
         names.update({"经度": "lon", "纬度": "lat", "记录编号": "id"})
         self.summary.unknown_columns = [header for header in table.header if header.strip() not in names]
         return _table_rows(table, names), table.estimated_rows, table.close
-
-    def _interrupted(self, batch_first, started, error: BaseException, reraise: bool = True) -> None:
-        summary = self.summary
-        summary.resume_from = batch_first if batch_first is not None else max(self.resume_from, 2)
-        summary.failure = f"{type(error).__name__}: {error}".splitlines()[0][:300]
-        summary.seconds = round(time.perf_counter() - started, 2)
-        self._write([RowError(summary.resume_from, "", "", f"导入在此行所在批次中断（{summary.failure}），"
-                                                           f"该批次未导入；修复后用 --resume-from {summary.resume_from} 继续")])
-        if reraise:
-            self._close_report()
-            raise ImportInterrupted(summary) from error
 
     def _commit(self, batch) -> None:
         self._pending = _BatchTally()
@@ -329,29 +318,6 @@ class LedgerImport:
         if location["geometry"] and location["geometry"].get("type") == "Point":
             location["lon"] = location["lat"] = None   # the point itself says where
         return location, failed
-
-    def _write(self, errors: list[RowError]) -> None:
-        """Add committed rows' errors (or the interruption's line) to the summary and the report file (appended to
-        when resuming), flushed at once."""
-        if not errors:
-            return
-        self.summary.errors.extend(errors)
-        if self.report_path is None:
-            return
-        if self._report is None:
-            resuming = self.resume_from and self.report_path.exists() and self.report_path.stat().st_size > 0
-            self._report_file = open(self.report_path, "a" if resuming else "w", encoding="utf-8-sig", newline="")
-            self._report = csv.writer(self._report_file)
-            if not resuming:
-                self._report.writerow(REPORT_HEADER)
-        self._report.writerows((error.row, error.column, error.value, error.message) for error in errors)
-        self._report_file.flush()
-
-    def _close_report(self) -> None:
-        if self._report_file is not None:
-            self._report_file.close()
-            self._report_file = self._report = None
-
 
 @dataclasses.dataclass
 class _BatchTally:

@@ -13,8 +13,8 @@ and, for a plugin's own files (an intake channel's export, docs/channels.md), th
 """
 from .city import CitySummary, Problem
 from .columns import PHONE, TEXT, Column, match_header
-from .importer import (DEFAULT_BATCH, REPORT_HEADER, ImportInterrupted, ImportSummary, RowError, import_file,
-                       insert_batch)
+from .error_report import REPORT_HEADER
+from .importer import DEFAULT_BATCH, ImportInterrupted, ImportSummary, RowError, import_file, insert_batch
 from .kinds import KINDS
 from .readers import ImportFileError, detect_encoding, open_table
 from .values import CHINA_LAT, CHINA_LON, Bad, decimal, phone

@@ -9,7 +9,6 @@ resume from (``resume_from``).
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import functools
@@ -30,9 +29,9 @@ from ..settings import lookup_key
 from . import columns as C
 from . import values as V
 from .kinds import KINDS, Kind
+from .error_report import ErrorReporting
 from .readers import ImportFileError, open_table
 
-REPORT_HEADER = ("行号", "列", "值", "问题")
 DEFAULT_BATCH = 5000
 _VALUE_LIMIT = 60
 _DATE_KEYS = frozenset({"birth_date", "last_visit_at"})
@@ -123,7 +122,7 @@ def import_file(platform, kind: str, path: str | Path, *, actor: Actor | None = 
                    resume_from or 0, show_progress, today).run()
 
 
-class _Import:
+class _Import(ErrorReporting):
     def __init__(self, platform, kind_class: type[Kind], path: Path, actor: Actor, report_path, batch_size: int,
                  resume_from: int, show_progress: bool, today: dt.date | None):
         self.platform, self.path, self.actor = platform, path, actor
@@ -188,18 +187,6 @@ class _Import:
             self._close_report()
         self.summary.seconds = round(time.perf_counter() - started, 2)
         return self.summary
-
-    def _interrupted(self, batch_first, error: BaseException, started: float, reraise: bool = True) -> None:
-        summary = self.summary
-        summary.resume_from = batch_first if batch_first is not None else max(self.resume_from, 2)
-        summary.failure = f"{type(error).__name__}: {error}".splitlines()[0][:300]
-        summary.seconds = round(time.perf_counter() - started, 2)
-        self._write([RowError(summary.resume_from, "", "",
-                              f"导入在此行所在批次中断（{summary.failure}），该批次未导入；"
-                              f"修复后用 --resume-from {summary.resume_from} 继续")])
-        if reraise:
-            self._close_report()
-            raise ImportInterrupted(summary) from error
 
     # -- header and rows --------------------------------------------------------------------------------------
 
@@ -365,27 +352,6 @@ class _Import:
                 shown = shown[:_VALUE_LIMIT] + "…"
             errors.append(RowError(row.number, self.header_names.get(key, key), shown, message))
         return errors
-
-    def _write(self, errors: list[RowError]) -> None:
-        if not errors:
-            return
-        self.summary.errors.extend(errors)
-        if self.report_path is None:
-            return
-        if self._report is None:
-            resuming = self.resume_from and self.report_path.exists() and self.report_path.stat().st_size > 0
-            self._report_file = open(self.report_path, "a" if resuming else "w", encoding="utf-8-sig", newline="")
-            self._report = csv.writer(self._report_file)
-            if not resuming:
-                self._report.writerow(REPORT_HEADER)
-        self._report.writerows((error.row, error.column, error.value, error.message) for error in errors)
-        self._report_file.flush()
-
-    def _close_report(self) -> None:
-        if self._report_file is not None:
-            self._report_file.close()
-            self._report_file = self._report = None
-
 
 @functools.lru_cache(maxsize=4096)   # a file names a few hundred (grid region, region) pairs, row after row
 def _related(grid_region: str, region_code: str) -> bool:
