@@ -11,11 +11,12 @@ import hashlib
 import io
 import re
 import secrets
+import threading
 import warnings
 import zlib
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -83,11 +84,26 @@ def _too_many_pixels(width: int | None = None, height: int | None = None) -> Upl
     return UploadRejected(f"图片尺寸过大{size}：像素总数不能超过 {MAX_PIXELS // 10_000} 万，请缩小后再上传")
 
 
+_strict = threading.Lock()
+
+
+def _load_strictly(image: Image.Image) -> None:
+    """Decode every pixel, refusing a truncated file. Pillow's `LOAD_TRUNCATED_IMAGES` is process-wide, and
+    WeasyPrint (the briefs' PDFs) turns it on when imported: an upload would then be padded with grey instead of
+    refused. It is turned off for this decode, under a lock, so two uploads cannot restore each other's value."""
+    with _strict:
+        previous, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+        try:
+            image.load()
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = previous
+
+
 def _clean_image(data: bytes, content_type: str) -> bytes:
     """Decode fully and encode again: only pixels survive (no EXIF, no comments, no trailing payload)."""
     try:
         with _open_image(data) as image:
-            image.load()
+            _load_strictly(image)
             if image.format != PILLOW_FORMATS[content_type]:
                 raise UploadRejected("文件内容与图片格式不符")
             # A phone stores a portrait photo as landscape pixels plus an EXIF orientation; the EXIF is dropped

@@ -47,6 +47,16 @@ def test_an_image_within_the_limit_is_still_decoded(session, system):
         attachments.store(session, system, header_only_png(6_000, 6_000), "ok.png")
 
 
+def test_a_truncated_image_is_refused_after_weasyprint_turned_on_truncated_loading(session, system, monkeypatch):
+    from PIL import ImageFile
+
+    # what `import weasyprint` does to the whole process (the briefs' PDFs import it)
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    with pytest.raises(attachments.UploadRejected, match="损坏"):
+        attachments.store(session, system, header_only_png(6_000, 6_000), "ok.png")
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True   # given back as it was: WeasyPrint's own images stay as it wants
+
+
 def pdf(*objects: bytes) -> bytes:
     body = b"%PDF-1.7\n" + b"".join(b"%d 0 obj\n%s\nendobj\n" % (i + 1, o) for i, o in enumerate(objects))
     return body + b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
