@@ -144,7 +144,10 @@ def warning_rules():
     settings, now) -> list`` of :class:`minqing.core.warning_rules.EarlyWarning` (rule key, a stable key, title,
     reason in Chinese, severity "red"/"yellow"/"blue", grid id, region code, lon/lat when known, the objects
     concerned as ``(kind, id)`` pairs). Compute within ``viewer``'s scope (``minqing.core.scope.restrict``).
-    The host hides warnings that were acknowledged or turned into a case (by rule and key). Example::
+    The platform calls it once for the whole city (its own viewer) every few minutes and stores the result
+    (``minqing.core.warning_rules.refresh``); pages and the map read the stored warnings within each viewer's scope
+    by the warning's ``region_code`` and ``grid_id``, so give both. The host hides warnings that were acknowledged
+    or turned into a case (by rule and key). Example::
 
         @hookimpl
         def warning_rules():

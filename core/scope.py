@@ -6,7 +6,7 @@ Rules, by role (a viewer with several grants sees the union):
   region they cover);
 - department staff: their department's cases, the cases they co-handle (协办: an open or answered task of
   their department), and, through themes, their department's records;
-- grid worker: what lies in their grid and the grids under it;
+- grid worker: what lies in their grid and the grids under it (early warnings of those grids included);
 - cadre (村、乡镇干部): the base data (households, residents, ...), grids and regions of their village or
   township subtree, not its cases;
 - citizen: only the cases they reported themselves;
@@ -16,21 +16,47 @@ Rules, by role (a viewer with several grants sees the union):
 """
 from __future__ import annotations
 
-from sqlalchemy import Select, false, or_, select, true
+from sqlalchemy import Boolean, Select, false, or_, select, true
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from .actors import Actor
-from .models import (Account, Address, Brief, Case, Department, Grid, House, Household, KeyPerson, KeyPlace, Person,
-                     Region, Resident, Role, ThemeRecord, Unit, Visit, WarningAction)
+from .models import (Account, Address, Brief, Case, Department, Grid, House, Household, HouseholdCount, KeyPerson,
+                     KeyPlace, Person, Region, Resident, Role, StoredWarning, ThemeRecord, Unit, Visit, WarningAction)
 from .models.cohandling import CoHandlingStatus, CoHandlingTask
 from minqing.core.geo.regions import within
 
-BASE_DATA = (Address, House, Household, Resident, KeyPerson, KeyPlace, Unit, Visit)
+BASE_DATA = (Address, House, Household, HouseholdCount, Resident, KeyPerson, KeyPlace, Unit, Visit)
 LOCATED = (*BASE_DATA, ThemeRecord)  # rows with grid_id and region_code
 
 
+class _AmongRows(ColumnElement):
+    """`column IN (subquery)`, written for PostgreSQL as `column = ANY(ARRAY(subquery))`: a scope is an OR (their
+    own reports, or their grid; their department's cases, or those it co-handles), and inside an OR PostgreSQL
+    runs an IN-subquery as a filter on every row, a scan of a year of cases for a grid worker's inbox; the array
+    is computed once and the column's index answers it (a bitmap OR with the other arms)."""
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement),
+                           ("subquery", InternalTraversal.dp_clauseelement)]
+    type = Boolean()
+
+    def __init__(self, column, subquery: Select):
+        self.column, self.subquery = column, subquery.scalar_subquery()
+
+
+@compiles(_AmongRows)
+def _among_rows(element, compiler, **kw):
+    return f"{compiler.process(element.column, **kw)} IN {compiler.process(element.subquery, **kw)}"
+
+
+@compiles(_AmongRows, "postgresql")
+def _among_rows_postgresql(element, compiler, **kw):
+    return f"{compiler.process(element.column, **kw)} = ANY(ARRAY{compiler.process(element.subquery, **kw)})"
+
+
 def _grid_subtree(model, grid_code: str) -> ColumnElement[bool]:
-    return model.grid_id.in_(select(Grid.id).where(within(Grid.code, grid_code)))
+    return _AmongRows(model.grid_id, select(Grid.id).where(within(Grid.code, grid_code)))
 
 
 def condition(model, viewer: Actor) -> ColumnElement[bool]:
@@ -52,8 +78,8 @@ def _grant_condition(model, grant) -> ColumnElement[bool] | None:
             return within(model.region_code, grant.region_code)
         if model is Region:
             return within(Region.code, grant.region_code)
-        if model is WarningAction:  # handled early warnings, by the warning's region
-            return within(WarningAction.region_code, grant.region_code)
+        if model is WarningAction or model is StoredWarning:  # early warnings, by the warning's region
+            return within(model.region_code, grant.region_code)
         if model is Brief:  # published 研判 briefs, by the region they cover
             return within(Brief.region_code, grant.region_code)
         if model is Person:
@@ -63,7 +89,7 @@ def _grant_condition(model, grant) -> ColumnElement[bool] | None:
             co_handled = select(CoHandlingTask.case_id).where(
                 CoHandlingTask.department_id == grant.department_id,
                 CoHandlingTask.status.in_((CoHandlingStatus.OPEN, CoHandlingStatus.ANSWERED)))
-            return or_(Case.department_id == grant.department_id, Case.id.in_(co_handled))
+            return or_(Case.department_id == grant.department_id, _AmongRows(Case.id, co_handled))
         if model is Person:
             return Person.department_id == grant.department_id
         if model is ThemeRecord:  # the records of the department's themes
@@ -73,7 +99,7 @@ def _grant_condition(model, grant) -> ColumnElement[bool] | None:
     if role == Role.GRID_WORKER and grant.grid_code:
         if model is Grid:
             return within(Grid.code, grant.grid_code)
-        if model is Case or model in LOCATED:
+        if model is Case or model in LOCATED or model is StoredWarning:
             return _grid_subtree(model, grant.grid_code)
     if role == Role.CADRE and grant.region_code:
         if model is Grid or model in BASE_DATA:

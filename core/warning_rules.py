@@ -7,26 +7,37 @@ A rule is a dict a plugin answers (see `core/hooks.py`): ``key``, ``title``, ``s
 table under ``warning_rule:<key>`` as JSON, validated against the rule's schema before they are stored.
 
 A handled warning (acknowledged, or turned into a case: `WarningAction`) leaves the active list and stays in
-the history. Warnings are computed on demand: the stable key of a warning names what it is about (e.g. the
-grid, category and window), so the same situation keeps its key from one evaluation to the next.
+the history. The stable key of a warning names what it is about (e.g. the grid, category and window), so the same
+situation keeps its key from one evaluation to the next.
+
+Stored warnings: `refresh` evaluates each rule once for the whole city (the scheduler every
+`warning_store.REFRESH_SECONDS`, `minqing warnings refresh`, the warnings page's button) and replaces the rule's
+rows in `core.warning_store`; `active`, `overview`, `page`, `current` and `find` read those rows within the viewer's
+scope, minus handled warnings. A rule never evaluated, or last tried longer ago than `warning_store.max_age()`, is
+evaluated by its reader in the reader's session (so a demo without a scheduler still shows current warnings); a
+rule that fails keeps its previous rows and its error is recorded, so one broken rule never takes a page down.
+`evaluate` still computes one rule live within a viewer's scope (briefs, tests).
 
 `WARNING_SOURCE` (the source of the cases made from a warning) and `city_today` are what the rule plugins share.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
 import logging
+import time
+from collections.abc import Callable
 
 import jsonschema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import city, scope
-from .actors import Actor
+from . import city, scope, warning_store
+from .actors import Actor, system_actor
 from .changes import record_change
-from .models import Setting, WarningAction, utcnow
+from .models import Setting, StoredWarning, WarningAction, utcnow
 
 WARNING_SOURCE = "warning"    # Case.source of the cases made from a warning
 
@@ -130,6 +141,7 @@ def save_settings(session: Session, actor: Actor, rule: dict, values: dict) -> d
     row.value = json.dumps(merged, ensure_ascii=False, sort_keys=True)
     record_change(session, actor, "warning_rule.settings", object_type="warning_rule", object_id=rule["key"],
                   summary=f"修改预警规则「{rule['title']}」的设置", details={"before": before, "after": merged})
+    warning_store.expire(session, rule["key"])   # its stored warnings answer the old settings: evaluate it again
     return merged
 
 
@@ -149,18 +161,158 @@ def evaluate(session: Session, viewer: Actor, rule: dict, now: dt.datetime | Non
     return [warning for warning in found if warning.key not in handled]
 
 
+# -- stored warnings: refreshed city-wide, read within the viewer's scope -------------------------------------
+
+DASHBOARD_LIMIT = 10     # warnings per rule on the dashboard; the warnings page lists them all, page by page
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """One rule's city-wide evaluation: its warnings, or None and the error when it failed."""
+    rule: dict
+    warnings: list[EarlyWarning] | None
+    seconds: float
+    error: str = ""
+
+
+def _evaluate_city_wide(session: Session, rule: dict, now: dt.datetime, *, savepoint: bool) -> Outcome:
+    """The rule's warnings for the whole city (the platform's own viewer). `savepoint`: in a caller's transaction,
+    whose work a failed statement must not abort (PostgreSQL aborts the whole transaction otherwise)."""
+    started = time.perf_counter()
+    try:
+        with session.begin_nested() if savepoint else contextlib.nullcontext():
+            found = list(rule["evaluate"](session, system_actor("warnings"), settings_of(session, rule), now))
+        return Outcome(rule, found, time.perf_counter() - started)
+    except Exception as error:   # any plugin's fault: recorded on the rule, its previous rows stay
+        log.exception("warning rule %s failed", rule["key"])
+        return Outcome(rule, None, time.perf_counter() - started, f"{type(error).__name__}: {error}"[:2000])
+
+
+def _store(session: Session, actor: Actor, outcomes: list[Outcome], now: dt.datetime) -> dict[str, dict]:
+    """Replace each evaluated rule's rows, record each failure, and ONE audit record for the whole refresh."""
+    done: dict[str, dict] = {}
+    for outcome in outcomes:
+        key, error = outcome.rule["key"], outcome.error
+        if outcome.warnings is not None:
+            try:
+                with session.begin_nested():   # a rule whose rows cannot be written fails alone
+                    replaced = warning_store.replace(session, key, outcome.warnings, now, outcome.seconds)
+                done[key] = {**dataclasses.asdict(replaced), "seconds": round(outcome.seconds, 3)}
+                continue
+            except Exception as failure:
+                log.exception("warnings of rule %s not stored", key)
+                error = f"{type(failure).__name__}: {failure}"[:2000]
+        warning_store.failed(session, key, now, outcome.seconds, error)
+        done[key] = {"error": error, "seconds": round(outcome.seconds, 3)}
+    if done:
+        stored = [item for item in done.values() if "error" not in item]
+        failed = [key for key, item in done.items() if "error" in item]
+        summary = (f"刷新预警规则 {len(done)} 条：现有预警 {sum(item['warnings'] for item in stored)} 条"
+                   f"（新增 {sum(item['added'] for item in stored)}，消失 {sum(item['removed'] for item in stored)}）"
+                   + (f"；失败 {'、'.join(failed)}" if failed else ""))
+        record_change(session, actor, "warning.refresh", object_type="warning_rule", summary=summary[:500],
+                      details={"rules": done}, at=now)
+    return done
+
+
+def refresh(platform, actor: Actor | None = None, *, keys=None, now: dt.datetime | None = None,
+            progress: Callable[[dict], None] | None = None) -> dict[str, dict]:
+    """Evaluate the enabled rules (or those of `keys`) once for the whole city, each in a read-only session of its
+    own, then replace their stored warnings in one transaction with one audit record. Returns, per rule, its
+    count of warnings, how many were added and removed and how long it took, or its error."""
+    now = now or utcnow()
+    with platform.db.session() as session:
+        chosen = [rule for key, rule in rules(platform, session).items() if keys is None or key in keys]
+    outcomes = []
+    for rule in chosen:
+        session = platform.db.sessionmaker()
+        try:   # only reads: nothing to keep, and on SQLite no write lock is taken while the rule runs
+            outcomes.append(_evaluate_city_wide(session, rule, now, savepoint=False))
+        finally:
+            session.rollback()
+            session.close()
+        if progress is not None:
+            progress(rule)
+    with platform.db.session() as session:
+        return _store(session, actor or system_actor("warnings"), outcomes, now)
+
+
+def _fresh(session: Session, chosen: list[dict], now: dt.datetime) -> None:
+    """Evaluate, in the reader's own session, the rules never tried or tried too long ago (module docstring)."""
+    due = set(warning_store.stale(session, [rule["key"] for rule in chosen], now))
+    if due:
+        outcomes = [_evaluate_city_wide(session, rule, now, savepoint=True) for rule in chosen if rule["key"] in due]
+        _store(session, system_actor("warnings"), outcomes, now)
+
+
+def _warning(row: StoredWarning) -> EarlyWarning:
+    return EarlyWarning(rule=row.rule_key, key=row.warning_key, title=row.title, reason=row.reason,
+                        severity=row.severity, grid_id=row.grid_id, region_code=row.region_code, lon=row.lon,
+                        lat=row.lat, objects=tuple(tuple(item) for item in row.objects or ()),
+                        theme_key=row.theme_key, category=row.category, subcategory=row.subcategory)
+
+
+def current(session: Session, viewer: Actor, rule: dict, now: dt.datetime | None = None, *, bbox=None,
+            located: bool = False) -> list[EarlyWarning]:
+    """One rule's stored, unhandled warnings within the viewer's scope, the most severe first (`bbox` or
+    `located`: only those with a point, within the box)."""
+    _fresh(session, [rule], now or utcnow())
+    return [_warning(row) for row in warning_store.listed(session, viewer, rule["key"], bbox=bbox, located=located)]
+
+
 def active(platform, session: Session, viewer: Actor, now: dt.datetime | None = None
            ) -> list[tuple[dict, list[EarlyWarning]]]:
-    """(rule, its active warnings) for every rule of the enabled plugins; a rule that fails is logged and left
-    out, so one broken rule does not take the dashboard down."""
-    now = now or utcnow()
-    shown = []
-    for rule in rules(platform, session).values():
-        try:
-            shown.append((rule, evaluate(session, viewer, rule, now)))
-        except Exception:
-            log.exception("warning rule %s failed", rule["key"])
-    return shown
+    """(rule, all its active warnings) for every rule of the enabled plugins, as stored; a rule whose last run
+    failed shows the warnings of its last success."""
+    found = list(rules(platform, session).values())
+    _fresh(session, found, now or utcnow())
+    return [(rule, [_warning(row) for row in warning_store.listed(session, viewer, rule["key"])]) for rule in found]
+
+
+@dataclasses.dataclass(frozen=True)
+class RuleWarnings:
+    """A rule's active warnings as a page shows them: how many in all, the ones shown, and its last run."""
+    rule: dict
+    total: int
+    warnings: list[EarlyWarning]
+    evaluated_at: dt.datetime | None    # the last successful evaluation
+    error: str                          # of the last run, when it failed
+
+
+def overview(platform, session: Session, viewer: Actor, now: dt.datetime | None = None, *,
+             limit: int = DASHBOARD_LIMIT) -> list[RuleWarnings]:
+    """Every enabled rule with its count of active warnings and the first `limit` (most severe, newest)."""
+    found = list(rules(platform, session).values())
+    _fresh(session, found, now or utcnow())
+    keys = [rule["key"] for rule in found]
+    totals, runs = warning_store.counts(session, viewer, keys), warning_store.runs(session, keys)
+    return [RuleWarnings(rule, totals.get(rule["key"], 0),
+                         [_warning(row) for row in warning_store.listed(session, viewer, rule["key"], limit=limit)]
+                         if limit and totals.get(rule["key"]) else [],
+                         *_run_of(runs.get(rule["key"]))) for rule in found]
+
+
+def page(platform, session: Session, viewer: Actor, rule_key: str, number: int, size: int,
+         now: dt.datetime | None = None) -> RuleWarnings | None:
+    """Page `number` (from 1) of one rule's active warnings; None when no enabled rule has that key."""
+    rule = rules(platform, session).get(rule_key)
+    if rule is None:
+        return None
+    _fresh(session, [rule], now or utcnow())
+    total = warning_store.counts(session, viewer, [rule_key]).get(rule_key, 0)
+    shown = warning_store.listed(session, viewer, rule_key, limit=size, offset=(number - 1) * size)
+    return RuleWarnings(rule, total, [_warning(row) for row in shown],
+                        *_run_of(warning_store.runs(session, [rule_key]).get(rule_key)))
+
+
+def _run_of(run) -> tuple[dt.datetime | None, str]:
+    return (run.evaluated_at, run.error) if run is not None else (None, "")
+
+
+def last_evaluated(shown: list[RuleWarnings]) -> dt.datetime | None:
+    """When the shown warnings were evaluated: the oldest of the rules' last successes (None if none ran)."""
+    times = [item.evaluated_at for item in shown if item.evaluated_at is not None]
+    return min(times) if times else None
 
 
 def find(platform, session: Session, viewer: Actor, rule_key: str, warning_key: str,
@@ -168,9 +320,10 @@ def find(platform, session: Session, viewer: Actor, rule_key: str, warning_key: 
     """The active warning, as the viewer sees it; WarningNotFound when handled, gone or out of scope."""
     rule = rules(platform, session).get(rule_key)
     if rule is not None:
-        for warning in evaluate(session, viewer, rule, now):
-            if warning.key == warning_key:
-                return rule, warning
+        _fresh(session, [rule], now or utcnow())
+        row = warning_store.one(session, viewer, rule_key, warning_key)
+        if row is not None:
+            return rule, _warning(row)
     raise WarningNotFound(f"{rule_key}:{warning_key}")
 
 
@@ -212,6 +365,6 @@ def geojson_features(warnings: list[EarlyWarning]) -> list[dict]:
             for w in warnings if w.lon is not None and w.lat is not None]
 
 
-__all__ = ["EarlyWarning", "SettingsInvalid", "WarningNotFound", "acknowledge", "active", "evaluate", "find",
-           "geojson_features", "history", "record_action", "rules", "save_settings", "settings_of",
-           "validate_settings"]
+__all__ = ["EarlyWarning", "RuleWarnings", "SettingsInvalid", "WarningNotFound", "acknowledge", "active", "current",
+           "evaluate", "find", "geojson_features", "history", "last_evaluated", "overview", "page", "record_action",
+           "refresh", "rules", "save_settings", "settings_of", "validate_settings"]

@@ -172,6 +172,8 @@ EXPECTED = {
     # -- 小兰民情 and the map -----------------------------------------------------------------------------------
     "manage.dashboard": "L deny deny deny ok ok deny ok",
     "manage.warnings_geojson": "L deny deny deny ok ok deny ok",          # early warnings within scope
+    "manage.warnings_page": "L deny deny deny ok ok deny ok",             # the full list, page by page, in scope
+    "manage.refresh_warnings POST": "L deny deny deny deny deny deny ok",  # 立即刷新: administrators only
     "manage.acknowledge_warning POST": "L/L deny/deny deny/deny deny/deny go/go deny/deny deny/deny go/go",
     "manage.warning_to_case POST": "L/L deny/deny deny/deny deny/deny go/go deny/deny deny/deny go/go",
     # 重点网格: command centres assign and remove in their region, leaders read; 帮办实事台账 per village
@@ -192,6 +194,7 @@ EXPECTED = {
     "map.grids": "L ok ok ok ok ok ok ok",
     "map.regions": "L ok ok ok ok ok ok ok",              # administrative divisions: public geography
     "map.cases": "L ok ok ok ok ok ok ok",
+    "map.case_clusters": "L ok ok ok ok ok ok ok",        # the same cases counted per region: the scope's
     "map.layers": "L ok ok ok ok ok ok ok",
     "map.my_grids": "L ok ok ok ok ok ok ok",              # the viewer's own grids only (none for most roles)
     "report_map.addresses": "L ok ok ok ok ok deny ok",     # the report forms' address search: text and point
@@ -420,6 +423,8 @@ def test_lists_searches_maps_exports_and_counts_hold_only_what_is_in_scope(platf
         features = clients[role].get("/map/cases.geojson").get_json()["features"]
         ids = {feature["id"] for feature in features}
         assert trust.b["case"] not in ids or role == "admin", role
+        # the zoomed-out map's circles count exactly the cases the markers show, no case out of scope
+        assert clients[role].get("/map/case-clusters.geojson?level=village").get_json()["casesMatched"] == len(ids)
         for layer in (tw.THEME_A, tw.THEME_B):
             response = clients[role].get(f"/map/layers/{layer}.geojson")
             if response.status_code == 200:

@@ -1,18 +1,37 @@
 """民情地图: the map page and the GeoJSON it draws (regions as the base map, grids, cases, theme layers)."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_login import login_required
 
 from minqing.core import city
-from minqing.core.geo import features as geofeatures, geojson
+from minqing.core.geo import case_clusters as clusters, features as geofeatures, geojson
 from minqing.core.geo.geojson import BadPage
 from minqing.core.geo.regions import LEVELS
+from minqing.core.models import utcnow
 
 from .context import db, platform, viewer
 from .geo_paging import add_links, geojson_response, requested_page
 
 blueprint = Blueprint("map", __name__, url_prefix="/map")
+
+
+MAX_RECENT_DAYS = 366
+RECENT_PERIODS = (7, 30, 90, 365)   # the map's choices of "open, and reported in the last N days"; 30 first
+MARKER_LIMIT = 5000                 # markers the map draws at most in one view (a street's cases)
+
+
+def _since():
+    """`recent_days=N` (1–366): the cases still open or reported in the last N days (the map's default view of a
+    city's year); None without it (every case, as the API always answered)."""
+    text = request.args.get("recent_days")
+    if text in (None, ""):
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= MAX_RECENT_DAYS:
+        raise ValueError(f"recent_days 应为 1 到 {MAX_RECENT_DAYS} 之间的整数（天）")
+    return utcnow() - dt.timedelta(days=int(text))
 
 
 def _bbox_and_zoom():
@@ -33,7 +52,8 @@ def _paged(body: dict, page):
 @login_required
 def index():
     centre, zoom = city.map_view(db())  # the city's setting (`minqing init`), not a constant
-    return render_template("map/index.html", centre=centre, zoom=zoom)
+    return render_template("map/index.html", centre=centre, zoom=zoom, markers_from=clusters.MARKERS_FROM_ZOOM,
+                           periods=RECENT_PERIODS, marker_limit=MARKER_LIMIT)
 
 
 @blueprint.get("/grids.geojson")
@@ -70,9 +90,27 @@ def cases():
     try:
         bbox, _ = _bbox_and_zoom()
         page = requested_page()
-    except (geofeatures.BadBBox, BadPage) as error:
+        since = _since()
+    except (geofeatures.BadBBox, BadPage, ValueError) as error:
         return _bad_request(error)
-    return _paged(geofeatures.case_features(db(), viewer(), bbox=bbox, page=page), page)
+    return _paged(geofeatures.case_features(db(), viewer(), bbox=bbox, page=page, since=since), page)
+
+
+@blueprint.get("/case-clusters.geojson")
+@login_required
+def case_clusters():
+    """The cases of `cases.geojson` (same bbox and recent_days) counted per county, township or village (`level`,
+    or the one the zoom shows): the numbered circles of a zoomed-out map."""
+    try:
+        bbox, zoom = _bbox_and_zoom()
+        since = _since()
+    except (geofeatures.BadBBox, ValueError) as error:
+        return _bad_request(error)
+    level = request.args.get("level") or clusters.level_for_zoom(zoom if zoom is not None else 0)
+    if level not in clusters.LEVELS:
+        return _bad_request(ValueError("level 应为 county、township 或 village"))
+    return geojson_response(clusters.case_clusters(db(), viewer(), level=level, now=utcnow(), bbox=bbox,
+                                                   since=since))
 
 
 @blueprint.get("/layers.json")
@@ -104,6 +142,7 @@ def layer(key: str):
         return _bad_request(error)
     except (themes.LayerHidden, themes.UnknownTheme):
         return jsonify({"error": "not_found", "message": "没有这个图层，或您无权查看"}), 404
+    db().commit()   # a warning layer's on-demand evaluation (core.warning_rules) is stored; nothing else writes here
     return _paged(body, page)
 
 

@@ -433,8 +433,10 @@ def unit_indicators(session: Session, unit: str, *, start: dt.datetime, end: dt.
         raise FormInvalid({"unit": [f"考核对象应为{'、'.join(UNITS.values())}之一"]})
     grids = {row.key: row for row in evaluate(session, by="grid", **window) if row.key is not None}
     if unit == "grid":
+        # every grid's name (8,700 short rows) rather than an IN of thousands of ids, whose binding alone took
+        # 0.3 s at a city's volume
         names = {gid: (name, code) for gid, name, code in session.execute(
-            select(Grid.id, Grid.name, Grid.region_code).where(Grid.id.in_(list(grids))))}
+            select(Grid.id, Grid.name, Grid.region_code)) if gid in grids}
         return [(key, names[key][0], names[key][1], row) for key, row in grids.items() if key in names]
     return _people(session, unit, grids, start=start, end=end, cadre_coverage=cadre_coverage)
 

@@ -7,9 +7,10 @@ and rebuilt when the grids change. Each list is a page (`core.geojson.Page`) tha
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from minqing.core import counters, scope
@@ -20,6 +21,7 @@ from minqing.core.geo.integrity import GRIDS_COUNTER
 from minqing.core.models import Case, Grid, Region
 
 BBox = tuple[float, float, float, float]
+FINAL = ("closed", "voided")   # the statuses a case ends in; every other status is open
 
 
 class BadBBox(ValueError):
@@ -109,17 +111,32 @@ def region_features(session: Session, *, level: str | None = None, levels: Itera
     return feature_collection(features, matched=matched)
 
 
-def case_features(session: Session, viewer: Actor, *, bbox: BBox | None = None, page: Page = Page(),
-                  theme_key: str | None = None) -> dict:
-    """Cases with a location, as points coloured by status on the client, within the viewer's scope
-    (only those of one theme with `theme_key`), newest first, one page of them."""
-    statement = select(Case.id, Case.title, Case.status, Case.theme_key, Case.urgency, Case.lon, Case.lat,
-                       Case.created_at, Case.state_deadline_at).where(Case.lon.is_not(None))
-    if theme_key is not None:
-        statement = statement.where(Case.theme_key == theme_key)
+def open_or_recent(since: dt.datetime):
+    """Cases still open, or reported since `since`: what a map of a city's year shows by default. Open is said as
+    the partial index `ix_cases_open` says it, so PostgreSQL reads the open cases from that small index."""
+    return or_(Case.status.not_in(FINAL), Case.created_at >= since)
+
+
+def located_cases(statement, *, bbox: BBox | None = None, since: dt.datetime | None = None):
+    """`statement` (over Case) narrowed to the cases with a location, in `bbox`, open or reported since `since`."""
+    statement = statement.where(Case.lon.is_not(None))
     if bbox:
         min_lon, min_lat, max_lon, max_lat = bbox
         statement = statement.where(Case.lon.between(min_lon, max_lon), Case.lat.between(min_lat, max_lat))
+    if since is not None:
+        statement = statement.where(open_or_recent(since))
+    return statement
+
+
+def case_features(session: Session, viewer: Actor, *, bbox: BBox | None = None, page: Page = Page(),
+                  theme_key: str | None = None, since: dt.datetime | None = None) -> dict:
+    """Cases with a location, as points coloured by status on the client, within the viewer's scope
+    (only those of one theme with `theme_key`; with `since`, only those open or reported since then), newest
+    first, one page of them."""
+    statement = located_cases(select(Case.id, Case.title, Case.status, Case.theme_key, Case.urgency, Case.lon,
+                                     Case.lat, Case.created_at, Case.state_deadline_at), bbox=bbox, since=since)
+    if theme_key is not None:
+        statement = statement.where(Case.theme_key == theme_key)
     rows, matched = _paged(session, scope.restrict(statement, Case, viewer).order_by(Case.id.desc()), page)
     return feature_collection(({
         "type": "Feature", "id": row.id,

@@ -7,7 +7,9 @@
 
 "户户见干部" coverage = households visited by a cadre (a visit with `visitor_post`) in the period ÷ households.
 Per cadre: of the households they answer for (those of their grids; with no grid recorded, those of their post's
-village or township), the share they visited themselves. Each figure is one set-based query.
+village or township), the share they visited themselves. The households are counted from `household_counts` (per
+grid and region code, kept by the database's triggers: migration 0031), the visited ones from the period's cadre
+visits (`ix_visits_kind_time`): neither reads every household of the city (issue #20).
 
 The period is a calendar month by default; the setting `household_visit_period` ("month", "quarter" or "year")
 changes it (`minqing visits period quarter`).
@@ -17,15 +19,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import and_, case, distinct, func, or_, select, union
+from sqlalchemy import and_, case, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from .. import city, scope
 from ..actors import Actor
 from ..changes import record_change
 from ..geo.regions import SIGNIFICANT
-from ..models import (Account, Address, CadreGrid, CadrePost, Grid, House, Household, Region, Resident, Setting,
-                     Visit, utcnow)
+from ..models import (Account, Address, CadreGrid, CadrePost, Grid, House, Household, HouseholdCount, Region,
+                     Resident, Setting, Visit, utcnow)
 
 PERIOD_SETTING = "household_visit_period"
 PERIODS = {"month": ("月", 1), "quarter": ("季度", 3), "year": ("年", 12)}
@@ -163,20 +165,31 @@ class CadreCoverage(Coverage):
 
 
 def seen_by_cadres(current: Period):
-    """The ids of the households a cadre visited in the period (a SELECT)."""
+    """The ids of the households a cadre visited in the period (a SELECT; read by `ix_visits_kind_time`)."""
     return (select(Visit.target_id)
             .where(*_household_visits(current.start, current.end), Visit.visitor_post.is_not(None)))
 
 
-def coverage_statement(current: Period, *, by: str = "village", viewer: Actor | None = None, column=None):
-    """households and seen per region prefix at `by` (village, township, county) or per `column` (a Household
-    column such as Household.grid_id)."""
-    key = column if column is not None else func.substr(Household.region_code, 1, SIGNIFICANT[by])
-    key = key.label("key")
-    statement = (select(key, func.count().label("households"),
-                        func.sum(case((Household.id.in_(seen_by_cadres(current)), 1), else_=0)).label("seen"))
-                 .group_by(key).order_by(key))
-    return scope.restrict(statement, Household, viewer) if viewer is not None else statement
+def _key_of(table, by: str):
+    """The grouping key of `table` (Household or HouseholdCount): its grid id (`by="grid"`, no grid → None) or
+    its region code's significant digits at a level, as stored (not padded)."""
+    if by == "grid":
+        return func.nullif(table.grid_id, 0) if table is HouseholdCount else table.grid_id
+    return func.substr(table.region_code, 1, SIGNIFICANT[by])
+
+
+def _counts(session: Session, current: Period, by: str, viewer: Actor | None) -> dict:
+    """{key: (households, seen by a cadre)}: the households from the maintained per-grid counts (a few thousand
+    rows, not every household), the seen ones from the period's cadre visits."""
+    def scoped(statement, model):
+        return scope.restrict(statement, model, viewer) if viewer is not None else statement
+
+    key = _key_of(HouseholdCount, by).label("key")
+    totals = session.execute(scoped(select(key, func.sum(HouseholdCount.households)).group_by(key), HouseholdCount))
+    key = _key_of(Household, by).label("key")
+    seen = dict(session.execute(scoped(select(key, func.count()).where(Household.id.in_(seen_by_cadres(current)))
+                                       .group_by(key), Household)).all())
+    return {key: (int(households), seen.get(key, 0)) for key, households in totals if households}
 
 
 def coverage(session: Session, *, by: str = "village", now: dt.datetime | None = None,
@@ -184,8 +197,8 @@ def coverage(session: Session, *, by: str = "village", now: dt.datetime | None =
     if by not in LEVELS:
         raise ValueError(f"unknown level {by!r}; use one of {LEVELS}")
     current = current or period(session, now)
-    return [Coverage(key=(row.key or "").ljust(12, "0"), households=row.households, seen=int(row.seen or 0))
-            for row in session.execute(coverage_statement(current, by=by, viewer=viewer))]
+    return [Coverage(key=(key or "").ljust(12, "0"), households=households, seen=seen)
+            for key, (households, seen) in sorted(_counts(session, current, by, viewer).items())]
 
 
 def roll_up(rows: list[Coverage], by: str) -> list[Coverage]:
@@ -203,26 +216,54 @@ def roll_up(rows: list[Coverage], by: str) -> list[Coverage]:
 def coverage_counts(session: Session, *, current: Period, by: str = "grid", viewer: Actor | None = None) -> dict:
     """{key: (households, seen by a cadre)} per grid id (`by="grid"`) or per region prefix at a level (city,
     county, township, village: the code's significant digits, as stored — not padded)."""
-    column = Household.grid_id if by == "grid" else func.substr(Household.region_code, 1, SIGNIFICANT[by])
-    statement = coverage_statement(current, viewer=viewer, column=column)
-    return {row.key: (row.households, int(row.seen or 0)) for row in session.execute(statement)}
+    return _counts(session, current, by, viewer)
 
 
-def _responsible():
-    """(cadre post id, household id): the households each cadre answers for."""
-    by_grid = (select(CadreGrid.cadre_post_id.label("post_id"), Household.id.label("household_id"))
-               .join(Household, Household.grid_id == CadreGrid.grid_id))
-    has_grids = select(CadreGrid.cadre_post_id)
+def _same_region(level: str, region_code):
+    """A row's `region_code` lies in its cadre post's region (joined as Region) at `level`: the codes'
+    significant digits compared as an equality, which the database hashes."""
+    digits = SIGNIFICANT[level]
+    return and_(Region.level == level, func.substr(region_code, 1, digits) == func.substr(Region.code, 1, digits))
 
-    def by_region(level: str):
-        # The households whose code starts with the region's significant digits, as a range of the indexed
-        # household code (one index range per region; ':' sorts right after '9'), not a function of both codes.
-        prefix = func.substr(Region.code, 1, SIGNIFICANT[level])
-        return (select(CadrePost.id.label("post_id"), Household.id.label("household_id"))
-                .join(Region, and_(Region.id == CadrePost.region_id, Region.level == level))
-                .join(Household, and_(Household.region_code >= prefix, Household.region_code < prefix.concat(":")))
-                .where(CadrePost.id.not_in(has_grids)))
-    return union(by_grid, by_region("village"), by_region("township")).subquery()
+
+def _in_post_region(region_code):
+    return or_(*(_same_region(level, region_code) for level in ("village", "township")))
+
+
+def _without_grids():
+    return CadrePost.id.not_in(select(CadreGrid.cadre_post_id))
+
+
+def _responsible_households():
+    """(cadre post id, households they answer for): those of their grids, or with no grid recorded, those of
+    their post's village or township — added up from the per-grid counts."""
+    households = func.sum(HouseholdCount.households).label("households")
+    by_grid = (select(CadreGrid.cadre_post_id.label("post_id"), households)
+               .join(HouseholdCount, HouseholdCount.grid_id == CadreGrid.grid_id).group_by(CadreGrid.cadre_post_id))
+    by_region = [select(CadrePost.id.label("post_id"), households)
+                 .join(Region, Region.id == CadrePost.region_id)
+                 .join(HouseholdCount, _same_region(level, HouseholdCount.region_code))
+                 .where(_without_grids()).group_by(CadrePost.id) for level in ("village", "township")]
+    return union_all(by_grid, *by_region).subquery()
+
+
+def _seen_by_own_cadre(current: Period):
+    """(cadre post id, how many of the households they answer for they visited themselves in the period): one
+    pass over the period's cadre visits, each household found by its id and checked against the post's grids
+    (or, with none, its region)."""
+    own = (select(Visit.visitor_account_id.label("account_id"), Visit.target_id.label("household_id"))
+           .where(*_household_visits(current.start, current.end), Visit.visitor_post.is_not(None))
+           .distinct().subquery())
+    statement = (select(CadrePost.id.label("post_id"), func.count().label("seen")).select_from(own)
+                 .join(CadrePost, CadrePost.account_id == own.c.account_id)
+                 .join(Household, Household.id == own.c.household_id)
+                 .join(Region, Region.id == CadrePost.region_id)
+                 .outerjoin(CadreGrid, and_(CadreGrid.cadre_post_id == CadrePost.id,
+                                            CadreGrid.grid_id == Household.grid_id))
+                 .where(or_(CadreGrid.cadre_post_id.is_not(None),
+                            and_(_without_grids(), _in_post_region(Household.region_code))))
+                 .group_by(CadrePost.id))
+    return statement.subquery()
 
 
 def cadre_coverage(session: Session, *, now: dt.datetime | None = None, viewer: Actor | None = None,
@@ -230,27 +271,21 @@ def cadre_coverage(session: Session, *, now: dt.datetime | None = None, viewer: 
     """Per cadre: households they answer for, and of them the ones they visited themselves in the period.
     Within `viewer`'s scope: the cadres whose post lies in a region the viewer sees."""
     current = current or period(session, now)
-    responsible = _responsible()
-    own = (select(Visit.visitor_account_id.label("account_id"), Visit.target_id.label("household_id"))
-           .where(*_household_visits(current.start, current.end), Visit.visitor_post.is_not(None))
-           .distinct().subquery())
+    responsible, seen = _responsible_households(), _seen_by_own_cadre(current)
     statement = (select(CadrePost.id, CadrePost.account_id, CadrePost.post, CadrePost.region_id,
-                        Account.display_name, func.count(distinct(responsible.c.household_id)).label("households"),
-                        func.count(distinct(own.c.household_id)).label("seen"))
+                        Account.display_name, func.coalesce(responsible.c.households, 0).label("households"),
+                        func.coalesce(seen.c.seen, 0).label("seen"))
                  .join(Account, Account.id == CadrePost.account_id)
                  .outerjoin(responsible, responsible.c.post_id == CadrePost.id)
-                 .outerjoin(own, and_(own.c.account_id == CadrePost.account_id,
-                                      own.c.household_id == responsible.c.household_id))
-                 .group_by(CadrePost.id, CadrePost.account_id, CadrePost.post, CadrePost.region_id,
-                           Account.display_name)
+                 .outerjoin(seen, seen.c.post_id == CadrePost.id)
                  .order_by(CadrePost.region_id, Account.display_name))
     if viewer is not None:
         statement = statement.where(CadrePost.region_id.in_(scope.restrict(select(Region.id), Region, viewer)))
-    return [CadreCoverage(key=str(row.account_id), households=row.households, seen=row.seen,
+    return [CadreCoverage(key=str(row.account_id), households=int(row.households), seen=int(row.seen),
                           account_id=row.account_id, name=row.display_name, post=row.post, region_id=row.region_id)
             for row in session.execute(statement)]
 
 
 __all__ = ["CadreCoverage", "Coverage", "HouseholdRow", "PERIODS", "PERIOD_SETTING", "Period", "cadre_coverage",
-           "coverage", "coverage_counts", "coverage_statement", "households", "period", "roll_up",
+           "coverage", "coverage_counts", "households", "period", "roll_up",
            "set_period_kind"]

@@ -3,7 +3,7 @@ from .apikeys import ApiKey
 from .appeals import CaseAppeal, RankingPublication
 from .base import Base, UTCDateTime, utcnow
 from .briefs import Brief
-from .basedata import Address, House, Household, KeyPerson, KeyPlace, Resident, Unit, Visit
+from .basedata import Address, House, Household, HouseholdCount, KeyPerson, KeyPlace, Resident, Unit, Visit
 from .builder import ThemeDraft
 from .cadres import POST_TITLES, CadreGrid, CadrePost, Post  # noqa: F401  (干部, 走村不漏户)
 from .cases import Attachment, Case, CaseEvent, CaseSource, Urgency
@@ -20,14 +20,14 @@ from .publications import Publication, PublicationEvent, VerificationCode  # noq
 from .signin import AccountSession, PasswordCode, SigninThrottle
 from .system import AuditChain, AuditRecord, ChangeCounter, PluginState, Setting
 from .themes import ThemeRecord, ThemeVersion
-from .warnings import WarningAction
+from .warnings import StoredWarning, WarningAction, WarningRuleRun
 from .workflow import CaseMilestone, Notification, NotificationCursor, NotificationRead, Supervision, SweepMark
 
 __all__ = [
     "Account", "AccountSession", "AssessmentScheme", "Address", "ApiKey", "Attachment", "AuditChain", "AuditRecord", "Base", "Brief", "Case",
     "CaseAppeal", "CaseEvent", "CaseMerge", "CaseMilestone", "CaseSource", "ChannelUpdate", "CoHandlingStatus", "CoHandlingTask",
-    "ChangeCounter", "Department", "Grid", "GridColour", "GridLevel", "GridMember", "GridOutline", "House", "Household",
+    "ChangeCounter", "Department", "Grid", "GridColour", "GridLevel", "GridMember", "GridOutline", "House", "Household", "HouseholdCount",
     "IdempotencyKey", "KeyPerson", "KeyPlace", "MemberRole", "Notification", "NotificationCursor", "NotificationRead", "PasswordCode", "Person", "PhoneOutbox", "PluginState", "RankingPublication", "Region", "RegionFallback", "RegionLevel",
     "Resident", "Role", "RoleGrant", "Setting", "SigninThrottle", "Supervision", "SweepMark", "ThemeDraft", "ThemeRecord", "ThemeVersion", "Unit",
-    "Urgency", "UTCDateTime", "utcnow", "Visit", "WarningAction",
+    "Urgency", "UTCDateTime", "utcnow", "Visit", "StoredWarning", "WarningAction", "WarningRuleRun",
 ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, Float, ForeignKey, String, Text, false
+from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -52,6 +52,20 @@ class Household(Located, Base):
     head_name: Mapped[str] = mapped_column(String(50), default="")
     size: Mapped[int] = mapped_column(default=1)
     last_visit_at: Mapped[dt.datetime | None]
+
+
+class HouseholdCount(Base):
+    """How many households each (grid, region code) holds: the 户户见干部 coverage's denominators, read from a few
+    thousand rows instead of counting every household (issue #20). Kept by database triggers on `households`
+    (migration 0031: every insert, move and delete, whatever path wrote it: the ORM, the importer, COPY), so it
+    is never written by the application. `grid_id` 0 stands for "no grid" (a key column cannot be NULL); a row
+    whose households all left keeps 0."""
+
+    __tablename__ = "household_counts"
+
+    grid_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    region_code: Mapped[str] = mapped_column(String(15), primary_key=True)
+    households: Mapped[int] = mapped_column(default=0)
 
 
 class Resident(Located, Base):
@@ -151,3 +165,6 @@ class Visit(Base):
     # A visit made by a cadre (走村不漏户、户户见干部): their post at the time, so it counts for them even after
     # the post changes; None for a grid worker's visit.
     visitor_post: Mapped[str | None] = mapped_column(String(20))
+
+    # the visits of a period, by kind (the 户户见干部 coverage reads a month's household visits, not every visit)
+    __table_args__ = (Index("ix_visits_kind_time", "target_kind", "visited_at"),)

@@ -39,6 +39,11 @@ class Case(Base):
         Index("ix_cases_closed_at", "closed_at"),
         Index("ix_cases_open", "status", "state_deadline_at", postgresql_where=text(OPEN_CONDITION),
               sqlite_where=text(OPEN_CONDITION)),
+        # A grid worker's and a department's scope (core.scope) with a status: the inbox's status choices and
+        # filters read a grid's or a department's cases of one status from here (migration 0031), not every case
+        # of that status; the leading column serves the lookups by grid or department alone.
+        Index("ix_cases_grid_status", "grid_id", "status"),
+        Index("ix_cases_department_status", "department_id", "status"),
         # An outside system's item (a 12345 work order) makes one case, however often it is sent again.
         UniqueConstraint("channel", "external_id", name="uq_cases_channel_external_id"),
     )
@@ -53,7 +58,7 @@ class Case(Base):
     lon: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
     address: Mapped[str] = mapped_column(String(300), default="")
-    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
     region_code: Mapped[str] = mapped_column(String(15), default="", index=True)
     source: Mapped[str] = mapped_column(String(20))
     reporter_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
@@ -62,7 +67,7 @@ class Case(Base):
     urgency: Mapped[str] = mapped_column(String(10), default=Urgency.NORMAL)
     workflow_key: Mapped[str] = mapped_column(String(80), default="standard")
     status: Mapped[str] = mapped_column(String(40), index=True)
-    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     state_entered_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     state_deadline_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     due_at: Mapped[dt.datetime | None]

@@ -1,12 +1,13 @@
-"""What operators did with an early warning (预警): acknowledged it, or turned it into a case."""
+"""Early warnings (预警): the current warnings of each rule as its last evaluation found them, when and how each
+rule was last evaluated, and what operators did with a warning (acknowledged it, or turned it into a case)."""
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base
+from .base import Base, JSONDocument
 
 
 class WarningAction(Base):
@@ -26,3 +27,45 @@ class WarningAction(Base):
     actor_name: Mapped[str] = mapped_column(String(64), default="")
     comment: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[dt.datetime]
+
+
+class StoredWarning(Base):
+    """One warning of a rule's last city-wide evaluation (`core.warning_rules.refresh`), the fields of an
+    `EarlyWarning`: pages and the map read these rows within the viewer's scope instead of evaluating the rule.
+    Handled warnings stay here while the situation lasts; readers leave them out through `WarningAction`."""
+
+    __tablename__ = "stored_warnings"
+    __table_args__ = (UniqueConstraint("rule_key", "warning_key"),
+                      Index("ix_stored_warnings_rule_severity", "rule_key", "severity_rank", "first_seen_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_key: Mapped[str] = mapped_column(String(60))
+    warning_key: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    severity: Mapped[str] = mapped_column(String(10), default="yellow")
+    severity_rank: Mapped[int] = mapped_column(default=1)     # 0 red, 1 yellow, 2 blue: the most severe first
+    grid_id: Mapped[int | None] = mapped_column(index=True)   # no foreign key: a re-imported grid must not fail it
+    region_code: Mapped[str] = mapped_column(String(15), default="", index=True)
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    objects: Mapped[list] = mapped_column(JSONDocument, default=list)   # [[kind, id], ...]
+    theme_key: Mapped[str] = mapped_column(String(80), default="")
+    category: Mapped[str] = mapped_column(String(80), default="")
+    subcategory: Mapped[str] = mapped_column(String(80), default="")
+    first_seen_at: Mapped[dt.datetime]     # the first evaluation that found it; kept while it persists
+    evaluated_at: Mapped[dt.datetime]      # the last evaluation that found it
+
+
+class WarningRuleRun(Base):
+    """A rule's last evaluation: when it was tried, when it last succeeded, how long it took, how many warnings it
+    found, and the error when it failed (its previous warnings then stay as they were)."""
+
+    __tablename__ = "warning_rule_runs"
+
+    rule_key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    attempted_at: Mapped[dt.datetime]
+    evaluated_at: Mapped[dt.datetime | None]     # the last success; None when it never succeeded
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    warnings: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(Text, default="")

@@ -6,6 +6,10 @@ returns by itself) and counted as a failure of its plugin, and the caller goes o
 abandoned call may still touch what it was given (the caller's session among them) until it returns; the
 failure counter disables a plugin that keeps hanging before that matters much (see `PluginHost`).
 
+On PostgreSQL the host also stops the abandoned call's statement on the server (`statements.Guard`: a cancel
+request, the call run in a savepoint of the caller's transaction that is rolled back), so a hook that overruns on
+every page load does not leave one more query running each time.
+
 Worker threads are daemons kept in a pool and reused, so a bounded call costs one hand-over between threads
 (tens of microseconds, `benchmarks/plugin_calls.py`); a worker whose call was abandoned rejoins the pool when
 that call returns. Context variables (Flask's request and application context among them) are carried over.
@@ -37,13 +41,15 @@ DEFAULT_SECONDS = 5.0
 UNBOUNDED_HOOKS = frozenset({"seed_demo", "register_commands", "web_blueprints"})
 DECLARATION_HOOKS = frozenset({"register_themes", "register_workflows", "register_departments"})
 DECLARATION_SECONDS = 60.0
+CANCEL_GRACE = 5.0   # seconds a call whose statement was cancelled has to return
 MAX_WORKERS = 64   # at most this many calls at once; beyond, a call is refused (and counted as a failure)
 
 
 class HookTimeout(TimeoutError):
-    def __init__(self, hook_name: str, seconds: float):
-        super().__init__(f"挂钩 {hook_name} 超过 {seconds:g} 秒未返回，已放弃等待（该调用仍在后台运行）")
-        self.hook_name, self.seconds = hook_name, seconds
+    def __init__(self, hook_name: str, seconds: float, cancelled: bool = False):
+        after = "其数据库语句已取消" if cancelled else "该调用仍在后台运行"
+        super().__init__(f"挂钩 {hook_name} 超过 {seconds:g} 秒未返回，已放弃等待（{after}）")
+        self.hook_name, self.seconds, self.cancelled = hook_name, seconds, cancelled
 
 
 class TooManyCalls(RuntimeError):
@@ -104,13 +110,20 @@ class BoundedRunner:
         self._workers = 0
         self._lock = threading.Lock()
 
-    def call(self, hook_name: str, function: Callable, kwargs: dict, seconds: float | None) -> Any:
+    def call(self, hook_name: str, function: Callable, kwargs: dict, seconds: float | None,
+             on_timeout: Callable[[], bool] | None = None) -> Any:
+        """`on_timeout`, when the bound passes: stop what the call is doing on the database; True if it stopped a
+        statement, and the call is then given `CANCEL_GRACE` seconds to return (it is no longer waiting on the
+        database), so the caller gets its connection back with nothing running on it."""
         if seconds is None:
             return function(**kwargs)
         job = _Job(function, kwargs)
         self._inbox().put(job)
         if not job.done.acquire(timeout=seconds):
-            raise HookTimeout(hook_name, seconds)
+            cancelled = on_timeout is not None and on_timeout()
+            if not (cancelled and job.done.acquire(timeout=CANCEL_GRACE)):
+                raise HookTimeout(hook_name, seconds)
+            raise HookTimeout(hook_name, seconds, cancelled=True)
         if job.error is not None:
             raise job.error
         return job.answer

@@ -6,7 +6,7 @@ Whether a plugin is enabled is a row in the database (``plugin_states``), read t
 a switch made in any process takes effect in all of them at once.
 
 Every call of an implementation is time-bounded (`plugin_calls`: a call that hangs is abandoned and counted as
-a failure) and its answer's shape checked (`plugin_answers`: garbage is recorded and ignored). A plugin that
+a failure; on PostgreSQL its statement is cancelled, `statements`) and its answer's shape checked (`plugin_answers`: garbage is recorded and ignored). A plugin that
 fails `FAILURE_THRESHOLD` times within `FAILURE_WINDOW` in one process is disabled automatically, through the
 same switch an administrator uses, with the reason in the audit log and on the plugins page; a required plugin
 is never disabled, its repeated failures are reported instead. Failures are counted from the last time the
@@ -37,7 +37,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from minqing.core import counters, hooks
-from minqing.core.pluginhost import answers as plugin_answers, typed as typed_hooks
+from minqing.core.pluginhost import answers as plugin_answers, statements, typed as typed_hooks
 from minqing.core.models import AuditRecord, PluginState, utcnow
 from minqing.core.pluginhost.calls import (DEFAULT_SECONDS, BoundedRunner, bound_own_plugins,
                                             timeouts_from_environment)
@@ -288,7 +288,11 @@ class PluginHost:
         try:
             seconds = (None if name in self.platform_own and not self.bound_own
                        else self.timeouts.get(hook_name, DEFAULT_SECONDS))
-            answer = self.runner.call(hook_name, function, kwargs, seconds)
+            if seconds is None:
+                answer = self.runner.call(hook_name, function, kwargs, None)
+            else:
+                with statements.Guard(session) as guard:
+                    answer = self.runner.call(hook_name, function, kwargs, seconds, on_timeout=guard.cancel)
         except Exception as error:
             self._record_failure(name, hook_name, error, session)
             return None

@@ -6,7 +6,8 @@
 - `overdue_visits`: key persons and places whose visit is overdue (重点人员、场所走访逾期);
 - `unvisited_households`: households never visited, per village (走村不漏户).
 
-Each owns its queries (set-based, within the viewer's scope through `minqing.core.scope.restrict`), answers
+Each owns its queries (set-based, within the viewer's scope through `minqing.core.scope.restrict`; the platform
+evaluates them city-wide and stores the result, `core.warning_rules.refresh`), answers
 `map_layers` with its located, active warnings, so they appear in the map's layer switcher, and — except
 `repeat_reports` and `repeat_places`, whose warnings are their summary — `dashboard_panels` with its summary on the dashboard (小兰民情).
 Disabling one of these plugins removes its rule, its layer and its panel: the dashboard knows none of them by key.
@@ -31,19 +32,11 @@ def percent(rate: float | None) -> str:
     return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
-def _in_box(feature: dict, bbox) -> bool:
-    if bbox is None:
-        return True
-    lon, lat = feature["geometry"]["coordinates"]
-    min_lon, min_lat, max_lon, max_lat = bbox
-    return min_lon <= lon <= max_lon and min_lat <= lat <= max_lat
-
-
 def layer(rule: dict, viewer, colour: str) -> dict:
-    """The map layer of one rule's active, located warnings as `viewer` sees them."""
+    """The map layer of one rule's active, located warnings as `viewer` sees them: its stored warnings within the
+    box (`core.warning_rules.current`), not an evaluation of the rule on every request."""
     def features(bbox, session):
-        found = warning_rules.evaluate(session, viewer, rule)
-        return [feature for feature in warning_rules.geojson_features(found) if _in_box(feature, bbox)]
+        return warning_rules.geojson_features(warning_rules.current(session, viewer, rule, bbox=bbox, located=True))
 
     return {"key": f"warnings.{rule['key']}", "title": f"预警：{rule['title']}", "geometry_type": "point",
             "style": {"color": colour, "fillColor": colour, "radius": 7, "weight": 2, "fillOpacity": 0.8},

@@ -321,3 +321,72 @@ def test_a_promise_made_during_a_visit_becomes_a_practical_matter_in_the_same_tr
         assert session.scalar(select(func.count()).select_from(Visit)
                               .where(Visit.target_id == village.ids["YC-3"])) == 0
         assert session.scalar(select(func.count()).select_from(PracticalMatter)) == 2
+
+
+def _kept_counts(session) -> dict:
+    from minqing.core.models import HouseholdCount
+
+    return {(row.grid_id or None, row.region_code): row.households
+            for row in session.scalars(select(HouseholdCount)) if row.households}
+
+
+def _direct_counts(session) -> dict:
+    return {(grid_id, code): n for grid_id, code, n in session.execute(
+        select(Household.grid_id, Household.region_code, func.count()).group_by(Household.grid_id,
+                                                                                 Household.region_code))}
+
+
+def test_the_kept_household_counts_equal_a_direct_count_after_every_kind_of_change(platform, world, village):
+    """The per-grid counts the coverage reads (household_counts, kept by the database's triggers) after households
+    are added (ORM; the demo's bulk loader: COPY on PostgreSQL), moved (the grid import's relocation; the ORM),
+    removed (ORM; Core) and visited; then every coverage figure equals the hand-written queries over households."""
+    from sqlalchemy import delete
+    from minqing.core.importing.relocate import _update
+    from minqing.plugins.demo_city.base_data import bulk
+
+    small, large_b = world.grids[hh.SMALL], world.grids[hh.LARGE_B]
+    with platform.db.session() as session:
+        assert _kept_counts(session) == _direct_counts(session) == {(small, hh.VILLAGE): 3,
+                                                                    (large_b, hh.TOWNSHIP_B): 2}
+        session.add(Household(number="YC-4", head_name="孙丽", grid_id=small, region_code=hh.VILLAGE))
+        session.flush()
+        bulk(session, Household, [{"number": f"NEW-{n}", "head_name": "新户", "size": 1, "grid_id": grid,
+                                   "region_code": code, "last_visit_at": None}
+                                  for n, grid, code in ((1, small, hh.VILLAGE), (2, large_b, hh.TOWNSHIP_B),
+                                                        (3, None, hh.TOWNSHIP_B))])
+        assert _kept_counts(session) == _direct_counts(session) == {
+            (small, hh.VILLAGE): 5, (large_b, hh.TOWNSHIP_B): 3, (None, hh.TOWNSHIP_B): 1}
+        _update(session, Household, [{"row_id": village.ids["YC-2"], "new_grid": large_b,
+                                      "new_region": hh.TOWNSHIP_B}])
+        session.get(Household, village.ids["JQ-1"]).grid_id = small   # a grid changed, the region code kept
+        session.flush()
+        assert _kept_counts(session) == _direct_counts(session)
+        session.delete(session.get(Household, village.ids["YC-3"]))
+        session.flush()
+        session.execute(delete(Household).where(Household.number.in_(["NEW-2", "NEW-3"])))
+        session.commit()
+        assert _kept_counts(session) == _direct_counts(session) == {
+            (small, hh.VILLAGE): 3, (large_b, hh.TOWNSHIP_B): 2, (small, hh.TOWNSHIP_B): 1}
+
+        cun, zhen = _actor(session, "cun"), _actor(session, "zhen")
+        visits.record_household_visit(session, cun, household_id=village.ids["YC-1"], met="户主", now=NOW)
+        visits.record_household_visit(session, zhen, household_id=village.ids["YC-2"], met="户主", now=NOW)
+        visits.record_household_visit(session, zhen, household_id=village.ids["JQ-1"], met="户主", now=NOW)
+        session.commit()
+        assert _kept_counts(session) == _direct_counts(session)   # a visit moves no household
+        current = household_visits.period(session, NOW)
+        for level, digits in (("village", 12), ("township", 9), ("county", 6)):
+            found = {row.key: (row.households, row.seen)
+                     for row in household_visits.coverage(session, by=level, now=NOW)}
+            assert found == _sql_coverage(session, digits, current.start, current.end), level
+        seen = set(session.scalars(household_visits.seen_by_cadres(current)))
+        by_grid = {}
+        for grid_id, household_id in session.execute(select(Household.grid_id, Household.id)):
+            households, visited = by_grid.get(grid_id, (0, 0))
+            by_grid[grid_id] = (households + 1, visited + (household_id in seen))
+        assert household_visits.coverage_counts(session, current=current, by="grid") == by_grid == {
+            small: (4, 2), large_b: (2, 1)}
+        per_cadre = {row.account_id: (row.households, row.seen)
+                     for row in household_visits.cadre_coverage(session, now=NOW)}
+        assert per_cadre == _sql_cadre_coverage(session, current.start, current.end) == {
+            village.accounts["cun"]: (4, 1), village.accounts["zhen"]: (3, 2)}

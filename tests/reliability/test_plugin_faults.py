@@ -5,12 +5,18 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.pool import NullPool
 
 from minqing.core.pluginhost import answers as plugin_answers, typed as typed_hooks
 from minqing.core.hooks import hookimpl
 from minqing.core.models import AuditRecord, PluginState
 from minqing.core.pluginhost.host import AUTO_DISABLED_BY, FAILURE_THRESHOLD, PluginHost, hook_names
+from minqing.core.actors import system_actor
+from minqing.core.models import Setting, utcnow
+
+from tests.fixtures.database import ON_POSTGRES, platform_on
+from tests.fixtures.postgres import dedicated_database
 
 BOUND = 0.3   # seconds: the time bound the tests give the hooks they hang in
 AUTO_TAG = '<span class="tag red">自动停用</span>'
@@ -122,6 +128,52 @@ def test_a_required_plugin_is_never_disabled_but_its_failures_are_reported(platf
         reports = session.scalars(select(AuditRecord.summary).where(AuditRecord.action == "plugin.failing")).all()
         disabled = session.scalar(select(func.count()).where(AuditRecord.action == "plugin.auto_disable"))
     assert len(reports) == 1 and "必需插件 required_broken" in reports[0] and disabled == 0
+
+
+class Sleeps:
+    """A panel whose query outlasts its bound by far (a minute on the server)."""
+
+    @hookimpl
+    def dashboard_panels(self, session):
+        session.execute(text("SELECT pg_sleep(60) /* minqing-test-sleeps */"))
+        return [{"key": "late", "title": "迟到的面板"}]
+
+
+@pytest.fixture
+def pg_platform(database_url):
+    yield from platform_on(database_url if ON_POSTGRES else dedicated_database())
+
+
+def _running_elsewhere(url: str, marker: str) -> int:
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() "
+                "AND query LIKE '%' || :marker || '%'"), {"marker": marker})
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_query_the_host_gave_up_on_is_cancelled_on_the_server_and_the_caller_goes_on(pg_platform):
+    """Not left running for the minute it asked for: after the host answers, nothing of it runs on the server,
+    and the caller's transaction (its own write before the hook) is still usable and commits."""
+    host = pg_platform.plugins
+    host.register(Sleeps(), "sleeps")
+    host.timeouts["dashboard_panels"] = BOUND
+    with pg_platform.db.session() as session:
+        session.add(Setting(name="written_before", value="1"))
+        session.flush()
+        answers = host.call("dashboard_panels", platform=pg_platform, viewer=system_actor("test"), session=session,
+                            now=utcnow())
+        assert "sleeps" not in {name for name, _ in answers}
+        assert _running_elsewhere(pg_platform.db.url, "minqing-test-sleeps") == 0
+        assert session.scalar(select(Setting.value).where(Setting.name == "written_before")) == "1"
+    with pg_platform.db.session() as session:
+        assert session.get(Setting, "written_before").value == "1"
+        row = session.get(PluginState, "sleeps")
+        assert row.error_count == 1 and "其数据库语句已取消" in row.last_error
 
 
 # -- every hook ---------------------------------------------------------------------------------------------------

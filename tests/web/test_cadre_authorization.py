@@ -26,7 +26,7 @@ OPEN = {
     "notifications.index", "notifications.mark_read POST", "notifications.mark_all_read POST",
     "work.households", "work.household_visit", "work.record_household_visit POST",
     "api.create_visit POST", "api.list_visits", "api.read_visit", "api.openapi_document",
-    "map.index", "map.grids", "map.regions", "map.cases", "map.layers", "map.my_grids", "map.layer",
+    "map.index", "map.grids", "map.regions", "map.cases", "map.case_clusters", "map.layers", "map.my_grids", "map.layer",
     "work.my_matters", "work.promise_matter POST", "work.matter_page",       # 帮办实事 (the key-grid helper's pages)
     "work.start_matter POST", "work.finish_matter POST", "work.decline_matter POST",
     # the offline work end (a cadre records visits on a phone too): manifest, service worker, the pages it keeps

@@ -116,8 +116,10 @@ def dashboard():
             caption=f"{LEVEL_NAMES[level]}排名（按期办结率优先）"),
     }
 
-    # Early warnings and panels come from the plugins: a disabled plugin's rule and panel are not shown.
-    active_warnings = warning_rules.active(platform(), session, who, now)
+    # Early warnings and panels come from the plugins: a disabled plugin's rule and panel are not shown. The
+    # warnings are the stored ones (a refresh evaluates the rules), a few per rule: the warnings page lists them all.
+    active_warnings = warning_rules.overview(platform(), session, who, now)
+    session.commit()   # an on-demand evaluation (a rule never evaluated, or too long ago) is stored
     shown_panels = panels.collect(platform(), who, session, now)
 
     return render_template(
@@ -126,7 +128,8 @@ def dashboard():
         open_overdue=open_overdue, closed_in_period=total.closed, charts=charts_, overdue=overdue,
         theme_titles=theme_titles, departments=departments, now=now, colours=figures.grid_colours(session, who),
         colour_titles=COLOUR_TITLES, grid_level_titles=GRID_LEVEL_TITLES, plugin_figures=_plugin_figures(),
-        active_warnings=active_warnings, active_total=sum(len(found) for _, found in active_warnings),
+        active_warnings=active_warnings, active_total=sum(item.total for item in active_warnings),
+        warnings_evaluated_at=warning_rules.last_evaluated(active_warnings),
         warning_panels=[panel for panel in shown_panels if panel["section"] == WARNINGS_SECTION],
         other_panels=[panel for panel in shown_panels if panel["section"] != WARNINGS_SECTION],
         warning_form=ActionForm(), severity_titles=warning_rules.SEVERITY_TITLES,

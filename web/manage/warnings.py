@@ -1,5 +1,6 @@
-"""Early warnings (预警) from the rule plugins: acknowledge one, turn one into a case, the GeoJSON of the
-current located warnings; and, for administrators, each rule's settings."""
+"""Early warnings (预警) from the rule plugins: the list of a rule's active warnings, page by page; acknowledge one,
+turn one into a case, the GeoJSON of the current located warnings; and, for administrators, refreshing the stored
+warnings now and each rule's settings."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -13,9 +14,12 @@ from minqing.workflows import warning_cases
 from ..context import db, platform, viewer
 from ..geo_paging import geojson_response
 from ..permissions import roles_required
+from ..work.common import theme_titles
 from . import blueprint
 
 HANDLERS = ("admin", "operator")
+READERS = ("admin", "operator", "leader")
+PAGE_SIZE = 50
 
 
 class ActionForm(FlaskForm):
@@ -23,7 +27,41 @@ class ActionForm(FlaskForm):
 
 
 def _back():
+    """Back to the warnings page the form was on (its own path and query), else to the dashboard."""
+    back = request.form.get("back", "")
+    if back.startswith(url_for("manage.warnings_page")) and "//" not in back:
+        return redirect(back)
     return redirect(url_for("manage.dashboard") + "#active-warnings")
+
+
+@blueprint.get("/warnings")
+@roles_required(*READERS)
+def warnings_page():
+    """Every rule's count of active warnings, and one rule's warnings a page at a time (`?rule=`, `?page=`)."""
+    session, who = db(), viewer()
+    shown = warning_rules.overview(platform(), session, who, limit=0)
+    chosen = request.args.get("rule") or next((item.rule["key"] for item in shown if item.total), "")
+    number = max(1, min(request.args.get("page", 1, type=int), 100_000))
+    listed = warning_rules.page(platform(), session, who, chosen, number, PAGE_SIZE) if chosen else None
+    session.commit()   # an on-demand evaluation (a rule never evaluated, or too long ago) is stored
+    return render_template("manage/warnings.html", rules=shown, listed=listed, page=number, page_size=PAGE_SIZE,
+                           evaluated_at=warning_rules.last_evaluated(shown), warning_form=ActionForm(),
+                           severity_titles=warning_rules.SEVERITY_TITLES, theme_titles=theme_titles())
+
+
+@blueprint.post("/warnings/refresh")
+@roles_required("admin")
+def refresh_warnings():
+    """立即刷新: evaluate every rule now instead of at the scheduler's next round."""
+    if not ActionForm().validate_on_submit():
+        flash("请求无效，请刷新页面后重试", "error")
+        return redirect(url_for("manage.warnings_page"))
+    done = warning_rules.refresh(platform(), viewer())
+    failed = [key for key, item in done.items() if "error" in item]
+    total = sum(item.get("warnings", 0) for item in done.values())
+    flash(f"预警已刷新：{len(done)} 条规则，共 {total} 条预警" + (f"；{len(failed)} 条规则评估失败"
+                                                            if failed else ""), "error" if failed else "info")
+    return redirect(url_for("manage.warnings_page"))
 
 
 @blueprint.post("/warnings/<name>/acknowledge")
@@ -70,9 +108,12 @@ def warning_to_case(name: str):
 
 
 @blueprint.get("/warnings.geojson")
-@roles_required("admin", "operator", "leader")
+@roles_required(*READERS)
 def warnings_geojson():
-    found = [warning for _, active in warning_rules.active(platform(), db(), viewer()) for warning in active]
+    session = db()
+    found = [warning for rule in warning_rules.rules(platform(), session).values()
+             for warning in warning_rules.current(session, viewer(), rule, located=True)]
+    session.commit()   # an on-demand evaluation is stored
     return geojson_response(geofeatures.feature_collection(warning_rules.geojson_features(found)))
 
 

@@ -19,6 +19,7 @@ from . import blueprint
 from .common import URGENCY_TITLES, department_names, state_title, theme_titles
 
 PAGE_SIZE = 30
+COUNT_LIMIT = 10_000   # the heading's count is exact up to here
 FINAL = ("closed", "voided")
 FILTERS = ("q", "status", "theme", "urgency", "overdue")
 MAX_QUERY = 50   # characters of a search
@@ -113,15 +114,54 @@ def inbox():
     filters, error = read_filters()
     page = max(1, min(request.args.get("page", 1, type=int), 100_000))
     statement = filtered(select(Case), filters)
-    total = db().scalar(select(func.count()).select_from(statement.subquery()))
-    cases = db().scalars(statement.order_by(Case.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    statuses = db().scalars(scope.restrict(select(Case.status).distinct(), Case, viewer())).all()
-    return render_template("work/inbox.html", cases=cases, total=total, page=page, page_size=PAGE_SIZE,
+    found = counted(statement)
+    cases = db().scalars(page_of(statement, page, few=found <= COUNT_LIMIT)).all()
+    return render_template("work/inbox.html", cases=cases[:PAGE_SIZE], has_next=len(cases) > PAGE_SIZE,
+                           total=f"{COUNT_LIMIT // 10_000}万+" if found > COUNT_LIMIT else str(found), page=page,
                            filters=filters, themes=theme_titles(), departments=department_names(),
-                           urgencies=URGENCY_TITLES, statuses=sorted(statuses), status_titles=status_titles(),
+                           urgencies=URGENCY_TITLES, statuses=status_choices(), status_titles=status_titles(),
                            state_title=state_title, error=error, max_query=MAX_QUERY,
                            active={key: value for key, value in filters.items() if value},
                            now=utcnow(), co_tasks=_co_tasks()), 400 if error else 200
+
+
+def counted(statement: Select) -> int:
+    """How many cases the list holds, up to `COUNT_LIMIT` + 1: the heading says "1万+" beyond (a year of a city's
+    cases is a million: counting them all on every visit would read them all, and nobody pages that far)."""
+    return db().scalar(select(func.count()).select_from(
+        statement.with_only_columns(Case.id).limit(COUNT_LIMIT + 1).subquery()))
+
+
+def page_of(statement: Select, page: int, *, few: bool) -> Select:
+    """The cases of `page`, newest first, and one more if there is a next page (so paging needs no exact count).
+
+    With `few` matches (the count was exact) they are found first and then ordered: PostgreSQL otherwise walks the
+    whole year backwards by id looking for them, because it estimates far more matches for a scope's OR (a
+    department's voided cases: 1.1 s at a million cases)."""
+    offset = (page - 1) * PAGE_SIZE
+    if not few:
+        return statement.order_by(Case.id.desc()).limit(PAGE_SIZE + 1).offset(offset)
+    hits = _materialized(statement)
+    ids = select(hits.c.id).order_by(hits.c.id.desc()).limit(PAGE_SIZE + 1).offset(offset)
+    return select(Case).where(Case.id.in_(ids)).order_by(Case.id.desc())
+
+
+def _materialized(statement: Select):
+    """The ids `statement` selects as a CTE planned on its own (MATERIALIZED: PostgreSQL 12+, SQLite 3.35+), read
+    lazily: a LIMIT over it no longer talks the planner into a scan it expects to stop early."""
+    return statement.with_only_columns(Case.id).cte("hits").prefix_with("MATERIALIZED")
+
+
+def status_choices() -> list[str]:
+    """The statuses the viewer's cases are in (the status filter's choices), without reading every case: the open
+    ones from the partial index of open cases (`ix_cases_open`), the final ones by whether one case has each."""
+    open_now = scope.restrict(select(Case.status).where(Case.status.not_in(FINAL)).distinct(), Case, viewer())
+    found = set(db().scalars(open_now))
+    for status in FINAL:
+        hits = _materialized(scope.restrict(select(Case.id).where(Case.status == status), Case, viewer()))
+        if db().scalar(select(hits.c.id).limit(1)) is not None:
+            found.add(status)
+    return sorted(found)
 
 
 def status_titles() -> dict[str, str]:

@@ -1,5 +1,6 @@
-/* 民情地图: region outlines as the base map (no tiles, no internet), grids coloured 红/黄/蓝, cases clustered
-   and coloured by status, and every theme layer the viewer may see, grouped by department. */
+/* 民情地图: region outlines as the base map (no tiles, no internet), grids coloured 红/黄/蓝, cases (open and
+   recent ones: counted per region by the server while zoomed out, as markers coloured by status in a street),
+   and every theme layer the viewer may see, grouped by department. */
 (function () {
   "use strict";
   var element = document.getElementById("map");
@@ -91,8 +92,16 @@
     return status === "reported" ? "#ef6c00" : "#1565c0";
   }
 
-  var cases = L.markerClusterGroup ? L.markerClusterGroup({ chunkedLoading: true }) : L.layerGroup();
+  // The cases overlay holds either the server's numbered circles (one per county, township or village, below
+  // zoom `markersFrom`) or the markers of the cases in view: a year of a city's cases is never sent as markers.
+  var cases = L.layerGroup();
+  var caseMarkers = L.markerClusterGroup ? L.markerClusterGroup({ chunkedLoading: true }) : L.layerGroup();
+  var caseClusters = L.layerGroup();
+  cases.addLayer(caseMarkers).addLayer(caseClusters);
   map.addLayer(cases);
+  var markersFrom = Number(data.markersFrom) || 15;
+  var periodBox = document.getElementById("case-period");
+  var caseCount = document.getElementById("case-count");
 
   L.control.layers(null, { "网格（红/黄/蓝）": grids, "事件": cases }, { collapsed: window.innerWidth < 700 }).addTo(map);
   var themeLayers = {};
@@ -337,6 +346,67 @@
     });
   }
 
+  /* A region's circle: its number of cases, red when some are overdue, orange when some are open; a click
+     zooms in to where the next level (or the markers) shows. Text only, sized by a class (the CSP: no styles). */
+  function clusterMarker(feature) {
+    var p = feature.properties;
+    var c = feature.geometry.coordinates;
+    var size = p.count >= 1000 ? "large" : (p.count >= 100 ? "medium" : "small");
+    var state = p.overdue > 0 ? "overdue" : (p.open > 0 ? "open" : "closed");
+    var dot = document.createElement("span");
+    dot.textContent = p.count >= 10000 ? Math.floor(p.count / 1000) + "k" : String(p.count);
+    var pixels = { small: 30, medium: 38, large: 46 }[size];
+    var marker = L.marker([c[1], c[0]], {
+      icon: L.divIcon({ html: dot, className: "case-cluster case-cluster-" + size + " case-cluster-" + state,
+                        iconSize: [pixels, pixels] }),
+      title: (p.name || p.region_code) + "：" + p.count + " 件（未办结 " + p.open + "，超期 " + p.overdue + "）"
+    });
+    marker.on("click", function () { map.setView([c[1], c[0]], Math.max(p.zoom_in, map.getZoom() + 1)); });
+    return marker;
+  }
+
+  function caseMarker(feature) {
+    var p = feature.properties;
+    var c = feature.geometry.coordinates;
+    var marker = L.circleMarker([c[1], c[0]], { radius: 7, color: "#fff", weight: 1, fillColor: caseColour(p.status, p.deadline), fillOpacity: 0.9 });
+    marker.bindPopup(popup(p.title, [{ text: "查看事件", href: data.caseUrl.replace(/0$/, String(feature.id)) }]));
+    return marker;
+  }
+
+  function say(text) { if (caseCount) { caseCount.textContent = text; } }
+
+  var casesAsked = 0;   // an answer to an older view or period is dropped
+  function refreshCases(zoom, box) {
+    var days = periodBox ? periodBox.value : "30";
+    var asked = casesAsked += 1;
+    var period = "未办结及近 " + days + " 天上报";
+    if (zoom < markersFrom) {
+      fetchJSON(withQuery(data.clustersUrl, { bbox: box, zoom: zoom, recent_days: days })).then(function (collection) {
+        if (asked !== casesAsked) { return; }
+        caseMarkers.clearLayers();
+        caseClusters.clearLayers();
+        collection.features.forEach(function (feature) { caseClusters.addLayer(clusterMarker(feature)); });
+        element.dataset.casesShown = 0;
+        element.dataset.clustersShown = collection.features.length;
+        say("视野内" + period + "的事件 " + collection.casesMatched + " 件，按区划聚合；放大到街巷显示每件事件");
+      });
+      return;
+    }
+    // One page of the newest cases in view: in a street they are few; more than the limit is said, not hidden
+    fetchJSON(withQuery(data.casesUrl, { bbox: box, recent_days: days, limit: data.markerLimit })).then(function (collection) {
+      if (asked !== casesAsked) { return; }
+      caseClusters.clearLayers();
+      caseMarkers.clearLayers();
+      caseMarkers.addLayers ? caseMarkers.addLayers(collection.features.map(caseMarker))
+                            : collection.features.forEach(function (feature) { caseMarkers.addLayer(caseMarker(feature)); });
+      element.dataset.casesShown = collection.features.length;
+      element.dataset.clustersShown = 0;
+      var shown = collection.numberReturned < collection.numberMatched ?
+        "，显示最新的 " + collection.numberReturned + " 件，请放大查看其余" : "";
+      say("视野内" + period + "的事件 " + collection.numberMatched + " 件" + shown);
+    });
+  }
+
   var pending = null;
   function refresh() {
     if (pending) { clearTimeout(pending); }
@@ -347,22 +417,13 @@
         .then(function (collection) { regions.clearLayers(); regions.addData(collection); });
       fetchCollection(withQuery(data.gridsUrl, { bbox: box, zoom: zoom }))
         .then(function (collection) { grids.clearLayers(); grids.addData(collection); element.dataset.gridsShown = collection.features.length; });
-      fetchCollection(withQuery(data.casesUrl, { bbox: box })).then(function (collection) {
-        cases.clearLayers();
-        collection.features.forEach(function (feature) {
-          var p = feature.properties;
-          var c = feature.geometry.coordinates;
-          var marker = L.circleMarker([c[1], c[0]], { radius: 7, color: "#fff", weight: 1, fillColor: caseColour(p.status, p.deadline), fillOpacity: 0.9 });
-          marker.bindPopup(popup(p.title, [{ text: "查看事件", href: data.caseUrl.replace(/0$/, String(feature.id)) }]));
-          cases.addLayer(marker);
-        });
-        element.dataset.casesShown = collection.features.length;
-      });
+      refreshCases(zoom, box);
       refreshThemeLayers();
     }, 150);
   }
 
   map.on("moveend", refresh);
+  if (periodBox) { periodBox.addEventListener("change", function () { refreshCases(map.getZoom(), bbox()); }); }
   map.on("overlayadd", refreshThemeLayers);
   loadThemeLayers();
   loadOwnGrids();
