@@ -11,19 +11,19 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
 from minqing.core import attachments as uploads
 from minqing.core.actors import Actor
-from minqing.core.changes import record_case_event
+from minqing.core.changes import record_case_event, record_case_events_from
 from minqing.core.departments import by_key
-from minqing.core.models import Case, Department, Role, utcnow
+from minqing.core.models import Case, Department, Role, SweepMark, UTCDateTime, utcnow
 from minqing.core.models.cohandling import CoHandlingStatus, CoHandlingTask
 from minqing.core.scope import can_see
 
 from . import calendar as calendars
-from . import definition, notices
+from . import definition, notices, outbox, sweep_rows
 from .co_tasks import task_of_department, tasks_of
 from .engine import check_actor, flush_case
 from .errors import FormInvalid, InvalidTransition, PermissionDenied
@@ -283,32 +283,44 @@ def open_tasks_of_departments(session: Session, department_ids, finals) -> list[
     return [(task, case) for task, case in rows]
 
 
+CO_HANDLING_URGE = ("协办超时催办", "已超过协办时限，请尽快反馈")   # the timeline line's title, the notice's body
+
+
 def urge_overdue(platform, session: Session, *, now: dt.datetime, actor: Actor, finals) -> int:
     """The SLA sweep's part for co-handlers: an open task past its deadline is urged once (a SweepMark keyed by
-    the task, claimed before acting, as for state deadlines); returns how many were urged."""
-    from .sla import claim_marks
+    the task, claimed before acting, as for state deadlines); returns how many were urged.
 
-    rows = session.execute(
-        select(CoHandlingTask.id, CoHandlingTask.case_id, CoHandlingTask.requested_at, CoHandlingTask.deadline_at,
-               Case.status).join(Case, Case.id == CoHandlingTask.case_id)
+    Set-based like the state deadlines' (workflows/sweep_rows.py): the marks are claimed with one INSERT … SELECT,
+    the timeline lines (with one audit record) and the notices to the co-handling departments are each one
+    INSERT … SELECT of the claimed marks, so no case or task travels to Python."""
+    from .sla import claim_marks_from
+
+    dialect = session.get_bind().dialect.name
+    claimed = claim_marks_from(session, select(
+        CoHandlingTask.case_id, literal("co_handling"), CoHandlingTask.requested_at, CoHandlingTask.id, Case.status,
+        CoHandlingTask.deadline_at, literal("urge"), literal(""), literal(now, UTCDateTime()))
+        .join(Case, Case.id == CoHandlingTask.case_id)
         .where(CoHandlingTask.status == CoHandlingStatus.OPEN, CoHandlingTask.deadline_at <= now,
-               Case.status.not_in(finals)).order_by(CoHandlingTask.id)).all()
-    if not rows:
+               Case.status.not_in(finals)))
+    if not claimed:
         return 0
-    claimed = claim_marks(session, [
-        {"case_id": row.case_id, "kind": "co_handling", "started_at": row.requested_at, "ref": row.id,
-         "status": row.status, "deadline_at": row.deadline_at, "actions": "urge", "escalated_to": "",
-         "created_at": now} for row in rows])
-    urged = 0
-    for case_id, task_id in sorted(claimed):
-        case, task = session.get(Case, case_id), session.get(CoHandlingTask, task_id)
-        department = session.get(Department, task.department_id)
-        record_case_event(session, actor, case, "urge", from_status=case.status, to_status=case.status,
-                          comment=f"协办部门{department.short_name}已超过协办时限，系统自动催办", at=now,
-                          data={"title": "协办超时催办", "automatic": True, "department": department.key,
-                                "task": task.id})
-        notices.co_handling(None, session, case, "urge", department.key, "协办催办", "已超过协办时限，请尽快反馈",
-                            {"by": actor.name, "task": task.id})
-        urged += 1
-    return urged
-
+    title, body = CO_HANDLING_URGE
+    rows = (SweepMark.__table__.join(CoHandlingTask, CoHandlingTask.id == SweepMark.ref)
+            .join(Case, Case.id == SweepMark.case_id).join(Department, Department.id == CoHandlingTask.department_id))
+    marks = sweep_rows.among(dialect, SweepMark.id, claimed)
+    urged = record_case_events_from(
+        session, actor, select(
+            Case.id.label("case_id"), literal("urge").label("action"), Case.status.label("from_status"),
+            Case.status.label("to_status"),
+            (literal("协办部门") + Department.short_name + literal("已超过协办时限，系统自动催办")).label("comment"),
+            sweep_rows.json_object(dialect, title=title, automatic=True, department=Department.key,
+                                   task=CoHandlingTask.id).label("data"))
+        .select_from(rows).where(marks).order_by(Case.id, CoHandlingTask.id),
+        action="sla.sweep", at=now, summary=lambda cases: f"协办超时催办 {len(cases.get('urge', ()))} 次")
+    outbox.add_from(session, select(
+        literal("urge").label("kind"), (literal("department:") + Department.key).label("recipient"),
+        (literal("协办催办 ") + sweep_rows.case_number(dialect) + literal("：") + Case.title).label("subject"),
+        literal(body).label("body"), Case.id.label("case_id"),
+        sweep_rows.json_object(dialect, status=Case.status, by=actor.name, task=CoHandlingTask.id).label("data"))
+        .select_from(rows).where(marks).order_by(Case.id, CoHandlingTask.id))
+    return len(urged.get("urge", ()))

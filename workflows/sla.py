@@ -98,16 +98,6 @@ class _States(dict):
         return found
 
 
-def _claim(session: Session, rows: list[dict]) -> set[tuple[int, int]]:
-    """Insert the marks; return (case id, ref) of those this call inserted (the others were already taken)."""
-    if not rows:
-        return set()
-    statement = _insert_marks(session).returning(SweepMark.case_id, SweepMark.ref)
-    return {(case_id, ref) for case_id, ref in session.execute(statement, rows)}
-
-
-claim_marks = _claim  # for the co-handling deadlines (workflows.joint), marked the same way
-
 _MARK_COLUMNS = ["case_id", "kind", "started_at", "ref", "status", "deadline_at", "actions", "escalated_to",
                  "created_at"]
 
@@ -123,6 +113,9 @@ def _claim_from(session: Session, rows) -> list[int]:
     a deadline marked already, by an earlier sweep or one running now, is left to it."""
     statement = _insert_marks(session).from_select(_MARK_COLUMNS, rows).returning(SweepMark.id)
     return list(session.connection().execute(statement).scalars())
+
+
+claim_marks_from = _claim_from  # for the co-handling deadlines (workflows.joint), marked the same way
 
 
 def _unmerged(dialect: str):

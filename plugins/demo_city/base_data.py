@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import enum
 import json
+import operator
 
 import numpy as np
 import shapely
@@ -80,10 +81,15 @@ def bulk(session: Session, model, rows: list[dict], chunk: int = 5000) -> None:
         defaults = _defaults(table, columns)   # what an INSERT fills in from the model and COPY does not
         names = ", ".join(f'"{name}"' for name in columns + list(defaults))
         extra = [_plain(value) for value in defaults.values()]
+        converted = _converted(table, columns, rows[0])
+        values = operator.itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
         driver = session.connection().connection.driver_connection
         with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
             for row in rows:
-                copy.write_row([_plain(row[name]) for name in columns] + extra)
+                line = list(values(row))
+                for index in converted:   # only the columns that need it: _plain per value was a third of a load
+                    line[index] = _plain(line[index])
+                copy.write_row(line + extra)
         return
     for start in range(0, len(rows), chunk):
         session.execute(insert(table), rows[start:start + chunk])
@@ -101,10 +107,26 @@ def _defaults(table, given: list[str]) -> dict:
     return found
 
 
+def _converted(table, columns: list[str], first: dict) -> list[int]:
+    """The positions of the columns whose values COPY cannot take as they are: date-times, JSON documents, enums
+    (by the column's type, or by the first row's value where the type does not say)."""
+    found = []
+    for index, name in enumerate(columns):
+        try:
+            kind = table.columns[name].type.python_type
+        except NotImplementedError:
+            kind = None
+        value = first[name]
+        if (kind is None or kind in (object, dt.datetime, dict, list) or issubclass(kind, enum.Enum)
+                or isinstance(value, dt.datetime | dict | list | enum.Enum)):
+            found.append(index)
+    return found
+
+
 def _plain(value):
     """A value as COPY's text format takes it: naive UTC for the UTCDateTime columns, JSON text for documents."""
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value.replace(tzinfo=None) if value.tzinfo is dt.UTC else value.astimezone(dt.UTC).replace(tzinfo=None)
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, enum.Enum):   # psycopg writes an enum's name; the column holds its value

@@ -1,6 +1,8 @@
 """The demo's grassroots work (走村不漏户、户户见干部): household visits by cadres and grid workers over this month
 and the one before, the key grids its village party secretaries hold (党组织书记包抓重点网格, 1,158 in the seed) and
-the 帮办实事 ledger (1.57万 in the seed), written in bulk through the models with one audit record per batch.
+the 帮办实事 ledger (1.57万 in the seed), written in bulk (`base_data.bulk`: COPY on PostgreSQL, executemany
+elsewhere) `CHUNK` rows at a time, with one audit record per chunk, each phase with its progress bar: at the city's
+4.4 million residents that is ~1.2 million visits and ~345,000 matters.
 
 It runs after the grids are coloured (`plugin.build_city`): a key grid is a small grid that was red or yellow when
 its secretary took it on; most still are, some have since turned blue (好转). A few matters name residents whose
@@ -12,7 +14,8 @@ import dataclasses
 import datetime as dt
 import random
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, select, text, update
+from tqdm import tqdm
 
 from minqing.core import city
 from minqing.core.actors import system_actor
@@ -21,13 +24,14 @@ from minqing.core.models import (Account, CadreGrid, CadrePost, Grid, GridMember
                                  PracticalMatter, Region, Resident, Visit, utcnow)
 
 from . import matter_texts
+from .base_data import bulk
 from .build import CITIZEN
 
 KEY_GRIDS, SMALL_GRIDS = 1158, 7507          # the seed's key grids among its small grids
 MATTERS, RESIDENTS = 15_700, 200_000         # 1.57万 帮办实事 for the default 200,000 residents
 IMPROVED = 0.12                              # key grids now blue (assigned red or yellow)
 MONTHS = 2                                   # this month and the one before
-CHUNK = 5000
+CHUNK = 20_000
 PARTY_SECRETARY, GROUP_LEADER = "party_secretary", "group_leader"
 
 
@@ -48,7 +52,7 @@ class Village:
 
 
 def seed(session, seed: int, now: dt.datetime | None = None, *, key_grids: int | None = None,
-         matters: int | None = None) -> Counts:
+         matters: int | None = None, show_progress: bool = False) -> Counts:
     """Visits, key grids and matters; `key_grids` and `matters` default to the seed's, in proportion to the
     city's small grids and residents."""
     rng = random.Random(seed * 17 + 11)
@@ -57,9 +61,9 @@ def seed(session, seed: int, now: dt.datetime | None = None, *, key_grids: int |
     if not any(village.households for village in villages.values()):
         return Counts()
     counts = Counts()
-    promised = _visits(session, rng, villages, now, counts)
+    promised = _visits(session, rng, villages, now, counts, show_progress)
     counts.key_grids = _key_grids(session, rng, villages, now, key_grids)
-    counts.matters = _matters(session, rng, villages, promised, now, matters)
+    counts.matters = _matters(session, rng, villages, promised, now, matters, show_progress)
     session.flush()
     if session.get_bind().dialect.name == "postgresql":   # the visits were numbered here: move their sequence on
         session.execute(text("SELECT setval(pg_get_serial_sequence('visits', 'id'), "
@@ -111,7 +115,21 @@ def _month_starts(now: dt.datetime) -> list[dt.datetime]:
     return [start.astimezone(dt.UTC) for start in starts]
 
 
-def _visits(session, rng, villages, now, counts) -> list[tuple[int, int, int, str, dt.datetime]]:
+def write(session, model, rows: list[dict], *, action: str, object_type: str, what: str, details, phase: str,
+          show_progress: bool) -> None:
+    """`rows` of `model` a chunk at a time, each chunk with its audit record (`what`: the words of its summary;
+    `details(chunk)`: what it records of the chunk), under a progress bar named for the phase."""
+    with tqdm(total=len(rows), desc=phase, unit="条", disable=not show_progress, leave=True) as bar:
+        for number, start in enumerate(range(0, len(rows), CHUNK), 1):
+            chunk = rows[start:start + CHUNK]
+            bulk(session, model, chunk, chunk=len(chunk))
+            record_change(session, system_actor("demo"), action, object_type=object_type,
+                          summary=f"{what}第 {number} 批 {len(chunk)} 条",
+                          details={"chunk": number, "count": len(chunk), **details(chunk), "demo": True})
+            bar.update(len(chunk))
+
+
+def _visits(session, rng, villages, now, counts, show_progress) -> list[tuple[int, int, int, str, dt.datetime]]:
     """Visits for this month and the one before; returns the cadre visits that promised a 帮办实事 (visit id,
     household id, account id, village code, when)."""
     workers = _workers(session)
@@ -151,17 +169,27 @@ def _visits(session, rng, villages, now, counts) -> list[tuple[int, int, int, st
                 if promise:
                     promised.append((next_id, household_id, account_id, code, when, text))
                 next_id += 1
-    for index in range(0, len(rows), CHUNK):
-        session.execute(insert(Visit), rows[index:index + CHUNK])
-    latest = (select(func.max(Visit.visited_at)).where(Visit.target_kind == "household",
-                                                       Visit.target_id == Household.id).scalar_subquery())
-    session.execute(update(Household).values(last_visit_at=latest))
+    write(session, Visit, rows, action="visit.record", object_type="household",
+          what=f"演示数据：本月及前 {MONTHS - 1} 个月干部与网格员的入户走访记录", phase="入户走访",
+          show_progress=show_progress,
+          details=lambda chunk: {"first_id": chunk[0]["id"], "last_id": chunk[-1]["id"],
+                                 "cadre_visits": sum(row["visitor_post"] is not None for row in chunk)})
+    _last_visits(session)
     counts.visits = len(rows)
-    record_change(session, system_actor("demo"), "visit.record", object_type="household",
-                  summary=f"演示数据：入户走访记录 {len(rows)} 条（本月及前 {MONTHS - 1} 个月，干部与网格员）",
-                  details={"count": len(rows), "cadre_visits": sum(row["visitor_post"] is not None for row in rows),
-                           "demo": True})
     return promised
+
+
+def _last_visits(session) -> None:
+    """Every household's last visit is its latest in `visits` (none: NULL), as a correlated UPDATE of every
+    household would set it, in two set-based statements (that one looked up each of 1.5 million households)."""
+    household = Visit.target_kind == "household"
+    visited = select(Visit.id).where(household, Visit.target_id == Household.id).exists()
+    session.execute(update(Household).where(Household.last_visit_at.is_not(None), ~visited)
+                    .values(last_visit_at=None))
+    latest = (select(Visit.target_id, func.max(Visit.visited_at).label("at")).where(household)
+              .group_by(Visit.target_id).subquery())
+    session.execute(update(Household).where(Household.id == latest.c.target_id).values(last_visit_at=latest.c.at),
+                    execution_options={"synchronize_session": False})
 
 
 def _key_grids(session, rng, villages, now, wanted) -> int:
@@ -185,14 +213,14 @@ def _key_grids(session, rng, villages, now, wanted) -> int:
                      "assigned_at": now - dt.timedelta(days=rng.uniform(20, 330)), "note": "",
                      "removal_reason": ""})
     if rows:
-        session.execute(insert(KeyGrid), rows)
+        bulk(session, KeyGrid, rows)
         record_change(session, system_actor("demo"), "key_grid.assign", object_type="grid",
                       summary=f"演示数据：党组织书记包抓重点网格 {len(rows)} 个（其中已转蓝 {improved} 个）",
                       details={"count": len(rows), "improved": improved, "demo": True})
     return len(rows)
 
 
-def _matters(session, rng, villages, promised, now, wanted) -> int:
+def _matters(session, rng, villages, promised, now, wanted, show_progress) -> int:
     """帮办实事: those promised during the demo's visits, and earlier ones of the past year, to the target."""
     today = city.today(session)
     residents = session.scalar(select(func.count()).select_from(Resident)) or 0
@@ -212,12 +240,9 @@ def _matters(session, rng, villages, promised, now, wanted) -> int:
         rows.append(_matter(rng, today, rng.choice(village.households), account_id, when, matter_texts.title(rng),
                             None, members))
     rows += _for_citizen(session, rng, villages, today, now, members)
-    for index in range(0, len(rows), CHUNK):
-        session.execute(insert(PracticalMatter), rows[index:index + CHUNK])
-    if rows:
-        record_change(session, system_actor("demo"), "matter.promise", object_type="practical_matter",
-                      summary=f"演示数据：帮办实事 {len(rows)} 件",
-                      details={"count": len(rows), "from_visits": min(len(promised), target), "demo": True})
+    write(session, PracticalMatter, rows, action="matter.promise", object_type="practical_matter",
+          what="演示数据：帮办实事", phase="帮办实事", show_progress=show_progress,
+          details=lambda chunk: {"from_visits": sum(row["visit_id"] is not None for row in chunk)})
     return len(rows)
 
 

@@ -65,7 +65,7 @@ def build_city(platform, seed: int, residents: int, cases: int | None = None) ->
     with platform.db.session() as session:
         themes.colours.recompute_grid_colours(platform, session, actor)
     with platform.db.session() as session:   # key grids are the red and yellow ones: after the colours
-        grassroots.seed(session, seed)
+        grassroots.seed(session, seed, show_progress=True)
 
 
 def add_cases(platform, cases: int, seed: int, *, colours: bool = True) -> None:
@@ -81,7 +81,8 @@ def add_cases(platform, cases: int, seed: int, *, colours: bool = True) -> None:
     except volume_write.VolumeRefused as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"已批量生成历史事件 {loaded['cases']:,} 件（处置记录 {loaded['events']:,} 条、通知 "
-               f"{loaded['notifications']:,} 条，{loaded['open']:,} 件仍在办理，分 {loaded['chunks']} 批审计）")
+               f"{loaded['notifications']:,} 条、督办 {loaded['supervisions']:,} 次、照片 {loaded['photos']:,} 张，"
+               f"{loaded['open']:,} 件仍在办理，分 {loaded['chunks']} 批审计）")
     if colours:
         with platform.db.session() as session:
             themes.colours.recompute_grid_colours(platform, session, system_actor("demo"))

@@ -5,20 +5,25 @@ The cases are generated as a stream, `CHUNK` at a time, and each case's timeline
 standard workflow's own definition: every step's target state, effects (受理, 分拨, 退回, 转办, 反馈, 返工, 评价,
 办结, 作废) and titles come from it, deadlines from its time limits on the platform's working calendar, so a case
 ends with the status, department, deadlines, milestones, timeline and notifications the engine would have stored.
-A timeline is cut at "now": the cases of the last days are still open, somewhere along the loop. Writing the rows
-(COPY on PostgreSQL, executemany on SQLite, one audit record per chunk) is `volume_write.py`'s.
+A timeline is cut at "now": the cases of the last days are still open, somewhere along the loop. A case a
+department held for days may be supervised (督办, as `workflows.actions.supervise` records it), and every step
+whose form requires a photo has one (`photos.py`). Writing the rows (COPY on PostgreSQL, executemany on SQLite,
+one audit record per chunk) is `volume_write.py`'s.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import random
 from collections.abc import Iterator
 
 from sqlalchemy import func, select
 
 from minqing import themes, workflows
-from minqing.core.models import Case, Department, Grid, Region
+from minqing.core.models import Account, Case, Department, Grid, Region, Role, RoleGrant
+
+from .working_time import WorkingTime
 
 CHUNK = 10_000
 DAYS = 365
@@ -30,19 +35,29 @@ GAPS = {"accept": (0.1, 3), "dispatch": (0.2, 4), "take": (0.3, 8), "feedback": 
 HOURS_OF_DAY = tuple(range(24))
 HOUR_WEIGHTS = (1, 1, 1, 1, 1, 2, 4, 8, 12, 14, 14, 12, 9, 10, 12, 12, 11, 10, 8, 7, 5, 3, 2, 1)
 RATINGS, RATING_WEIGHTS = (5, 4, 3, 2, 1), (60, 20, 10, 6, 4)
+URGENCIES, URGENCY_WEIGHTS = ("normal", "urgent", "critical"), (85, 12, 3)
+# `random.choices` adds the weights up on every call: given added up, it draws the same, faster
+HOUR_SUMS, RATING_SUMS, URGENCY_SUMS, PATH_SUMS = (tuple(itertools.accumulate(weights)) for weights in (
+    HOUR_WEIGHTS, RATING_WEIGHTS, URGENCY_WEIGHTS, [weight for _, weight in PATHS]))
+PATH_NAMES = tuple(name for name, _ in PATHS)
 RESULTS = ("已现场处置完毕", "已联系责任单位整改到位", "已清理恢复原状", "已调解，双方达成一致", "已核实并答复反映人")
 ASKS = ("请尽快处理。", "影响居民出行，请相关部门处置。", "已持续多日，希望尽快解决。", "存在安全隐患，请及时处理。")
 VOID_REASONS = ("不属于受理范围", "反映内容无法核实", "信息不全且无法联系反映人")
 SOURCES = ("grid_worker", "grid_worker", "citizen", "hotline")
 CHANNELS = {"grid_worker": "work", "citizen": "citizen", "hotline": "12345"}   # as reporting.CHANNEL_OF_SOURCE
 DELIVERED_BY = "workflows"   # the in-app inbox's deliverer
+# 督办 by the city centre (workflows.actions.supervise) of a case still unanswered SUPERVISE_AFTER hours after the
+# department took it, for a share of them: about 4 % of the cases; its deadline is SUPERVISION_HOURS working hours
+SUPERVISE_AFTER, SUPERVISE_SHARE, SUPERVISION_HOURS = 72, 0.12, 24
+SUPERVISION_COMMENTS = ("超过办理时限仍未反馈，请限期办结", "群众多次反映，请加快处置并及时反馈", "请主要负责同志亲自协调，限期办结")
+PHOTO_NAMES = {"feedback": "处置照片.jpg", "close_on_the_spot": "现场照片.jpg"}   # steps whose form requires a photo
 
 
 @dataclasses.dataclass
 class City:
     """What the stream draws from: the demo city's categories, departments, small grids and region names."""
     workflow: workflows.Workflow
-    calendar: object            # the platform's working calendar (`add_hours`), or None: natural hours
+    calendar: object            # the platform's working calendar as a table (`working_time.py`), or None: natural hours
     categories: list[tuple]     # (theme key, category dict, department key)
     departments: dict[str, tuple[int, str]]    # key → (id, short name)
     grids: list                 # rows of the small grids: id, bounds
@@ -51,10 +66,11 @@ class City:
     locator: object
     actor: object
     now: dt.datetime
-    deadlines: dict = dataclasses.field(default_factory=dict)   # (start, working hours) → deadline
+    supervisor: tuple | None = None   # (account id, name, region code) of the top operator, who 督办
+    photos: list = dataclasses.field(default_factory=list)      # photos.Photo: the files the photo rows share
 
 
-def city_of(platform, session, actor, now: dt.datetime) -> City:
+def city_of(platform, session, actor, now: dt.datetime, photos: list | None = None) -> City:
     registry = themes.registry(platform, session)
     departments = {key: (id_, short or key) for key, id_, short in
                    session.execute(select(Department.key, Department.id, Department.short_name)
@@ -65,13 +81,24 @@ def city_of(platform, session, actor, now: dt.datetime) -> City:
                   if (category.get("department") or theme.department) in departments]
     answer = platform.plugins.call_first("working_calendar")
     calendar = answer[1] if answer and hasattr(answer[1], "add_hours") else None
+    if calendar is not None:   # the year generated, and the deadlines of the cases still open after it
+        calendar = WorkingTime(calendar, now - dt.timedelta(days=DAYS + 1), now + dt.timedelta(days=DAYS // 3))
     return City(workflow=workflows.get_workflow(platform, "standard", session), calendar=calendar,
                 categories=categories, departments=departments,
                 grids=session.execute(select(Grid.id, Grid.min_lon, Grid.min_lat, Grid.max_lon, Grid.max_lat)
                                       .where(Grid.level == "small").order_by(Grid.id)).all(),
                 region_of_grid=dict(session.execute(select(Grid.id, Grid.region_code)).all()),
                 region_names=dict(session.execute(select(Region.code, Region.name)).all()),
-                locator=platform.locator(session), actor=actor, now=now)
+                locator=platform.locator(session), actor=actor, now=now, supervisor=_supervisor(session),
+                photos=photos or [])
+
+
+def _supervisor(session) -> tuple | None:
+    """The operator of the highest region (the city centre's, in the demo): 督办 comes from a higher level."""
+    return session.execute(
+        select(Account.id, Account.display_name, Region.code).join(RoleGrant, RoleGrant.account_id == Account.id)
+        .join(Region, Region.id == RoleGrant.region_id).where(RoleGrant.role == Role.OPERATOR)
+        .order_by(func.length(func.rtrim(Region.code, "0")), Account.id).limit(1)).first()
 
 
 def first_case_id(session) -> int:
@@ -84,13 +111,19 @@ class Chunk:
     events: list[dict]
     milestones: list[dict]
     notifications: list[dict]
+    supervisions: list[dict] = dataclasses.field(default_factory=list)
+    attachments: list[dict] = dataclasses.field(default_factory=list)
 
 
-def chunks(city: City, count: int, seed: int, first_id: int, size: int = CHUNK) -> Iterator[Chunk]:
-    """The cases in chunks of `size`, with ids from `first_id`: only one chunk's rows are held at a time."""
-    rng = random.Random(seed * 101 + 17)
-    for start in range(0, count, size):
-        yield _chunk(city, rng, first_id + start, min(size, count - start))
+def chunks(city: City, count: int, seed: int, first_id: int, size: int = CHUNK, *, part: int = 0,
+           parts: int = 1) -> Iterator[Chunk]:
+    """The cases in chunks of `size`, with ids from `first_id`: only one chunk's rows are held at a time. Each
+    chunk draws from a generator of its own (seeded by the seed and its place), so that `parts` processes can
+    make every `parts`-th chunk, from the `part`-th, and together make the same cases as one."""
+    for index, start in enumerate(range(0, count, size)):
+        if index % parts == part:
+            rng = random.Random(seed * 1_000_003 + index)
+            yield _chunk(city, rng, first_id + start, min(size, count - start))
 
 
 def _chunk(city: City, rng: random.Random, first_id: int, count: int) -> Chunk:
@@ -112,12 +145,12 @@ def _case(city: City, rng: random.Random, chunk: Chunk, case_id: int, grid_id: i
     theme_key, category, department = rng.choice(city.categories)
     region_code = city.region_of_grid.get(grid_id, "")
     day = city.now - dt.timedelta(days=rng.randrange(DAYS))
-    # whole minutes: the deadlines of cases reported in the same minute are computed once (`_deadline`)
-    reported_at = day.replace(hour=rng.choices(HOURS_OF_DAY, HOUR_WEIGHTS)[0], minute=rng.randrange(60), second=0)
+    # reported in whole minutes, as a report form records them
+    reported_at = day.replace(hour=rng.choices(HOURS_OF_DAY, cum_weights=HOUR_SUMS)[0], minute=rng.randrange(60), second=0)
     if reported_at >= city.now:
         reported_at -= dt.timedelta(days=1)
     source = rng.choice(SOURCES)
-    urgency = rng.choices(("normal", "urgent", "critical"), (85, 12, 3))[0]
+    urgency = rng.choices(URGENCIES, cum_weights=URGENCY_SUMS)[0]
     place = city.region_names.get(region_code, "")
     description = f"群众反映：{place}附近{category['title']}问题，{rng.choice(ASKS)}"
     case = {"id": case_id, "theme_key": theme_key, "theme_version": 1, "category": category.get("parent", ""),
@@ -136,9 +169,16 @@ def _case(city: City, rng: random.Random, chunk: Chunk, case_id: int, grid_id: i
     replay.report(reported_at, source, description)
     at = reported_at
     for name, data in _steps(city, rng, source, department):
-        at += dt.timedelta(hours=rng.uniform(*GAPS[name]))
+        before, at = at, at + dt.timedelta(hours=rng.uniform(*GAPS[name]))
+        if name == "feedback" and at - before > dt.timedelta(hours=SUPERVISE_AFTER) and city.supervisor \
+                and rng.random() < SUPERVISE_SHARE:
+            supervised = before + dt.timedelta(hours=SUPERVISE_AFTER)
+            if supervised < city.now:
+                replay.supervise(supervised, rng.choice(SUPERVISION_COMMENTS))
         if at >= city.now:
             break   # the rest of this case's loop is still to come
+        if name in PHOTO_NAMES and city.photos:
+            data = {**data, "photos": [replay.photo(rng, name, at)]}
         replay.step(name, data, at)
     state = workflow.states[case["status"]]
     case["state_deadline_at"] = _deadline(city, state.time_limit, urgency, case["state_entered_at"])
@@ -149,7 +189,7 @@ def _case(city: City, rng: random.Random, chunk: Chunk, case_id: int, grid_id: i
 
 
 def _steps(city: City, rng: random.Random, source: str, department: str) -> list[tuple[str, dict]]:
-    path = rng.choices([name for name, _ in PATHS], [weight for _, weight in PATHS])[0]
+    path = rng.choices(PATH_NAMES, cum_weights=PATH_SUMS)[0]
     if path == "on_the_spot" and source != "grid_worker":   # 即报即办 is the grid worker's alone
         path = "closed"
     if path == "on_the_spot":
@@ -158,7 +198,7 @@ def _steps(city: City, rng: random.Random, source: str, department: str) -> list
         return [("accept", {})] * rng.randrange(2) + [("void", {"kind": "invalid", "reason": rng.choice(VOID_REASONS)})]
     elsewhere = rng.choice([key for key in city.departments if key != department] or [department])
     feedback = ("feedback", {"result": rng.choice(RESULTS)})
-    rating = rng.choices(RATINGS, RATING_WEIGHTS)[0]
+    rating = rng.choices(RATINGS, cum_weights=RATING_SUMS)[0]
     head = [("accept", {}), ("dispatch", {"department": department})]
     if path == "returned":   # sent to the wrong department, which gives it back to be dispatched anew
         head = [("accept", {}), ("dispatch", {"department": elsewhere}), ("return", {"reason": "不属于本部门职责"}),
@@ -175,15 +215,16 @@ def _deadline(city: City, limit, urgency: str, start: dt.datetime) -> dt.datetim
     if limit is None:
         return None
     hours = limit.hours[urgency]
-    if urgency not in limit.working or city.calendar is None:
+    if urgency not in limit.working:
         return start + dt.timedelta(hours=hours)
-    key = (start, hours)   # counting working hours costs ~0.1 ms: a year of cases shares its report minutes
-    found = city.deadlines.get(key)
-    if found is None:
-        if len(city.deadlines) > 400_000:   # bounded: a year has 525,600 minutes
-            city.deadlines.clear()
-        found = city.deadlines[key] = city.calendar.add_hours(start, hours)
-    return found
+    return _working(city, start, hours)
+
+
+def _working(city: City, start: dt.datetime, hours: float) -> dt.datetime:
+    """`hours` working hours after `start` on the platform's calendar (natural hours without one)."""
+    if city.calendar is None:
+        return start + dt.timedelta(hours=hours)
+    return city.calendar.add_hours(start, hours)
 
 
 class _Replay:
@@ -236,6 +277,32 @@ class _Replay:
         self._event(at, name, before, step.target, comment, {"title": step.title, "form": data, **note})
         self._notices(name, effects, note, at)
 
+    def supervise(self, at: dt.datetime, comment: str) -> None:
+        """督办 as `workflows.actions.supervise` records it: the order with its deadline, a timeline line by the
+        supervisor, a notice to whoever holds the case; the case stays where it is."""
+        account_id, name, region_code = self.city.supervisor
+        deadline = _working(self.city, at, SUPERVISION_HOURS)
+        self.chunk.supervisions.append({"case_id": self.case["id"], "actor_account_id": account_id,
+                                        "actor_name": name, "region_code": region_code, "comment": comment,
+                                        "created_at": at, "deadline_at": deadline})
+        status = self.case["status"]
+        self.chunk.events.append({"case_id": self.case["id"], "at": at, "actor_account_id": account_id,
+                                  "actor_name": name, "action": "supervise", "from_status": status,
+                                  "to_status": status, "comment": comment, "origin": "",
+                                  "data": {"title": "督办", "deadline_at": deadline.isoformat()}})
+        holder = f"department:{self.department}" if self.department else f"region:{self.case['region_code']}"
+        self._notice(at, "supervise", holder, "督办", comment, {"deadline_at": deadline.isoformat()})
+
+    def photo(self, rng: random.Random, step: str, at: dt.datetime) -> str:
+        """A photo row of the case for a step whose form requires one (uploaded just before the step); its id."""
+        photo = rng.choice(self.city.photos)
+        attachment_id = f"{rng.getrandbits(128):032x}"   # as uploads are named: 32 hex digits
+        self.chunk.attachments.append({
+            "id": attachment_id, "case_id": self.case["id"], "visit_id": None, "owner_account_id": None,
+            "filename": PHOTO_NAMES[step], "content_type": "image/jpeg", "size": photo.size, "sha256": photo.sha256,
+            "dhash": photo.dhash, "storage_key": photo.storage_key, "created_at": at - dt.timedelta(minutes=2)})
+        return attachment_id
+
     def _notices(self, name: str, effects, note: dict, at: dt.datetime) -> None:
         """notices.after_transition's messages (the demo's reporters have no account: no 办结 message to them)."""
         if "assign_department" in effects:
@@ -256,10 +323,12 @@ class _Replay:
                                   "to_status": after, "comment": comment, "data": data,
                                   "origin": actor.origin or ""})
 
-    def _notice(self, at, kind, recipient, subject, body="") -> None:
+    def _notice(self, at, kind, recipient, subject, body="", data: dict | None = None) -> None:
         self.chunk.notifications.append({
             "case_id": self.case["id"], "kind": kind, "channel": "inbox", "recipient": recipient,
             "subject": f"{subject} {self.number}：{self.case['title']}"[:200], "body": body,
-            "data": {"status": self.case["status"]}, "status": "delivered", "attempts": 1, "next_attempt_at": at,
+            "data": {"status": self.case["status"], **(data or {})}, "status": "delivered", "attempts": 1,
+            "next_attempt_at": at,
             "claimed_at": None, "delivered_at": at, "delivered_by": DELIVERED_BY, "last_error": "",
             "created_at": at})
+

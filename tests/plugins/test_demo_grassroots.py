@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 
 from minqing.core.grassroots import cadres, household_visits
 from minqing.core.actors import system_actor
+from minqing.core.changes import record_change
 from minqing.core.models import (Account, AuditRecord, CadreGrid, CadrePost, Grid, Household, KeyGrid,
                                  PracticalMatter, Resident, Visit)
 from minqing.plugins.demo_city import cadre_roster, grassroots
@@ -167,3 +168,52 @@ def test_the_full_demo_has_cadres_visits_1158_key_grids_and_its_matters(demo_pla
                     if row.post == "group_leader"}
         assert sum(coverage.values()) > 0
         assert coverage == {account_id: len(seen.get(account_id, ())) for account_id in coverage}
+
+
+def _orm_write(session, model, rows, *, action, object_type, what, details, phase, show_progress):
+    """The reference: every row through the ORM, one audit record for all (as the seeding wrote them before)."""
+    session.add_all(model(**row) for row in rows)
+    session.flush()
+    record_change(session, system_actor("demo"), action, object_type=object_type, summary=f"{what} {len(rows)} 条",
+                  details={"count": len(rows), "demo": True})
+
+
+def _seeded(session) -> dict:
+    """What the seeding wrote, without the ids the database numbers (a matter's)."""
+    def rows(model, *order):
+        table = model.__table__
+        return [{key: value for key, value in row._mapping.items() if key != "id" or model is Visit}
+                for row in session.execute(select(table).order_by(*order))]
+    return {"visits": rows(Visit, Visit.id), "key_grids": rows(KeyGrid, KeyGrid.grid_id),
+            "matters": rows(PracticalMatter, PracticalMatter.household_id, PracticalMatter.created_at),
+            "households": session.execute(select(Household.id, Household.last_visit_at).order_by(Household.id)).all()}
+
+
+def test_the_bulk_seeding_writes_what_the_orm_writes_and_audits_each_chunk(platform, small_city, monkeypatch):
+    monkeypatch.setattr(grassroots, "CHUNK", 3)
+    found = {}
+    with monkeypatch.context() as patch, platform.db.session() as session:   # the reference, rolled back
+        patch.setattr(grassroots, "write", _orm_write)
+        grassroots.seed(session, 7, NOW, key_grids=1, matters=12)
+        session.flush()
+        found["orm"] = _seeded(session)
+        session.rollback()
+    with platform.db.session() as session:
+        counts = grassroots.seed(session, 7, NOW, key_grids=1, matters=12)
+        session.commit()
+        found["bulk"] = _seeded(session)
+        records = session.scalars(select(AuditRecord).where(AuditRecord.action.in_(("visit.record", "matter.promise")))
+                                  .order_by(AuditRecord.seq)).all()
+    assert found["bulk"] == found["orm"]
+    assert found["bulk"]["visits"] and len(found["bulk"]["matters"]) == counts.matters >= 12
+    # a record per chunk of 3 rows, which counts them
+    for action, total in (("visit.record", counts.visits), ("matter.promise", counts.matters)):
+        assert [record.details["count"] for record in records if record.action == action] == [
+            min(3, total - start) for start in range(0, total, 3)], action
+    visits = [record.details for record in records if record.action == "visit.record"]
+    assert visits[0]["first_id"] == found["bulk"]["visits"][0]["id"] and visits[-1]["last_id"] == counts.visits
+    visited = {}
+    for visit in found["bulk"]["visits"]:
+        visited[visit["target_id"]] = max(visit["visited_at"], visited.get(visit["target_id"], visit["visited_at"]))
+    assert dict(found["bulk"]["households"]) == {household: visited.get(household)
+                                                 for household, _at in found["bulk"]["households"]}

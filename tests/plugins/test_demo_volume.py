@@ -1,19 +1,30 @@
 """A city's year of cases in bulk (`minqing demo --cases N`, issue #20): the rows are what the workflow engine would
-have stored (status, department, deadlines, milestones and notifications agree with each case's timeline), one
-audit record per chunk keeps the audit chain whole, every phase shows its progress, the evaluation and rankings
-pages answer over them, and residents are written in batches without changing the city they make."""
+have stored (status, department, deadlines, milestones, notifications, supervisions and photos agree with each
+case's timeline), chunks made by forked processes are the ones made here, one audit record per chunk keeps the
+audit chain whole, every phase shows its progress, the evaluation and rankings pages answer over them, and
+residents are written in batches without changing the city they make."""
 from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import json
+import random
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
+from minqing.core import attachments as uploads
+from minqing.core.actors import system_actor
 from minqing.core.cli import build_cli
-from minqing.core.models import (AuditRecord, Case, CaseEvent, CaseMilestone, Department, Household, Notification,
-                                 Resident)
+from minqing.core.models import (Account, Attachment, AuditRecord, Case, CaseEvent, CaseMilestone, Department,
+                                 Household, Notification, Resident, Supervision)
 from minqing.core.platform import Platform
-from minqing.plugins.demo_city import base_data, build, volume
+from minqing.plugins.demo_city import base_data, build, copy_text, photos, volume, volume_write
+from minqing.plugins.demo_city.working_time import WorkingTime
 from minqing.web import create_app
+from minqing.workflows.calendar import DEFAULT_DATA, WorkingCalendar
 
 from tests.fixtures.database import fresh_database
 from tests.fixtures.web import login
@@ -176,3 +187,115 @@ def test_a_city_built_earlier_gets_its_year_of_cases_added(city):
             assert session.scalar(text("SELECT nextval(pg_get_serial_sequence('cases', 'id'))")) > added[-1]
     result = CliRunner().invoke(build_cli(), ["--db", str(platform.db.url), "audit", "verify"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_share_of_the_cases_is_supervised_as_the_workflow_records_it(city):
+    """督办 by the city centre's operator on cases a department held for days: the order with its deadline, the
+    timeline line by the supervisor and the notice to whoever holds the case, at the same moment."""
+    platform, _output = city
+    with platform.db.session() as session:
+        ids = [case.id for case in volume_cases(session)]
+        supervisions = session.scalars(select(Supervision).where(Supervision.case_id.in_(ids))).all()
+        assert 0.01 * CASES < len(supervisions) < 0.1 * CASES
+        operator = session.scalar(select(Account).where(Account.username == "city"))
+        for supervision in supervisions:
+            assert (supervision.actor_account_id, supervision.actor_name) == (operator.id, operator.display_name)
+            assert supervision.region_code == "620100000000" and supervision.deadline_at > supervision.created_at
+            event = session.scalar(select(CaseEvent).where(CaseEvent.case_id == supervision.case_id,
+                                                           CaseEvent.action == "supervise"))
+            assert event.at == supervision.created_at and event.actor_account_id == operator.id
+            assert event.from_status == event.to_status == "handling" and event.comment == supervision.comment
+            assert event.data == {"title": "督办", "deadline_at": supervision.deadline_at.isoformat()}
+            notice = session.scalar(select(Notification).where(Notification.case_id == supervision.case_id,
+                                                               Notification.kind == "supervise"))
+            case = session.get(Case, supervision.case_id)
+            assert notice.recipient.startswith("department:") and notice.created_at == supervision.created_at
+            assert notice.subject == f"督办 {case.number}：{case.title}" and notice.body == supervision.comment
+    page = client_page(platform, f"/work/cases/{supervisions[0].case_id}")   # the case page says so
+    assert "督办中" in page and supervisions[0].comment in page
+
+
+def client_page(platform, path: str) -> str:
+    client = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, platform=platform).test_client()
+    assert login(client, "leader", build.DEMO_PASSWORD).status_code == 302
+    response = client.get(path)
+    assert response.status_code == 200, path
+    return response.get_data(as_text=True)
+
+
+def test_every_step_that_requires_a_photo_has_one_from_a_small_pool_of_files(city):
+    """处置反馈 and 即报即办 require photos: each such line names an attachment of its case, and the many rows share
+    the few files of the pool, which are in the uploads store with the size and hash their rows state."""
+    platform, _output = city
+    with platform.db.session() as session:
+        ids = [case.id for case in volume_cases(session)]
+        steps = session.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(ids),
+                                                        CaseEvent.action.in_(("feedback", "close_on_the_spot")))).all()
+        photos_of = {}
+        for attachment in session.scalars(select(Attachment).where(Attachment.case_id.in_(ids))):
+            photos_of[attachment.id] = attachment
+        assert len(steps) > CASES / 2 and len(photos_of) == len(steps)
+        for event in steps:
+            (photo_id,) = event.data["form"]["photos"]
+            attachment = photos_of[photo_id]
+            assert attachment.case_id == event.case_id and attachment.created_at < event.at
+            assert attachment.content_type == "image/jpeg" and attachment.owner_account_id is None
+        keys = {attachment.storage_key for attachment in photos_of.values()}
+        assert len(keys) <= photos.POOL
+        for attachment in {attachment.storage_key: attachment for attachment in photos_of.values()}.values():
+            data = uploads.read(attachment)
+            assert len(data) == attachment.size and hashlib.sha256(data).hexdigest() == attachment.sha256
+            assert uploads.sniff(data) == "image/jpeg" and uploads.difference_hash(data) == attachment.dhash
+        dhashes = [photo.dhash for photo in photos.pool()]
+        assert len(set(dhashes)) == len(dhashes)   # no two files of the pool look alike to the duplicate finder
+
+
+def test_the_chunks_are_the_same_made_by_one_process_or_by_several(city):
+    platform, _output = city
+    now = dt.datetime(2026, 11, 20, 4, 0, tzinfo=dt.UTC)
+    with platform.db.session() as session:
+        town = volume.city_of(platform, session, system_actor("demo"), now, photos.pool())
+    alone = list(volume.chunks(town, 700, 3, 10**6, size=200))
+    parts = [list(volume.chunks(town, 700, 3, 10**6, size=200, part=part, parts=2)) for part in range(2)]
+    together = [chunk for pair in itertools.zip_longest(*parts) for chunk in pair if chunk is not None]
+    assert [chunk.cases for chunk in together] == [chunk.cases for chunk in alone]
+    assert [chunk.events for chunk in together] == [chunk.events for chunk in alone]
+    assert [len(chunk.cases) for chunk in alone] == [200, 200, 200, 100]
+
+
+def _numbers(count: int, fail_at: int | None = None):
+    for number in range(count):
+        if number == fail_at:
+            raise ValueError("坏数据")
+        yield number
+
+
+def test_streams_made_by_forked_processes_arrive_in_turn_and_a_failure_is_raised_here():
+    assert list(volume_write.elsewhere([_numbers(5), (10 + number for number in range(4))])) == [
+        0, 10, 1, 11, 2, 12, 3, 13, 4]
+    with pytest.raises(volume_write.GeneratorFailed, match="坏数据"):
+        list(volume_write.elsewhere([_numbers(5, fail_at=2)]))
+
+
+def test_copy_text_escapes_what_copy_reads_specially():
+    assert copy_text._field("a\\b\tc\nd\re") == "a\\\\b\\tc\\nd\\re"
+    assert copy_text._field("兰州市") == "兰州市" and copy_text._field(None) == "\\N"
+    assert copy_text._field(True) == "t" and copy_text._field(2.5) == "2.5" and copy_text._field(7) == "7"
+    shanghai = dt.datetime(2026, 1, 1, 8, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    assert copy_text._field(shanghai) == "2026-01-01 00:00:00+00:00"   # UTC, the zone ignored by the column
+    assert copy_text._field({"form": {"result": "已\t处置"}}) == '{"form": {"result": "已\\\\t处置"}}'
+
+
+def test_deadlines_by_table_are_the_calendars_own():
+    calendar = WorkingCalendar.from_dict(json.loads(DEFAULT_DATA.read_text()))
+    now = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
+    table = WorkingTime(calendar, now - dt.timedelta(days=366), now + dt.timedelta(days=60))
+    rng = random.Random(5)
+    starts = [now - dt.timedelta(seconds=rng.uniform(0, 365 * 86400)) for _ in range(3000)]
+    starts += [edge for begin, end in zip(table.begins[:300], table.ends[:300], strict=True)
+               for edge in (begin, end, begin - dt.timedelta(microseconds=1), end - dt.timedelta(microseconds=1))]
+    for start in starts:
+        for hours in (0, 0.5, 3.5, 4, 8, 24, 72, rng.uniform(0, 200)):
+            assert table.add_hours(start, hours) == calendar.add_hours(start, hours), (start, hours)
+    late = now + dt.timedelta(days=59)   # past the table's end: the calendar answers
+    assert table.add_hours(late, 100) == calendar.add_hours(late, 100)

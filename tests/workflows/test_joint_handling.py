@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from minqing.core import scope
 from minqing.core.actors import system_actor
-from minqing.core.models import Attachment, Case, CaseEvent, Department, Notification, SweepMark
+from minqing.core.models import Attachment, AuditRecord, Case, CaseEvent, Department, Notification, SweepMark
 from minqing.core.models.cohandling import CoHandlingTask
 from minqing.workflows import FormInvalid, InvalidTransition, NotRoutable, PermissionDenied, joint
 from minqing.workflows import fallback as fallbacks
@@ -286,6 +286,45 @@ def test_an_overdue_co_handler_is_urged_once(platform, city):
     assert "department:urban_management" in notes and len(marks) == 1
     act(platform, case_id, joint.answer, city.urban, result="已配合处置")
     assert sweep(platform, now=MONDAY_10AM + 30 * HOUR).co_handlers == 0    # answered: nothing to urge
+
+
+def test_overdue_co_handlers_of_many_cases_are_urged_in_one_batch_with_one_audit_record(platform, city, housing):
+    """Set-based (as the state deadlines' sweep): every overdue task gets its line on its case's timeline and its
+    notice to its department, as a task urged alone would; the batch is one audit record naming the cases."""
+    first, second = handling(platform, city), handling(platform, city)
+    act(platform, first, joint.assign, city.station, ["urban_management", "housing_construction"], hours=4,
+        now=MONDAY_10AM)
+    act(platform, second, joint.assign, city.station, ["urban_management"], hours=4, now=MONDAY_10AM)
+    act(platform, second, joint.answer, city.urban, result="已配合处置")   # answered: not urged
+    third = handling(platform, city)
+    act(platform, third, joint.assign, city.station, ["housing_construction"], hours=4, now=MONDAY_10AM)
+    assert sweep(platform, now=MONDAY_10AM + 6 * HOUR).co_handlers == 3
+    assert sweep(platform, now=MONDAY_10AM + 7 * HOUR).co_handlers == 0
+    with platform.db.session() as session:
+        lines = session.scalars(select(CaseEvent).where(CaseEvent.action == "urge").order_by(CaseEvent.id)).all()
+        notes = session.scalars(select(Notification).where(Notification.kind == "urge")
+                                .order_by(Notification.id)).all()
+        records = session.scalars(select(AuditRecord).where(AuditRecord.action.in_(("sla.sweep", "case.urge")))).all()
+        cases = {case_id: session.get(Case, case_id) for case_id in (first, third)}
+        task_ids = {(task.case_id, session.get(Department, task.department_id).key): task.id
+                    for task in session.scalars(select(CoHandlingTask))}
+    expected = [(first, "urban_management", "城管"), (first, "housing_construction", "住建"),
+                (third, "housing_construction", "住建")]
+    expected.sort(key=lambda item: (item[0], task_ids[item[:2]]))
+    assert [(line.case_id, line.data["department"]) for line in lines] == [item[:2] for item in expected]
+    for line, (case_id, key, short) in zip(lines, expected, strict=True):
+        assert line.from_status == line.to_status == "handling" and line.actor_name == "系统"
+        assert line.comment == f"协办部门{short}已超过协办时限，系统自动催办"
+        assert line.data == {"title": "协办超时催办", "automatic": True, "department": key,
+                             "task": task_ids[(case_id, key)]}
+    assert [(note.case_id, note.recipient) for note in notes] == [
+        (case_id, f"department:{key}") for case_id, key, _short in expected]
+    for note, (case_id, key, _short) in zip(notes, expected, strict=True):
+        assert note.subject == f"协办催办 {cases[case_id].number}：{cases[case_id].title}"
+        assert note.body == "已超过协办时限，请尽快反馈"
+        assert note.data == {"status": "handling", "by": "系统", "task": task_ids[(case_id, key)]}
+    [record] = records
+    assert record.action == "sla.sweep" and record.details["cases"] == {"urge": [first, first, third]}
 
 
 def test_a_co_handler_answers_only_with_its_own_uploads(platform, city, housing):
