@@ -17,6 +17,7 @@ import argparse
 import json
 import statistics
 import time
+from collections.abc import Iterator
 
 # (label, path) per page; the map's theme layers are added from /map/layers.json as each viewer sees them
 PAGES = (
@@ -66,7 +67,7 @@ def signed_in(app, username: str, password: str):
     return client
 
 
-def run(url: str, rounds: int, viewers=VIEWERS, layers: bool = True, only: tuple[str, ...] = ()) -> list[dict]:
+def run(url: str, rounds: int, viewers=VIEWERS, layers: bool = True, only: tuple[str, ...] = ()) -> Iterator[dict]:
     from minqing.core.platform import Platform
     from minqing.plugins.demo_city.build import DEMO_PASSWORD
     from minqing.web import create_app
@@ -74,8 +75,7 @@ def run(url: str, rounds: int, viewers=VIEWERS, layers: bool = True, only: tuple
     platform = Platform(url)
     # TESTING: no CSRF token and no second factor to enrol (the admin's TOTP); the pages themselves are unchanged
     app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "REQUIRE_TOTP_ROLES": ""}, platform=platform)
-    results = []
-    try:
+    try:   # each page printed as soon as it is timed: at a city's volume a run takes many minutes
         for username in viewers:
             client = signed_in(app, username, DEMO_PASSWORD)
             pages = [(label, path.format(bbox=CITY_BOX, street=STREET_BOX)) for label, path in PAGES]
@@ -85,10 +85,9 @@ def run(url: str, rounds: int, viewers=VIEWERS, layers: bool = True, only: tuple
             for label, path in pages:
                 if only and not any(part in label for part in only):
                     continue
-                results.append({"viewer": username, "page": label, "path": path, **measure(client, path, rounds)})
+                yield {"viewer": username, "page": label, "path": path, **measure(client, path, rounds)}
     finally:
         platform.close()
-    return results
 
 
 def main(argv=None) -> None:
