@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from minqing.core.actors import Actor
@@ -176,7 +176,9 @@ def statement(session: Session, *, by: str, start: dt.datetime, end: dt.datetime
     dispatched = m.dispatched_at.is_not(None)
     # 退回 and 督办 as one aggregated subquery each, joined once: a correlated EXISTS per case made the statement
     # 2–3× the same GROUP BY without it. Grouped by case id, each holds a case once: the join repeats no case.
-    returns = (select(CaseEvent.case_id).where(CaseEvent.action == "return").group_by(CaseEvent.case_id)
+    # 'return' as a literal, not a bound parameter: only so can the partial index of returns serve it (cases.py)
+    returns = (select(CaseEvent.case_id).where(CaseEvent.action == literal_column("'return'"))
+               .group_by(CaseEvent.case_id)
                .subquery("returned_cases"))
     supervisions = select(Supervision.case_id).group_by(Supervision.case_id).subquery("supervised_cases")
     returned = returns.c.case_id.is_not(None)
