@@ -32,6 +32,13 @@ class Context:
             city.refresh(self._platform.db)  # the city's time zone, for what this command shows and stores
         return self._platform
 
+    def close(self) -> None:
+        """Release the database's connections when the command ends (a command run in-process, as tests and
+        other programs run it, would otherwise leave them open on a file another test may replace)."""
+        if self._platform is not None:
+            self._platform.close()
+            self._platform = None
+
 
 pass_context = click.make_pass_decorator(Context)
 
@@ -45,6 +52,7 @@ pass_context = click.make_pass_decorator(Context)
 @click.pass_context
 def cli(ctx: click.Context, database_url: str | None, debug: bool) -> None:
     ctx.obj = Context(database_url)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @cli.command("upgrade")

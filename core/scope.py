@@ -23,11 +23,14 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from .actors import Actor
 from .models import (Account, Address, Brief, Case, Department, Grid, House, Household, HouseholdCount, KeyPerson,
-                     KeyPlace, Person, Region, Resident, Role, StoredWarning, ThemeRecord, Unit, Visit, WarningAction)
+                     KeyPlace, Person, PracticalMatter, Region, Resident, Role, StoredWarning, ThemeRecord, Unit, Visit,
+                     WarningAction)
 from .models.cohandling import CoHandlingStatus, CoHandlingTask
 from minqing.core.geo.regions import within
 
-BASE_DATA = (Address, House, Household, HouseholdCount, Resident, KeyPerson, KeyPlace, Unit, Visit)
+# A practical matter (帮办实事) is seen with its household: it carries the household's grid id and region code, kept
+# equal to the household's by a trigger (migration 0034), so it is scoped exactly as the household is.
+BASE_DATA = (Address, House, Household, HouseholdCount, Resident, KeyPerson, KeyPlace, Unit, Visit, PracticalMatter)
 LOCATED = (*BASE_DATA, ThemeRecord)  # rows with grid_id and region_code
 
 

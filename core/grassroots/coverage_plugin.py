@@ -23,9 +23,12 @@ def panel_blocks(session, viewer, now) -> tuple[int, list[dict]]:
     villages = household_visits.coverage(session, by="village", viewer=viewer, current=current)
     townships = household_visits.roll_up(villages, "township")   # added up, not queried again
     counties = household_visits.roll_up(villages, "county")
-    cadres = household_visits.cadre_coverage(session, viewer=viewer, current=current)
+    cadres = household_visits.cadre_coverage(session, viewer=viewer, current=current, lowest=ROWS)   # the worst
+    # the worst of each level, the only rows shown: their names only are looked up
+    worst = {level: sorted(rows, key=lambda row: (row.rate if row.rate is not None else 2, row.key))[:ROWS]
+             for level, rows in (("counties", counties), ("townships", townships), ("villages", villages))}
     names = dict(session.execute(select(Region.code, Region.name).where(
-        Region.code.in_([row.key for row in (*villages, *townships, *counties)]))).all())
+        Region.code.in_([row.key for rows in worst.values() for row in rows]))).all())
     region_names = dict(session.execute(select(Region.id, Region.name).where(
         Region.id.in_({row.region_id for row in cadres}))).all())
     households = sum(row.households for row in counties)
@@ -36,20 +39,20 @@ def panel_blocks(session, viewer, now) -> tuple[int, list[dict]]:
                        "网格员的走访不计入。"}]
 
     def table(key, title, rows):
-        worst = sorted(rows, key=lambda row: (row.rate if row.rate is not None else 2, row.key))[:ROWS]
         return {"table": {"id": key, "columns": [title, "户数", "干部走访", "覆盖率"],
                           "rows": [[names.get(row.key, row.key), row.households, row.seen, percent(row.rate)]
-                                   for row in worst]}}
+                                   for row in rows]}}
 
-    blocks += [table("coverage-counties", "县（区）", counties), table("coverage-townships", "乡镇（街道）", townships),
-               table("coverage-villages", "村（社区）", villages)]
+    blocks += [table("coverage-counties", "县（区）", worst["counties"]),
+               table("coverage-townships", "乡镇（街道）", worst["townships"]),
+               table("coverage-villages", "村（社区）", worst["villages"])]
     if cadres:
         blocks.append({"table": {"id": "coverage-cadres", "columns": ["干部", "职务", "所在", "负责户数", "本人走访",
                                                                       "覆盖率"],
                                  "rows": [[row.name, POST_TITLES.get(row.post, row.post),
                                            region_names.get(row.region_id, ""), row.households, row.seen,
                                            percent(row.rate)]
-                                          for row in sorted(cadres, key=lambda row: (row.rate or 0, row.name))[:ROWS]]}})
+                                          for row in cadres]}})
     return seen, blocks
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import and_, case, func, or_, select, union_all
+from sqlalchemy import Float, and_, case, cast, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from .. import city, scope
@@ -267,18 +267,27 @@ def _seen_by_own_cadre(current: Period):
 
 
 def cadre_coverage(session: Session, *, now: dt.datetime | None = None, viewer: Actor | None = None,
-                   current: Period | None = None) -> list[CadreCoverage]:
-    """Per cadre: households they answer for, and of them the ones they visited themselves in the period.
-    Within `viewer`'s scope: the cadres whose post lies in a region the viewer sees."""
+                   current: Period | None = None, lowest: int | None = None) -> list[CadreCoverage]:
+    """Per cadre: households they answer for, and of them the ones they visited themselves in the period, by
+    post region and name. Within `viewer`'s scope: the cadres whose post lies in a region the viewer sees.
+    `lowest`: only that many, the lowest coverage first (no households counts as 0), then by name — chosen by the
+    database (the dashboard shows a hundred of a city's eight thousand cadres)."""
     current = current or period(session, now)
     responsible, seen = _responsible_households(), _seen_by_own_cadre(current)
+    households = func.coalesce(responsible.c.households, 0)
+    seen_count = func.coalesce(seen.c.seen, 0)
     statement = (select(CadrePost.id, CadrePost.account_id, CadrePost.post, CadrePost.region_id,
-                        Account.display_name, func.coalesce(responsible.c.households, 0).label("households"),
-                        func.coalesce(seen.c.seen, 0).label("seen"))
+                        Account.display_name, households.label("households"), seen_count.label("seen"))
                  .join(Account, Account.id == CadrePost.account_id)
                  .outerjoin(responsible, responsible.c.post_id == CadrePost.id)
-                 .outerjoin(seen, seen.c.post_id == CadrePost.id)
-                 .order_by(CadrePost.region_id, Account.display_name))
+                 .outerjoin(seen, seen.c.post_id == CadrePost.id))
+    if lowest is not None:
+        # the same float division as `Coverage.rate` (IEEE doubles on every backend), names in code-point order
+        # (C.UTF-8 on PostgreSQL, BINARY on SQLite) as Python compares them
+        rate = case((households > 0, cast(seen_count, Float) / cast(households, Float)), else_=0.0)
+        statement = statement.order_by(rate, Account.display_name, CadrePost.region_id, CadrePost.id).limit(lowest)
+    else:
+        statement = statement.order_by(CadrePost.region_id, Account.display_name)
     if viewer is not None:
         statement = statement.where(CadrePost.region_id.in_(scope.restrict(select(Region.id), Region, viewer)))
     return [CadreCoverage(key=str(row.account_id), households=int(row.households), seen=int(row.seen),

@@ -181,8 +181,10 @@ def key_grids_for(session: Session, viewer: Actor, *, holder_account_id: int | N
     open_cases = (select(Case.grid_id, func.count().label("open"))
                   .where(Case.status.not_in(FINAL_CASE_STATUSES), Case.grid_id.in_(live))
                   .group_by(Case.grid_id).subquery())
-    statement = (select(KeyGrid, Grid.code, Grid.name, Grid.colour, Account.display_name,
-                        func.coalesce(open_cases.c.open, 0))
+    # columns, not KeyGrid entities: a city's thousand key grids loaded as ORM objects cost more than the query
+    statement = (select(KeyGrid.id, KeyGrid.grid_id, KeyGrid.region_code, KeyGrid.holder_account_id,
+                        KeyGrid.colour_at_assignment, KeyGrid.assigned_at, Grid.code, Grid.name, Grid.colour,
+                        Account.display_name, func.coalesce(open_cases.c.open, 0).label("open"))
                  .join(Grid, Grid.id == KeyGrid.grid_id).join(Account, Account.id == KeyGrid.holder_account_id)
                  .outerjoin(open_cases, open_cases.c.grid_id == KeyGrid.grid_id)
                  .where(KeyGrid.active.is_(True)))
@@ -191,12 +193,11 @@ def key_grids_for(session: Session, viewer: Actor, *, holder_account_id: int | N
     else:
         statement = scope.restrict(statement, Grid, viewer)
     statement = statement.order_by(Grid.code)
-    rows = [KeyGridRow(id=key_grid.id, grid_id=key_grid.grid_id, grid_code=code, grid_name=name,
-                       region_code=key_grid.region_code, holder_account_id=key_grid.holder_account_id,
-                       holder_name=holder, colour_at_assignment=key_grid.colour_at_assignment, colour_now=colour,
-                       trend=trend(key_grid.colour_at_assignment, colour), assigned_at=key_grid.assigned_at,
-                       open_cases=count)
-            for key_grid, code, name, colour, holder, count in session.execute(statement)]
+    rows = [KeyGridRow(id=key_id, grid_id=grid_id, grid_code=code, grid_name=name, region_code=region_code,
+                       holder_account_id=holder_id, holder_name=holder, colour_at_assignment=before,
+                       colour_now=colour, trend=trend(before, colour), assigned_at=assigned_at, open_cases=count)
+            for key_id, grid_id, region_code, holder_id, before, assigned_at, code, name, colour, holder, count
+            in session.execute(statement)]
     rows.sort(key=lambda row: (-RISK.get(row.colour_now, 0), -row.open_cases, row.grid_code))
     return rows[:limit] if limit else rows
 

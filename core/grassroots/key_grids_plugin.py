@@ -27,16 +27,16 @@ def key_grid_panel(session, viewer) -> dict:
 
 def matter_panel(session, viewer, now) -> dict:
     today = city.today(session, now)
-    villages = practical_matters.by_village(session, viewer, today)
-    owners = practical_matters.by_owner(session, viewer, today)
-    total, done = sum(t.total for t in villages), sum(t.done for t in villages)
-    blocks = [{"text": f"帮办实事 {total} 件，已办结 {done} 件，"
-                       f"逾期未办结 {sum(t.overdue for t in villages)} 件。"}]
+    counted = practical_matters.totals(session, viewer, today)
+    villages = practical_matters.by_village(session, viewer, today, limit=ROWS)
+    owners = practical_matters.by_owner(session, viewer, today, limit=ROWS)
+    total = counted.total
+    blocks = [{"text": f"帮办实事 {total} 件，已办结 {counted.done} 件，逾期未办结 {counted.overdue} 件。"}]
 
     def table(key, title, tallies, name):
         return {"table": {"id": key, "columns": [title, "承诺", "办理中", "已办结", "无法办理", "逾期"],
                           "rows": [[name(t), t.promised, t.in_progress, t.done, t.cannot, t.overdue]
-                                   for t in tallies[:ROWS]]}}
+                                   for t in tallies]}}
 
     if villages:
         blocks.append(table("matters-villages", "村（社区）", villages, lambda t: t.name))

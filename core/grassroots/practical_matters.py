@@ -7,8 +7,8 @@ resident's report (linked to the case) or entered directly — and gets an owner
 transaction. Matters count for their owner and for the household's village (`figures`).
 
 Who sees a matter:
-- staff see the matters of the households within their scope (`core.scope` on `Household`), and an owner always
-  sees their own;
+- staff see the matters of the households within their scope (`core.scope`: a matter carries its household's grid
+  and region code, which follow the household when it moves), and an owner always sees their own;
 - a citizen (小兰帮办) sees a matter raised from a case they reported themselves, or one that names them: its
   resident's phone is the phone the citizen signed in with (verified by a text-message code). Nobody else's matters,
   not the rest of their household's.
@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import case as when, func, or_, select
+from sqlalchemy import case as when, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -198,10 +198,12 @@ def decline(session: Session, actor: Actor, matter_id: int | None, *, reason: st
 # -- reading ------------------------------------------------------------------------------------------------------
 
 def in_scope(statement, viewer: Actor):
-    """Limit a SELECT over PracticalMatter to the viewer's matters: the households in their scope, and their own."""
-    visible = scope.restrict(select(Household.id), Household, viewer)
+    """Limit a SELECT over PracticalMatter to the viewer's matters: the households in their scope, and their own.
+    A matter's grid id and region code are its household's (kept so by a trigger, migration 0034), so the scope is
+    read on the matter itself: `household_id IN (households in scope)` inside this OR made PostgreSQL run the
+    households subquery once per matter at a city's volume."""
+    condition = scope.condition(PracticalMatter, viewer)
     own = PracticalMatter.owner_account_id == viewer.account_id if viewer.account_id is not None else None
-    condition = PracticalMatter.household_id.in_(visible)
     return statement.where(or_(condition, own) if own is not None else condition)
 
 
@@ -239,37 +241,50 @@ class Tally:
         return self.promised + self.in_progress + self.done + self.cannot
 
 
-def _tally(session: Session, statement, key_column, today: dt.date) -> dict:
-    overdue = func.sum(when((PracticalMatter.status.in_(OPEN) & (PracticalMatter.deadline < today), 1), else_=0))
-    rows = session.execute(statement.with_only_columns(key_column, PracticalMatter.status, func.count(), overdue)
-                           .group_by(key_column, PracticalMatter.status))
-    tallies: dict = {}
-    for key, status, count, late in rows:
-        tally = tallies.setdefault(key, Tally(key=key, name=""))
-        setattr(tally, status, getattr(tally, status) + count)
-        tally.overdue += late or 0
-    return tallies
+def _count(condition):
+    return func.coalesce(func.sum(when((condition, 1), else_=0)), 0)
 
 
-def by_village(session: Session, viewer: Actor, today: dt.date) -> list[Tally]:
-    """Counts per village (the household's region code) within the viewer's scope."""
+def _counts(today: dt.date) -> list:
+    """The tally's columns: the matters in each status, and the open ones past their deadline."""
+    return [*(_count(PracticalMatter.status == status).label(status) for status in STATUS_TITLES),
+            _count(PracticalMatter.status.in_(OPEN) & (PracticalMatter.deadline < today)).label("overdue")]
+
+
+def _tallies(session: Session, viewer: Actor, statement, limit: int | None) -> list[Tally]:
+    """One Tally per row of a grouped `statement` (columns key, name and `_counts`) within the viewer's scope."""
+    statement = in_scope(statement, viewer)
+    rows = session.execute(statement.limit(limit) if limit else statement)
+    return [Tally(key=row.key, name=row.name if row.name is not None else str(row.key),
+                  **{status: int(row._mapping[status]) for status in STATUS_TITLES}, overdue=int(row.overdue))
+            for row in rows]
+
+
+def totals(session: Session, viewer: Actor, today: dt.date) -> Tally:
+    """All the matters within the viewer's scope, counted by status."""
+    statement = select(literal(None).label("key"), literal("").label("name"), *_counts(today)) \
+        .select_from(PracticalMatter)
+    return _tallies(session, viewer, statement, None)[0]
+
+
+def by_village(session: Session, viewer: Actor, today: dt.date, *, limit: int | None = None) -> list[Tally]:
+    """Counts per village (the household's region code) within the viewer's scope, by code; the first `limit`."""
     from ..models import Region
-    tallies = _tally(session, in_scope(select(PracticalMatter.id), viewer), PracticalMatter.region_code, today)
-    names = dict(session.execute(select(Region.code, Region.name).where(Region.code.in_(list(tallies)))).all()) \
-        if tallies else {}
-    for code, tally in tallies.items():
-        tally.name = names.get(code, code)
-    return sorted(tallies.values(), key=lambda tally: tally.key)
+    name = select(Region.name).where(Region.code == PracticalMatter.region_code).scalar_subquery()
+    statement = (select(PracticalMatter.region_code.label("key"), name.label("name"), *_counts(today))
+                 .group_by(PracticalMatter.region_code).order_by(PracticalMatter.region_code))
+    return _tallies(session, viewer, statement, limit)
 
 
-def by_owner(session: Session, viewer: Actor, today: dt.date) -> list[Tally]:
-    """Counts per owner (the cadre, worker or operator who carries them) within the viewer's scope."""
-    tallies = _tally(session, in_scope(select(PracticalMatter.id), viewer), PracticalMatter.owner_account_id, today)
-    names = dict(session.execute(select(Account.id, Account.display_name).where(Account.id.in_(list(tallies)))).all()) \
-        if tallies else {}
-    for account_id, tally in tallies.items():
-        tally.name = names.get(account_id, str(account_id))
-    return sorted(tallies.values(), key=lambda tally: (-tally.total, tally.name))
+def by_owner(session: Session, viewer: Actor, today: dt.date, *, limit: int | None = None) -> list[Tally]:
+    """Counts per owner (the cadre, worker or operator who carries them) within the viewer's scope, the most
+    matters first, then by name (in the database's collation: code points on SQLite and under PostgreSQL's C.UTF-8,
+    as Python ordered them before); the first `limit`."""
+    name = select(Account.display_name).where(Account.id == PracticalMatter.owner_account_id).scalar_subquery()
+    statement = (select(PracticalMatter.owner_account_id.label("key"), name.label("name"), *_counts(today))
+                 .group_by(PracticalMatter.owner_account_id)
+                 .order_by(func.count().desc(), name, PracticalMatter.owner_account_id))
+    return _tallies(session, viewer, statement, limit)
 
 
 def _citizen_condition(account: Account):

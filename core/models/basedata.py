@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, false
+from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
+
+UNVISITED = "last_visit_at IS NULL"
+CADRE_HOUSEHOLD_VISIT = "target_kind = 'household' AND visitor_post IS NOT NULL"
 
 
 class Located:
@@ -52,6 +55,10 @@ class Household(Located, Base):
     head_name: Mapped[str] = mapped_column(String(50), default="")
     size: Mapped[int] = mapped_column(default=1)
     last_visit_at: Mapped[dt.datetime | None]
+
+    # the households never visited (走村不漏户), counted from the index alone (migration 0034)
+    __table_args__ = (Index("ix_households_unvisited", "region_code", "grid_id",
+                            postgresql_where=text(UNVISITED), sqlite_where=text(UNVISITED)),)
 
 
 class HouseholdCount(Base):
@@ -166,5 +173,8 @@ class Visit(Base):
     # the post changes; None for a grid worker's visit.
     visitor_post: Mapped[str | None] = mapped_column(String(20))
 
-    # the visits of a period, by kind (the 户户见干部 coverage reads a month's household visits, not every visit)
-    __table_args__ = (Index("ix_visits_kind_time", "target_kind", "visited_at"),)
+    # the visits of a period, by kind; and the cadres' household visits with visitor and household, so that the
+    # period's 户户见干部 is read from the index alone (migration 0034)
+    __table_args__ = (Index("ix_visits_kind_time", "target_kind", "visited_at"),
+                      Index("ix_visits_cadre_households", "visited_at", "visitor_account_id", "target_id",
+                            postgresql_where=text(CADRE_HOUSEHOLD_VISIT), sqlite_where=text(CADRE_HOUSEHOLD_VISIT)))

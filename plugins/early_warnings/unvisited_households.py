@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 from minqing.core import scope, warning_rules as warnings
 from minqing.core.actors import Actor
 from minqing.core.hooks import hookimpl
-from minqing.core.models import Household, Region
+from minqing.core.models import Household, HouseholdCount, Region
 from minqing.core.geo.regions import SIGNIFICANT
 from minqing.core.warning_rules import EarlyWarning
 
-from . import WARNINGS_SECTION, count_where, hooks, integer, percent, schema
+from . import WARNINGS_SECTION, hooks, integer, percent, schema
 
 MINQING_TITLE = "预警 · 走村不漏户"  # what the admin page and `minqing plugins list` show
 MINQING_DESCRIPTION = "有从未走访的住户的村（社区）。"
@@ -49,15 +49,20 @@ class HouseholdCoverage:
         return self.unvisited / self.households if self.households else 0.0
 
 
+def _per_village(session: Session, viewer: Actor, model, counted, *conditions) -> dict[str, int]:
+    village = func.substr(model.region_code, 1, SIGNIFICANT["village"]).label("village")
+    return {code: int(count) for code, count in session.execute(scope.restrict(
+        select(village, counted).where(*conditions).group_by(village), model, viewer))}
+
+
 def unvisited_households(session: Session, viewer: Actor, *, limit: int = 10) -> HouseholdCoverage:
-    """走村不漏户: households with no visit yet, per village, within the viewer's scope."""
-    village = func.substr(Household.region_code, 1, SIGNIFICANT["village"]).label("village")
-    unvisited = count_where(Household.last_visit_at.is_(None))
-    rows = session.execute(scope.restrict(
-        select(village, func.count().label("households"), unvisited.label("unvisited")).group_by(village),
-        Household, viewer)).all()
-    villages = [VillageCoverage(region_code=row.village.ljust(12, "0"), households=int(row.households),
-                                unvisited=int(row.unvisited or 0)) for row in rows]
+    """走村不漏户: households with no visit yet, per village, within the viewer's scope. The households are
+    counted from `household_counts` (kept by the database, migration 0031), the unvisited ones from their
+    partial index (migration 0034): not every household of the city."""
+    households = _per_village(session, viewer, HouseholdCount, func.sum(HouseholdCount.households))
+    unvisited = _per_village(session, viewer, Household, func.count(), Household.last_visit_at.is_(None))
+    villages = [VillageCoverage(region_code=code.ljust(12, "0"), households=count, unvisited=unvisited.get(code, 0))
+                for code, count in households.items() if count]
     worst = sorted((v for v in villages if v.unvisited), key=lambda v: (-v.unvisited, -v.unvisited_rate,
                                                                          v.region_code))
     return HouseholdCoverage(households=sum(v.households for v in villages),

@@ -390,3 +390,35 @@ def test_the_kept_household_counts_equal_a_direct_count_after_every_kind_of_chan
                      for row in household_visits.cadre_coverage(session, now=NOW)}
         assert per_cadre == _sql_cadre_coverage(session, current.start, current.end) == {
             village.accounts["cun"]: (4, 1), village.accounts["zhen"]: (3, 2)}
+
+
+def test_the_panel_lists_the_cadres_with_the_lowest_coverage_as_direct_counts_give_them(platform, world, village):
+    """The dashboard shows the worst cadres only, chosen by the database (`cadre_coverage(lowest=n)`): the same
+    figures and the same order as every cadre's direct count sorted by coverage, then by name."""
+    from minqing.core.grassroots import coverage_plugin
+
+    with platform.db.session() as session:
+        cun, zhen = _actor(session, "cun"), _actor(session, "zhen")
+        visits.record_household_visit(session, cun, household_id=village.ids["YC-1"], met="户主", now=NOW)
+        for number in ("JQ-1", "JQ-2"):
+            visits.record_household_visit(session, zhen, household_id=village.ids[number], met="户主", now=NOW)
+        session.commit()
+        current = household_visits.period(session, NOW)
+        direct = _sql_cadre_coverage(session, current.start, current.end)
+        names = dict(session.execute(select(Account.id, Account.display_name)
+                                     .where(Account.id.in_(list(direct)))).all())
+        worst_first = sorted(direct, key=lambda account: (direct[account][1] / direct[account][0]
+                                                         if direct[account][0] else 0, names[account]))
+        assert worst_first == [village.accounts["cun"], village.accounts["zhen"]]   # 1/3 before 2/2
+        for lowest in (1, 2, 5):
+            rows = household_visits.cadre_coverage(session, now=NOW, lowest=lowest)
+            assert [(row.account_id, row.households, row.seen) for row in rows] == [
+                (account, *direct[account]) for account in worst_first[:lowest]]
+        [panel] = coverage_plugin.dashboard_panels(viewer=_actor(session, "centre"), session=session, now=NOW)
+        tables = {block["table"]["id"]: block["table"]["rows"] for block in panel["blocks"] if "table" in block}
+        assert [row[0] for row in tables["coverage-cadres"]] == [names[account] for account in worst_first]
+        assert [tuple(row[3:5]) for row in tables["coverage-cadres"]] == [direct[account] for account in worst_first]
+        assert [row[0] for row in tables["coverage-villages"]] == ["永昌路社区", "酒泉路街道"]
+        # a viewer's scope still decides which cadres are listed
+        assert [row.account_id for row in household_visits.cadre_coverage(session, now=NOW, viewer=cun,
+                                                                           lowest=5)] == [village.accounts["cun"]]

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from minqing.core.grassroots import practical_matters as matters
 from minqing.core.actors import actor_for
-from minqing.core.models import Account, AuditRecord, Case, PracticalMatter, Visit
+from minqing.core.models import Account, AuditRecord, Case, Household, PracticalMatter, Visit
 
 from tests.fixtures import key_grids as kg
 
@@ -116,6 +116,68 @@ def test_counted_for_the_owner_and_the_village_within_scope(platform, city):
         assert len(matters.listing(session, _actor(session, city, "admin"))) == 4
         assert [m.id for m in matters.owned(session, _actor(session, city, "secretary"))] == [third.id]
         assert [m.title for m in matters.listing(session, _actor(session, city, "operator_b"))] == ["代办医保"]
+
+
+def test_a_matter_follows_its_household_when_it_moves(platform, city):
+    """A matter carries its household's grid and region code (kept by the database, migration 0034), and is seen
+    with its household: after the household moves to 七里河区, 城关区's viewers no longer see it, 七里河区's do,
+    and its owner still does."""
+    with platform.db.session() as session:
+        matter = _promise(session, city)
+        session.commit()
+        assert [m.id for m in matters.listing(session, _actor(session, city, "worker"))] == [matter.id]
+        household = session.get(Household, city.households["a"])
+        household.grid_id, household.region_code = city.grids["G620103001001001"], "620103001001"
+        session.commit()
+        assert session.execute(select(PracticalMatter.grid_id, PracticalMatter.region_code)
+                               .where(PracticalMatter.id == matter.id)).one() == (
+            city.grids["G620103001001001"], "620103001001")
+        for username in ("leader", "operator", "worker"):
+            assert matters.listing(session, _actor(session, city, username)) == [], username
+        assert [m.id for m in matters.listing(session, _actor(session, city, "operator_b"))] == [matter.id]
+        assert [m.id for m in matters.listing(session, _actor(session, city, "committee"))] == [matter.id]  # owner
+        (village,) = matters.by_village(session, _actor(session, city, "operator_b"), TODAY)
+        assert (village.key, village.name, village.total) == ("620103001001", "西园社区", 1)
+
+
+def test_the_dashboard_panel_shows_direct_counts_within_scope(platform, city):
+    """帮办实事 on the dashboard: its totals and its tables equal a direct count over the matters whose household
+    the viewer sees (or that they own), and the first rows of a tally are those of the whole tally."""
+    from minqing.core.grassroots import key_grids_plugin
+
+    with platform.db.session() as session:
+        first = _promise(session, city)
+        _promise(session, city, title="修缮院墙", deadline="2026-12-06")
+        _promise(session, city, title="联系就业培训", owner_account_id=city.accounts["secretary"])
+        matters.finish(session, _actor(session, city, "committee"), first.id, result="已办好")
+        matters.promise(session, _actor(session, city, "operator_b"), household_id=city.households["b"],
+                        title="代办医保", deadline="2026-12-30", today=TODAY)
+        session.commit()
+        later = dt.datetime(2026, 12, 10, 2, 0, tzinfo=dt.UTC)   # the second matter's deadline has passed
+        for username, region in (("leader", "620102"), ("admin", "62")):
+            viewer = _actor(session, city, username)
+            direct = dict(session.execute(
+                select(PracticalMatter.status, func.count())
+                .join(Household, Household.id == PracticalMatter.household_id)
+                .where(Household.region_code.like(f"{region}%")).group_by(PracticalMatter.status)).all())
+            overdue = session.scalar(select(func.count()).select_from(PracticalMatter).join(
+                Household, Household.id == PracticalMatter.household_id).where(
+                Household.region_code.like(f"{region}%"), PracticalMatter.status.in_(matters.OPEN),
+                PracticalMatter.deadline < later.date()))
+            panel = key_grids_plugin.matter_panel(session, viewer, later)
+            assert panel["count"] == sum(direct.values())
+            assert panel["blocks"][0]["text"] == (f"帮办实事 {sum(direct.values())} 件，已办结 {direct.get('done', 0)} 件，"
+                                                  f"逾期未办结 {overdue} 件。")
+            tables = {block["table"]["id"]: block["table"]["rows"] for block in panel["blocks"] if "table" in block}
+            assert sum(row[1] + row[2] + row[3] + row[4] for row in tables["matters-villages"]) == sum(direct.values())
+            assert sum(row[5] for row in tables["matters-owners"]) == overdue
+            today = later.date()
+            for tally in (matters.by_village, matters.by_owner):
+                assert tally(session, viewer, today, limit=1) == tally(session, viewer, today)[:1]
+        # the administrator's: by village code; by owner the most matters first, then by name (code points)
+        assert tables["matters-villages"] == [["永昌路社区", 2, 0, 1, 0, 1], ["西园社区", 1, 0, 0, 0, 0]]
+        assert tables["matters-owners"] == [["李委员", 1, 0, 1, 0, 1], ["七里河分中心", 1, 0, 0, 0, 0],
+                                            ["王书记", 1, 0, 0, 0, 0]]
 
 
 def test_a_citizen_sees_matters_that_name_them_or_come_from_their_report(platform, city):

@@ -146,6 +146,36 @@ def test_unvisited_households_are_counted_per_village_worst_first(session, town)
     assert (township.households, township.unvisited) == (4, 1)
 
 
+def test_unvisited_households_equal_a_direct_count_after_moves_visits_and_removals(session, town):
+    """The panel's households come from the kept per-grid counts, its unvisited ones from their index: after a
+    household moves village, one is visited and one removed, the figures still equal a direct count."""
+    from sqlalchemy import case, delete, func, select
+
+    from minqing.core import scope
+
+    yongchang, baiyin = town["grids"]["yongchang"], town["grids"]["baiyin"]
+    added = [Household(number=f"m{n}", grid_id=grid.id, region_code=grid.region_code, last_visit_at=None)
+             for n, grid in enumerate((yongchang, yongchang, yongchang, baiyin))]
+    session.add_all(added)
+    session.flush()
+    added[0].grid_id, added[0].region_code = baiyin.id, baiyin.region_code     # moved to 白银路
+    added[1].last_visit_at = NOW                                                 # visited
+    session.flush()
+    session.execute(delete(Household).where(Household.id == added[3].id))
+    session.flush()
+    village = func.substr(Household.region_code, 1, 12)
+    for viewer in (ADMIN, operator_of(town["zhangye"])):
+        result = unvisited_households.unvisited_households(session, viewer)
+        never_visited = func.sum(case((Household.last_visit_at.is_(None), 1), else_=0))
+        rows = session.execute(scope.restrict(select(village, func.count(), never_visited).group_by(village),
+                                              Household, viewer))
+        direct = {code.ljust(12, "0"): (int(households), int(never)) for code, households, never in rows}
+        assert {v.region_code: (v.households, v.unvisited) for v in result.worst} == {
+            code: counts for code, counts in direct.items() if counts[1]}
+        assert (result.households, result.unvisited) == tuple(map(sum, zip(*direct.values())))
+    assert unvisited_households.unvisited_households(session, ADMIN).unvisited == 2
+
+
 def test_no_unvisited_household_warning_when_every_household_was_visited(session, town):
     grid = town["grids"]["yongchang"]
     session.add_all([Household(number=f"h{n}", grid_id=grid.id, region_code=grid.region_code,
