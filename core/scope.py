@@ -105,7 +105,8 @@ def _grant_condition(model, grant) -> ColumnElement[bool] | None:
         if model is Case or model in LOCATED or model is StoredWarning:
             return _grid_subtree(model, grant.grid_code)
     if role == Role.CADRE and grant.region_code:
-        if model is Grid or model in BASE_DATA:
+        # a cadre answers for the households of a region: its early warnings too (走村不漏户 is theirs)
+        if model is Grid or model in BASE_DATA or model is StoredWarning:
             return within(model.region_code, grant.region_code)
         if model is Region:
             return within(Region.code, grant.region_code)

@@ -150,6 +150,9 @@ def test_each_viewer_reads_only_the_stored_warnings_of_their_scope(platform, wor
     assert keys(STATION) == ["zhangye"] and keys(JIUQUAN) == ["jiuquan"] and keys(WORKER) == ["zhangye"]
     assert keys(Actor(None, "市", (Grant("leader", region_code="620100000000"),))) == ["jiuquan", "zhangye"]
     assert keys(Actor(None, "城管", (Grant("department_staff", department_id=1),))) == []
+    # a village cadre: the warnings of the households they answer for, by region
+    assert keys(Actor(None, "社区书记", (Grant("cadre", region_code=STATION_REGION),))) == ["zhangye"]
+    assert keys(Actor(None, "街道干部", (Grant("cadre", region_code=JIUQUAN_REGION),))) == ["jiuquan"]
     with platform.db.session() as session:
         layer = {item["key"]: item for _, item in platform.plugins.collect("map_layers", viewer=JIUQUAN,
                                                                            session=session)}
