@@ -270,7 +270,7 @@ def worker_report(server, open_page, sign_in, close_the_loop, platform, tmp_path
     station, _ = opened(open_page)
     sign_in(station, "station")
     station.goto(f"{server}/map/")
-    station.wait_for_selector("#map[data-cases-shown='1']")
+    station.wait_for_selector("#map[data-cases-in-view='1']")   # in a circle at the city's zoom
     station.wait_for_selector("#layer-groups .layer-item", state="attached")
     station.fill("#layer-search", "井盖巡查")            # the layer list, grouped by department, searched
     overlays = station.locator("#layer-groups .layer-item:visible").all_inner_texts()

@@ -388,6 +388,7 @@
         collection.features.forEach(function (feature) { caseClusters.addLayer(clusterMarker(feature)); });
         element.dataset.casesShown = 0;
         element.dataset.clustersShown = collection.features.length;
+        element.dataset.casesInView = collection.casesMatched;   // the cases the circles stand for
         say("视野内" + period + "的事件 " + collection.casesMatched + " 件，按区划聚合；放大到街巷显示每件事件");
       });
       return;
@@ -401,6 +402,7 @@
                             : collection.features.forEach(function (feature) { caseMarkers.addLayer(caseMarker(feature)); });
       element.dataset.casesShown = collection.features.length;
       element.dataset.clustersShown = 0;
+      element.dataset.casesInView = collection.numberMatched;
       var shown = collection.numberReturned < collection.numberMatched ?
         "，显示最新的 " + collection.numberReturned + " 件，请放大查看其余" : "";
       say("视野内" + period + "的事件 " + collection.numberMatched + " 件" + shown);
