@@ -50,7 +50,8 @@ class WorkingCalendar:
             return True
         return day not in self.holidays and day.weekday() < 5
 
-    def _intervals(self, day: dt.date):
+    def intervals(self, day: dt.date):
+        """The working periods of `day` as aware (start, end) moments, whether or not it is a workday."""
         zone = self.zone
         for start, end in self.periods:
             yield dt.datetime.combine(day, start, zone), dt.datetime.combine(day, end, zone)
@@ -61,7 +62,7 @@ class WorkingCalendar:
         day = start.astimezone(self.zone).date()
         for _ in range(MAX_DAYS):
             if self.is_workday(day):
-                for begin, end in self._intervals(day):
+                for begin, end in self.intervals(day):
                     begin = max(begin, start)
                     if begin >= end:
                         continue
@@ -80,7 +81,7 @@ class WorkingCalendar:
         last = end.astimezone(self.zone).date()
         while day <= last:
             if self.is_workday(day):
-                for begin, finish in self._intervals(day):
+                for begin, finish in self.intervals(day):
                     overlap = min(finish, end) - max(begin, start)
                     if overlap > dt.timedelta():
                         total += overlap

@@ -78,7 +78,7 @@ def bulk(session: Session, model, rows: list[dict], chunk: int = 5000) -> None:
     table = model.__table__
     if session.get_bind().dialect.name == "postgresql":
         columns = list(rows[0])
-        defaults = _defaults(table, columns)   # what an INSERT fills in from the model and COPY does not
+        defaults = model_defaults(table, columns)   # what an INSERT fills in from the model and COPY does not
         names = ", ".join(f'"{name}"' for name in columns + list(defaults))
         extra = [_plain(value) for value in defaults.values()]
         converted = _converted(table, columns, rows[0])
@@ -95,7 +95,7 @@ def bulk(session: Session, model, rows: list[dict], chunk: int = 5000) -> None:
         session.execute(insert(table), rows[start:start + chunk])
 
 
-def _defaults(table, given: list[str]) -> dict:
+def model_defaults(table, given: list[str]) -> dict:
     """The model's Python-side defaults (`default=utcnow`, `default=""`) of the columns `given` leaves out,
     evaluated once for the whole statement."""
     found = {}

@@ -10,7 +10,7 @@ import datetime as dt
 import enum
 import json
 
-from .base_data import _defaults
+from .base_data import model_defaults
 
 ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 NULL = "\\N"
@@ -20,7 +20,7 @@ def columns_and_text(table, rows: list[dict]) -> tuple[list[str], bytes]:
     """The columns to name in the COPY (those of the rows, then the model's Python-side defaults they leave out,
     as an INSERT would fill them in) and the rows' text."""
     columns = list(rows[0])
-    defaults = _defaults(table, columns)
+    defaults = model_defaults(table, columns)
     extra = "".join("\t" + _field(value) for value in defaults.values())
     lines = ["\t".join([_field(row[name]) for name in columns]) + extra + "\n" for row in rows]
     return columns + list(defaults), "".join(lines).encode("utf-8")

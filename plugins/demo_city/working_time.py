@@ -26,7 +26,7 @@ class WorkingTime:
         day, stop = first.astimezone(zone).date() - dt.timedelta(days=1), last.astimezone(zone).date()
         while day <= stop:
             if calendar.is_workday(day):
-                for begin, end in calendar._intervals(day):
+                for begin, end in calendar.intervals(day):
                     if begin < end:
                         self.begins.append(begin.astimezone(dt.UTC))
                         self.ends.append(end.astimezone(dt.UTC))
