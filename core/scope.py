@@ -5,7 +5,8 @@ Rules, by role (a viewer with several grants sees the union):
 - admin: everything; leader and operator: everything at or under their region (published 研判 briefs by the
   region they cover);
 - department staff: their department's cases, the cases they co-handle (协办: an open or answered task of
-  their department), and, through themes, their department's records;
+  their department), and, through themes, their department's records and the early warnings about the
+  department or under one of its themes;
 - grid worker: what lies in their grid and the grids under it (early warnings of those grids included);
 - cadre (村、乡镇干部): the base data (households, residents, ...), grids and regions of their village or
   township subtree, not its cases;
@@ -16,15 +17,15 @@ Rules, by role (a viewer with several grants sees the union):
 """
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Select, false, or_, select, true
+from sqlalchemy import Boolean, Select, and_, false, or_, select, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from .actors import Actor
 from .models import (Account, Address, Brief, Case, Department, Grid, House, Household, HouseholdCount, KeyPerson,
-                     KeyPlace, Person, PracticalMatter, Region, Resident, Role, StoredWarning, ThemeRecord, Unit, Visit,
-                     WarningAction)
+                     KeyPlace, Person, PracticalMatter, Region, Resident, Role, StoredWarning, ThemeRecord, ThemeVersion,
+                     Unit, Visit, WarningAction)
 from .models.cohandling import CoHandlingStatus, CoHandlingTask
 from minqing.core.geo.regions import within
 
@@ -95,10 +96,14 @@ def _grant_condition(model, grant) -> ColumnElement[bool] | None:
             return or_(Case.department_id == grant.department_id, _AmongRows(Case.id, co_handled))
         if model is Person:
             return Person.department_id == grant.department_id
+        key = grant.department_key or (select(Department.key).where(Department.id == grant.department_id)
+                                       .scalar_subquery())
         if model is ThemeRecord:  # the records of the department's themes
-            key = grant.department_key or (select(Department.key).where(Department.id == grant.department_id)
-                                           .scalar_subquery())
             return ThemeRecord.department_key == key
+        if model is StoredWarning:  # early warnings about the department, or under one of its themes
+            themes = select(ThemeVersion.theme_key).where(ThemeVersion.department_key == key)
+            return or_(StoredWarning.department_key == key,
+                       and_(StoredWarning.theme_key != "", StoredWarning.theme_key.in_(themes)))
     if role == Role.GRID_WORKER and grant.grid_code:
         if model is Grid:
             return within(Grid.code, grant.grid_code)

@@ -67,6 +67,7 @@ class EarlyWarning:
     theme_key: str = ""            # what a case made from it is reported under, when the rule knows
     category: str = ""
     subcategory: str = ""
+    department: str = ""           # the department whose matter it is, when the rule knows: its staff see it
 
 
 class SettingsInvalid(ValueError):
@@ -249,7 +250,8 @@ def _warning(row: StoredWarning) -> EarlyWarning:
     return EarlyWarning(rule=row.rule_key, key=row.warning_key, title=row.title, reason=row.reason,
                         severity=row.severity, grid_id=row.grid_id, region_code=row.region_code, lon=row.lon,
                         lat=row.lat, objects=tuple(tuple(item) for item in row.objects or ()),
-                        theme_key=row.theme_key, category=row.category, subcategory=row.subcategory)
+                        theme_key=row.theme_key, category=row.category, subcategory=row.subcategory,
+                        department=row.department_key)
 
 
 def current(session: Session, viewer: Actor, rule: dict, now: dt.datetime | None = None, *, bbox=None,

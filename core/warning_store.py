@@ -72,6 +72,7 @@ def _row(rule_key: str, warning, now: dt.datetime) -> dict:
             "region_code": (warning.region_code or "")[:15], "lon": warning.lon, "lat": warning.lat,
             "objects": [list(item) for item in warning.objects], "theme_key": (warning.theme_key or "")[:80],
             "category": (warning.category or "")[:80], "subcategory": (warning.subcategory or "")[:80],
+            "department_key": (warning.department or "")[:40],
             "first_seen_at": now, "evaluated_at": now}
 
 

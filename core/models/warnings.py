@@ -53,6 +53,7 @@ class StoredWarning(Base):
     theme_key: Mapped[str] = mapped_column(String(80), default="")
     category: Mapped[str] = mapped_column(String(80), default="")
     subcategory: Mapped[str] = mapped_column(String(80), default="")
+    department_key: Mapped[str] = mapped_column(String(40), default="", index=True)   # its staff see it
     first_seen_at: Mapped[dt.datetime]     # the first evaluation that found it; kept while it persists
     evaluated_at: Mapped[dt.datetime]      # the last evaluation that found it
 

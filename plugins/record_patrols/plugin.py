@@ -51,7 +51,7 @@ def evaluate(session, viewer, settings, now) -> list[EarlyWarning]:
             rule=KEY, key=f"{department}:{grid_id or 0}", title=f"{name}业务记录巡查逾期：{place}",
             reason=f"{place}有 {count} 条{name}的业务记录超过巡查周期未巡查。",
             severity="red" if count >= settings["red_from"] else "yellow", grid_id=grid_id,
-            region_code=region_code))
+            region_code=region_code, department=department))
     return found
 
 

@@ -258,3 +258,36 @@ def test_the_command_line_refreshes(platform, world):
         assert row.rule_key == "unvisited_households" and row.region_code == STATION_REGION
     refused = CliRunner().invoke(build_cli(), ["--db", platform.db.url, "warnings", "refresh", "--rule", "nope"])
     assert refused.exit_code != 0 and "没有预警规则 nope" in refused.output
+
+
+def test_department_staff_read_the_warnings_about_their_department_or_under_its_themes(platform, world, rule):
+    from minqing.core.models import Department, ThemeVersion
+
+    with platform.db.session() as session:
+        theme, department = session.execute(select(ThemeVersion.theme_key, ThemeVersion.department_key)
+                                            .order_by(ThemeVersion.id).limit(1)).one()
+        ids = dict(session.execute(select(Department.key, Department.id)).all())
+        other_theme, other = session.execute(select(ThemeVersion.theme_key, ThemeVersion.department_key).where(
+            ThemeVersion.department_key != department).limit(1)).one()
+    rule.found = [flag("theirs-by-theme", theme_key=theme), flag("theirs-by-department", department=department),
+                  flag("others-theme", theme_key=other_theme), flag("others-department", department=other),
+                  flag("nobodys")]
+    warning_rules.refresh(platform)
+    assert stored(platform)["theirs-by-department"].department_key == department
+
+    def keys(viewer):
+        with platform.db.session() as session:
+            return sorted(w.key for r, found in warning_rules.active(platform, session, viewer) for w in found
+                          if r["key"] == RULE)
+
+    # by id alone (as a session's grant may come) and by key: the same warnings
+    assert keys(Actor(None, "科员", (Grant("department_staff", department_id=ids[department]),))) == [
+        "theirs-by-department", "theirs-by-theme"]
+    assert keys(Actor(None, "科员", (Grant("department_staff", department_id=ids[department],
+                                             department_key=department),))) == [
+        "theirs-by-department", "theirs-by-theme"]
+    assert keys(Actor(None, "他部门", (Grant("department_staff", department_id=ids[other]),))) == [
+        "others-department", "others-theme"]
+    assert keys(STATION) == ["nobodys", "others-department", "others-theme", "theirs-by-department",
+                             "theirs-by-theme"]   # the region's operator sees them all, as before
+
