@@ -24,8 +24,8 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from .actors import Actor
 from .models import (Account, Address, Brief, Case, Department, Grid, House, Household, HouseholdCount, KeyPerson,
-                     KeyPlace, Person, PracticalMatter, Region, Resident, Role, StoredWarning, ThemeRecord, ThemeVersion,
-                     Unit, Visit, WarningAction)
+                     KeyPlace, Person, PracticalMatter, Region, Resident, Role, StoredWarning, StoredWarningFigure,
+                     ThemeRecord, ThemeVersion, Unit, Visit, WarningAction)
 from .models.cohandling import CoHandlingStatus, CoHandlingTask
 from minqing.core.geo.regions import within
 
@@ -82,7 +82,7 @@ def _grant_condition(model, grant) -> ColumnElement[bool] | None:
             return within(model.region_code, grant.region_code)
         if model is Region:
             return within(Region.code, grant.region_code)
-        if model is WarningAction or model is StoredWarning:  # early warnings, by the warning's region
+        if model in (WarningAction, StoredWarning, StoredWarningFigure):  # early warnings, by the warning's region
             return within(model.region_code, grant.region_code)
         if model is Brief:  # published 研判 briefs, by the region they cover
             return within(Brief.region_code, grant.region_code)
@@ -107,11 +107,11 @@ def _grant_condition(model, grant) -> ColumnElement[bool] | None:
     if role == Role.GRID_WORKER and grant.grid_code:
         if model is Grid:
             return within(Grid.code, grant.grid_code)
-        if model is Case or model in LOCATED or model is StoredWarning:
+        if model is Case or model in LOCATED or model in (StoredWarning, StoredWarningFigure):
             return _grid_subtree(model, grant.grid_code)
     if role == Role.CADRE and grant.region_code:
         # a cadre answers for the households of a region: its early warnings too (走村不漏户 is theirs)
-        if model is Grid or model in BASE_DATA or model is StoredWarning:
+        if model is Grid or model in BASE_DATA or model in (StoredWarning, StoredWarningFigure):
             return within(model.region_code, grant.region_code)
         if model is Region:
             return within(Region.code, grant.region_code)

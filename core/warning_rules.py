@@ -18,6 +18,10 @@ evaluated by its reader in the reader's session (so a demo without a scheduler s
 rule that fails keeps its previous rows and its error is recorded, so one broken rule never takes a page down.
 `evaluate` still computes one rule live within a viewer's scope (briefs, tests).
 
+A rule may also answer ``figures(session, viewer, settings, now)``: dicts of counts, each with its ``grid_id`` and
+``region_code``, computed city-wide with its warnings and stored beside them (`StoredWarningFigure`); its dashboard
+panel reads them with `figures` (within the viewer's scope) instead of querying a month of cases on every load.
+
 `WARNING_SOURCE` (the source of the cases made from a warning) and `city_today` are what the rule plugins share.
 """
 from __future__ import annotations
@@ -174,6 +178,7 @@ class Outcome:
     warnings: list[EarlyWarning] | None
     seconds: float
     error: str = ""
+    figures: list[dict] | None = None   # what the rule's optional `figures` answered (module docstring)
 
 
 def _evaluate_city_wide(session: Session, rule: dict, now: dt.datetime, *, savepoint: bool) -> Outcome:
@@ -182,8 +187,10 @@ def _evaluate_city_wide(session: Session, rule: dict, now: dt.datetime, *, savep
     started = time.perf_counter()
     try:
         with session.begin_nested() if savepoint else contextlib.nullcontext():
-            found = list(rule["evaluate"](session, system_actor("warnings"), settings_of(session, rule), now))
-        return Outcome(rule, found, time.perf_counter() - started)
+            actor, settings = system_actor("warnings"), settings_of(session, rule)
+            found = list(rule["evaluate"](session, actor, settings, now))
+            figures = list(rule["figures"](session, actor, settings, now)) if rule.get("figures") else None
+        return Outcome(rule, found, time.perf_counter() - started, figures=figures)
     except Exception as error:   # any plugin's fault: recorded on the rule, its previous rows stay
         log.exception("warning rule %s failed", rule["key"])
         return Outcome(rule, None, time.perf_counter() - started, f"{type(error).__name__}: {error}"[:2000])
@@ -197,7 +204,8 @@ def _store(session: Session, actor: Actor, outcomes: list[Outcome], now: dt.date
         if outcome.warnings is not None:
             try:
                 with session.begin_nested():   # a rule whose rows cannot be written fails alone
-                    replaced = warning_store.replace(session, key, outcome.warnings, now, outcome.seconds)
+                    replaced = warning_store.replace(session, key, outcome.warnings, now, outcome.seconds,
+                                                     figures=outcome.figures)
                 done[key] = {**dataclasses.asdict(replaced), "seconds": round(outcome.seconds, 3)}
                 continue
             except Exception as failure:
@@ -269,6 +277,15 @@ def active(platform, session: Session, viewer: Actor, now: dt.datetime | None = 
     found = list(rules(platform, session).values())
     _fresh(session, found, now or utcnow())
     return [(rule, [_warning(row) for row in warning_store.listed(session, viewer, rule["key"])]) for rule in found]
+
+
+def figures(session: Session, viewer: Actor, rule: dict, now: dt.datetime | None = None, *,
+            reported_within: dt.timedelta) -> list[dict] | None:
+    """The figures the rule's last city-wide evaluation stored (its `figures`), those within the viewer's scope,
+    each with its `evaluated_at`; None when they cannot stand for the viewer's own query of the cases reported
+    within `reported_within` before it (`warning_store.figures`): the caller then queries the cases itself."""
+    _fresh(session, [rule], now or utcnow())
+    return warning_store.figures(session, viewer, rule["key"], reported_within)
 
 
 @dataclasses.dataclass(frozen=True)

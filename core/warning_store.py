@@ -13,13 +13,13 @@ import dataclasses
 import datetime as dt
 import os
 
-from sqlalchemy import Select, and_, delete, exists, func, select
+from sqlalchemy import Select, and_, delete, exists, func, insert as insert_into, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from . import scope
 from .actors import Actor
-from .models import StoredWarning, WarningAction, WarningRuleRun
+from .models import Case, Role, StoredWarning, StoredWarningFigure, WarningAction, WarningRuleRun
 
 # How often the scheduler refreshes every rule (`minqing beat`); a rule whose last run is older than twice this is
 # evaluated by its next reader, so a city without a scheduler (an embedded demo) still sees current warnings.
@@ -76,9 +76,19 @@ def _row(rule_key: str, warning, now: dt.datetime) -> dict:
             "first_seen_at": now, "evaluated_at": now}
 
 
-def replace(session: Session, rule_key: str, warnings, now: dt.datetime, seconds: float) -> Replaced:
+def replace(session: Session, rule_key: str, warnings, now: dt.datetime, seconds: float, figures=None) -> Replaced:
     """Make the rule's stored rows exactly `warnings` (`EarlyWarning`s): upsert the new set in one executemany,
-    delete the keys that vanished; a warning that persists keeps its first-seen time. Records the run."""
+    delete the keys that vanished; a warning that persists keeps its first-seen time. `figures` (dicts, each
+    with its `grid_id` and `region_code`), when the rule has them, replace its stored figures. Records the run."""
+    if figures is not None:
+        session.execute(delete(StoredWarningFigure).where(StoredWarningFigure.rule_key == rule_key))
+        figure_rows = [{"rule_key": rule_key, "grid_id": figure.get("grid_id"),
+                        "region_code": (figure.get("region_code") or "")[:15], "evaluated_at": now,
+                        "data": {name: value for name, value in figure.items()
+                                 if name not in ("grid_id", "region_code")}}
+                        for figure in figures]
+        if figure_rows:
+            session.execute(insert_into(StoredWarningFigure), figure_rows)
     rows: dict[str, dict] = {}
     for warning in warnings:
         rows.setdefault(warning.key, _row(rule_key, warning, now))   # one row per key: an upsert may not touch a row twice
@@ -148,6 +158,27 @@ def listed(session: Session, viewer: Actor, rule_key: str, *, limit: int | None 
     if limit is not None:
         statement = statement.limit(limit).offset(offset)
     return list(session.scalars(statement))
+
+
+def figures(session: Session, viewer: Actor, rule_key: str, reported_within: dt.timedelta) -> list[dict] | None:
+    """The rule's stored figures that `viewer` may see, each a dict with its `grid_id`, `region_code` and
+    `evaluated_at`; None when they would not add up to what the viewer's own query of cases reported within
+    `reported_within` before the evaluation finds: a scope of cases not drawn by region (a department's, a grid
+    worker's), or a report of the viewer's own outside their regions (`core.scope` lets them read it)."""
+    if not viewer.has_role(Role.ADMIN):
+        if not viewer.grants or any(grant.role not in (Role.LEADER, Role.OPERATOR) or not grant.region_code
+                                    for grant in viewer.grants):
+            return None
+        run = session.scalar(select(WarningRuleRun.evaluated_at).where(WarningRuleRun.rule_key == rule_key))
+        if run is not None and viewer.account_id is not None and session.scalar(
+                select(Case.id).where(Case.reporter_account_id == viewer.account_id,
+                                      Case.created_at >= run - reported_within, Case.created_at < run,
+                                      ~scope.condition(Case, viewer)).limit(1)) is not None:
+            return None
+    statement = scope.restrict(select(StoredWarningFigure).where(StoredWarningFigure.rule_key == rule_key),
+                               StoredWarningFigure, viewer).order_by(StoredWarningFigure.id)
+    return [{**row.data, "grid_id": row.grid_id, "region_code": row.region_code, "evaluated_at": row.evaluated_at}
+            for row in session.scalars(statement)]
 
 
 def one(session: Session, viewer: Actor, rule_key: str, warning_key: str) -> StoredWarning | None:

@@ -11,7 +11,7 @@ from .diagram import workflow_svg
 from .engine import not_the_lead, transition
 from .errors import (CaseRejected, Conflict, DefinitionInvalid, FormInvalid, InvalidTransition, NotRoutable,
                      PermissionDenied, UnknownWorkflow, WorkflowError)
-from .evaluation import Indicators, evaluate
+from .evaluation import Indicators, evaluate, evaluate_many
 from .evaluation import total as total_indicators
 from . import (appeals, briefs, channel_figures, channels, co_tasks, dispatch, duplicates, fallback, intake, joint,
                months, orphans, rankings, rating, reporter_view, schemes, transfer, warning_cases)
@@ -45,7 +45,7 @@ __all__ = [
     "URGENCIES", "Workflow", "all_workflows", "final_states", "get_workflow", "not_the_lead", "transition",
     "workflow_svg",
     # services and read models as functions
-    "Indicators", "Reporter", "attachment_refs", "evaluate", "hold_deliveries", "is_higher_level", "rate_as_reporter",
-    "rehandling_standing", "release_deliveries", "report_case", "submit_report", "supervise", "total_indicators",
+    "Indicators", "Reporter", "attachment_refs", "evaluate", "evaluate_many", "hold_deliveries", "is_higher_level",
+    "rate_as_reporter", "rehandling_standing", "release_deliveries", "report_case", "submit_report", "supervise", "total_indicators",
     "urge",
 ]

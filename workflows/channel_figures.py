@@ -17,7 +17,7 @@ from minqing.core.actors import Actor
 from minqing.core.models import Case, CaseMilestone
 from minqing.core.scope import restrict
 
-from .evaluation import evaluate, population, seconds_between
+from .evaluation import Indicators, evaluate, population, seconds_between
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,9 +41,11 @@ class ChannelFigures:
 
 
 def by_channel(session: Session, *, start: dt.datetime, end: dt.datetime, as_of: dt.datetime | None = None,
-               viewer: Actor | None = None) -> list[ChannelFigures]:
-    """One row per channel with cases reported in [start, end), most cases first."""
-    rows = evaluate(session, by="channel", start=start, end=end, as_of=as_of, viewer=viewer)
+               viewer: Actor | None = None, evaluated: list[Indicators] | None = None) -> list[ChannelFigures]:
+    """One row per channel with cases reported in [start, end), most cases first. `evaluated`: the period's
+    `evaluate(by="channel")` rows when the caller has them already (the dashboard's `evaluate_many`)."""
+    rows = evaluated if evaluated is not None else evaluate(session, by="channel", start=start, end=end,
+                                                            as_of=as_of, viewer=viewer)
     medians = median_response(session, start=start, end=end, viewer=viewer)
     figures = [ChannelFigures(channel=row.key or "", reported=row.reported, responded=medians.get(row.key, (0, None))[0],
                               median_response_hours=medians.get(row.key, (0, None))[1],

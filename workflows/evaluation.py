@@ -168,7 +168,12 @@ def statement(session: Session, *, by: str, start: dt.datetime, end: dt.datetime
     """`excluded_case_ids` (ids, or a SELECT of case ids) leave the population: approved appeals (申诉) use it
     for the department ranking (workflows/rankings.py). `response_hours` is 响应率's limit (wall-clock hours
     from report to acceptance; an assessment scheme sets it, workflows/schemes.py)."""
-    key = dimension(by, region_level).label("key")
+    return _statement(session, [dimension(by, region_level).label("key")], start=start, end=end, as_of=as_of,
+                      viewer=viewer, excluded_case_ids=excluded_case_ids, response_hours=response_hours)
+
+
+def _statement(session: Session, keys: list, *, start, end, as_of, viewer, excluded_case_ids, response_hours):
+    """The counts grouped by `keys` (labelled columns), ordered by them."""
     m = CaseMilestone
     closed = Case.closed_at.is_not(None)
     late_close = and_(closed, Case.closed_at > Case.due_at)
@@ -185,7 +190,7 @@ def statement(session: Session, *, by: str, start: dt.datetime, end: dt.datetime
     supervised = supervisions.c.case_id.is_not(None)
     overdue = or_(late_close, late_open)
     query = (select(
-        key, func.count().label("reported"),
+        *keys, func.count().label("reported"),
         _count(or_(m.accepted_at.is_not(None), m.accept_deadline_at <= as_of)).label("acceptance_due"),
         _count(m.accepted_at <= m.accept_deadline_at).label("accepted_on_time"),
         _count(or_(closed, Case.due_at <= as_of)).label("closure_due"),
@@ -208,7 +213,7 @@ def statement(session: Session, *, by: str, start: dt.datetime, end: dt.datetime
         .select_from(Case).outerjoin(m, m.case_id == Case.id)
         .outerjoin(returns, returns.c.case_id == Case.id).outerjoin(supervisions, supervisions.c.case_id == Case.id)
         .where(*population(start, end))
-        .group_by(key).order_by(key))
+        .group_by(*keys).order_by(*keys))
     if excluded_case_ids is not None:
         query = query.where(Case.id.not_in(excluded_case_ids))
     return restrict(query, Case, viewer) if viewer is not None else query
@@ -223,6 +228,42 @@ def evaluate(session: Session, *, by: str, start: dt.datetime, end: dt.datetime,
                                      region_level=region_level, viewer=viewer,
                                      excluded_case_ids=excluded_case_ids, response_hours=response_hours))
     found = {row.key: {name: _number(getattr(row, name)) for name in _COUNTS} for row in rows}
+    return _completed(session, found, by=by, start=start, end=end, as_of=as_of, region_level=region_level,
+                      viewer=viewer)
+
+
+def evaluate_many(session: Session, dimensions: dict[str, tuple[str, str]], *, start: dt.datetime,
+                  end: dt.datetime, as_of: dt.datetime | None = None, viewer: Actor | None = None,
+                  response_hours: float = RESPONSE_HOURS) -> dict[str, list[Indicators]]:
+    """`evaluate` for several dimensions of one period at once (the dashboard's departments, regions and
+    channels): `dimensions` maps a name to (`by`, `region_level`). The period's cases are read once, grouped by
+    every dimension's key together, and each dimension's counts are those groups added up: every count is a sum,
+    so each list equals `evaluate`'s (the rows in the same order)."""
+    labelled = {name: dimension(by, level).label(f"key_{index}")
+                for index, (name, (by, level)) in enumerate(dimensions.items())}
+    rows = session.execute(_statement(session, list(labelled.values()), start=start, end=end,
+                                      as_of=as_of or utcnow(), viewer=viewer, excluded_case_ids=None,
+                                      response_hours=response_hours)).all()
+    found: dict[str, dict] = {name: {} for name in dimensions}
+    nulls_first = session.get_bind().dialect.name == "sqlite"   # each dialect's ORDER BY, as evaluate's rows come
+
+    def order(item):
+        return (item[0] is None) != nulls_first, item[0] if item[0] is not None else 0
+
+    for row in rows:   # exact sums: PostgreSQL's seconds are numeric (Decimal) until the last step, as evaluate's
+        counts = [getattr(row, name) or 0 for name in _COUNTS]
+        for name, key in labelled.items():
+            group = found[name].setdefault(getattr(row, key.name), [0] * len(_COUNTS))
+            for index, value in enumerate(counts):
+                group[index] += value
+    return {name: _completed(session, {key: {count: _number(value) for count, value in zip(_COUNTS, values)}
+                                       for key, values in sorted(found[name].items(), key=order)},
+                             by=by, start=start, end=end, as_of=as_of, region_level=level, viewer=viewer)
+            for name, (by, level) in dimensions.items()}
+
+
+def _completed(session: Session, found: dict, *, by, start, end, as_of, region_level, viewer) -> list[Indicators]:
+    """The groups' counts with the duplicates, freshness and coverage of each key added."""
     duplicates = _duplicates(session, by=by, start=start, end=end, region_level=region_level, viewer=viewer)
     for key in duplicates.keys() - found.keys():   # a group whose every report was merged elsewhere
         found[key] = dict.fromkeys(_COUNTS, 0)
@@ -286,4 +327,4 @@ def _key(value, by: str):
     return value
 
 
-__all__ = ["DIMENSIONS", "Indicators", "evaluate", "population", "seconds_between", "statement", "total"]
+__all__ = ["DIMENSIONS", "Indicators", "evaluate", "evaluate_many", "population", "seconds_between", "statement", "total"]

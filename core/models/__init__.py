@@ -20,7 +20,7 @@ from .publications import Publication, PublicationEvent, VerificationCode  # noq
 from .signin import AccountSession, PasswordCode, SigninThrottle
 from .system import AuditChain, AuditRecord, ChangeCounter, PluginState, Setting
 from .themes import ThemeRecord, ThemeVersion
-from .warnings import StoredWarning, WarningAction, WarningRuleRun
+from .warnings import StoredWarning, StoredWarningFigure, WarningAction, WarningRuleRun
 from .workflow import CaseMilestone, Notification, NotificationCursor, NotificationRead, Supervision, SweepMark
 
 __all__ = [
@@ -29,5 +29,5 @@ __all__ = [
     "ChangeCounter", "Department", "Grid", "GridColour", "GridLevel", "GridMember", "GridOutline", "House", "Household", "HouseholdCount",
     "IdempotencyKey", "KeyPerson", "KeyPlace", "MemberRole", "Notification", "NotificationCursor", "NotificationRead", "PasswordCode", "Person", "PhoneOutbox", "PluginState", "RankingPublication", "Region", "RegionFallback", "RegionLevel",
     "Resident", "Role", "RoleGrant", "Setting", "SigninThrottle", "Supervision", "SweepMark", "ThemeDraft", "ThemeRecord", "ThemeVersion", "Unit",
-    "Urgency", "UTCDateTime", "utcnow", "Visit", "StoredWarning", "WarningAction", "WarningRuleRun",
+    "Urgency", "UTCDateTime", "utcnow", "Visit", "StoredWarning", "StoredWarningFigure", "WarningAction", "WarningRuleRun",
 ]

@@ -58,6 +58,22 @@ class StoredWarning(Base):
     evaluated_at: Mapped[dt.datetime]      # the last evaluation that found it
 
 
+class StoredWarningFigure(Base):
+    """A count a rule's last city-wide evaluation kept beside its warnings (`EarlyWarning`s are what it found;
+    figures are what a dashboard panel adds up within a viewer's scope instead of reading a month of cases), e.g.
+    同类事件激增's recent and baseline cases per grid, region code and category. Replaced with the rule's warnings;
+    read within the viewer's scope by the row's region (and grid), as the warnings are."""
+
+    __tablename__ = "stored_warning_figures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_key: Mapped[str] = mapped_column(String(60), index=True)
+    grid_id: Mapped[int | None] = mapped_column(index=True)   # no foreign key, as stored_warnings
+    region_code: Mapped[str] = mapped_column(String(15), default="", index=True)
+    data: Mapped[dict] = mapped_column(JSONDocument, default=dict)
+    evaluated_at: Mapped[dt.datetime]
+
+
 class WarningRuleRun(Base):
     """A rule's last evaluation: when it was tried, when it last succeeded, how long it took, how many warnings it
     found, and the error when it failed (its previous warnings then stay as they were)."""

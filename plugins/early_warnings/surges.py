@@ -10,6 +10,7 @@ still going on the next week. The dashboard panel lists the surges per grid, and
 spread over several grids."""
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 
@@ -76,8 +77,7 @@ def event_surges(session: Session, viewer: Actor, *, area: str = "grid", now: dt
     if recent_days < 1 or baseline_days < 1 or factor <= 0 or minimum < 1:
         raise ValueError("recent_days, baseline_days and minimum must be positive, factor greater than 0")
     now = now or utcnow()
-    recent_start = now - dt.timedelta(days=recent_days)
-    baseline_start = recent_start - dt.timedelta(days=baseline_days)
+    recent_start, baseline_start = _window(now, recent_days, baseline_days)
     key = (Case.grid_id if area == "grid" else func.substr(Case.region_code, 1, SIGNIFICANT["village"])).label("area")
     recent = count_where(Case.created_at >= recent_start)
     baseline = count_where(Case.created_at < recent_start)
@@ -124,7 +124,64 @@ def evaluate(session, viewer, settings, now) -> list[EarlyWarning]:
     return found
 
 
-RULE = {"key": KEY, "title": "同类事件激增", "settings": SETTINGS, "schema": SCHEMA, "evaluate": evaluate}
+def figures(session, viewer, settings, now) -> list[dict]:
+    """The recent and baseline cases per grid, region code and category (theme, category, category code): stored
+    with the rule's warnings at each city-wide refresh, so the dashboard panel adds them up within its viewer's
+    scope (`stored_surges`) instead of reading 37 days of cases twice. A row is kept only when its grid's or its
+    village's cases of the category reach `minimum` in the recent window: no part of a smaller group can surge."""
+    recent_start, baseline_start = _window(now, settings["recent_days"], settings["baseline_days"])
+    recent, baseline = count_where(Case.created_at >= recent_start), count_where(Case.created_at < recent_start)
+    statement = (select(Case.grid_id, Case.region_code, Case.theme_key, Case.category, Case.subcategory,
+                        recent.label("recent"), baseline.label("baseline"))
+                 .where(Case.created_at >= baseline_start, Case.created_at < now, Case.status != VOID)
+                 .group_by(Case.grid_id, Case.region_code, Case.theme_key, Case.category, Case.subcategory))
+    rows = session.execute(scope.restrict(statement, Case, viewer)).all()
+    totals = collections.Counter()
+    for row in rows:
+        for area in AREAS:
+            if (key := _area_key(area, row.grid_id, row.region_code)) is not None:
+                totals[(area, key, row.theme_key, row.category, row.subcategory)] += int(row.recent)
+    return [{"grid_id": row.grid_id, "region_code": row.region_code, "theme_key": row.theme_key,
+             "category": row.category, "subcategory": row.subcategory, "recent": int(row.recent),
+             "baseline": int(row.baseline)}
+            for row in rows
+            if any(totals[(area, key, row.theme_key, row.category, row.subcategory)] >= settings["minimum"]
+                   for area in AREAS if (key := _area_key(area, row.grid_id, row.region_code)) is not None)]
+
+
+def _window(now: dt.datetime, recent_days: int, baseline_days: int) -> tuple[dt.datetime, dt.datetime]:
+    recent_start = now - dt.timedelta(days=recent_days)
+    return recent_start, recent_start - dt.timedelta(days=baseline_days)
+
+
+def _area_key(area: str, grid_id, region_code):
+    """A case's grid, or its village (its region code's first 12 digits); None when it has none."""
+    if area == "grid":
+        return grid_id
+    return region_code[:SIGNIFICANT["village"]] if region_code else None
+
+
+def stored_surges(stored: list[dict], *, area: str, recent_days: int, baseline_days: int, factor: float,
+                  minimum: int, limit: int | None) -> list[Surge]:
+    """`event_surges` from the stored figures (`figures`) a viewer may see: the same groups, condition and order."""
+    groups: dict[tuple, list[int]] = {}
+    for row in stored:
+        key = _area_key(area, row["grid_id"], row["region_code"])
+        if key is not None:
+            counts = groups.setdefault((key, row["theme_key"], row["category"], row["subcategory"]), [0, 0])
+            counts[0] += row["recent"]
+            counts[1] += row["baseline"]
+    found = sorted(((-recent, group, recent, baseline) for group, (recent, baseline) in groups.items()
+                    if recent >= minimum and recent * baseline_days > baseline * (factor * recent_days)),
+                   key=lambda item: item[:2])
+    return [Surge(area=area, area_key=key, theme_key=theme_key, category=category or "",
+                  subcategory=subcategory or "", recent=recent, baseline=baseline, recent_days=recent_days,
+                  baseline_days=baseline_days)
+            for _, (key, theme_key, category, subcategory), recent, baseline in found[:limit or None]]
+
+
+RULE = {"key": KEY, "title": "同类事件激增", "settings": SETTINGS, "schema": SCHEMA, "evaluate": evaluate,
+        "figures": figures}
 
 
 warning_rules, map_layers = hooks(RULE, "#c62828")
@@ -132,17 +189,24 @@ warning_rules, map_layers = hooks(RULE, "#c62828")
 
 # -- the dashboard panel ---------------------------------------------------------------------------------------
 
-def dashboard_surges(session: Session, viewer: Actor, now: dt.datetime, settings: dict) -> list[Surge]:
+def dashboard_surges(session: Session, viewer: Actor, now: dt.datetime, settings: dict,
+                     stored: list[dict] | None = None) -> list[Surge]:
     """Surges per grid, and per village where the cases spread over several grids (a village surge that a grid
-    surge of the same category already shows is left out), by the rule's settings."""
+    surge of the same category already shows is left out), by the rule's settings: added up from the `stored`
+    figures of the last refresh when given, else counted in the cases as of `now`."""
     tuning = {name: settings[name] for name in ("recent_days", "baseline_days", "factor", "minimum")}
-    in_grids = event_surges(session, viewer, area="grid", now=now, limit=PANEL_ROWS, **tuning)
+
+    def surges(area: str) -> list[Surge]:
+        if stored is not None:
+            return stored_surges(stored, area=area, limit=PANEL_ROWS, **tuning)
+        return event_surges(session, viewer, area=area, now=now, limit=PANEL_ROWS, **tuning)
+
+    in_grids = surges("grid")
     ids = [surge.area_key for surge in in_grids]
     villages_of = dict(session.execute(select(Grid.id, Grid.region_code).where(Grid.id.in_(ids))).all()) \
         if ids else {}
     shown = {(villages_of.get(s.area_key, "")[:12], s.theme_key, s.category, s.subcategory) for s in in_grids}
-    in_villages = [surge for surge in event_surges(session, viewer, area="village", now=now, limit=PANEL_ROWS,
-                                                   **tuning)
+    in_villages = [surge for surge in surges("village")
                    if (surge.area_key, surge.theme_key, surge.category, surge.subcategory) not in shown]
     return in_grids + in_villages
 
@@ -180,7 +244,9 @@ def _row(surge: Surge, names: dict, titles: dict, categories: dict) -> list:
 @hookimpl
 def dashboard_panels(platform, viewer, session, now):
     settings = settings_of(session, RULE)
-    surges = dashboard_surges(session, viewer, now, settings)
+    stored = warnings.figures(session, viewer, RULE, now, reported_within=dt.timedelta(
+        days=settings["recent_days"] + settings["baseline_days"]))
+    surges = dashboard_surges(session, viewer, now, settings, stored)
     recent, baseline = settings["recent_days"], settings["baseline_days"]
     blocks = [{"note": f"近{recent}天同一网格（或村、社区）同一类别事件不少于{settings['minimum']}件，"
                        f"且超过前{baseline}天日均水平的{settings['factor']}倍。"}]

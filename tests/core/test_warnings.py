@@ -3,12 +3,13 @@ it, stays quiet otherwise, and counts only what the viewer may see; the city's c
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
 from minqing.core import warning_rules as warnings
 from minqing.plugins.early_warnings import overdue_visits, unvisited_households
 from minqing.plugins.early_warnings import surges as surge_rule
 from minqing.core.actors import Actor, Grant, system_actor
-from minqing.core.models import Case, Grid, Household, KeyPerson, KeyPlace, Region, Resident
+from minqing.core.models import Account, Case, Grid, Household, KeyPerson, KeyPlace, Region, Resident
 
 from tests.fixtures.city import build_places
 
@@ -94,6 +95,59 @@ def test_surges_are_counted_per_grid_and_within_scope(session, town):
     assert len(surge_rule.event_surges(session, operator_of(town["jiuquan"]), now=NOW, minimum=5)) == 1
     with pytest.raises(ValueError):
         surge_rule.event_surges(session, ADMIN, area="street")
+
+
+def test_the_panels_surges_from_the_stored_figures_equal_the_cases_query(session, town):
+    """The dashboard panel adds up the figures the refresh stored (`surges.figures`) within the viewer's scope:
+    the same surges, in the same order, as its query of the cases, for every viewer whose scope of cases is drawn
+    by region; for others (a department, a report of their own elsewhere) there are no figures to add up."""
+    from minqing.core import warning_store
+
+    yongchang, baiyin = town["grids"]["yongchang"], town["grids"]["baiyin"]
+    settings = dict(surge_rule.SETTINGS, minimum=3)
+    for n in range(12):   # twelve categories surging alike: the panel's order and its limit of 10
+        add_cases(session, yongchang, count=4, days_ago=1, category=f"05{n:02d}")
+    add_cases(session, yongchang, count=3, days_ago=2)
+    add_cases(session, baiyin, count=2, days_ago=3)            # in a grid of the other township …
+    for case in session.scalars(select(Case).where(Case.grid_id == baiyin.id)):
+        case.region_code = yongchang.region_code               # … but placed in 永昌路社区: a village surge
+    add_cases(session, baiyin, count=4, days_ago=2, category="0302")
+    add_cases(session, baiyin, count=2, days_ago=20, category="0302")          # a baseline
+    add_cases(session, yongchang, count=6, days_ago=5, category="0303", status="voided")
+    session.add_all([Case(theme_key="t", category="c", subcategory="0304", title="边界", source="grid_worker",
+                          status="reported", grid_id=grid_id, region_code=code, created_at=at)
+                     for at in (NOW - dt.timedelta(days=7), NOW - dt.timedelta(days=37), NOW)   # at the edges
+                     for grid_id, code in ((baiyin.id, baiyin.region_code), (None, baiyin.region_code),
+                                           (baiyin.id, ""))
+                     for _ in range(3)])
+    session.flush()
+    stored = surge_rule.figures(session, ADMIN, settings, NOW)
+    warning_store.replace(session, surge_rule.KEY, [], NOW, 0.0, figures=stored)
+    within = dt.timedelta(days=settings["recent_days"] + settings["baseline_days"])
+    county = Actor(8, "区指挥中心", (Grant("operator", region_code="620102000000"),))
+    for viewer in (ADMIN, county, operator_of(town["zhangye"]), operator_of(town["jiuquan"]),
+                   operator_of(town["baiyin"])):
+        figures = warning_store.figures(session, viewer, surge_rule.KEY, within)
+        assert figures is not None
+        assert surge_rule.dashboard_surges(session, viewer, NOW, settings, figures) == \
+            surge_rule.dashboard_surges(session, viewer, NOW, settings), viewer
+    shown = surge_rule.dashboard_surges(session, ADMIN, NOW, settings, stored)
+    assert [(s.subcategory, s.recent) for s in shown if s.area == "grid"] == \
+        [("0304", 6)] + [(f"05{n:02d}", 4) for n in range(9)]   # six at the edges: 7 days ago in, now out
+    assert ("village", "620102001001", "0301", 5) in {(s.area, s.area_key, s.subcategory, s.recent) for s in shown}
+    # a department's scope, or an own report outside the operator's township: counted in the cases instead
+    staff = Actor(9, "城管", (Grant("department_staff", department_id=1),))
+    assert warning_store.figures(session, staff, surge_rule.KEY, within) is None
+    account = Account(username="zhangye", display_name="张掖路街道指挥所")
+    session.add(account)
+    session.flush()
+    reporter = Actor(account.id, account.display_name, (Grant("operator", region_code=town["zhangye"].code),))
+    assert warning_store.figures(session, reporter, surge_rule.KEY, within) is not None
+    session.add(Case(theme_key="t", category="c", subcategory="0305", title="自报", source="grid_worker",
+                     status="reported", grid_id=baiyin.id, region_code=baiyin.region_code,
+                     reporter_account_id=reporter.account_id, created_at=NOW - dt.timedelta(days=1)))
+    session.flush()
+    assert warning_store.figures(session, reporter, surge_rule.KEY, within) is None
 
 
 # -- (b) overdue visits --------------------------------------------------------------------------------------

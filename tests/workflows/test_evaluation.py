@@ -1,6 +1,7 @@
 """The indicators, computed for a handful of cases whose every outcome is known."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -75,3 +76,38 @@ def test_indicators_respect_the_viewers_scope(platform, city, outcomes):
 def test_an_empty_period_has_no_rates(platform, city):
     with platform.db.session() as session:
         assert evaluate(session, by="region", **PERIOD) == []
+
+
+def test_evaluate_many_equals_evaluate_for_each_dimension(platform, city, outcomes):
+    """The dashboard reads the period once for departments, regions and channels (`evaluate_many`): each list
+    equals `evaluate`'s, row by row, with merged, void, unplaced and boundary cases among them."""
+    from minqing.core.models import Case
+    from minqing.workflows.evaluation import evaluate_many
+    from minqing.workflows import duplicates
+
+    first = report(platform, city.worker, now=PERIOD["start"], channel="12345")          # the first instant
+    report(platform, city.worker, now=PERIOD["end"] - dt.timedelta(seconds=1), source="citizen")  # the last
+    report(platform, city.worker, now=PERIOD["end"])                                      # the next period's
+    report(platform, city.worker, now=PERIOD["start"] - dt.timedelta(seconds=1))          # the last period's
+    report(platform, city.citizen, lon=None, lat=None, source="citizen")                   # placed nowhere
+    duplicate = report(platform, city.worker, channel="12345")
+    with platform.db.session() as session:
+        duplicates.merge(platform, session, session.get(Case, duplicate), session.get(Case, first), city.station,
+                         reason="同一地点同一问题", now=MONDAY_10AM + 5 * HOUR)
+    with platform.db.session() as session:
+        session.get(Case, first).region_code = "620103000000"    # another county's case
+    dimensions = {"department": ("department", "county"), "county": ("region", "county"),
+                  "village": ("region", "village"), "channel": ("channel", "county"), "grid": ("grid", "county")}
+    with platform.db.session() as session:
+        for viewer in (None, city.centre, city.station, city.water):
+            many = evaluate_many(session, dimensions, viewer=viewer, **PERIOD)
+            for name, (by, level) in dimensions.items():
+                alone = evaluate(session, by=by, region_level=level, viewer=viewer, **PERIOD)
+                assert [dataclasses.replace(row, handling_seconds=0) for row in many[name]] == \
+                    [dataclasses.replace(row, handling_seconds=0) for row in alone], (name, viewer)
+                assert [row.handling_seconds for row in many[name]] == \
+                    pytest.approx([row.handling_seconds for row in alone]), (name, viewer)
+        everything = evaluate_many(session, dimensions, **PERIOD)
+    assert {row.key for row in everything["channel"]} >= {"12345"}
+    assert sum(row.duplicates for row in everything["department"]) == 1
+    assert [row.reported for row in everything["county"]] == [1, 5, 1]   # unplaced, 城关区 (first merged into), 七里河区
