@@ -35,6 +35,23 @@ BASE_DATA = (Address, House, Household, HouseholdCount, Resident, KeyPerson, Key
 LOCATED = (*BASE_DATA, ThemeRecord)  # rows with grid_id and region_code
 
 
+class HouseholdPlace:
+    """A household's grid id and region code as another row keeps them (a household visit's
+    `household_grid_id` and `household_region_code`, kept equal to its household's by triggers: migration 0036),
+    scoped exactly as the household is: `restrict(statement, HouseholdPlace(grid_id, region_code), viewer)`."""
+
+    def __init__(self, grid_id, region_code):
+        self.grid_id, self.region_code = grid_id, region_code
+
+
+def _base_data(model) -> bool:
+    return model in BASE_DATA or isinstance(model, HouseholdPlace)
+
+
+def _located(model) -> bool:
+    return model in LOCATED or isinstance(model, HouseholdPlace)
+
+
 class _AmongRows(ColumnElement):
     """`column IN (subquery)`, written for PostgreSQL as `column = ANY(ARRAY(subquery))`: a scope is an OR (their
     own reports, or their grid; their department's cases, or those it co-handles), and inside an OR PostgreSQL
@@ -78,7 +95,7 @@ def condition(model, viewer: Actor) -> ColumnElement[bool]:
 def _grant_condition(model, grant) -> ColumnElement[bool] | None:
     role = grant.role
     if role in (Role.LEADER, Role.OPERATOR) and grant.region_code:
-        if model is Grid or model is Case or model in LOCATED:
+        if model is Grid or model is Case or _located(model):
             return within(model.region_code, grant.region_code)
         if model is Region:
             return within(Region.code, grant.region_code)
@@ -107,11 +124,11 @@ def _grant_condition(model, grant) -> ColumnElement[bool] | None:
     if role == Role.GRID_WORKER and grant.grid_code:
         if model is Grid:
             return within(Grid.code, grant.grid_code)
-        if model is Case or model in LOCATED or model in (StoredWarning, StoredWarningFigure):
+        if model is Case or _located(model) or model in (StoredWarning, StoredWarningFigure):
             return _grid_subtree(model, grant.grid_code)
     if role == Role.CADRE and grant.region_code:
         # a cadre answers for the households of a region: its early warnings too (走村不漏户 is theirs)
-        if model is Grid or model in BASE_DATA or model in (StoredWarning, StoredWarningFigure):
+        if model is Grid or _base_data(model) or model in (StoredWarning, StoredWarningFigure):
             return within(model.region_code, grant.region_code)
         if model is Region:
             return within(Region.code, grant.region_code)

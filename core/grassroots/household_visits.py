@@ -7,9 +7,11 @@
 
 "户户见干部" coverage = households visited by a cadre (a visit with `visitor_post`) in the period ÷ households.
 Per cadre: of the households they answer for (those of their grids; with no grid recorded, those of their post's
-village or township), the share they visited themselves. The households are counted from `household_counts` (per
-grid and region code, kept by the database's triggers: migration 0031), the visited ones from the period's cadre
-visits (`ix_visits_kind_time`): neither reads every household of the city (issue #20).
+village or township), the share they visited themselves. Households count where they are now (their current grid
+and region code). The households are counted from `household_counts` (per grid and region code, kept by the
+database's triggers: migration 0031), the visited ones from the period's cadre visits alone, which carry their
+household's current grid and region code (kept by triggers: migration 0036) in `ix_visits_cadre_households`:
+neither reads every household of the city nor joins the visits to them (issue #20).
 
 The period is a calendar month by default; the setting `household_visit_period` ("month", "quarter" or "year")
 changes it (`minqing visits period quarter`).
@@ -19,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import Float, and_, case, cast, func, or_, select, union_all
+from sqlalchemy import Float, and_, case, cast, event, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from .. import city, scope
@@ -82,6 +84,14 @@ def _household_visits(start=None, end=None):
     if start is not None:
         conditions += [Visit.visited_at >= start, Visit.visited_at < end]
     return conditions
+
+
+def _cadre_visits(current: Period):
+    """The period's cadre visits of households that exist (`household_region_code` is NULL for none): the range
+    of the partial index `ix_visits_cadre_households`, which holds each visited household's current grid and
+    region code too (migration 0036)."""
+    return (*_household_visits(current.start, current.end), Visit.visitor_post.is_not(None),
+            Visit.household_region_code.is_not(None))
 
 
 # -- the list of households ----------------------------------------------------------------------------------
@@ -186,10 +196,50 @@ def _counts(session: Session, current: Period, by: str, viewer: Actor | None) ->
 
     key = _key_of(HouseholdCount, by).label("key")
     totals = session.execute(scoped(select(key, func.sum(HouseholdCount.households)).group_by(key), HouseholdCount))
-    key = _key_of(Household, by).label("key")
-    seen = dict(session.execute(scoped(select(key, func.count()).where(Household.id.in_(seen_by_cadres(current)))
-                                       .group_by(key), Household)).all())
+    seen = _seen(session, current, by, viewer)
     return {key: (int(households), seen.get(key, 0)) for key, households in totals if households}
+
+
+def _seen(session: Session, current: Period, by: str, viewer: Actor | None) -> dict:
+    """{key: households a cadre visited in the period}, by the households' current grid id or region code as
+    their visits keep them: the period's range of the cadres' visit index, each household once, no join.
+
+    Per region they are counted per village once and added up by the codes' prefix (a household lies in one
+    village), kept for the session's transaction until it writes (`_SEEN`): a dashboard asks for the same period
+    twice, by county for the evaluation's column and by village for the panel."""
+    memo = session.info.setdefault(_SEEN, {})
+    level = "grid" if by == "grid" else "village"
+    found = memo.get(wanted := (current.start, current.end, level, viewer and (viewer.account_id, viewer.grants)))
+    if found is None:
+        key = (Visit.household_grid_id if level == "grid"
+               else func.substr(Visit.household_region_code, 1, SIGNIFICANT[level])).label("key")
+        visited = select(Visit.target_id, key).where(*_cadre_visits(current)).distinct()
+        if viewer is not None:
+            visited = scope.restrict(visited, scope.HouseholdPlace(Visit.household_grid_id,
+                                                                   Visit.household_region_code), viewer)
+        visited = visited.subquery()
+        found = memo[wanted] = dict(session.execute(select(visited.c.key, func.count()).group_by(visited.c.key)).all())
+    if level == "grid" or by == "village":
+        return dict(found)
+    totals: dict[str, int] = {}
+    for village, seen in found.items():
+        totals[village[:SIGNIFICANT[by]]] = totals.get(village[:SIGNIFICANT[by]], 0) + seen
+    return totals
+
+
+_SEEN = "minqing.household_visits.seen"   # session.info: the seen households of a period, per viewer
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_transaction_end")
+def _forget_seen(session: Session, *_args) -> None:
+    session.info.pop(_SEEN, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_seen_on_write(state) -> None:
+    if not state.is_select:   # an INSERT, UPDATE, DELETE or text statement run through the session
+        state.session.info.pop(_SEEN, None)
 
 
 def coverage(session: Session, *, by: str = "village", now: dt.datetime | None = None,
@@ -249,19 +299,21 @@ def _responsible_households():
 
 def _seen_by_own_cadre(current: Period):
     """(cadre post id, how many of the households they answer for they visited themselves in the period): one
-    pass over the period's cadre visits, each household found by its id and checked against the post's grids
-    (or, with none, its region)."""
-    own = (select(Visit.visitor_account_id.label("account_id"), Visit.target_id.label("household_id"))
-           .where(*_household_visits(current.start, current.end), Visit.visitor_post.is_not(None))
-           .distinct().subquery())
-    statement = (select(CadrePost.id.label("post_id"), func.count().label("seen")).select_from(own)
+    pass over the period's cadre visits (the index alone: each carries its household's current grid and region
+    code), each visited household checked against the post's grids (or, with none, its region)."""
+    pairs = (select(Visit.visitor_account_id.label("account_id"), Visit.target_id.label("household_id"),
+                    Visit.household_grid_id.label("grid_id"), Visit.household_region_code.label("region_code"))
+             .where(*_cadre_visits(current)).distinct().subquery())
+    # counted per visitor and place first (a household has one place): the posts then join a few thousand rows
+    own = (select(pairs.c.account_id, pairs.c.grid_id, pairs.c.region_code, func.count().label("households"))
+           .group_by(pairs.c.account_id, pairs.c.grid_id, pairs.c.region_code).subquery())
+    statement = (select(CadrePost.id.label("post_id"), func.sum(own.c.households).label("seen")).select_from(own)
                  .join(CadrePost, CadrePost.account_id == own.c.account_id)
-                 .join(Household, Household.id == own.c.household_id)
                  .join(Region, Region.id == CadrePost.region_id)
                  .outerjoin(CadreGrid, and_(CadreGrid.cadre_post_id == CadrePost.id,
-                                            CadreGrid.grid_id == Household.grid_id))
+                                            CadreGrid.grid_id == own.c.grid_id))
                  .where(or_(CadreGrid.cadre_post_id.is_not(None),
-                            and_(_without_grids(), _in_post_region(Household.region_code))))
+                            and_(_without_grids(), _in_post_region(own.c.region_code))))
                  .group_by(CadrePost.id))
     return statement.subquery()
 

@@ -169,7 +169,9 @@ def _visits(session, rng, villages, now, counts, show_progress) -> list[tuple[in
                              "visitor_person_id": person_id, "visitor_account_id": account_id, "grid_id": grid_id,
                              "region_code": region_code, "visited_at": when, "summary": summary,
                              "form_data": {"met": met, "needs": needs, "promised": promise, "promise_text": text},
-                             "schema_version": "", "visitor_post": post})
+                             "schema_version": "", "visitor_post": post,
+                             # the household's place now (the visits' triggers keep it; given, nothing is rewritten)
+                             "household_grid_id": grid_id, "household_region_code": region_code})
                 if promise:
                     promised.append((next_id, household_id, account_id, code, when, text))
                 next_id += 1

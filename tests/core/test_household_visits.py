@@ -235,6 +235,7 @@ def test_the_evaluation_and_the_dashboard_panel_carry_the_coverage(platform, wor
         assert mine["count"] == 1   # the village cadre's own village only
         from sqlalchemy import event
 
+        session.commit()   # what this transaction counted is forgotten
         statements = []
         count = lambda conn, cursor, statement, *args: statements.append(statement)   # noqa: E731
         event.listen(platform.db.engine, "before_cursor_execute", count)
@@ -242,7 +243,7 @@ def test_the_evaluation_and_the_dashboard_panel_carry_the_coverage(platform, wor
             coverage_plugin.panel_blocks(session, _actor(session, "centre"), NOW)
         finally:
             event.remove(platform.db.engine, "before_cursor_execute", count)
-        per_region = re.compile(r"substr\(households\.region_code,[^\n]*? AS \"?key\b")
+        per_region = re.compile(r"substr\(visits\.household_region_code,[^\n]*? AS \"?key\b")
         assert sum(bool(per_region.search(statement)) for statement in statements) == 1   # the villages only
 
 
@@ -422,3 +423,167 @@ def test_the_panel_lists_the_cadres_with_the_lowest_coverage_as_direct_counts_gi
         # a viewer's scope still decides which cadres are listed
         assert [row.account_id for row in household_visits.cadre_coverage(session, now=NOW, viewer=cun,
                                                                            lowest=5)] == [village.accounts["cun"]]
+
+
+def _places_kept(session) -> dict:
+    """Every household visit's copy of its household's grid id and region code (migration 0036)."""
+    return {row.id: (row.household_grid_id, row.household_region_code) for row in session.execute(
+        select(Visit.id, Visit.household_grid_id, Visit.household_region_code)
+        .where(Visit.target_kind == "household"))}
+
+
+def _places_joined(session) -> dict:
+    """The same, as a join with the households gives it now (no household: none)."""
+    return {row.id: (row.grid_id, row.region_code) for row in session.execute(
+        select(Visit.id, Household.grid_id, Household.region_code).select_from(Visit)
+        .outerjoin(Household, Household.id == Visit.target_id).where(Visit.target_kind == "household"))}
+
+
+def _direct_seen(session, start, end) -> set[int]:
+    """Hand-written: the households (that exist) a cadre visited in [start, end)."""
+    return set(session.scalars(text(
+        "SELECT h.id FROM households h WHERE EXISTS (SELECT 1 FROM visits v WHERE v.target_kind = 'household' "
+        "AND v.target_id = h.id AND v.visitor_post IS NOT NULL AND v.visited_at >= :start AND v.visited_at < :end)"),
+        {"start": start.replace(tzinfo=None), "end": end.replace(tzinfo=None)}))
+
+
+def _assert_coverage_is_the_direct_one(session, window, viewers):
+    """Every coverage figure of `window` — per region level, per grid, per cadre, within each viewer's scope —
+    equals the hand-written queries over the households as they are now."""
+    assert _places_kept(session) == _places_joined(session)
+    for level, digits in (("village", 12), ("township", 9), ("county", 6)):
+        found = {row.key: (row.households, row.seen)
+                 for row in household_visits.coverage(session, by=level, current=window)}
+        assert found == _sql_coverage(session, digits, window.start, window.end), level
+    seen = _direct_seen(session, window.start, window.end)
+    for viewer in (None, *viewers):
+        listed = select(Household.id, Household.grid_id)
+        rows = session.execute(scope.restrict(listed, Household, viewer) if viewer is not None else listed).all()
+        by_grid = {}
+        for household_id, grid_id in rows:
+            households, visited = by_grid.get(grid_id, (0, 0))
+            by_grid[grid_id] = (households + 1, visited + (household_id in seen))
+        assert household_visits.coverage_counts(session, current=window, by="grid", viewer=viewer) == by_grid
+    per_cadre = {row.account_id: (row.households, row.seen)
+                 for row in household_visits.cadre_coverage(session, current=window)}
+    assert per_cadre == _sql_cadre_coverage(session, window.start, window.end)
+    return per_cadre
+
+
+def test_the_coverage_read_from_the_visits_alone_equals_the_households_as_they_are_now(platform, world, village):
+    """The visits keep their household's current grid and region code (triggers, migration 0036) whoever writes
+    them — the service, the demo's bulk loader (COPY on PostgreSQL) with the copies given, wrong or left out —
+    and whatever happens to the household afterwards (moved by the ORM or the relocation import, deleted,
+    created after its visit, a visit pointed at another household): every coverage figure stays the join's,
+    at the period's boundaries in the city's time (Asia/Shanghai) too."""
+    from sqlalchemy import delete, update
+    from minqing.core.importing.relocate import _update
+    from minqing.plugins.demo_city.base_data import bulk
+
+    small, large_b = world.grids[hh.SMALL], world.grids[hh.LARGE_B]
+    ids = village.ids
+    with platform.db.session() as session:
+        cun, zhen, worker = _actor(session, "cun"), _actor(session, "zhen"), _actor(session, "worker")
+        current = household_visits.period(session, NOW)
+        assert current.start == dt.datetime(2026, 10, 31, 16, 0, tzinfo=dt.UTC)   # 1 November, 00:00 in Lanzhou
+        second = dt.timedelta(seconds=1)
+        visits.record_household_visit(session, cun, household_id=ids["YC-1"], met="户主", now=current.start)
+        visits.record_household_visit(session, cun, household_id=ids["YC-2"], met="户主", now=current.start - second)
+        visits.record_household_visit(session, cun, household_id=ids["YC-3"], met="户主", now=current.end)
+        visits.record_household_visit(session, cun, household_id=ids["YC-3"], met="配偶", now=NOW)
+        visits.record_household_visit(session, worker, household_id=ids["YC-2"], met="户主", now=NOW)   # no cadre
+        visits.record_household_visit(session, zhen, household_id=ids["JQ-2"], met="户主", now=NOW)
+        visits.record_household_visit(session, zhen, household_id=ids["JQ-1"], met="户主",
+                                      now=LAST_MONTH)   # backdated: entered last, last month's
+        session.commit()
+        viewers = (cun, zhen, worker, _actor(session, "centre"))
+        per_cadre = _assert_coverage_is_the_direct_one(session, current, viewers)
+        assert per_cadre == {village.accounts["cun"]: (3, 2), village.accounts["zhen"]: (2, 1)}
+        # the period's last second in Lanzhou, an evaluation's window of any dates
+        _assert_coverage_is_the_direct_one(session, household_visits.Period("evaluation", current.start,
+                                                                            current.end - second, ""), viewers)
+        _assert_coverage_is_the_direct_one(session, household_visits.Period("evaluation", current.start + second,
+                                                                            current.end + second, ""), viewers)
+
+        # moved after the visits: they count where the household lives now
+        session.get(Household, ids["JQ-2"]).grid_id = small
+        session.get(Household, ids["JQ-2"]).region_code = hh.VILLAGE
+        session.flush()
+        _update(session, Household, [{"row_id": ids["YC-1"], "new_grid": large_b, "new_region": hh.TOWNSHIP_B}])
+        session.commit()
+        per_cadre = _assert_coverage_is_the_direct_one(session, current, viewers)
+        assert per_cadre == {village.accounts["cun"]: (3, 1), village.accounts["zhen"]: (2, 0)}
+
+        # the demo's bulk loader: the copies given (one of them wrong), or left out; a household that does not
+        # exist; another kind of visit
+        cadre_visit = {"target_kind": "household", "visitor_account_id": village.accounts["zhen"],
+                       "visitor_post": "township_liaison", "grid_id": None, "region_code": hh.TOWNSHIP_B,
+                       "visited_at": NOW, "summary": "见到户主", "form_data": {}, "schema_version": ""}
+        bulk(session, Visit, [{**cadre_visit, "target_id": ids["YC-1"], "household_grid_id": large_b,
+                               "household_region_code": hh.TOWNSHIP_B},
+                              {**cadre_visit, "target_id": ids["JQ-1"], "household_grid_id": small,
+                               "household_region_code": hh.VILLAGE},
+                              {**cadre_visit, "target_id": 999_999, "household_grid_id": large_b,
+                               "household_region_code": hh.TOWNSHIP_B},
+                              {**cadre_visit, "target_kind": "key_place", "target_id": ids["JQ-2"],
+                               "household_grid_id": None, "household_region_code": None}])
+        bulk(session, Visit, [{**cadre_visit, "target_id": ids["YC-2"]}, {**cadre_visit, "target_id": 888_888}])
+        session.commit()
+        assert _places_kept(session)[session.scalar(select(Visit.id).where(Visit.target_id == ids["JQ-1"],
+                                                                           Visit.visitor_post == "township_liaison",
+                                                                           Visit.visited_at == NOW))] == (
+            large_b, hh.TOWNSHIP_B)   # corrected
+        per_cadre = _assert_coverage_is_the_direct_one(session, current, viewers)
+        assert per_cadre == {village.accounts["cun"]: (3, 1), village.accounts["zhen"]: (2, 2)}
+
+        # a household deleted: its visits count nowhere; one created after its visit was recorded: they count
+        session.execute(delete(Household).where(Household.id == ids["YC-3"]))
+        bulk(session, Household, [{"id": 888_888, "number": "YC-9", "head_name": "周红", "size": 1, "grid_id": small,
+                                   "region_code": hh.VILLAGE, "last_visit_at": None}])
+        session.commit()
+        _assert_coverage_is_the_direct_one(session, current, viewers)
+        # a visit pointed at another household
+        session.execute(update(Visit).where(Visit.target_id == 999_999).values(target_id=ids["JQ-2"]))
+        session.execute(update(Visit).where(Visit.target_kind == "key_place").values(target_kind="household"))
+        session.commit()
+        per_cadre = _assert_coverage_is_the_direct_one(session, current, viewers)
+        assert per_cadre == {village.accounts["cun"]: (3, 0), village.accounts["zhen"]: (2, 2)}
+        session.delete(session.get(Household, ids["JQ-2"]))   # the ORM's delete
+        session.commit()
+        _assert_coverage_is_the_direct_one(session, current, viewers)
+
+
+def test_a_period_is_counted_once_per_transaction_and_again_after_any_write(platform, world, village):
+    """The dashboard asks for this period's seen households twice (the evaluation's column by county, the panel
+    by village): one statement, the figures added up by the codes' prefix; any write of the session (the ORM's
+    flush, a Core UPDATE, a commit) counts them afresh."""
+    from sqlalchemy import event, update
+
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        if "household_region_code IS NOT NULL" in statement:
+            statements.append(statement)
+
+    with platform.db.session() as session:
+        cun, zhen = _actor(session, "cun"), _actor(session, "zhen")
+        visits.record_household_visit(session, cun, household_id=village.ids["YC-1"], met="户主", now=NOW)
+        session.commit()
+        current = household_visits.period(session, NOW)
+        event.listen(platform.db.engine, "before_cursor_execute", count)
+        try:
+            assert household_visits.coverage_counts(session, current=current, by="county") == {"620102": (5, 1)}
+            assert household_visits.coverage_counts(session, current=current, by="township") == {
+                "620102001": (3, 1), "620102002": (2, 0)}
+            assert len(statements) == 1
+            visits.record_household_visit(session, zhen, household_id=village.ids["JQ-1"], met="户主", now=NOW)
+            assert household_visits.coverage_counts(session, current=current, by="county") == {"620102": (5, 2)}
+            session.execute(update(Visit).where(Visit.target_id == village.ids["JQ-1"]).values(visitor_post=None))
+            assert household_visits.coverage_counts(session, current=current, by="village") == {
+                "620102001001": (3, 1), "620102002000": (2, 0)}
+            assert len(statements) == 3
+            assert household_visits.coverage_counts(session, current=current, by="village", viewer=cun) == {
+                "620102001001": (3, 1)}   # another viewer: counted for them
+            assert len(statements) == 4
+        finally:
+            event.remove(platform.db.engine, "before_cursor_execute", count)

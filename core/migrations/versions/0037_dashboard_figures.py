@@ -14,7 +14,7 @@ Every rule's last run is forgotten (``warning_rule_runs`` emptied), so the first
 evaluates the rules again and stores their figures with their warnings.
 
 Revision ID: 0037_dashboard_figures
-Revises: 0035_dashboard_panels
+Revises: 0036_warning_department
 Create Date: 2026-12-07
 """
 from alembic import op
@@ -24,7 +24,7 @@ import minqing.core.models.base
 
 
 revision = '0037_dashboard_figures'
-down_revision = '0035_dashboard_panels'
+down_revision = '0036_warning_department'
 branch_labels = None
 depends_on = None
 
