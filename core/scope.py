@@ -37,7 +37,7 @@ LOCATED = (*BASE_DATA, ThemeRecord)  # rows with grid_id and region_code
 
 class HouseholdPlace:
     """A household's grid id and region code as another row keeps them (a household visit's
-    `household_grid_id` and `household_region_code`, kept equal to its household's by triggers: migration 0036),
+    `household_grid_id` and `household_region_code`, kept equal to its household's by triggers: migration 0038),
     scoped exactly as the household is: `restrict(statement, HouseholdPlace(grid_id, region_code), viewer)`."""
 
     def __init__(self, grid_id, region_code):

@@ -56,7 +56,7 @@ def record_visit(session: Session, actor: Actor, *, kind: str, target_id: int, s
                   visited_at=now, lon=lon, lat=lat, summary=summary.strip()[:2000], theme_key=theme_key,
                   form_data=form_data or {}, schema_version=schema_version, client_id=client_id,
                   visitor_post=cadres.visitor_post(session, actor),
-                  # the household's place now, as the database's triggers keep it (migration 0036)
+                  # the household's place now, as the database's triggers keep it (migration 0038)
                   household_grid_id=target.grid_id if kind == "household" else None,
                   household_region_code=target.region_code if kind == "household" else None)
     try:

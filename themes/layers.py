@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from minqing.core.geo import features as geofeatures, geojson
 from minqing.core import scope
-from minqing.core.clock import isoformat_local
+from minqing.core.clock import isoformat_local, local_isoformat
 from minqing.core.geo.geojson import Page
 from minqing.core.actors import Actor
 from minqing.core.models import Department, Role, ThemeRecord, ThemeVersion, utcnow
@@ -198,21 +198,23 @@ def layer_page(platform, session: Session, theme_key: str, viewer: Actor, bbox=N
     matched = records_matched
     if (theme.form("report") is not None or theme.categories) and not filters and not patrol:  # a theme that takes reports shows its cases too
         left = page.limit - len(features)
-        cases = geofeatures.case_features(
+        rows, cases_matched = geofeatures.case_rows(
             session, viewer, bbox=bbox, theme_key=theme_key,
             page=Page(limit=max(left, 1), offset=max(page.offset - records_matched, 0)))
         if left > 0:
-            features.extend(_case_feature(item) for item in cases["features"])
-        matched += cases["numberMatched"]
+            times = local_isoformat()
+            features.extend(_case_feature(row, times) for row in rows)
+        matched += cases_matched
     return geojson.collection(features, matched=matched)
 
 
-def _case_feature(item: dict) -> dict:
-    """A case on its theme's layer; the id is prefixed so it cannot clash with a record's."""
-    case_id = item["id"]
-    return {**item, "id": f"case-{case_id}",
-            "properties": {**item["properties"], "kind": "case", "case_id": case_id,
-                           "label": item["properties"]["title"]}}
+def _case_feature(row, times) -> dict:
+    """A case (a row of `geofeatures.CASE_COLUMNS`) on its theme's layer: its point as the map's cases show it;
+    the id is prefixed so it cannot clash with a record's."""
+    properties = geofeatures.case_properties(row, times)
+    properties.update(kind="case", case_id=row.id, label=row.title)
+    return {"type": "Feature", "id": f"case-{row.id}", "geometry": geofeatures.case_point(row),
+            "properties": properties}
 
 
 def _hook_page(plugin: str, layer: dict, bbox, session: Session, page: Page) -> dict:

@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from minqing.core import counters, scope
-from minqing.core.clock import isoformat_local
+from minqing.core.clock import isoformat_local, local_isoformat
 from minqing.core.actors import Actor
 from minqing.core.geo.geojson import GeometryCache, Page, collection
 from minqing.core.geo.integrity import GRIDS_COUNTER
@@ -63,9 +63,11 @@ _outlines = GeometryCache()
 
 
 def _paged(session: Session, statement, page: Page):
-    """The rows of `statement` on `page`, and how many rows it matches in all."""
+    """The rows of `statement` (a SELECT of columns) on `page`, and how many rows it matches in all. The count
+    goes through the session (which flushes what is pending); the page's rows through Core, as plain rows (the
+    ORM's row processing was about a tenth of a 10,000-case page's time in a profile)."""
     matched = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    return session.execute(statement.offset(page.offset).limit(page.limit)), matched
+    return session.connection().execute(statement.offset(page.offset).limit(page.limit)).all(), matched
 
 
 def feature_collection(features: Iterable[dict], *, matched: int | None = None) -> dict:
@@ -128,20 +130,40 @@ def located_cases(statement, *, bbox: BBox | None = None, since: dt.datetime | N
     return statement
 
 
+# What a case's point shows (`case_point`, `case_properties`), read as columns.
+CASE_COLUMNS = (Case.id, Case.title, Case.status, Case.theme_key, Case.urgency, Case.lon, Case.lat, Case.created_at,
+                Case.state_deadline_at)
+
+
+def case_rows(session: Session, viewer: Actor, *, bbox: BBox | None = None, page: Page = Page(),
+              theme_key: str | None = None, since: dt.datetime | None = None):
+    """The rows (`CASE_COLUMNS`) of the cases `case_features` shows on `page`, and how many matched in all.
+
+    With `theme_key`, PostgreSQL reads both from the index `ix_cases_theme_newest` alone (migration 0039: the
+    theme's cases newest first, with the columns of the scope, the box and the point)."""
+    statement = located_cases(select(*CASE_COLUMNS), bbox=bbox, since=since)
+    if theme_key is not None:
+        statement = statement.where(Case.theme_key == theme_key)
+    return _paged(session, scope.restrict(statement, Case, viewer).order_by(Case.id.desc()), page)
+
+
+def case_point(row) -> dict:
+    return {"type": "Point", "coordinates": [round(row.lon, 7), round(row.lat, 7)]}
+
+
+def case_properties(row, times=isoformat_local) -> dict:
+    """`times`: `isoformat_local`, or the faster `clock.local_isoformat()` for the many rows of a page."""
+    return {"title": row.title, "status": row.status, "theme": row.theme_key, "urgency": row.urgency,
+            "created_at": times(row.created_at),   # RFC 3339, city time, as every answer
+            "deadline": times(row.state_deadline_at)}
+
+
 def case_features(session: Session, viewer: Actor, *, bbox: BBox | None = None, page: Page = Page(),
                   theme_key: str | None = None, since: dt.datetime | None = None) -> dict:
     """Cases with a location, as points coloured by status on the client, within the viewer's scope
     (only those of one theme with `theme_key`; with `since`, only those open or reported since then), newest
     first, one page of them."""
-    statement = located_cases(select(Case.id, Case.title, Case.status, Case.theme_key, Case.urgency, Case.lon,
-                                     Case.lat, Case.created_at, Case.state_deadline_at), bbox=bbox, since=since)
-    if theme_key is not None:
-        statement = statement.where(Case.theme_key == theme_key)
-    rows, matched = _paged(session, scope.restrict(statement, Case, viewer).order_by(Case.id.desc()), page)
-    return feature_collection(({
-        "type": "Feature", "id": row.id,
-        "geometry": {"type": "Point", "coordinates": [round(row.lon, 7), round(row.lat, 7)]},
-        "properties": {"title": row.title, "status": row.status, "theme": row.theme_key, "urgency": row.urgency,
-                       "created_at": isoformat_local(row.created_at),   # RFC 3339, city time, as every answer
-                       "deadline": isoformat_local(row.state_deadline_at)},
-    } for row in rows), matched=matched)
+    rows, matched = case_rows(session, viewer, bbox=bbox, page=page, theme_key=theme_key, since=since)
+    times = local_isoformat()
+    return feature_collection(({"type": "Feature", "id": row.id, "geometry": case_point(row),
+                                "properties": case_properties(row, times)} for row in rows), matched=matched)

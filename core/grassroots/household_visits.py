@@ -10,7 +10,7 @@ Per cadre: of the households they answer for (those of their grids; with no grid
 village or township), the share they visited themselves. Households count where they are now (their current grid
 and region code). The households are counted from `household_counts` (per grid and region code, kept by the
 database's triggers: migration 0031), the visited ones from the period's cadre visits alone, which carry their
-household's current grid and region code (kept by triggers: migration 0036) in `ix_visits_cadre_households`:
+household's current grid and region code (kept by triggers: migration 0038) in `ix_visits_cadre_households`:
 neither reads every household of the city nor joins the visits to them (issue #20).
 
 The period is a calendar month by default; the setting `household_visit_period` ("month", "quarter" or "year")
@@ -89,7 +89,7 @@ def _household_visits(start=None, end=None):
 def _cadre_visits(current: Period):
     """The period's cadre visits of households that exist (`household_region_code` is NULL for none): the range
     of the partial index `ix_visits_cadre_households`, which holds each visited household's current grid and
-    region code too (migration 0036)."""
+    region code too (migration 0038)."""
     return (*_household_visits(current.start, current.end), Visit.visitor_post.is_not(None),
             Visit.household_region_code.is_not(None))
 

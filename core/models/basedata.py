@@ -173,13 +173,13 @@ class Visit(Base):
     # the post changes; None for a grid worker's visit.
     visitor_post: Mapped[str | None] = mapped_column(String(20))
     # A household visit: the household's grid id and region code as they are NOW (not at the visit: `grid_id`,
-    # `region_code`), kept by the database's triggers (migration 0036) whoever writes visits or moves households;
+    # `region_code`), kept by the database's triggers (migration 0038) whoever writes visits or moves households;
     # NULL for other visits and for a household that does not exist. 户户见干部 counts by them without a join.
     household_grid_id: Mapped[int | None]
     household_region_code: Mapped[str | None] = mapped_column(String(15))
 
     # the visits of a period, by kind; and the cadres' household visits with visitor, household and the
-    # household's current place, so that the period's 户户见干部 is read from the index alone (migration 0036)
+    # household's current place, so that the period's 户户见干部 is read from the index alone (migration 0038)
     __table_args__ = (Index("ix_visits_kind_time", "target_kind", "visited_at"),
                       Index("ix_visits_cadre_households", "visited_at", "visitor_account_id", "target_id",
                             "household_grid_id", "household_region_code",

@@ -17,6 +17,11 @@ CREATED_AT_INCLUDE = ("id", "status", "region_code", "theme_key", "department_id
                       "merged_into_id", "closed_at", "due_at", "rework_count", "reporter_account_id")
 CLOSED_AT_INCLUDE = ("region_code", "reporter_account_id")
 RETURN_CONDITION = "action = 'return'"   # a partial index's condition: queries must spell it as a literal
+# The columns ix_cases_theme_newest carries on PostgreSQL besides its key (theme_key, id): those of the scope
+# (core.scope: reporter, region, grid, department), the box and the point, and the rest of a case's point on the map
+# (core.geo.features.CASE_COLUMNS)
+THEME_LAYER_COLUMNS = ("lon", "lat", "reporter_account_id", "region_code", "grid_id", "department_id", "title", "status",
+                       "urgency", "created_at", "state_deadline_at")
 
 
 class CaseSource(enum.StrEnum):
@@ -51,6 +56,9 @@ class Case(Base):
         # of that status; the leading column serves the lookups by grid or department alone.
         Index("ix_cases_grid_status", "grid_id", "status"),
         Index("ix_cases_department_status", "department_id", "status"),
+        # A theme's cases newest first, with what the map's theme layer filters on (scope, box) and shows (the
+        # point): PostgreSQL counts a layer's cases and reads its page from the index alone (migration 0039).
+        Index("ix_cases_theme_newest", "theme_key", "id", postgresql_include=list(THEME_LAYER_COLUMNS)),
         # An outside system's item (a 12345 work order) makes one case, however often it is sent again.
         UniqueConstraint("channel", "external_id", name="uq_cases_channel_external_id"),
     )

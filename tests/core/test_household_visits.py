@@ -426,7 +426,7 @@ def test_the_panel_lists_the_cadres_with_the_lowest_coverage_as_direct_counts_gi
 
 
 def _places_kept(session) -> dict:
-    """Every household visit's copy of its household's grid id and region code (migration 0036)."""
+    """Every household visit's copy of its household's grid id and region code (migration 0038)."""
     return {row.id: (row.household_grid_id, row.household_region_code) for row in session.execute(
         select(Visit.id, Visit.household_grid_id, Visit.household_region_code)
         .where(Visit.target_kind == "household"))}
@@ -471,7 +471,7 @@ def _assert_coverage_is_the_direct_one(session, window, viewers):
 
 
 def test_the_coverage_read_from_the_visits_alone_equals_the_households_as_they_are_now(platform, world, village):
-    """The visits keep their household's current grid and region code (triggers, migration 0036) whoever writes
+    """The visits keep their household's current grid and region code (triggers, migration 0038) whoever writes
     them — the service, the demo's bulk loader (COPY on PostgreSQL) with the copies given, wrong or left out —
     and whatever happens to the household afterwards (moved by the ORM or the relocation import, deleted,
     created after its visit, a visit pointed at another household): every coverage figure stays the join's,

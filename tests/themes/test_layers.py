@@ -146,3 +146,97 @@ def test_a_theme_layer_shows_its_own_cases_within_scope(platform, session, mappe
     assert "河道垃圾" not in names(platform, session, "urban_management.zz_stalls", admin)
     assert "西边占道" not in names(platform, session, "urban_management.zz_stalls", east)
     assert "东边占道" in names(platform, session, "urban_management.zz_stalls", east)
+
+
+def test_a_layers_cases_page_by_page_are_the_scoped_cases_of_the_theme_newest_first(platform, session, mapped):
+    """The layer's cases (read from ix_cases_theme_newest on PostgreSQL), followed page by page across the records,
+    are exactly the theme's located cases in the viewer's scope and the box, newest first, each written as the
+    map writes a case: void and merged cases included, another theme's and unlocated ones not; times in the
+    city's zone (1988 in Shanghai had daylight saving: +09:00)."""
+    import datetime as dt
+
+    from minqing.core import scope
+    from minqing.core.clock import isoformat_local
+    from minqing.core.geo.geojson import Page
+    from minqing.core.models import Account, Case
+    from minqing.core.models.cohandling import CoHandlingTask
+
+    citizen = Account(username="citizen_layer", display_name="市民")
+    session.add(citizen)
+    session.flush()
+    utc = dt.UTC
+    east, west, small = mapped["east"], mapped["west"], mapped["small"]
+    stalls = "urban_management.zz_stalls"
+    rows = [  # title, theme, lon, lat, grid id, region, status, department, reporter, created, deadline
+        ("东小网格", stalls, 103.01, 36.01, small, mapped["zhangye"], "reported", None, None,
+         dt.datetime(2026, 3, 1, 15, 59, 59, tzinfo=utc), dt.datetime(2026, 3, 2, 16, 0, tzinfo=utc)),
+        ("东大网格·作废", stalls, 103.07, 36.07, east, mapped["zhangye"], "voided", None, None,
+         dt.datetime(1988, 7, 1, 16, 30, tzinfo=utc), None),
+        ("西·水务", stalls, 103.15, 36.05, west, mapped["jiuquan"], "closed", mapped["water"], None,
+         dt.datetime(2026, 12, 31, 16, 0, tzinfo=utc), None),
+        ("西·市民自报", stalls, 103.16, 36.06, west, mapped["jiuquan"], "reported", None, citizen.id,
+         dt.datetime(2026, 6, 30, 23, 59, 59, 999999, tzinfo=utc), None),
+        ("西·已合并", stalls, 103.1234567891, 36.0987654321, west, mapped["jiuquan"], "closed", None, None,
+         dt.datetime(2026, 1, 1, tzinfo=utc), None),
+        ("西·协办", stalls, 103.18, 36.08, west, mapped["jiuquan"], "handling", None, None,
+         dt.datetime(2026, 2, 1, tzinfo=utc), dt.datetime(2026, 2, 3, tzinfo=utc)),
+        ("框外", stalls, 103.5, 36.5, None, "", "reported", None, None, dt.datetime(2026, 4, 1, tzinfo=utc), None),
+        ("无位置", stalls, None, None, east, mapped["zhangye"], "reported", None, None,
+         dt.datetime(2026, 4, 2, tzinfo=utc), None),
+        ("河道·别的主题", "water_affairs.zz_river", 103.02, 36.02, small, mapped["zhangye"], "reported", None, None,
+         dt.datetime(2026, 4, 3, tzinfo=utc), None),
+    ]
+    cases = []
+    for title, theme_key, lon, lat, grid, region, status, department, reporter, created, deadline in rows:
+        cases.append(Case(theme_key=theme_key, title=title, source="grid_worker", status=status, lon=lon, lat=lat,
+                          grid_id=grid, region_code=region, department_id=department,
+                          reporter_account_id=reporter, created_at=created, state_deadline_at=deadline))
+    session.add_all(cases)
+    session.flush()
+    cases[4].merged_into_id = cases[2].id
+    session.add(CoHandlingTask(case_id=cases[5].id, department_id=mapped["water"],
+                               deadline_at=dt.datetime(2026, 2, 5, tzinfo=utc)))
+    session.flush()
+
+    viewers = [Actor(1, "管理员", (Grant("admin"),)),
+               Actor(2, "指挥所", (Grant("operator", region_code=mapped["zhangye"]),)),
+               Actor(3, "网格员", (Grant("grid_worker", grid_code="G620102001"),)),
+               Actor(4, "水务", (Grant("department_staff", department_id=mapped["water"],
+                                          department_key="water_affairs"),)),
+               Actor(citizen.id, "市民", (Grant("operator", region_code=mapped["zhangye"]),))]
+    for bbox in (None, (103.0, 36.0, 103.2, 36.1)):
+        for viewer in viewers:
+            records = themes.layer_features(platform, session, stalls, viewer, bbox)
+            records = [feature for feature in records if feature["properties"]["kind"] == "record"]
+            statement = select(Case).where(Case.theme_key == stalls, Case.lon.is_not(None))
+            if bbox:
+                statement = statement.where(Case.lon.between(bbox[0], bbox[2]), Case.lat.between(bbox[1], bbox[3]))
+            expected = [{"type": "Feature", "id": f"case-{case.id}",
+                         "geometry": {"type": "Point", "coordinates": [round(case.lon, 7), round(case.lat, 7)]},
+                         "properties": {"title": case.title, "status": case.status, "theme": case.theme_key,
+                                        "urgency": case.urgency, "created_at": isoformat_local(case.created_at),
+                                        "deadline": isoformat_local(case.state_deadline_at), "kind": "case",
+                                        "case_id": case.id, "label": case.title}}
+                        for case in session.scalars(scope.restrict(statement, Case, viewer).order_by(Case.id.desc()))]
+            for limit in (1, 2, 3, 10_000):
+                followed, offset = [], 0
+                while True:
+                    body = themes.layer_page(platform, session, stalls, viewer, bbox, Page(limit=limit, offset=offset))
+                    assert body["numberMatched"] == len(records) + len(expected)
+                    followed += body["features"]
+                    offset += body["numberReturned"]
+                    if not body["numberReturned"] or offset >= body["numberMatched"]:
+                        break
+                assert followed[:len(records)] == records
+                assert followed[len(records):] == expected, (viewer.name, bbox, limit)
+    admin_cases = [f for f in themes.layer_features(platform, session, stalls, viewers[0])
+                   if f["properties"]["kind"] == "case"]
+    assert [f["properties"]["label"] for f in admin_cases] == [
+        "框外", "西·协办", "西·已合并", "西·市民自报", "西·水务", "东大网格·作废", "东小网格"]
+    times = {f["properties"]["label"]: (f["properties"]["created_at"], f["properties"]["deadline"])
+             for f in admin_cases}
+    assert times["东大网格·作废"] == ("1988-07-02T01:30:00+09:00", None)
+    assert times["东小网格"] == ("2026-03-01T23:59:59+08:00", "2026-03-03T00:00:00+08:00")
+    assert times["西·水务"][0] == "2027-01-01T00:00:00+08:00"
+    assert {f["properties"]["label"] for f in themes.layer_features(platform, session, stalls, viewers[3])} >= {
+        "西·水务", "西·协办"}
