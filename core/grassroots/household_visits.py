@@ -209,7 +209,10 @@ def _seen(session: Session, current: Period, by: str, viewer: Actor | None) -> d
     twice, by county for the evaluation's column and by village for the panel."""
     memo = session.info.setdefault(_SEEN, {})
     level = "grid" if by == "grid" else "village"
-    found = memo.get(wanted := (current.start, current.end, level, viewer and (viewer.account_id, viewer.grants)))
+    who = viewer and (viewer.account_id, viewer.grants)
+    found = memo.get(wanted := (current.start, current.end, level, who))
+    if found is None:
+        found = _same_but_for_an_empty_end(session, memo, current, level, who)
     if found is None:
         key = (Visit.household_grid_id if level == "grid"
                else func.substr(Visit.household_region_code, 1, SIGNIFICANT[level])).label("key")
@@ -225,6 +228,22 @@ def _seen(session: Session, current: Period, by: str, viewer: Actor | None) -> d
     for village, seen in found.items():
         totals[village[:SIGNIFICANT[by]]] = totals.get(village[:SIGNIFICANT[by]], 0) + seen
     return totals
+
+
+def _same_but_for_an_empty_end(session: Session, memo: dict, current: Period, level: str, who) -> dict | None:
+    """The figures already counted for a window with the same start whose end differs from `current`'s only by a
+    stretch without any cadre visit of a household: the same figures. The dashboard's "this month" ends tomorrow
+    at midnight and the visit period at the month's end; nobody has visited the days to come, so one count serves
+    both (one index probe instead of a second pass over a month's visits)."""
+    for (start, end, known_level, known_who), found in list(memo.items()):
+        if (start, known_level, known_who) != (current.start, level, who) or end == current.end:
+            continue
+        low, high = min(end, current.end), max(end, current.end)
+        between = Period(current.kind, low, high, "")
+        if session.scalar(select(Visit.id).where(*_cadre_visits(between)).limit(1)) is None:
+            memo[(current.start, current.end, level, who)] = found
+            return found
+    return None
 
 
 _SEEN = "minqing.household_visits.seen"   # session.info: the seen households of a period, per viewer

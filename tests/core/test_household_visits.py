@@ -587,3 +587,44 @@ def test_a_period_is_counted_once_per_transaction_and_again_after_any_write(plat
             assert len(statements) == 4
         finally:
             event.remove(platform.db.engine, "before_cursor_execute", count)
+
+
+def test_a_window_ending_sooner_is_counted_once_unless_a_visit_lies_in_the_days_between(platform, world, village):
+    """The dashboard's "this month" ends tomorrow at midnight, the panel's visit period at the month's end: with
+    no cadre visit in the days between they are the same figures, counted once; a (forward-dated) visit there
+    makes them differ, and each is counted for itself."""
+    from sqlalchemy import event
+
+    counted = []
+
+    def count(conn, cursor, statement, *args):
+        if "count(*)" in statement and "household_region_code IS NOT NULL" in statement:
+            counted.append(statement)
+
+    with platform.db.session() as session:
+        cun, zhen = _actor(session, "cun"), _actor(session, "zhen")
+        visits.record_household_visit(session, cun, household_id=village.ids["YC-1"], met="户主", now=NOW)
+        session.commit()
+        month = household_visits.period(session, NOW)
+        sooner = household_visits.Period("dashboard", month.start, NOW + dt.timedelta(days=1), "")
+        event.listen(platform.db.engine, "before_cursor_execute", count)
+        try:
+            assert household_visits.coverage_counts(session, current=sooner, by="county") == {"620102": (5, 1)}
+            assert household_visits.coverage_counts(session, current=month, by="village") == {
+                "620102001001": (3, 1), "620102002000": (2, 0)}
+            assert len(counted) == 1
+        finally:
+            event.remove(platform.db.engine, "before_cursor_execute", count)
+        later = NOW + dt.timedelta(days=3)   # within the month, after the sooner window's end
+        visits.record_household_visit(session, zhen, household_id=village.ids["JQ-1"], met="户主", now=later)
+        session.commit()
+        counted.clear()
+        event.listen(platform.db.engine, "before_cursor_execute", count)
+        try:
+            assert household_visits.coverage_counts(session, current=sooner, by="county") == {"620102": (5, 1)}
+            assert household_visits.coverage_counts(session, current=month, by="county") == {"620102": (5, 2)}
+            assert household_visits.coverage_counts(session, current=sooner, by="village") == {
+                "620102001001": (3, 1), "620102002000": (2, 0)}
+            assert len(counted) == 2
+        finally:
+            event.remove(platform.db.engine, "before_cursor_execute", count)

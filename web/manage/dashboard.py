@@ -122,8 +122,10 @@ def dashboard():
     # Early warnings and panels come from the plugins: a disabled plugin's rule and panel are not shown. The
     # warnings are the stored ones (a refresh evaluates the rules), a few per rule: the warnings page lists them all.
     active_warnings = warning_rules.overview(platform(), session, who, now)
-    session.commit()   # an on-demand evaluation (a rule never evaluated, or too long ago) is stored
+    # before the commit: the panel of 户户见干部 reuses the seen households the evaluation counted in this
+    # transaction (core.grassroots.household_visits), a second pass over a month's visits otherwise
     shown_panels = panels.collect(platform(), who, session, now)
+    session.commit()   # an on-demand evaluation (a rule never evaluated, or too long ago) is stored
 
     return render_template(
         "manage/dashboard.html", period=period, choices=periods.CHOICES, errors=errors, args=request.args,
