@@ -2,6 +2,7 @@
 period, and the coverage figures checked against hand-written SQL."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 
@@ -557,21 +558,14 @@ def test_a_period_is_counted_once_per_transaction_and_again_after_any_write(plat
     """The dashboard asks for this period's seen households twice (the evaluation's column by county, the panel
     by village): one statement, the figures added up by the codes' prefix; any write of the session (the ORM's
     flush, a Core UPDATE, a commit) counts them afresh."""
-    from sqlalchemy import event, update
-
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        if "household_region_code IS NOT NULL" in statement:
-            statements.append(statement)
+    from sqlalchemy import update
 
     with platform.db.session() as session:
         cun, zhen = _actor(session, "cun"), _actor(session, "zhen")
         visits.record_household_visit(session, cun, household_id=village.ids["YC-1"], met="户主", now=NOW)
         session.commit()
         current = household_visits.period(session, NOW)
-        event.listen(platform.db.engine, "before_cursor_execute", count)
-        try:
+        with _seen_counts(platform.db.engine, []) as statements:
             assert household_visits.coverage_counts(session, current=current, by="county") == {"620102": (5, 1)}
             assert household_visits.coverage_counts(session, current=current, by="township") == {
                 "620102001": (3, 1), "620102002": (2, 0)}
@@ -585,46 +579,45 @@ def test_a_period_is_counted_once_per_transaction_and_again_after_any_write(plat
             assert household_visits.coverage_counts(session, current=current, by="village", viewer=cun) == {
                 "620102001001": (3, 1)}   # another viewer: counted for them
             assert len(statements) == 4
-        finally:
-            event.remove(platform.db.engine, "before_cursor_execute", count)
 
 
 def test_a_window_ending_sooner_is_counted_once_unless_a_visit_lies_in_the_days_between(platform, world, village):
     """The dashboard's "this month" ends tomorrow at midnight, the panel's visit period at the month's end: with
     no cadre visit in the days between they are the same figures, counted once; a (forward-dated) visit there
     makes them differ, and each is counted for itself."""
-    from sqlalchemy import event
-
-    counted = []
-
-    def count(conn, cursor, statement, *args):
-        if "count(*)" in statement and "household_region_code IS NOT NULL" in statement:
-            counted.append(statement)
-
     with platform.db.session() as session:
         cun, zhen = _actor(session, "cun"), _actor(session, "zhen")
         visits.record_household_visit(session, cun, household_id=village.ids["YC-1"], met="户主", now=NOW)
         session.commit()
         month = household_visits.period(session, NOW)
         sooner = household_visits.Period("dashboard", month.start, NOW + dt.timedelta(days=1), "")
-        event.listen(platform.db.engine, "before_cursor_execute", count)
-        try:
+        with _seen_counts(platform.db.engine, []) as counted:
             assert household_visits.coverage_counts(session, current=sooner, by="county") == {"620102": (5, 1)}
             assert household_visits.coverage_counts(session, current=month, by="village") == {
                 "620102001001": (3, 1), "620102002000": (2, 0)}
             assert len(counted) == 1
-        finally:
-            event.remove(platform.db.engine, "before_cursor_execute", count)
         later = NOW + dt.timedelta(days=3)   # within the month, after the sooner window's end
         visits.record_household_visit(session, zhen, household_id=village.ids["JQ-1"], met="户主", now=later)
         session.commit()
-        counted.clear()
-        event.listen(platform.db.engine, "before_cursor_execute", count)
-        try:
+        with _seen_counts(platform.db.engine, []) as counted:
             assert household_visits.coverage_counts(session, current=sooner, by="county") == {"620102": (5, 1)}
             assert household_visits.coverage_counts(session, current=month, by="county") == {"620102": (5, 2)}
             assert household_visits.coverage_counts(session, current=sooner, by="village") == {
                 "620102001001": (3, 1), "620102002000": (2, 0)}
             assert len(counted) == 2
-        finally:
-            event.remove(platform.db.engine, "before_cursor_execute", count)
+
+
+@contextlib.contextmanager
+def _seen_counts(engine, statements: list):
+    """Collect the statements that count a period's seen households (they read the cadre visits' index)."""
+    from sqlalchemy import event
+
+    def count(conn, cursor, statement, *args):
+        if "count(*)" in statement and "household_region_code IS NOT NULL" in statement:
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
