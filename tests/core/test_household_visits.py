@@ -2,7 +2,6 @@
 period, and the coverage figures checked against hand-written SQL."""
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import re
 
@@ -16,6 +15,7 @@ from minqing.core.actors import actor_for
 from minqing.core.models import Account, AuditRecord, CadreGrid, Case, Grid, Household, Resident, Setting, Visit
 
 from tests.fixtures import households as hh
+from tests.fixtures.statements import counting
 
 NOW = dt.datetime(2026, 11, 20, 4, 0, tzinfo=dt.UTC)          # 2026-11-20 12:00 in Lanzhou
 LAST_MONTH = dt.datetime(2026, 10, 28, 4, 0, tzinfo=dt.UTC)
@@ -565,20 +565,20 @@ def test_a_period_is_counted_once_per_transaction_and_again_after_any_write(plat
         visits.record_household_visit(session, cun, household_id=village.ids["YC-1"], met="户主", now=NOW)
         session.commit()
         current = household_visits.period(session, NOW)
-        with _seen_counts(platform.db.engine, []) as statements:
+        with counting(platform.db.engine) as statements:
             assert household_visits.coverage_counts(session, current=current, by="county") == {"620102": (5, 1)}
             assert household_visits.coverage_counts(session, current=current, by="township") == {
                 "620102001": (3, 1), "620102002": (2, 0)}
-            assert len(statements) == 1
+            assert len(_seen_counts(statements)) == 1
             visits.record_household_visit(session, zhen, household_id=village.ids["JQ-1"], met="户主", now=NOW)
             assert household_visits.coverage_counts(session, current=current, by="county") == {"620102": (5, 2)}
             session.execute(update(Visit).where(Visit.target_id == village.ids["JQ-1"]).values(visitor_post=None))
             assert household_visits.coverage_counts(session, current=current, by="village") == {
                 "620102001001": (3, 1), "620102002000": (2, 0)}
-            assert len(statements) == 3
+            assert len(_seen_counts(statements)) == 3
             assert household_visits.coverage_counts(session, current=current, by="village", viewer=cun) == {
                 "620102001001": (3, 1)}   # another viewer: counted for them
-            assert len(statements) == 4
+            assert len(_seen_counts(statements)) == 4
 
 
 def test_a_window_ending_sooner_is_counted_once_unless_a_visit_lies_in_the_days_between(platform, world, village):
@@ -591,33 +591,24 @@ def test_a_window_ending_sooner_is_counted_once_unless_a_visit_lies_in_the_days_
         session.commit()
         month = household_visits.period(session, NOW)
         sooner = household_visits.Period("dashboard", month.start, NOW + dt.timedelta(days=1), "")
-        with _seen_counts(platform.db.engine, []) as counted:
+        with counting(platform.db.engine) as counted:
             assert household_visits.coverage_counts(session, current=sooner, by="county") == {"620102": (5, 1)}
             assert household_visits.coverage_counts(session, current=month, by="village") == {
                 "620102001001": (3, 1), "620102002000": (2, 0)}
-            assert len(counted) == 1
+            assert len(_seen_counts(counted)) == 1
         later = NOW + dt.timedelta(days=3)   # within the month, after the sooner window's end
         visits.record_household_visit(session, zhen, household_id=village.ids["JQ-1"], met="户主", now=later)
         session.commit()
-        with _seen_counts(platform.db.engine, []) as counted:
+        with counting(platform.db.engine) as counted:
             assert household_visits.coverage_counts(session, current=sooner, by="county") == {"620102": (5, 1)}
             assert household_visits.coverage_counts(session, current=month, by="county") == {"620102": (5, 2)}
             assert household_visits.coverage_counts(session, current=sooner, by="village") == {
                 "620102001001": (3, 1), "620102002000": (2, 0)}
-            assert len(counted) == 2
+            assert len(_seen_counts(counted)) == 2
 
 
-@contextlib.contextmanager
-def _seen_counts(engine, statements: list):
-    """Collect the statements that count a period's seen households (they read the cadre visits' index)."""
-    from sqlalchemy import event
 
-    def count(conn, cursor, statement, *args):
-        if "count(*)" in statement and "household_region_code IS NOT NULL" in statement:
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+def _seen_counts(statements: list[str]) -> list[str]:
+    """The statements that counted a period's seen households (they read the cadre visits' index)."""
+    return [statement for statement in statements
+            if "count(*)" in statement and "household_region_code IS NOT NULL" in statement]

@@ -6,13 +6,12 @@ Each role opens the page in the state it meets the case in: the command post whi
 report on 小兰帮办. The dispatch suggestion model is trained once, not again on each page view."""
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import io
 
 import pytest
 from PIL import Image
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from minqing import workflows
 from minqing.core import attachments
@@ -21,6 +20,7 @@ from minqing.core.models import Account, Attachment, Case, Department
 from minqing.core.models.cohandling import CoHandlingTask
 from minqing.workflows import dispatch
 
+from tests.fixtures.statements import counting
 from tests.fixtures.web import INSIDE
 
 THEME = "urban_management.street_vending"
@@ -79,18 +79,6 @@ def busy_case(platform, count: int, until: str | None) -> int:
         return case.id
 
 
-@contextlib.contextmanager
-def counting(engine):
-    statements: list[str] = []
-
-    def count(_connection, _cursor, statement, _parameters, _context, _executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def statements_of(platform, client, url: str) -> list[str]:
