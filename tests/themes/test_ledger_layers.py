@@ -86,7 +86,8 @@ def test_patrol_status_from_the_period_and_the_last_patrol(platform, session, hy
     assert states == {"XHS-1": "on_time", "XHS-2": "due_soon", "XHS-3": "overdue", "XHS-4": "on_time"}
     overdue = by_name(page(platform, session, ADMIN, now=hydrants["now"]))["XHS-3"]["patrol"]
     assert overdue["label"] == "巡查超期"
-    assert overdue["due"].startswith((hydrants["now"] - dt.timedelta(days=5)).date().isoformat())
+    # due 10 days after the last patrol 15 days ago, as an instant (the answer is in the city's time, with offset)
+    assert dt.datetime.fromisoformat(overdue["due"]) == hydrants["now"] - dt.timedelta(days=5)
     for status, names in (("overdue", ["XHS-3"]), ("due_soon", ["XHS-2"]), ("on_time", ["XHS-1", "XHS-4"])):
         found = page(platform, session, ADMIN, patrol=status, now=hydrants["now"])
         assert sorted(feature["properties"]["label"] for feature in found) == names, status
