@@ -36,6 +36,9 @@ REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 def pytest_configure(config):
     config.addinivalue_line("markers", "postgres: needs PostgreSQL whatever the suite runs on "
                                        "(tests/fixtures/postgres.py)")
+    # pytest-xdist's own marker, declared here too so that a run without the plugin (`-o addopts= -p no:xdist`)
+    # still collects under --strict-markers
+    config.addinivalue_line("markers", "xdist_group(name): run on the same pytest-xdist worker as the group")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -43,6 +46,11 @@ def pytest_collection_modifyitems(config, items):
         fixtures = getattr(item, "fixturenames", ())
         if "demo_platform" in fixtures:
             item.add_marker(pytest.mark.slow)
+            # under pytest-xdist (--dist loadgroup) one worker builds the demo city, not each of them
+            item.add_marker(pytest.mark.xdist_group("demo_city"))
+        if item.get_closest_marker("redis") is not None:
+            # Redis's numbered databases (Celery's broker, shared rate limits) are one per test, not per worker
+            item.add_marker(pytest.mark.xdist_group("redis"))
         if E2E_DIRECTORY in Path(item.path).parents:
             item.add_marker(pytest.mark.e2e)
 
