@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import weakref
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -54,7 +55,7 @@ class City:
     def configured(self) -> bool:
         return self.code is not None
 
-    @property
+    @functools.cached_property   # read for every time an answer writes (a map page writes 20,000)
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 

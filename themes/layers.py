@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from minqing.core.geo import features as geofeatures, geojson
 from minqing.core import scope
-from minqing.core.clock import isoformat_local, local_isoformat
+from minqing.core.clock import isoformat_local
 from minqing.core.geo.geojson import Page
 from minqing.core.actors import Actor
 from minqing.core.models import Department, Role, ThemeRecord, ThemeVersion, utcnow
@@ -202,16 +202,15 @@ def layer_page(platform, session: Session, theme_key: str, viewer: Actor, bbox=N
             session, viewer, bbox=bbox, theme_key=theme_key,
             page=Page(limit=max(left, 1), offset=max(page.offset - records_matched, 0)))
         if left > 0:
-            times = local_isoformat()
-            features.extend(_case_feature(row, times) for row in rows)
+            features.extend(_case_feature(row) for row in rows)
         matched += cases_matched
     return geojson.collection(features, matched=matched)
 
 
-def _case_feature(row, times) -> dict:
+def _case_feature(row) -> dict:
     """A case (a row of `geofeatures.CASE_COLUMNS`) on its theme's layer: its point as the map's cases show it;
     the id is prefixed so it cannot clash with a record's."""
-    properties = geofeatures.case_properties(row, times)
+    properties = geofeatures.case_properties(row)
     properties.update(kind="case", case_id=row.id, label=row.title)
     return {"type": "Feature", "id": f"case-{row.id}", "geometry": geofeatures.case_point(row),
             "properties": properties}

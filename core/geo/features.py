@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from minqing.core import counters, scope
-from minqing.core.clock import isoformat_local, local_isoformat
+from minqing.core.clock import isoformat_local
 from minqing.core.actors import Actor
 from minqing.core.geo.geojson import GeometryCache, Page, collection
 from minqing.core.geo.integrity import GRIDS_COUNTER
@@ -151,11 +151,10 @@ def case_point(row) -> dict:
     return {"type": "Point", "coordinates": [round(row.lon, 7), round(row.lat, 7)]}
 
 
-def case_properties(row, times=isoformat_local) -> dict:
-    """`times`: `isoformat_local`, or the faster `clock.local_isoformat()` for the many rows of a page."""
+def case_properties(row) -> dict:
     return {"title": row.title, "status": row.status, "theme": row.theme_key, "urgency": row.urgency,
-            "created_at": times(row.created_at),   # RFC 3339, city time, as every answer
-            "deadline": times(row.state_deadline_at)}
+            "created_at": isoformat_local(row.created_at),   # RFC 3339, city time, as every answer
+            "deadline": isoformat_local(row.state_deadline_at)}
 
 
 def case_features(session: Session, viewer: Actor, *, bbox: BBox | None = None, page: Page = Page(),
@@ -164,6 +163,5 @@ def case_features(session: Session, viewer: Actor, *, bbox: BBox | None = None, 
     (only those of one theme with `theme_key`; with `since`, only those open or reported since then), newest
     first, one page of them."""
     rows, matched = case_rows(session, viewer, bbox=bbox, page=page, theme_key=theme_key, since=since)
-    times = local_isoformat()
     return feature_collection(({"type": "Feature", "id": row.id, "geometry": case_point(row),
-                                "properties": case_properties(row, times)} for row in rows), matched=matched)
+                                "properties": case_properties(row)} for row in rows), matched=matched)
