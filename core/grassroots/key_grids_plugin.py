@@ -27,9 +27,8 @@ def key_grid_panel(session, viewer) -> dict:
 
 def matter_panel(session, viewer, now) -> dict:
     today = city.today(session, now)
-    counted = practical_matters.totals(session, viewer, today)
-    villages = practical_matters.by_village(session, viewer, today, limit=ROWS)
-    owners = practical_matters.by_owner(session, viewer, today, limit=ROWS)
+    tallies = practical_matters.tallies(session, viewer, today, limit=ROWS)
+    counted, villages, owners = tallies.totals, tallies.villages, tallies.owners
     total = counted.total
     blocks = [{"text": f"帮办实事 {total} 件，已办结 {counted.done} 件，逾期未办结 {counted.overdue} 件。"}]
 

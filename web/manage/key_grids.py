@@ -77,9 +77,9 @@ def matters_page():
         Resident.id.in_({row.resident_id for row in rows if row.resident_id}))).all()) if rows else {}
     owners = dict(db().execute(select(Account.id, Account.display_name).where(
         Account.id.in_({row.owner_account_id for row in rows}))).all()) if rows else {}
-    villages = practical_matters.by_village(db(), me, today)
-    return render_template("manage/matters.html", rows=rows, villages=villages,
-                           owners_tally=practical_matters.by_owner(db(), me, today), households=households,
+    tallies = practical_matters.tallies(db(), me, today)
+    return render_template("manage/matters.html", rows=rows, villages=tallies.villages,
+                           owners_tally=tallies.owners, households=households,
                            residents={key: masking.mask_name(name) for key, name in residents.items()},
                            owners=owners, village=village, status=status, today=today,
                            statuses=practical_matters.STATUS_TITLES, open=practical_matters.OPEN)
