@@ -7,6 +7,7 @@ time or map reads them here:
     zone(session) / offset()   its time zone (a fixed offset: zones with daylight saving are refused)
     today(session)             today's calendar date in the city
     local(moment)              a moment (naive = UTC, as stored) in the city's time
+    month_of(moment)           the calendar month it falls in there, as YYYYMM
     midnight(day)              the UTC moment a local calendar day begins
     map_view(session)          the map's default centre and zoom
 
@@ -130,6 +131,12 @@ def local(moment: dt.datetime | None, session: Session | None = None) -> dt.date
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(zone(session))
+
+
+def month_of(moment: dt.datetime, session: Session | None = None) -> int:
+    """The calendar month `moment` falls in, in the city's time, as YYYYMM (`visits.visit_month`)."""
+    moment = local(moment, session)
+    return moment.year * 100 + moment.month
 
 
 def midnight(day: dt.date, session: Session | None = None) -> dt.datetime:

@@ -11,7 +11,10 @@ village or township), the share they visited themselves. Households count where 
 and region code). The households are counted from `household_counts` (per grid and region code, kept by the
 database's triggers: migration 0031), the visited ones from the period's cadre visits alone, which carry their
 household's current grid and region code (kept by triggers: migration 0038) in `ix_visits_cadre_households`:
-neither reads every household of the city nor joins the visits to them (issue #20).
+neither reads every household of the city nor joins the visits to them (issue #20). For a calendar month (the
+default period, and the dashboard's "this month") both are read from counts the database keeps as visits are
+written (`cadre_visit_counts`, migration 0040: a few thousand rows instead of a month's visits); any other window
+reads the visits (`counted_month` says which).
 
 The period is a calendar month by default; the setting `household_visit_period` ("month", "quarter" or "year")
 changes it (`minqing visits period quarter`).
@@ -28,8 +31,8 @@ from .. import city, scope
 from ..actors import Actor
 from ..changes import record_change
 from ..geo.regions import SIGNIFICANT
-from ..models import (Account, Address, CadreGrid, CadrePost, Grid, House, Household, HouseholdCount, Region,
-                     Resident, Setting, Visit, utcnow)
+from ..models import (Account, Address, CadreGrid, CadrePost, CadreVisitCount, Grid, House, Household,
+                     HouseholdCount, Region, Resident, Setting, Visit, utcnow)
 
 PERIOD_SETTING = "household_visit_period"
 PERIODS = {"month": ("月", 1), "quarter": ("季度", 3), "year": ("年", 12)}
@@ -72,11 +75,16 @@ def period(session: Session, now: dt.datetime | None = None) -> Period:
     months = PERIODS[kind][1]
     first = (local.month - 1) // months * months + 1
     start = local.replace(month=first, day=1, hour=0, minute=0, second=0, microsecond=0)
-    year, month = (start.year + 1, 1) if first + months > 12 else (start.year, first + months)
-    end = start.replace(year=year, month=month)
+    end = _months_later(start, months)
     title = {"month": f"{start.year}年{start.month}月", "quarter": f"{start.year}年第{(first + 2) // 3}季度",
              "year": f"{start.year}年"}[kind]
     return Period(kind, start.astimezone(dt.UTC), end.astimezone(dt.UTC), title)
+
+
+def _months_later(start: dt.datetime, months: int) -> dt.datetime:
+    """The first midnight of the month `months` after `start`'s (a local first midnight of a month)."""
+    year, month = divmod(start.month - 1 + months, 12)
+    return start.replace(year=start.year + year, month=month + 1)
 
 
 def _household_visits(start=None, end=None):
@@ -214,20 +222,66 @@ def _seen(session: Session, current: Period, by: str, viewer: Actor | None) -> d
     if found is None:
         found = _same_but_for_an_empty_end(session, memo, current, level, who)
     if found is None:
-        key = (Visit.household_grid_id if level == "grid"
-               else func.substr(Visit.household_region_code, 1, SIGNIFICANT[level])).label("key")
-        visited = select(Visit.target_id, key).where(*_cadre_visits(current)).distinct()
-        if viewer is not None:
-            visited = scope.restrict(visited, scope.HouseholdPlace(Visit.household_grid_id,
-                                                                   Visit.household_region_code), viewer)
-        visited = visited.subquery()
-        found = memo[wanted] = dict(session.execute(select(visited.c.key, func.count()).group_by(visited.c.key)).all())
+        month = counted_month(session, current)
+        found = memo[wanted] = (_seen_counted(session, month, level, viewer) if month is not None
+                                else _seen_live(session, current, level, viewer))
     if level == "grid" or by == "village":
         return dict(found)
     totals: dict[str, int] = {}
     for village, seen in found.items():
         totals[village[:SIGNIFICANT[by]]] = totals.get(village[:SIGNIFICANT[by]], 0) + seen
     return totals
+
+
+def _seen_live(session: Session, current: Period, level: str, viewer: Actor | None) -> dict:
+    """{key at `level` (grid id or village code): households a cadre visited} from the period's cadre visits."""
+    key = (Visit.household_grid_id if level == "grid"
+           else func.substr(Visit.household_region_code, 1, SIGNIFICANT[level])).label("key")
+    visited = select(Visit.target_id, key).where(*_cadre_visits(current)).distinct()
+    if viewer is not None:
+        visited = scope.restrict(visited, scope.HouseholdPlace(Visit.household_grid_id, Visit.household_region_code),
+                                 viewer)
+    visited = visited.subquery()
+    return dict(session.execute(select(visited.c.key, func.count()).group_by(visited.c.key)).all())
+
+
+def _seen_counted(session: Session, month: int, level: str, viewer: Actor | None) -> dict:
+    """`_seen_live`'s figures for a calendar month, from the month's kept counts of any cadre (account 0): a few
+    thousand rows (grid id 0 is "no grid", None as the visits have it)."""
+    key = (func.nullif(CadreVisitCount.grid_id, 0) if level == "grid"
+           else func.substr(CadreVisitCount.region_code, 1, SIGNIFICANT[level])).label("key")
+    statement = (select(key, func.sum(CadreVisitCount.households))
+                 .where(CadreVisitCount.month == month, CadreVisitCount.account_id == 0,
+                        CadreVisitCount.households > 0).group_by(key))
+    if viewer is not None:
+        statement = scope.restrict(statement, scope.HouseholdPlace(CadreVisitCount.grid_id,
+                                                                   CadreVisitCount.region_code), viewer)
+    return {key: int(seen) for key, seen in session.execute(statement)}
+
+
+def counted_month(session: Session, current: Period) -> int | None:
+    """The month (YYYYMM) whose kept counts (`cadre_visit_counts`, migration 0040) give `current`'s 户户见干部,
+    or None: read the period's visits. A calendar month in the city's time: from its first midnight to the next
+    month's, or to an earlier end after which the month holds no cadre visit (the dashboard's "this month" ends
+    tomorrow at midnight) — and without a cadre visit written without its month (`Visit.visit_month`)."""
+    start = city.local(current.start, session)
+    if start.day != 1 or start.time() != dt.time():
+        return None
+    end = _months_later(start, 1).astimezone(dt.UTC)
+    if not current.start < current.end <= end:
+        return None
+    if current.end < end and _any_cadre_visit(session, Period(current.kind, current.end, end, "")):
+        return None
+    unmonthed = (Visit.target_kind == "household", Visit.visitor_post.is_not(None), Visit.visit_month.is_(None),
+                 Visit.visited_at >= current.start, Visit.visited_at < end)
+    if session.scalar(select(Visit.id).where(*unmonthed).limit(1)) is not None:
+        return None
+    return start.year * 100 + start.month
+
+
+def _any_cadre_visit(session: Session, between: Period) -> bool:
+    """Whether a cadre visited an existing household in the window (one probe of the cadres' visit index)."""
+    return session.scalar(select(Visit.id).where(*_cadre_visits(between)).limit(1)) is not None
 
 
 def _same_but_for_an_empty_end(session: Session, memo: dict, current: Period, level: str, who) -> dict | None:
@@ -239,8 +293,7 @@ def _same_but_for_an_empty_end(session: Session, memo: dict, current: Period, le
         if (start, known_level, known_who) != (current.start, level, who) or end == current.end:
             continue
         low, high = min(end, current.end), max(end, current.end)
-        between = Period(current.kind, low, high, "")
-        if session.scalar(select(Visit.id).where(*_cadre_visits(between)).limit(1)) is None:
+        if not _any_cadre_visit(session, Period(current.kind, low, high, "")):
             memo[(current.start, current.end, level, who)] = found
             return found
     return None
@@ -316,16 +369,28 @@ def _responsible_households():
     return union_all(by_grid, *by_region).subquery()
 
 
-def _seen_by_own_cadre(current: Period):
-    """(cadre post id, how many of the households they answer for they visited themselves in the period): one
+def _own_visits(current: Period, month: int | None):
+    """(account id, grid id, region code, households that cadre visited themselves there in the period): for a
+    calendar month (`counted_month`) the month's kept counts per cadre account, a few thousand rows; else one
     pass over the period's cadre visits (the index alone: each carries its household's current grid and region
-    code), each visited household checked against the post's grids (or, with none, its region)."""
+    code), counted per visitor and place (a household has one place)."""
+    if month is not None:   # grid id 0 ("no grid") joins no cadre's grid, as NULL does not
+        return (select(CadreVisitCount.account_id, CadreVisitCount.grid_id, CadreVisitCount.region_code,
+                       CadreVisitCount.households)
+                .where(CadreVisitCount.month == month, CadreVisitCount.account_id != 0,
+                       CadreVisitCount.households > 0).subquery())
     pairs = (select(Visit.visitor_account_id.label("account_id"), Visit.target_id.label("household_id"),
                     Visit.household_grid_id.label("grid_id"), Visit.household_region_code.label("region_code"))
              .where(*_cadre_visits(current)).distinct().subquery())
-    # counted per visitor and place first (a household has one place): the posts then join a few thousand rows
-    own = (select(pairs.c.account_id, pairs.c.grid_id, pairs.c.region_code, func.count().label("households"))
-           .group_by(pairs.c.account_id, pairs.c.grid_id, pairs.c.region_code).subquery())
+    return (select(pairs.c.account_id, pairs.c.grid_id, pairs.c.region_code, func.count().label("households"))
+            .group_by(pairs.c.account_id, pairs.c.grid_id, pairs.c.region_code).subquery())
+
+
+def _seen_by_own_cadre(current: Period, month: int | None):
+    """(cadre post id, how many of the households they answer for they visited themselves in the period): each
+    cadre's visited households per place (`_own_visits`) checked against the post's grids (or, with none, its
+    region): the posts join a few thousand rows."""
+    own = _own_visits(current, month)
     statement = (select(CadrePost.id.label("post_id"), func.sum(own.c.households).label("seen")).select_from(own)
                  .join(CadrePost, CadrePost.account_id == own.c.account_id)
                  .join(Region, Region.id == CadrePost.region_id)
@@ -344,7 +409,7 @@ def cadre_coverage(session: Session, *, now: dt.datetime | None = None, viewer: 
     `lowest`: only that many, the lowest coverage first (no households counts as 0), then by name — chosen by the
     database (the dashboard shows a hundred of a city's eight thousand cadres)."""
     current = current or period(session, now)
-    responsible, seen = _responsible_households(), _seen_by_own_cadre(current)
+    responsible, seen = _responsible_households(), _seen_by_own_cadre(current, counted_month(session, current))
     households = func.coalesce(responsible.c.households, 0)
     seen_count = func.coalesce(seen.c.seen, 0)
     statement = (select(CadrePost.id, CadrePost.account_id, CadrePost.post, CadrePost.region_id,

@@ -3,7 +3,8 @@ from .apikeys import ApiKey
 from .appeals import CaseAppeal, RankingPublication
 from .base import Base, UTCDateTime, utcnow
 from .briefs import Brief
-from .basedata import Address, House, Household, HouseholdCount, KeyPerson, KeyPlace, Resident, Unit, Visit
+from .basedata import (Address, CadreVisitCount, CadreVisitMark, House, Household, HouseholdCount, KeyPerson,
+                       KeyPlace, Resident, Unit, Visit)
 from .builder import ThemeDraft
 from .cadres import POST_TITLES, CadreGrid, CadrePost, Post  # noqa: F401  (干部, 走村不漏户)
 from .cases import Attachment, Case, CaseEvent, CaseSource, Urgency

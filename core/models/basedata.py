@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, false, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, event, false, text
+from sqlalchemy.orm import Mapped, attributes, mapped_column
 
 from .base import Base, utcnow
 
 UNVISITED = "last_visit_at IS NULL"
 CADRE_HOUSEHOLD_VISIT = "target_kind = 'household' AND visitor_post IS NOT NULL"
+CADRE_VISIT_WITHOUT_MONTH = f"{CADRE_HOUSEHOLD_VISIT} AND visit_month IS NULL"
 
 
 class Located:
@@ -70,6 +71,37 @@ class HouseholdCount(Base):
 
     __tablename__ = "household_counts"
 
+    grid_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    region_code: Mapped[str] = mapped_column(String(15), primary_key=True)
+    households: Mapped[int] = mapped_column(default=0)
+
+
+class CadreVisitMark(Base):
+    """A household a cadre visited in a calendar month (the city's time): how many of the month's cadre visits of
+    it there are — by any cadre (`account_id` 0), and by each cadre account —, at the household's current grid
+    (0: none) and region code. Kept by database triggers on `visits` (migration 0040), whatever path wrote them,
+    never by the application: a mark at 0 visits is gone (the household no longer counts)."""
+
+    __tablename__ = "cadre_visit_marks"
+
+    month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)   # YYYYMM, as `Visit.visit_month`
+    account_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    household_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    grid_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    region_code: Mapped[str] = mapped_column(String(15), primary_key=True)
+    visits: Mapped[int] = mapped_column(default=0)
+
+
+class CadreVisitCount(Base):
+    """户户见干部 for a calendar month without reading the month's visits (issue #20): how many households a cadre
+    visited that month (`account_id` 0: any cadre; else that cadre account themselves) per grid id (0: none)
+    and region code, where the households are now — the marks of `CadreVisitMark` counted, by the same
+    triggers. A row whose households all left keeps 0."""
+
+    __tablename__ = "cadre_visit_counts"
+
+    month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    account_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     grid_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     region_code: Mapped[str] = mapped_column(String(15), primary_key=True)
     households: Mapped[int] = mapped_column(default=0)
@@ -145,6 +177,17 @@ class KeyPlace(VisitDue, Located, Base):
     department_key: Mapped[str | None] = mapped_column(String(40))
 
 
+def _visit_month(context) -> int | None:
+    """The INSERT's `visited_at` (the model's default, now, when it gives none) as the city's month: the ORM's
+    and a Core INSERT's value of `visit_month` when the writer gives none. None without a statement (a bulk
+    loader asking for the defaults of the columns it leaves out: it must give the month)."""
+    from ..city import month_of   # core.city reads the models
+    if context is None:
+        return None
+    moment = context.get_current_parameters().get("visited_at")
+    return month_of(moment if moment is not None else utcnow())
+
+
 class Visit(Base):
     """走访/巡查 record."""
 
@@ -177,10 +220,27 @@ class Visit(Base):
     # NULL for other visits and for a household that does not exist. 户户见干部 counts by them without a join.
     household_grid_id: Mapped[int | None]
     household_region_code: Mapped[str | None] = mapped_column(String(15))
+    # The calendar month of `visited_at` in the city's time (YYYYMM), written with it (`_visit_month` above; the
+    # demo's bulk loader gives it): the month whose kept 户户见干部 counts the visit is in (migration 0040).
+    visit_month: Mapped[int | None] = mapped_column(default=_visit_month)
 
     # the visits of a period, by kind; and the cadres' household visits with visitor, household and the
     # household's current place, so that the period's 户户见干部 is read from the index alone (migration 0038)
     __table_args__ = (Index("ix_visits_kind_time", "target_kind", "visited_at"),
                       Index("ix_visits_cadre_households", "visited_at", "visitor_account_id", "target_id",
                             "household_grid_id", "household_region_code",
-                            postgresql_where=text(CADRE_HOUSEHOLD_VISIT), sqlite_where=text(CADRE_HOUSEHOLD_VISIT)))
+                            postgresql_where=text(CADRE_HOUSEHOLD_VISIT), sqlite_where=text(CADRE_HOUSEHOLD_VISIT)),
+                      # the cadres' household visits written without their month (a writer that did not give
+                      # it): none, normally; a month holding one is counted from its visits (migration 0040)
+                      Index("ix_visits_cadre_without_month", "visited_at",
+                            postgresql_where=text(CADRE_VISIT_WITHOUT_MONTH),
+                            sqlite_where=text(CADRE_VISIT_WITHOUT_MONTH)))
+
+
+@event.listens_for(Visit, "before_update")
+def _visit_moved_in_time(_mapper, _connection, visit: Visit) -> None:
+    """A visit whose time the ORM changes moves to that time's month (unless the writer gave the month too)."""
+    if (attributes.get_history(visit, "visited_at").has_changes()
+            and not attributes.get_history(visit, "visit_month").has_changes() and visit.visited_at is not None):
+        from ..city import month_of
+        visit.visit_month = month_of(visit.visited_at)

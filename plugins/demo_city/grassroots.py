@@ -171,7 +171,9 @@ def _visits(session, rng, villages, now, counts, show_progress) -> list[tuple[in
                              "form_data": {"met": met, "needs": needs, "promised": promise, "promise_text": text},
                              "schema_version": "", "visitor_post": post,
                              # the household's place now (the visits' triggers keep it; given, nothing is rewritten)
-                             "household_grid_id": grid_id, "household_region_code": region_code})
+                             "household_grid_id": grid_id, "household_region_code": region_code,
+                             # its month in the city's time, which the kept 户户见干部 counts go by (migration 0040)
+                             "visit_month": city.month_of(when)})
                 if promise:
                     promised.append((next_id, household_id, account_id, code, when, text))
                 next_id += 1

@@ -6,19 +6,17 @@ import datetime as dt
 import re
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from minqing.core import scope, visits
 
 from minqing.core.grassroots import cadres, household_visits
-from minqing.core.actors import actor_for
 from minqing.core.models import Account, AuditRecord, CadreGrid, Case, Grid, Household, Resident, Setting, Visit
 
 from tests.fixtures import households as hh
+from tests.fixtures.households import (LAST_MONTH, NOW, actor, assert_coverage_is_the_direct_one, places_kept,
+                                       sql_cadre_coverage, sql_coverage)
 from tests.fixtures.statements import counting
-
-NOW = dt.datetime(2026, 11, 20, 4, 0, tzinfo=dt.UTC)          # 2026-11-20 12:00 in Lanzhou
-LAST_MONTH = dt.datetime(2026, 10, 28, 4, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -26,13 +24,9 @@ def village(platform, world, password_hash):
     return hh.build(platform, world, password_hash)
 
 
-def _actor(session, username):
-    return actor_for(session, session.scalar(select(Account).where(Account.username == username)))
-
-
 def test_a_cadre_sees_the_base_data_of_their_village_or_township_and_no_cases(platform, world, village):
     with platform.db.session() as session:
-        cun, zhen = _actor(session, "cun"), _actor(session, "zhen")
+        cun, zhen = actor(session, "cun"), actor(session, "zhen")
         numbers = lambda actor: set(session.scalars(scope.restrict(select(Household.number), Household, actor)))
         assert numbers(cun) == {"YC-1", "YC-2", "YC-3"}
         assert numbers(zhen) == {"JQ-1", "JQ-2"}
@@ -69,7 +63,7 @@ def test_posts_are_stored_as_keys_shown_in_chinese_and_checked(platform, world, 
 
 def test_a_household_visit_keeps_who_was_met_the_needs_and_the_promise(platform, world, village):
     with platform.db.session() as session:
-        cun = _actor(session, "cun")
+        cun = actor(session, "cun")
         visit = visits.record_household_visit(
             session, cun, household_id=village.ids["YC-1"], met="户主本人", needs="屋顶漏雨",
             promised=True, promise_text="联系维修", now=NOW)
@@ -79,7 +73,7 @@ def test_a_household_visit_keeps_who_was_met_the_needs_and_the_promise(platform,
         assert visit.visitor_post == "village_committee" and visit.visitor_account_id == village.accounts["cun"]
         assert "承诺帮办：联系维修" in visit.summary
         assert session.get(Household, village.ids["YC-1"]).last_visit_at == NOW
-        worker_visit = visits.record_household_visit(session, _actor(session, "worker"),
+        worker_visit = visits.record_household_visit(session, actor(session, "worker"),
                                                      household_id=village.ids["YC-2"], met="配偶", now=NOW)
         assert worker_visit.visitor_post is None
         for details, field in (({"met": ""}, "met"), ({"met": "本人", "promised": True}, "promise_text"),
@@ -106,7 +100,7 @@ def test_the_period_is_a_calendar_month_unless_the_setting_says_otherwise(platfo
 
 def test_the_list_puts_the_households_not_visited_this_period_first(platform, world, village):
     with platform.db.session() as session:
-        worker, cun = _actor(session, "worker"), _actor(session, "cun")
+        worker, cun = actor(session, "worker"), actor(session, "cun")
         visits.record_household_visit(session, cun, household_id=village.ids["YC-2"], met="户主", now=NOW)
         visits.record_household_visit(session, worker, household_id=village.ids["YC-1"], met="户主",
                                       now=LAST_MONTH)
@@ -123,7 +117,7 @@ def test_the_list_puts_the_households_not_visited_this_period_first(platform, wo
 
 def test_a_backdated_visit_recorded_later_does_not_hide_this_periods_visit(platform, world, village):
     with platform.db.session() as session:
-        worker, cun = _actor(session, "worker"), _actor(session, "cun")
+        worker, cun = actor(session, "worker"), actor(session, "cun")
         visits.record_household_visit(session, cun, household_id=village.ids["YC-1"], met="户主", now=NOW)
         visits.record_household_visit(session, worker, household_id=village.ids["YC-1"], met="配偶",
                                       now=LAST_MONTH)   # entered afterwards: the higher id
@@ -137,41 +131,9 @@ def test_a_backdated_visit_recorded_later_does_not_hide_this_periods_visit(platf
         assert total == 2 and "YC-1" not in {row.number for row in unvisited}
 
 
-def _sql_coverage(session, digits: int, start, end) -> dict:
-    """Hand-written: households and those a cadre visited in [start, end), per region prefix."""
-    rows = session.execute(text(f"""
-        SELECT substr(h.region_code, 1, {digits}) AS key, count(*) AS households,
-               sum(CASE WHEN EXISTS (SELECT 1 FROM visits v WHERE v.target_kind = 'household'
-                                     AND v.target_id = h.id AND v.visitor_post IS NOT NULL
-                                     AND v.visited_at >= :start AND v.visited_at < :end) THEN 1 ELSE 0 END) AS seen
-        FROM households h GROUP BY substr(h.region_code, 1, {digits})"""),
-        {"start": start.replace(tzinfo=None), "end": end.replace(tzinfo=None)})
-    return {row.key.ljust(12, "0"): (row.households, row.seen) for row in rows}
-
-
-def _sql_cadre_coverage(session, start, end) -> dict:
-    rows = session.execute(text("""
-        WITH responsible AS (
-            SELECT cg.cadre_post_id AS post_id, h.id AS household_id FROM cadre_grids cg
-            JOIN households h ON h.grid_id = cg.grid_id
-            UNION
-            SELECT p.id, h.id FROM cadre_posts p JOIN regions r ON r.id = p.region_id
-            JOIN households h ON (r.level = 'village' AND substr(h.region_code, 1, 12) = substr(r.code, 1, 12))
-                              OR (r.level = 'township' AND substr(h.region_code, 1, 9) = substr(r.code, 1, 9))
-            WHERE p.id NOT IN (SELECT cadre_post_id FROM cadre_grids))
-        SELECT p.account_id, count(r.household_id) AS households,
-               sum(CASE WHEN EXISTS (SELECT 1 FROM visits v WHERE v.target_kind = 'household'
-                                     AND v.target_id = r.household_id AND v.visitor_account_id = p.account_id
-                                     AND v.visitor_post IS NOT NULL
-                                     AND v.visited_at >= :start AND v.visited_at < :end) THEN 1 ELSE 0 END) AS seen
-        FROM cadre_posts p LEFT JOIN responsible r ON r.post_id = p.id GROUP BY p.account_id"""),
-        {"start": start.replace(tzinfo=None), "end": end.replace(tzinfo=None)})
-    return {row.account_id: (row.households, row.seen or 0) for row in rows}
-
-
 def test_coverage_per_village_township_county_and_cadre_matches_direct_queries(platform, world, village):
     with platform.db.session() as session:
-        cun, zhen, worker = _actor(session, "cun"), _actor(session, "zhen"), _actor(session, "worker")
+        cun, zhen, worker = actor(session, "cun"), actor(session, "zhen"), actor(session, "worker")
         visits.record_household_visit(session, cun, household_id=village.ids["YC-1"], met="户主", now=NOW)
         visits.record_household_visit(session, cun, household_id=village.ids["YC-1"], met="配偶", now=NOW)
         visits.record_household_visit(session, cun, household_id=village.ids["YC-2"], met="户主",
@@ -184,13 +146,13 @@ def test_coverage_per_village_township_county_and_cadre_matches_direct_queries(p
         for level, digits in (("village", 12), ("township", 9), ("county", 6)):
             found = {row.key: (row.households, row.seen)
                      for row in household_visits.coverage(session, by=level, now=NOW)}
-            assert found == _sql_coverage(session, digits, current.start, current.end), level
+            assert found == sql_coverage(session, digits, current.start, current.end), level
         assert {row.key: row.rate for row in household_visits.coverage(session, by="village", now=NOW)} == {
             "620102001001": 1 / 3, "620102002000": 1 / 2}
         assert household_visits.coverage(session, by="county", now=NOW)[0].seen == 2
         per_cadre = {row.account_id: (row.households, row.seen)
                      for row in household_visits.cadre_coverage(session, now=NOW)}
-        assert per_cadre == _sql_cadre_coverage(session, current.start, current.end)
+        assert per_cadre == sql_cadre_coverage(session, current.start, current.end)
         assert per_cadre == {village.accounts["cun"]: (3, 1), village.accounts["zhen"]: (2, 1)}
         # within a viewer's scope: the village cadre's village only
         assert [row.key for row in household_visits.coverage(session, by="village", now=NOW, viewer=cun)] == [
@@ -207,14 +169,14 @@ def test_the_evaluation_and_the_dashboard_panel_carry_the_coverage(platform, wor
     from minqing.workflows import evaluation, report_case
 
     with platform.db.session() as session:
-        cun, zhen = _actor(session, "cun"), _actor(session, "zhen")
+        cun, zhen = actor(session, "cun"), actor(session, "zhen")
         visits.record_household_visit(session, cun, household_id=village.ids["YC-1"], met="户主", now=NOW)
         visits.record_household_visit(session, zhen, household_id=village.ids["JQ-1"], met="户主", now=NOW)
         visits.record_household_visit(session, zhen, household_id=village.ids["JQ-2"], met="户主", now=NOW)
         session.commit()
         current = household_visits.period(session, NOW)
         # the evaluation's groups are those with cases: one reported in each township
-        worker = _actor(session, "worker")
+        worker = actor(session, "worker")
         for point in (world.inside, (103.95, 36.05)):
             report_case(platform, session, worker, theme_key=_a_theme(session), title="路灯不亮",
                         description="晚上路灯不亮，已经三天了", lon=point[0], lat=point[1], source="grid_worker",
@@ -222,11 +184,11 @@ def test_the_evaluation_and_the_dashboard_panel_carry_the_coverage(platform, wor
         session.commit()
         rows = {row.key: row for row in evaluation.evaluate(session, by="region", region_level="township",
                                                             start=current.start, end=current.end, as_of=NOW)}
-        direct = _sql_coverage(session, 9, current.start, current.end)
+        direct = sql_coverage(session, 9, current.start, current.end)
         assert {key: (row.households, row.cadre_visited) for key, row in rows.items()} == {
             key: direct[key] for key in rows}
         assert rows["620102001000"].cadre_coverage_rate == 1 / 3 and rows["620102002000"].cadre_coverage_rate == 1
-        [panel] = coverage_plugin.dashboard_panels(viewer=_actor(session, "centre"), session=session, now=NOW)
+        [panel] = coverage_plugin.dashboard_panels(viewer=actor(session, "centre"), session=session, now=NOW)
         assert panel["key"] == "cadre_coverage" and panel["count"] == 3
         tables = {block["table"]["id"]: block["table"]["rows"] for block in panel["blocks"] if "table" in block}
         assert tables["coverage-counties"] == [["城关区", 5, 3, "60.0%"]]
@@ -241,10 +203,11 @@ def test_the_evaluation_and_the_dashboard_panel_carry_the_coverage(platform, wor
         count = lambda conn, cursor, statement, *args: statements.append(statement)   # noqa: E731
         event.listen(platform.db.engine, "before_cursor_execute", count)
         try:
-            coverage_plugin.panel_blocks(session, _actor(session, "centre"), NOW)
+            coverage_plugin.panel_blocks(session, actor(session, "centre"), NOW)
         finally:
             event.remove(platform.db.engine, "before_cursor_execute", count)
-        per_region = re.compile(r"substr\(visits\.household_region_code,[^\n]*? AS \"?key\b")
+        per_region = re.compile(r"substr\((visits\.household_region_code|cadre_visit_counts\.region_code),"
+                                r"[^\n]*? AS \"?key\b")
         assert sum(bool(per_region.search(statement)) for statement in statements) == 1   # the villages only
 
 
@@ -278,7 +241,7 @@ def test_a_promise_made_during_a_visit_becomes_a_practical_matter_in_the_same_tr
     from minqing.core.models import PracticalMatter
 
     with platform.db.session() as session:
-        cun = _actor(session, "cun")
+        cun = actor(session, "cun")
         visit = visits.record_household_visit(
             session, cun, household_id=village.ids["YC-1"], met="户主本人", needs="屋顶漏雨", promised=True,
             promise_text="联系维修屋顶", client_id="visit-with-promise", now=NOW)
@@ -370,7 +333,7 @@ def test_the_kept_household_counts_equal_a_direct_count_after_every_kind_of_chan
         assert _kept_counts(session) == _direct_counts(session) == {
             (small, hh.VILLAGE): 3, (large_b, hh.TOWNSHIP_B): 2, (small, hh.TOWNSHIP_B): 1}
 
-        cun, zhen = _actor(session, "cun"), _actor(session, "zhen")
+        cun, zhen = actor(session, "cun"), actor(session, "zhen")
         visits.record_household_visit(session, cun, household_id=village.ids["YC-1"], met="户主", now=NOW)
         visits.record_household_visit(session, zhen, household_id=village.ids["YC-2"], met="户主", now=NOW)
         visits.record_household_visit(session, zhen, household_id=village.ids["JQ-1"], met="户主", now=NOW)
@@ -380,7 +343,7 @@ def test_the_kept_household_counts_equal_a_direct_count_after_every_kind_of_chan
         for level, digits in (("village", 12), ("township", 9), ("county", 6)):
             found = {row.key: (row.households, row.seen)
                      for row in household_visits.coverage(session, by=level, now=NOW)}
-            assert found == _sql_coverage(session, digits, current.start, current.end), level
+            assert found == sql_coverage(session, digits, current.start, current.end), level
         seen = set(session.scalars(household_visits.seen_by_cadres(current)))
         by_grid = {}
         for grid_id, household_id in session.execute(select(Household.grid_id, Household.id)):
@@ -390,7 +353,7 @@ def test_the_kept_household_counts_equal_a_direct_count_after_every_kind_of_chan
             small: (4, 2), large_b: (2, 1)}
         per_cadre = {row.account_id: (row.households, row.seen)
                      for row in household_visits.cadre_coverage(session, now=NOW)}
-        assert per_cadre == _sql_cadre_coverage(session, current.start, current.end) == {
+        assert per_cadre == sql_cadre_coverage(session, current.start, current.end) == {
             village.accounts["cun"]: (4, 1), village.accounts["zhen"]: (3, 2)}
 
 
@@ -400,13 +363,13 @@ def test_the_panel_lists_the_cadres_with_the_lowest_coverage_as_direct_counts_gi
     from minqing.core.grassroots import coverage_plugin
 
     with platform.db.session() as session:
-        cun, zhen = _actor(session, "cun"), _actor(session, "zhen")
+        cun, zhen = actor(session, "cun"), actor(session, "zhen")
         visits.record_household_visit(session, cun, household_id=village.ids["YC-1"], met="户主", now=NOW)
         for number in ("JQ-1", "JQ-2"):
             visits.record_household_visit(session, zhen, household_id=village.ids[number], met="户主", now=NOW)
         session.commit()
         current = household_visits.period(session, NOW)
-        direct = _sql_cadre_coverage(session, current.start, current.end)
+        direct = sql_cadre_coverage(session, current.start, current.end)
         names = dict(session.execute(select(Account.id, Account.display_name)
                                      .where(Account.id.in_(list(direct)))).all())
         worst_first = sorted(direct, key=lambda account: (direct[account][1] / direct[account][0]
@@ -416,7 +379,7 @@ def test_the_panel_lists_the_cadres_with_the_lowest_coverage_as_direct_counts_gi
             rows = household_visits.cadre_coverage(session, now=NOW, lowest=lowest)
             assert [(row.account_id, row.households, row.seen) for row in rows] == [
                 (account, *direct[account]) for account in worst_first[:lowest]]
-        [panel] = coverage_plugin.dashboard_panels(viewer=_actor(session, "centre"), session=session, now=NOW)
+        [panel] = coverage_plugin.dashboard_panels(viewer=actor(session, "centre"), session=session, now=NOW)
         tables = {block["table"]["id"]: block["table"]["rows"] for block in panel["blocks"] if "table" in block}
         assert [row[0] for row in tables["coverage-cadres"]] == [names[account] for account in worst_first]
         assert [tuple(row[3:5]) for row in tables["coverage-cadres"]] == [direct[account] for account in worst_first]
@@ -424,51 +387,6 @@ def test_the_panel_lists_the_cadres_with_the_lowest_coverage_as_direct_counts_gi
         # a viewer's scope still decides which cadres are listed
         assert [row.account_id for row in household_visits.cadre_coverage(session, now=NOW, viewer=cun,
                                                                            lowest=5)] == [village.accounts["cun"]]
-
-
-def _places_kept(session) -> dict:
-    """Every household visit's copy of its household's grid id and region code (migration 0038)."""
-    return {row.id: (row.household_grid_id, row.household_region_code) for row in session.execute(
-        select(Visit.id, Visit.household_grid_id, Visit.household_region_code)
-        .where(Visit.target_kind == "household"))}
-
-
-def _places_joined(session) -> dict:
-    """The same, as a join with the households gives it now (no household: none)."""
-    return {row.id: (row.grid_id, row.region_code) for row in session.execute(
-        select(Visit.id, Household.grid_id, Household.region_code).select_from(Visit)
-        .outerjoin(Household, Household.id == Visit.target_id).where(Visit.target_kind == "household"))}
-
-
-def _direct_seen(session, start, end) -> set[int]:
-    """Hand-written: the households (that exist) a cadre visited in [start, end)."""
-    return set(session.scalars(text(
-        "SELECT h.id FROM households h WHERE EXISTS (SELECT 1 FROM visits v WHERE v.target_kind = 'household' "
-        "AND v.target_id = h.id AND v.visitor_post IS NOT NULL AND v.visited_at >= :start AND v.visited_at < :end)"),
-        {"start": start.replace(tzinfo=None), "end": end.replace(tzinfo=None)}))
-
-
-def _assert_coverage_is_the_direct_one(session, window, viewers):
-    """Every coverage figure of `window` — per region level, per grid, per cadre, within each viewer's scope —
-    equals the hand-written queries over the households as they are now."""
-    assert _places_kept(session) == _places_joined(session)
-    for level, digits in (("village", 12), ("township", 9), ("county", 6)):
-        found = {row.key: (row.households, row.seen)
-                 for row in household_visits.coverage(session, by=level, current=window)}
-        assert found == _sql_coverage(session, digits, window.start, window.end), level
-    seen = _direct_seen(session, window.start, window.end)
-    for viewer in (None, *viewers):
-        listed = select(Household.id, Household.grid_id)
-        rows = session.execute(scope.restrict(listed, Household, viewer) if viewer is not None else listed).all()
-        by_grid = {}
-        for household_id, grid_id in rows:
-            households, visited = by_grid.get(grid_id, (0, 0))
-            by_grid[grid_id] = (households + 1, visited + (household_id in seen))
-        assert household_visits.coverage_counts(session, current=window, by="grid", viewer=viewer) == by_grid
-    per_cadre = {row.account_id: (row.households, row.seen)
-                 for row in household_visits.cadre_coverage(session, current=window)}
-    assert per_cadre == _sql_cadre_coverage(session, window.start, window.end)
-    return per_cadre
 
 
 def test_the_coverage_read_from_the_visits_alone_equals_the_households_as_they_are_now(platform, world, village):
@@ -484,7 +402,7 @@ def test_the_coverage_read_from_the_visits_alone_equals_the_households_as_they_a
     small, large_b = world.grids[hh.SMALL], world.grids[hh.LARGE_B]
     ids = village.ids
     with platform.db.session() as session:
-        cun, zhen, worker = _actor(session, "cun"), _actor(session, "zhen"), _actor(session, "worker")
+        cun, zhen, worker = actor(session, "cun"), actor(session, "zhen"), actor(session, "worker")
         current = household_visits.period(session, NOW)
         assert current.start == dt.datetime(2026, 10, 31, 16, 0, tzinfo=dt.UTC)   # 1 November, 00:00 in Lanzhou
         second = dt.timedelta(seconds=1)
@@ -497,13 +415,13 @@ def test_the_coverage_read_from_the_visits_alone_equals_the_households_as_they_a
         visits.record_household_visit(session, zhen, household_id=ids["JQ-1"], met="户主",
                                       now=LAST_MONTH)   # backdated: entered last, last month's
         session.commit()
-        viewers = (cun, zhen, worker, _actor(session, "centre"))
-        per_cadre = _assert_coverage_is_the_direct_one(session, current, viewers)
+        viewers = (cun, zhen, worker, actor(session, "centre"))
+        per_cadre = assert_coverage_is_the_direct_one(session, current, viewers)
         assert per_cadre == {village.accounts["cun"]: (3, 2), village.accounts["zhen"]: (2, 1)}
         # the period's last second in Lanzhou, an evaluation's window of any dates
-        _assert_coverage_is_the_direct_one(session, household_visits.Period("evaluation", current.start,
+        assert_coverage_is_the_direct_one(session, household_visits.Period("evaluation", current.start,
                                                                             current.end - second, ""), viewers)
-        _assert_coverage_is_the_direct_one(session, household_visits.Period("evaluation", current.start + second,
+        assert_coverage_is_the_direct_one(session, household_visits.Period("evaluation", current.start + second,
                                                                             current.end + second, ""), viewers)
 
         # moved after the visits: they count where the household lives now
@@ -512,7 +430,7 @@ def test_the_coverage_read_from_the_visits_alone_equals_the_households_as_they_a
         session.flush()
         _update(session, Household, [{"row_id": ids["YC-1"], "new_grid": large_b, "new_region": hh.TOWNSHIP_B}])
         session.commit()
-        per_cadre = _assert_coverage_is_the_direct_one(session, current, viewers)
+        per_cadre = assert_coverage_is_the_direct_one(session, current, viewers)
         assert per_cadre == {village.accounts["cun"]: (3, 1), village.accounts["zhen"]: (2, 0)}
 
         # the demo's bulk loader: the copies given (one of them wrong), or left out; a household that does not
@@ -530,11 +448,11 @@ def test_the_coverage_read_from_the_visits_alone_equals_the_households_as_they_a
                                "household_grid_id": None, "household_region_code": None}])
         bulk(session, Visit, [{**cadre_visit, "target_id": ids["YC-2"]}, {**cadre_visit, "target_id": 888_888}])
         session.commit()
-        assert _places_kept(session)[session.scalar(select(Visit.id).where(Visit.target_id == ids["JQ-1"],
+        assert places_kept(session)[session.scalar(select(Visit.id).where(Visit.target_id == ids["JQ-1"],
                                                                            Visit.visitor_post == "township_liaison",
                                                                            Visit.visited_at == NOW))] == (
             large_b, hh.TOWNSHIP_B)   # corrected
-        per_cadre = _assert_coverage_is_the_direct_one(session, current, viewers)
+        per_cadre = assert_coverage_is_the_direct_one(session, current, viewers)
         assert per_cadre == {village.accounts["cun"]: (3, 1), village.accounts["zhen"]: (2, 2)}
 
         # a household deleted: its visits count nowhere; one created after its visit was recorded: they count
@@ -542,16 +460,16 @@ def test_the_coverage_read_from_the_visits_alone_equals_the_households_as_they_a
         bulk(session, Household, [{"id": 888_888, "number": "YC-9", "head_name": "周红", "size": 1, "grid_id": small,
                                    "region_code": hh.VILLAGE, "last_visit_at": None}])
         session.commit()
-        _assert_coverage_is_the_direct_one(session, current, viewers)
+        assert_coverage_is_the_direct_one(session, current, viewers)
         # a visit pointed at another household
         session.execute(update(Visit).where(Visit.target_id == 999_999).values(target_id=ids["JQ-2"]))
         session.execute(update(Visit).where(Visit.target_kind == "key_place").values(target_kind="household"))
         session.commit()
-        per_cadre = _assert_coverage_is_the_direct_one(session, current, viewers)
+        per_cadre = assert_coverage_is_the_direct_one(session, current, viewers)
         assert per_cadre == {village.accounts["cun"]: (3, 0), village.accounts["zhen"]: (2, 2)}
         session.delete(session.get(Household, ids["JQ-2"]))   # the ORM's delete
         session.commit()
-        _assert_coverage_is_the_direct_one(session, current, viewers)
+        assert_coverage_is_the_direct_one(session, current, viewers)
 
 
 def test_a_period_is_counted_once_per_transaction_and_again_after_any_write(platform, world, village):
@@ -561,7 +479,7 @@ def test_a_period_is_counted_once_per_transaction_and_again_after_any_write(plat
     from sqlalchemy import update
 
     with platform.db.session() as session:
-        cun, zhen = _actor(session, "cun"), _actor(session, "zhen")
+        cun, zhen = actor(session, "cun"), actor(session, "zhen")
         visits.record_household_visit(session, cun, household_id=village.ids["YC-1"], met="户主", now=NOW)
         session.commit()
         current = household_visits.period(session, NOW)
@@ -586,7 +504,7 @@ def test_a_window_ending_sooner_is_counted_once_unless_a_visit_lies_in_the_days_
     no cadre visit in the days between they are the same figures, counted once; a (forward-dated) visit there
     makes them differ, and each is counted for itself."""
     with platform.db.session() as session:
-        cun, zhen = _actor(session, "cun"), _actor(session, "zhen")
+        cun, zhen = actor(session, "cun"), actor(session, "zhen")
         visits.record_household_visit(session, cun, household_id=village.ids["YC-1"], met="户主", now=NOW)
         session.commit()
         month = household_visits.period(session, NOW)
@@ -609,6 +527,8 @@ def test_a_window_ending_sooner_is_counted_once_unless_a_visit_lies_in_the_days_
 
 
 def _seen_counts(statements: list[str]) -> list[str]:
-    """The statements that counted a period's seen households (they read the cadre visits' index)."""
+    """The statements that counted a period's seen households: from the cadre visits' index, or for a calendar
+    month from its kept counts of any cadre (migration 0040)."""
     return [statement for statement in statements
-            if "count(*)" in statement and "household_region_code IS NOT NULL" in statement]
+            if ("count(*)" in statement and "household_region_code IS NOT NULL" in statement)
+            or ("FROM cadre_visit_counts" in statement and "cadre_visit_counts.account_id = " in statement)]
