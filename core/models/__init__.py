@@ -27,7 +27,7 @@ from .workflow import CaseMilestone, Notification, NotificationCursor, Notificat
 __all__ = [
     "Account", "AccountSession", "AssessmentScheme", "Address", "ApiKey", "Attachment", "AuditChain", "AuditRecord", "Base", "Brief", "Case",
     "CaseAppeal", "CaseEvent", "CaseMerge", "CaseMilestone", "CaseSource", "ChannelUpdate", "CoHandlingStatus", "CoHandlingTask",
-    "ChangeCounter", "Department", "Grid", "GridColour", "GridLevel", "GridMember", "GridOutline", "House", "Household", "HouseholdCount",
+    "ChangeCounter", "Department", "Grid", "GridColour", "GridLevel", "GridMember", "GridOutline", "House", "Household", "HouseholdCount", "CadreVisitCount", "CadreVisitMark",
     "IdempotencyKey", "KeyPerson", "KeyPlace", "MemberRole", "Notification", "NotificationCursor", "NotificationRead", "PasswordCode", "Person", "PhoneOutbox", "PluginState", "RankingPublication", "Region", "RegionFallback", "RegionLevel",
     "Resident", "Role", "RoleGrant", "Setting", "SigninThrottle", "Supervision", "SweepMark", "ThemeDraft", "ThemeRecord", "ThemeVersion", "Unit",
     "Urgency", "UTCDateTime", "utcnow", "Visit", "StoredWarning", "StoredWarningFigure", "WarningAction", "WarningRuleRun",

@@ -12,7 +12,7 @@ rows kept by the database:
   UTC is in (December in Shanghai). A writer that leaves it NULL is not counted here; the read path finds such
   a visit in ``ix_visits_cadre_without_month`` (empty, normally) and reads that month from its visits instead.
   A writer that changes ``visited_at`` itself (not through the ORM, whose event follows) changes the month with it.
-  The backfill here uses the city's zone as stored (Asia/Shanghai without one). A month is fixed when written:
+  The backfill here uses the city's zone as stored (the platform's default zone without one). A month is fixed when written:
   changing the city's zone later (it is fixed at set-up) does not move visits already counted.
 - ``cadre_visit_marks`` (month, account id — 0 for any cadre —, household id, the household's grid id — 0 for
   none — and region code) → how many of the month's cadre visits of the household there are; a household
@@ -45,13 +45,15 @@ from zoneinfo import ZoneInfo
 from alembic import op
 import sqlalchemy as sa
 
+# one place names the default zone (tests/test_city_constants.py); a constant, not code that may change under us
+from minqing.core.city import DEFAULT_TIMEZONE
+
 
 revision = '0040_cadre_visit_counts'
 down_revision = '0039_theme_case_index'
 branch_labels = None
 depends_on = None
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"   # core.city.DEFAULT_TIMEZONE (a migration keeps its own copy)
 CADRE_HOUSEHOLD_VISIT = "target_kind = 'household' AND visitor_post IS NOT NULL"
 WITHOUT_MONTH = f"{CADRE_HOUSEHOLD_VISIT} AND visit_month IS NULL"
 MARK_KEY = "month, account_id, household_id, grid_id, region_code"
