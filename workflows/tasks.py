@@ -15,6 +15,7 @@ import contextvars
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 
 from celery import Celery
@@ -172,7 +173,8 @@ def enqueue_delivery(current_platform, claimed: list[dict] | None = None) -> Non
         try:
             if claimed:
                 outbox.deliver_claimed(current_platform, claimed)
-            outbox.deliver(current_platform)
+            if not claimed or _leftovers_due():
+                outbox.deliver(current_platform)
         except Exception:  # delivery problems must never undo or fail the change that was just committed
             log.exception("in-process delivery of notifications failed; they stay in the outbox")
         return
@@ -180,6 +182,22 @@ def enqueue_delivery(current_platform, claimed: list[dict] | None = None) -> Non
         deliver_task.apply_async(retry=False)
     except Exception as error:
         log.warning("broker unreachable (%s); notifications stay in the outbox for redelivery", error)
+
+
+# A request delivers the notices it wrote itself (`claimed`); older ones still due (a delivery that failed and
+# backs off, rows queued outside a request) are looked for at most this often by a process's requests, and by the
+# beat's redelivery in any case: under load, one look per request would be a transaction per report for nothing.
+LEFTOVERS_EVERY = 5.0   # seconds
+_leftovers_looked = 0.0
+
+
+def _leftovers_due() -> bool:
+    global _leftovers_looked
+    now = time.monotonic()
+    if now - _leftovers_looked < LEFTOVERS_EVERY:
+        return False
+    _leftovers_looked = now
+    return True
 
 
 def schedule(host) -> dict:

@@ -119,3 +119,39 @@ def test_a_worker_builds_the_grid_index_when_it_starts_not_on_its_first_report(p
         assert not first.matching("grids.geometry"), first.sql
     finally:
         worker.close()
+
+
+def test_a_report_delivers_its_own_notice_and_looks_for_older_ones_only_now_and_then(platform, warm, monkeypatch):
+    """Under load, a look for other due notices after every answer would be one more transaction per report:
+    requests look at most every `LEFTOVERS_EVERY` seconds (the beat's redelivery looks in any case)."""
+    from minqing.workflows import tasks
+
+    monkeypatch.setattr(tasks, "LEFTOVERS_EVERY", 3600.0)
+    monkeypatch.setattr(tasks, "_leftovers_looked", 0.0)
+    report(warm, "worker", hotline(title="井盖松动"))            # looks once: none had looked for an hour
+    with Statements(platform.db.engine) as seen:
+        report(warm, "worker", hotline(title="路灯不亮"))
+    leftovers = [sql for sql in seen.matching("FROM notifications") if "notifications.status" in sql]
+    assert not leftovers, leftovers
+    assert seen.matching("UPDATE notifications"), "its own notice is still delivered"
+    with platform.db.session() as session:
+        assert session.scalar(select(Notification.status).order_by(Notification.id.desc()).limit(1)) == "delivered"
+
+
+def test_a_notice_left_waiting_is_delivered_by_a_later_request(platform, warm, monkeypatch):
+    from minqing.workflows import tasks
+
+    from minqing.core.models import utcnow
+
+    earlier = utcnow() - dt.timedelta(minutes=5)
+    with platform.db.session() as session:   # a notice whose delivery failed once and is due again
+        waiting = Notification(kind="report", channel="inbox", recipient="region:620102", subject="待投递",
+                               body="", data={}, status="pending", attempts=1, next_attempt_at=earlier,
+                               created_at=earlier)
+        session.add(waiting)
+        session.flush()
+        waiting_id = waiting.id
+    monkeypatch.setattr(tasks, "_leftovers_looked", 0.0)      # the last look was long ago
+    report(warm, "worker", hotline(title="路灯不亮"))
+    with platform.db.session() as session:
+        assert session.get(Notification, waiting_id).status == "delivered"
