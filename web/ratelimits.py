@@ -128,6 +128,12 @@ def _limit_id_searches(app: Flask, limiter: Limiter) -> None:
             app.view_functions[endpoint] = shared(view)
 
 
+# The base class's private hooks the storage below replaces: a release of limits without them keeps its own
+# `memory://` (correct, only slower) rather than a storage whose sweep would never run, or fail.
+INLINE_SWEEP_POSSIBLE = all(hasattr(MemoryStorage, name) for name in
+                            ("_MemoryStorage__schedule_expiry", "_MemoryStorage__expire_events"))
+
+
 class InlineMemoryStorage(MemoryStorage):
     """`memory://` without a thread per request. limits' MemoryStorage drops expired counters on a 10-ms Timer
     thread that it starts again whenever the previous one has finished, so a busy worker started a thread on
@@ -156,7 +162,7 @@ class InlineMemoryStorage(MemoryStorage):
 def init_app(app: Flask) -> Limiter:
     """Call after every blueprint is registered: the limits wrap the registered views of this app."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
-    if app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+    if app.config["RATELIMIT_STORAGE_URI"] == "memory://" and INLINE_SWEEP_POSSIBLE:
         app.config["RATELIMIT_STORAGE_URI"] = "minqing-memory://"
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "minqing")
     limiter = Limiter(key_func=client_address)

@@ -13,6 +13,20 @@ def test_the_default_storage_is_the_inline_one(app):
     assert isinstance(limiter.storage, InlineMemoryStorage)
 
 
+def test_a_limits_release_without_the_private_hooks_keeps_its_own_memory_storage(platform, monkeypatch):
+    """The storage replaces two private methods of limits' MemoryStorage: should a release rename them, the
+    platform keeps limits' own storage (slower, still correct) instead of one that fails on every request."""
+    from limits.storage import MemoryStorage
+
+    from minqing.web import create_app, ratelimits
+
+    assert ratelimits.INLINE_SWEEP_POSSIBLE   # the installed release has them: the test below would be moot
+    monkeypatch.setattr(ratelimits, "INLINE_SWEEP_POSSIBLE", False)
+    app = create_app({"TESTING": True}, platform=platform)
+    storage = app.extensions["minqing_limiter"].storage
+    assert type(storage) is MemoryStorage
+
+
 def test_counting_starts_no_thread(monkeypatch):
     storage = InlineMemoryStorage()
     started = []
