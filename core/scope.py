@@ -17,6 +17,9 @@ Rules, by role (a viewer with several grants sees the union):
 """
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+
 from sqlalchemy import Boolean, Select, and_, false, or_, select, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
@@ -148,6 +151,26 @@ def _restrict(statement: Select, model, viewer: Actor, *, reporter_reads: bool) 
     if model is Account and not viewer.has_role(Role.ADMIN):
         return statement.where(Account.id == viewer.account_id)
     return statement.where(condition(model, viewer))
+
+
+def shared_key(viewer: Actor) -> tuple:
+    """A key equal for two viewers exactly when `condition` gives them the same rows of every model (it reads
+    nothing but their grants): a result computed for one within their jurisdiction may be kept for the other.
+    Their own reports outside it (`restrict` lets each read theirs) are not in the key: see
+    `reported_beyond`."""
+    if viewer.has_role(Role.ADMIN):
+        return (Role.ADMIN,)
+    return tuple(sorted({dataclasses.astuple(grant) for grant in viewer.grants}, key=repr))
+
+
+def reported_beyond(session, viewer: Actor, start: dt.datetime, end: dt.datetime) -> bool:
+    """Whether the viewer reported a case created in [start, end) outside their jurisdiction: `restrict` lets
+    them read it, so what they see of that window's cases is more than what their grants alone give."""
+    if viewer.account_id is None or viewer.has_role(Role.ADMIN):
+        return False
+    return session.scalar(select(Case.id).where(Case.reporter_account_id == viewer.account_id,
+                                                Case.created_at >= start, Case.created_at < end,
+                                                ~condition(Case, viewer)).limit(1)) is not None
 
 
 def can_see(session, model, row_id, viewer: Actor) -> bool:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from . import scope
 from .actors import Actor
-from .models import Case, Role, StoredWarning, StoredWarningFigure, WarningAction, WarningRuleRun
+from .models import Role, StoredWarning, StoredWarningFigure, WarningAction, WarningRuleRun
 
 # How often the scheduler refreshes every rule (`minqing beat`); a rule whose last run is older than twice this is
 # evaluated by its next reader, so a city without a scheduler (an embedded demo) still sees current warnings.
@@ -170,10 +170,7 @@ def figures(session: Session, viewer: Actor, rule_key: str, reported_within: dt.
                                     for grant in viewer.grants):
             return None
         run = session.scalar(select(WarningRuleRun.evaluated_at).where(WarningRuleRun.rule_key == rule_key))
-        if run is not None and viewer.account_id is not None and session.scalar(
-                select(Case.id).where(Case.reporter_account_id == viewer.account_id,
-                                      Case.created_at >= run - reported_within, Case.created_at < run,
-                                      ~scope.condition(Case, viewer)).limit(1)) is not None:
+        if run is not None and scope.reported_beyond(session, viewer, run - reported_within, run):
             return None
     statement = scope.restrict(select(StoredWarningFigure).where(StoredWarningFigure.rule_key == rule_key),
                                StoredWarningFigure, viewer).order_by(StoredWarningFigure.id)

@@ -14,7 +14,8 @@ from .base import Base, utcnow
 # ('closed', 'voided')`, as the dashboard's figures and the inbox do)
 OPEN_CONDITION = "status NOT IN ('closed', 'voided')"
 CREATED_AT_INCLUDE = ("id", "status", "region_code", "theme_key", "department_id", "channel", "grid_id",
-                      "merged_into_id", "closed_at", "due_at", "rework_count", "reporter_account_id")
+                      "merged_into_id", "closed_at", "due_at", "rework_count", "reporter_account_id",
+                      "category", "lon", "lat")   # the last three: the hotspots' points (0041)
 CLOSED_AT_INCLUDE = ("region_code", "reporter_account_id")
 RETURN_CONDITION = "action = 'return'"   # a partial index's condition: queries must spell it as a literal
 # The columns ix_cases_theme_newest carries on PostgreSQL besides its key (theme_key, id): those of the scope

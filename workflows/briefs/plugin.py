@@ -2,10 +2,9 @@
 map (热点区域), so disabling the plugin takes them away (the dashboard's archive stays: published briefs are records).
 
 The layer shows the hotspots of the last `LAYER_DAYS` days as the viewer may see them, each marked with what
-changed against the `LAYER_DAYS` days before (hotspots.py)."""
+changed against the `LAYER_DAYS` days before (hotspots.py), computed once per scope and settings and kept for a
+few minutes (layer.py)."""
 from __future__ import annotations
-
-import datetime as dt
 
 from minqing.core.hooks import hookimpl
 from minqing.core.models import utcnow
@@ -19,14 +18,10 @@ COLOUR = "#d84315"
 
 def hotspot_layer(viewer) -> dict:
     def features(bbox, session):
-        from . import hotspots
+        from . import hotspots, layer
 
-        settings = hotspots.settings_of(session)
-        now = utcnow()
-        window = dt.timedelta(days=LAYER_DAYS)
-        current = hotspots.hotspots(session, viewer, now - window, now, **settings)
-        previous = hotspots.hotspots(session, viewer, now - 2 * window, now - window, **settings)
-        shown = hotspots.features(hotspots.changes(current, previous, eps_m=settings["eps_m"]))
+        answer = layer.changes(session, viewer, utcnow(), days=LAYER_DAYS)
+        shown = hotspots.features(answer.changes, computed_at=answer.computed_at)
         return [feature for feature in shown if _touches(feature, bbox)]
 
     return {"key": LAYER_KEY, "title": f"事件热点（近{LAYER_DAYS}天）", "geometry_type": "polygon",
