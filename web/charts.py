@@ -122,13 +122,14 @@ def line_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float
 
 
 def ranking_table(columns: Sequence[tuple[str, str]], rows: Sequence[Mapping], *, caption: str,
-                  numbered: bool = True, empty: str = "暂无数据") -> Markup:
-    """A table of `rows` (mappings) with `columns` as (key, header) pairs, in the order given, ranked 1, 2, …"""
+                  numbered: bool = True, empty: str = "暂无数据", first: int = 1) -> Markup:
+    """A table of `rows` (mappings) with `columns` as (key, header) pairs, in the order given, ranked `first`,
+    `first` + 1, … (a page of a longer ranking starts at its first row's place)."""
     head = "".join(f"<th>{escape(header)}</th>" for _, header in columns)
     if numbered:
         head = "<th>名次</th>" + head
     body = []
-    for rank, row in enumerate(rows, start=1):
+    for rank, row in enumerate(rows, start=first):
         cells = "".join(f"<td>{escape(_cell(row.get(key)))}</td>" for key, _ in columns)
         body.append(f"<tr>{f'<td>{rank}</td>' if numbered else ''}{cells}</tr>")
     if not body:

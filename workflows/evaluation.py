@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import operator
 
 from sqlalchemy import and_, case, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
@@ -64,9 +65,10 @@ class Indicators:
 
     @classmethod
     def added(cls, key, rows) -> Indicators:
-        """The counts of several rows summed (rates are then computed over the union, never averaged)."""
-        names = [field.name for field in dataclasses.fields(cls) if field.name != "key"]
-        return cls(key=key, **{name: sum(getattr(row, name) for row in rows) for name in names})
+        """The counts of several rows summed (rates are then computed over the union, never averaged). Column
+        by column from one tuple per row: a city's 17,965 grid workers each add up their grids."""
+        columns = zip(*map(_counts_of, rows))
+        return cls(key=key, **dict(zip(_ADDED, [sum(column) for column in columns] or [0] * len(_ADDED))))
 
     @staticmethod
     def _rate(part: int, whole: int) -> float | None:
@@ -126,6 +128,10 @@ class Indicators:
     @property
     def average_handling_hours(self) -> float | None:
         return self.handling_seconds / self.closed / 3600 if self.closed else None
+
+
+_ADDED = tuple(field.name for field in dataclasses.fields(Indicators) if field.name != "key")
+_counts_of = operator.attrgetter(*_ADDED)
 
 
 def total(rows: list[Indicators]) -> Indicators:
@@ -224,10 +230,13 @@ def evaluate(session: Session, *, by: str, start: dt.datetime, end: dt.datetime,
              excluded_case_ids=None, response_hours: float = RESPONSE_HOURS) -> list[Indicators]:
     """Indicators per `by` ("department", "region" at `region_level`, "grid") for cases reported in
     [start, end), within `viewer`'s scope when given."""
-    rows = session.execute(statement(session, by=by, start=start, end=end, as_of=as_of or utcnow(),
-                                     region_level=region_level, viewer=viewer,
-                                     excluded_case_ids=excluded_case_ids, response_hours=response_hours))
-    found = {row.key: {name: _number(getattr(row, name)) for name in _COUNTS} for row in rows}
+    result = session.execute(statement(session, by=by, start=start, end=end, as_of=as_of or utcnow(),
+                                       region_level=region_level, viewer=viewer,
+                                       excluded_case_ids=excluded_case_ids, response_hours=response_hours))
+    # by position, not by name: a Row's attribute lookup per count was most of the Python for 7,505 grids
+    counts = operator.itemgetter(*(list(result.keys()).index(name) for name in _COUNTS))
+    found = {row[0]: dict(zip(_COUNTS, [value if value.__class__ is int else _number(value)
+                                        for value in counts(row)])) for row in result}
     return _completed(session, found, by=by, start=start, end=end, as_of=as_of, region_level=region_level,
                       viewer=viewer)
 
@@ -269,10 +278,14 @@ def _completed(session: Session, found: dict, *, by, start, end, as_of, region_l
         found[key] = dict.fromkeys(_COUNTS, 0)
     fresh = _freshness(session, by=by, as_of=min(end, as_of or utcnow()), viewer=viewer)
     covered = _coverage(session, by=by, start=start, end=end, region_level=region_level, viewer=viewer)
-    return [Indicators(key=_key(key, by), duplicates=duplicates.get(key, 0),
-                       **dict(zip(("records", "fresh_records"), fresh.get(key, (0, 0)))),
-                       **dict(zip(("households", "cadre_visited"), covered.get(key, (0, 0)))), **counts)
-            for key, counts in found.items()]
+    rows, none = [], (0, 0)
+    for key, counts in found.items():
+        records, fresh_records = fresh.get(key, none)
+        households, cadre_visited = covered.get(key, none)
+        rows.append(Indicators(key=_key(key, by), duplicates=duplicates.get(key, 0), records=records,
+                               fresh_records=fresh_records, households=households, cadre_visited=cadre_visited,
+                               **counts))
+    return rows
 
 
 def _coverage(session: Session, *, by, start, end, region_level, viewer) -> dict:

@@ -23,6 +23,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+from collections.abc import Callable
 from importlib import resources
 
 from jsonschema import Draft202012Validator
@@ -356,21 +357,41 @@ def value_of(row: Indicators, indicator: str) -> float | None:
 
 
 def score(document: dict, row: Indicators) -> Score:
-    parts = []
-    for item in document["indicators"]:
-        value = value_of(row, item["indicator"])
-        parts.append(Part(indicator=item["indicator"], title=INDICATORS[item["indicator"]][0], value=value,
-                          weight=item["weight"], points=round(item["weight"] * fraction(item, value), 4)))
-    deductions = []
-    for item in document.get("deductions", ()):
-        cases = int(getattr(row, item["count"]))
-        points = cases * item["points"]
-        if "cap" in item:
-            points = min(points, item["cap"])
-        deductions.append(Deduction(count=item["count"], title=DEDUCTIONS[item["count"]], cases=cases,
-                                    points=round(points, 4)))
-    total = round(sum(part.points for part in parts) - sum(d.points for d in deductions), 4)
-    return Score(total=total, parts=tuple(parts), deductions=tuple(deductions))
+    return scorer(document)(row)
+
+
+def scorer(document: dict) -> Callable[[Indicators], Score]:
+    """`score` by one document. Units with the same values share one Score (it is immutable): a city's 7,505
+    grids have a few hundred, so a ranking builds a few hundred Scores, not 7,505 with their parts."""
+    items = [(item["indicator"], INDICATORS[item["indicator"]][0], item["weight"], item)
+             for item in document["indicators"]]
+    counted = [(item["count"], DEDUCTIONS[item["count"]], item["points"], item)
+               for item in document.get("deductions", ())]
+    known: dict[tuple, Score] = {}
+
+    def built(values: tuple) -> Score:
+        parts, earned = [], 0
+        for (indicator, title, weight, item), value in zip(items, values):
+            points = round(weight * fraction(item, value), 4)
+            parts.append(Part(indicator, title, value, weight, points))
+            earned += points
+        deductions, deducted = [], 0
+        for (count, title, each, item), cases in zip(counted, values[len(items):]):
+            points = cases * each
+            if "cap" in item:
+                points = min(points, item["cap"])
+            points = round(points, 4)
+            deductions.append(Deduction(count, title, cases, points))
+            deducted += points
+        return Score(round(earned - deducted, 4), tuple(parts), tuple(deductions))
+
+    def scored(row: Indicators) -> Score:
+        values = (*[value_of(row, item[0]) for item in items], *[int(getattr(row, item[0])) for item in counted])
+        found = known.get(values)
+        if found is None:
+            found = known[values] = built(values)
+        return found
+    return scored
 
 
 def shown(indicator: str, value: float | None) -> str:
@@ -517,10 +538,11 @@ def rank(session: Session, scheme: Scheme, period_key: str | None = None, *, uni
                             excluded_case_ids=excluded_case_ids, cadre_coverage="cadre_coverage_rate" in weighed)
     for within in {scheme.scope, county or CITY} - {CITY}:
         found = [item for item in found if _inside(item[2], within)]
-    rows = [UnitRow(unit=unit, key=key, name=name, region_code=code, indicators=row, score=score(scheme.document, row))
-            for key, name, code, row in found]
-    rows.sort(key=lambda r: (-r.score.total, *tie_rule(r.indicators), str(r.key)))
-    return [dataclasses.replace(row, place=place) for place, row in enumerate(rows, start=1)]
+    scoring = scorer(scheme.document)
+    scored = [(scoring(row), key, name, code, row) for key, name, code, row in found]
+    scored.sort(key=lambda item: (-item[0].total, *tie_rule(item[4]), str(item[1])))
+    return [UnitRow(unit=unit, key=key, name=name, region_code=code, indicators=row, score=its, place=place)
+            for place, (its, key, name, code, row) in enumerate(scored, start=1)]
 
 
 def last_month(now: dt.datetime | None = None) -> str:
@@ -548,4 +570,4 @@ def counties(session: Session, viewer: Actor | None = None) -> list[tuple[str, s
 __all__ = ["CITY", "DEDUCTIONS", "Deduction", "INDICATORS", "Part", "Scheme", "Score", "UNITS", "UnitRow", "check",
            "check_scope", "counties", "county_of", "current", "default", "for_region", "fraction", "history",
            "last_month", "may_edit", "meta_schema", "parse", "problems", "rank", "save", "scope_title", "score",
-           "scopes", "shown", "tie_rule", "unit_indicators", "version"]
+           "scopes", "scorer", "shown", "tie_rule", "unit_indicators", "version"]

@@ -5,11 +5,13 @@ audit chain whole, every phase shows its progress, the evaluation and rankings p
 residents are written in batches without changing the city they make."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import itertools
 import json
 import random
+from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
@@ -18,13 +20,15 @@ from sqlalchemy import func, select, text
 from minqing.core import attachments as uploads
 from minqing.core.actors import system_actor
 from minqing.core.cli import build_cli
-from minqing.core.models import (Account, Attachment, AuditRecord, Case, CaseEvent, CaseMilestone, Department,
-                                 Household, Notification, Resident, Supervision)
+from minqing.core.models import (Account, Attachment, AuditRecord, Case, CaseEvent, CaseMilestone, Department, Grid,
+                                 GridMember, Household, Notification, Resident, Supervision)
 from minqing.core.platform import Platform
 from minqing.plugins.demo_city import base_data, build, copy_text, photos, volume, volume_write
 from minqing.plugins.demo_city.working_time import WorkingTime
 from minqing.web import create_app
+from minqing.workflows import evaluation, schemes
 from minqing.workflows.calendar import DEFAULT_DATA, WorkingCalendar
+from minqing.workflows.evaluation import Indicators
 
 from tests.fixtures.database import fresh_database
 from tests.fixtures.web import login
@@ -299,3 +303,70 @@ def test_deadlines_by_table_are_the_calendars_own():
             assert table.add_hours(start, hours) == calendar.add_hours(start, hours), (start, hours)
     late = now + dt.timedelta(days=59)   # past the table's end: the calendar answers
     assert table.add_hours(late, 100) == calendar.add_hours(late, 100)
+
+
+
+def _plain_score(document: dict, row: Indicators) -> schemes.Score:
+    """The score as the formulas read, part by part for this one row (no Score shared with other rows)."""
+    parts = []
+    for item in document["indicators"]:
+        value = getattr(row, item["indicator"])
+        value = float(value) if value is not None else None
+        parts.append(schemes.Part(item["indicator"], schemes.INDICATORS[item["indicator"]][0], value, item["weight"],
+                                  round(item["weight"] * schemes.fraction(item, value), 4)))
+    deductions = []
+    for item in document.get("deductions", ()):
+        cases = int(getattr(row, item["count"]))
+        points = min(cases * item["points"], item.get("cap", cases * item["points"]))
+        deductions.append(schemes.Deduction(item["count"], schemes.DEDUCTIONS[item["count"]], cases, round(points, 4)))
+    total = round(sum(part.points for part in parts) - sum(d.points for d in deductions), 4)
+    return schemes.Score(total, tuple(parts), tuple(deductions))
+
+
+@pytest.mark.parametrize("deductions", [[], [{"count": "overdue", "points": 1.5, "cap": 4},
+                                             {"count": "supervised", "points": 2}]])
+def test_the_rankings_of_grids_and_people_equal_the_statement_read_plainly(city, deductions):
+    """The engine reads the evaluation's GROUP BY by position, adds up a grid worker's grids column by column and
+    shares one Score among units with the same values. On the built city every grid's counts equal the
+    statement's rows read by name, every grid worker's the sum of their grids' fields, and every unit's score
+    and place the formulas applied to that unit alone."""
+    platform, _output = city
+    scheme = schemes.Scheme(schemes.CITY, 1, {**schemes.default_document(), "deductions": deductions})
+    now = dt.datetime(2026, 12, 7, 12, tzinfo=dt.timezone.utc)
+    with platform.db.session() as session:
+        start, end = session.scalar(select(func.min(Case.created_at))), now
+        statement = evaluation.statement(session, by="grid", start=start, end=end, as_of=now)
+        counted = [column.name for column in statement.selected_columns if column.name != "key"]
+        plain = {row.key: {name: float(value) if isinstance(value, Decimal) else value
+                           for name in counted for value in [getattr(row, name)]}
+                 for row in session.execute(statement)}
+        grids = {row.key: row for row in evaluation.evaluate(session, by="grid", start=start, end=end, as_of=now)}
+        ranked = {unit: schemes.rank(session, scheme, unit=unit, start=start, end=end, now=now)
+                  for unit in ("grid", "grid_worker", "cadre")}
+        parents = dict(session.execute(select(Grid.id, Grid.parent_id)).all())
+        held: dict[int, set[int]] = {}
+        for person, grid in session.execute(select(GridMember.person_id, GridMember.grid_id)):
+            held.setdefault(person, set()).add(grid)
+    assert len(plain) > 50 and len(ranked["grid_worker"]) > 50 and len(ranked["cadre"]) > 10
+    assert {key: {name: getattr(grids[key], name) for name in counted} for key in plain} == plain
+    below: dict[int, list[int]] = {}   # a grid → the grids with figures at or under it
+    for grid in grids:
+        upward = grid
+        while upward is not None:
+            below.setdefault(upward, []).append(grid)
+            upward = parents.get(upward)
+    names = [field.name for field in dataclasses.fields(Indicators) if field.name not in ("key", "handling_seconds")]
+    for worker in ranked["grid_worker"]:
+        under = [grids[grid] for grid in {grid for mine in held[worker.key] for grid in below.get(mine, ())}]
+        assert {name: getattr(worker.indicators, name) for name in names} == \
+            {name: sum(getattr(row, name) for row in under) for name in names}
+        assert worker.indicators.handling_seconds == pytest.approx(sum(row.handling_seconds for row in under))
+    for rows in ranked.values():
+        assert [row.score for row in rows] == [_plain_score(scheme.document, row.indicators) for row in rows]
+        assert [row.place for row in rows] == list(range(1, len(rows) + 1))
+        assert rows == sorted(rows, key=lambda r: (-_plain_score(scheme.document, r.indicators).total,
+                                                   *schemes.tie_rule(r.indicators), str(r.key)))
+    shared = {id(row.score) for row in ranked["grid"]}
+    assert len(shared) == len({tuple(part.value for part in row.score.parts) + tuple(d.cases for d in
+                                                                                      row.score.deductions)
+                               for row in ranked["grid"]}) < len(ranked["grid"])

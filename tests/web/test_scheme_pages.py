@@ -3,11 +3,13 @@ ranking before saving, a saved version that reorders the ranking page with its b
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 
 import pytest
 
-from minqing.core.models import AssessmentScheme, GridMember, Person, Supervision
+from minqing.core.models import AssessmentScheme, Case, GridMember, Person, Supervision
+from minqing.web.manage import rankings as rankings_page
 from minqing.workflows import months
 
 from tests.fixtures.rankings import ranked_month
@@ -109,3 +111,37 @@ def test_the_ranking_page_ranks_townships_and_grid_workers(as_user, last_month):
     assert "<td>网格长小王</td>" in text and "城关区网格员排名" in text
     response = leader.get("/manage/rankings", query_string={"period": LAST_MONTH, "unit": "planet"})
     assert response.status_code == 400 and "考核对象无效" in response.get_data(as_text=True)
+
+
+def test_a_long_ranking_is_shown_a_page_at_a_time_with_its_places(as_user, platform, world, last_month,
+                                                                   monkeypatch):
+    """Every unit is placed, one page shown (a city has 7,505 grids): the next page goes on from the last place
+    of the one before, keeps the period, unit and scope, and a page past the end shows the last one."""
+    start, _ = months.bounds(LAST_MONTH)
+    with platform.db.session() as session:   # a case in each of two more grids: three grids ranked
+        for code in ("G620102001001", "G620102002"):
+            session.add(Case(theme_key="urban_management.street_vending", title="井盖", source="grid_worker",
+                             status="processing", grid_id=world.grids[code], region_code="620102001001",
+                             department_id=world.departments["water_affairs"], created_at=start + dt.timedelta(days=3),
+                             due_at=start + dt.timedelta(days=4)))
+        session.commit()
+    monkeypatch.setattr(rankings_page, "PAGE_SIZE", 2)
+    leader = as_user("leader")
+
+    def shown(number, **args):
+        text = leader.get("/manage/rankings", query_string={"period": LAST_MONTH, "unit": "grid", "page": number,
+                                                           **args}).get_data(as_text=True)
+        table = text.split('id="ranking"', 1)[1].split("</table>", 1)[0]
+        rows = [row.split("</td>", 2)[:2] for row in table.split("<tr><td>")[1:]]
+        return text, [(int(place), name.removeprefix("<td>")) for place, name in rows]
+
+    first, on_first = shown(1)
+    assert [place for place, _ in on_first] == [1, 2] and "第 1–2 名，共 3 个" in first
+    assert 'id="ranking-pages"' in first and "第 1 / 2 页" in first and "上一页" not in first.split('id="ranking-pages"')[1]
+    assert f"page=2&amp;period={LAST_MONTH}&amp;unit=grid" in first
+    second, on_second = shown(2)
+    assert [place for place, _ in on_second] == [3] and "第 3–3 名，共 3 个" in second and "上一页" in second
+    assert {name for _, name in on_first + on_second} == {"永昌路第1网格", "永昌路中网格", "酒泉路大网格"}
+    assert shown(99)[1] == on_second
+    scoped, _ = shown(1, county="620102000000")
+    assert "county=620102000000" in scoped.split('id="ranking-pages"')[1]

@@ -3,6 +3,7 @@ versions, and every kind of unit ranked with figures checked against direct SQL 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -131,6 +132,32 @@ def test_a_score_adds_weighted_parts_and_takes_capped_deductions():
     empty = schemes.score(scheme, _row())
     assert empty.total == 0 and all(part.value is None for part in empty.parts)
 
+
+
+def test_units_with_the_same_values_share_one_score_equal_to_their_own():
+    """A ranking scores thousands of units by one document; units with equal values get the same (immutable)
+    Score object, equal to the one scored alone, and a unit differing in one deduction count gets its own."""
+    scheme = document(deductions=[{"count": "supervised", "points": 2, "cap": 3}])
+    scoring = schemes.scorer(scheme)
+    rows = [_row(reported=10, responded=9, closed=8, solved=6, rated=5, satisfied=4, supervised=1),
+            _row(reported=20, responded=18, closed=16, solved=12, rated=10, satisfied=8, supervised=1),
+            _row(reported=10, responded=9, closed=8, solved=6, rated=5, satisfied=4, supervised=5), _row()]
+    scores = [scoring(row) for row in rows]
+    assert scores == [schemes.score(scheme, row) for row in rows]
+    assert scores[0] is scores[1]                      # 90 %, 75 %, 80 %, one supervised case: the same values
+    assert scores[2] is not scores[0] and scores[2].total == pytest.approx(scores[0].total - 1)   # −2 → −3 (cap)
+    assert scores[3].total == 0 and [part.value for part in scores[3].parts] == [None, None, None]
+
+
+def test_added_rows_are_their_fields_summed():
+    rows = [_row(reported=3, closed=2, handling_seconds=1.5, supervised=1), _row(reported=4, handling_seconds=2.25),
+            dataclasses.replace(_row(reported=1), households=7, cadre_visited=3)]
+    names = [field.name for field in dataclasses.fields(Indicators) if field.name != "key"]
+    added = Indicators.added("g", rows)
+    assert added == Indicators(key="g", **{name: sum(getattr(row, name) for row in rows) for name in names})
+    assert (added.reported, added.handling_seconds, added.households) == (8, 3.75, 7)
+    assert Indicators.added("none", []) == Indicators(key="none", **dict.fromkeys(names, 0))
+    assert Indicators.added(5, rows[:1]) == dataclasses.replace(rows[0], key=5)
 
 # -- versions -----------------------------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from . import blueprint
 
 VIEWERS = (Role.ADMIN, Role.OPERATOR, Role.LEADER, Role.DEPARTMENT_STAFF)
 SCHEME_VIEWERS = (Role.ADMIN, Role.OPERATOR, Role.LEADER)
+PAGE_SIZE = 100   # units of a live ranking shown per page
 COLUMNS = [("name", "部门"), ("reported", "上报"), ("timely", "及时受理率"),
            ("on_time", "按期办结率"), ("overdue", "超期件数"), ("rework", "返工率"),
            ("satisfaction", "满意率"), ("hours", "平均处置时长"), ("freshness", "数据鲜活度"), ("note", "申诉调整")]
@@ -60,13 +61,21 @@ def _choices(current: str) -> list[str]:
     return sorted(keys, reverse=True)
 
 
-def _units_table(key: str, unit: str, county: str) -> tuple:
-    """The live ranking of counties, townships, grids, grid workers or cadres under the scheme that applies."""
+def _units_table(key: str, unit: str, county: str, page: int) -> tuple:
+    """The live ranking of counties, townships, grids, grid workers or cadres under the scheme that applies: every
+    unit scored and placed, one page of them shown (a city has 7,505 grids)."""
     scheme = schemes.for_region(db(), county or None)
     rows = schemes.rank(db(), scheme, key, unit=unit, county=county or None)
     where = schemes.scope_title(db(), county) if county else "全市"
-    return scheme, charts.ranking_table(score_columns(scheme, unit), [score_row(r.name, r.score) for r in rows],
-                                        caption=f"{months.title(key)}{where}{schemes.UNITS[unit]}排名（{scheme.label}）")
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(page, pages)
+    shown = rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    caption = f"{months.title(key)}{where}{schemes.UNITS[unit]}排名（{scheme.label}）"
+    if pages > 1:
+        caption += f"，第 {shown[0].place}–{shown[-1].place} 名，共 {len(rows)} 个"
+    table = charts.ranking_table(score_columns(scheme, unit), [score_row(r.name, r.score) for r in shown],
+                                 caption=caption, first=shown[0].place if shown else 1)
+    return scheme, table, (page, pages)
 
 
 @blueprint.get("/rankings")
@@ -76,6 +85,7 @@ def rankings_page():
     key = request.args.get("period") or months.previous(months.current())
     unit = request.args.get("unit") or "department"
     county = request.args.get("county") or ""
+    page = max(1, request.args.get("page", 1, type=int))
     try:
         key = months.parse(key)
     except workflows.FormInvalid as error:
@@ -87,9 +97,10 @@ def rankings_page():
         county = schemes.check_scope(db(), county)
     except workflows.FormInvalid as error:
         errors, county = errors + error.errors["scope"], ""
-    ranking = rankings.ranking(db(), key)
-    scheme, scores, table = ranking.scheme, None, None
-    if unit == "department":
+    ranking, scheme, scores, table, pager = None, None, None, None, None
+    if unit == "department":   # the departments' ranking (live: two evaluations) only where it is shown
+        ranking = rankings.ranking(db(), key)
+        scheme = ranking.scheme
         table = charts.ranking_table(COLUMNS, [_row(standing) for standing in ranking.standings],
                                      caption=f"{ranking.title}职能部门各项指标")
         if scheme is not None and all(standing.score for standing in ranking.standings):
@@ -98,15 +109,16 @@ def rankings_page():
                                           caption=f"{ranking.title}职能部门排名（{scheme.label}）")
     else:
         try:
-            scheme, scores = _units_table(key, unit, county)
+            scheme, scores, pager = _units_table(key, unit, county, page)
         except workflows.FormInvalid as error:
             errors = errors + [m for messages in error.errors.values() for m in messages]
-    ended = ranking.ends_at <= ranking.as_of
-    return render_template("manage/rankings.html", ranking=ranking, table=table, scores=scores, scheme=scheme,
-                           errors=errors, choices=_choices(key), month_title=months.title, ended=ended, unit=unit,
+    ended = ranking is not None and ranking.ends_at <= ranking.as_of
+    return render_template("manage/rankings.html", ranking=ranking, key=key, table=table, scores=scores,
+                           scheme=scheme, pager=pager, errors=errors, choices=_choices(key),
+                           month_title=months.title, ended=ended, unit=unit,
                            units=schemes.UNITS, county=county, counties=schemes.counties(db(), viewer()),
                            can_view_schemes=viewer().has_role(*SCHEME_VIEWERS),
-                           can_publish=rankings.may_publish(viewer()) and not ranking.published and ended,
+                           can_publish=ended and rankings.may_publish(viewer()) and not ranking.published,
                            percent=charts.percent), 400 if errors else 200
 
 
