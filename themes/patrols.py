@@ -78,9 +78,22 @@ def overdue_for(periods: dict[str, int], now: dt.datetime):
     return or_(*clauses) if clauses else false()
 
 
+SETTINGS_MEMO = "minqing.themes.patrols.published_settings"   # session.info: enabled_only → settings
+
+
 def published_settings(session: Session, *, enabled_only: bool = False) -> dict[str, tuple[int | None, str]]:
     """theme key → (``patrol_every_days`` or None, title) of each theme's newest published version: only those two
-    fields are read, not the documents. `enabled_only` leaves out the themes of disabled plugins."""
+    fields are read, not the documents. `enabled_only` leaves out the themes of disabled plugins.
+
+    Remembered per session until it flushes, commits or rolls back (a dashboard asked four times: the patrol
+    figures, their warning, the freshness panel and its figure)."""
+    memo = session.info.setdefault(SETTINGS_MEMO, {})
+    if enabled_only not in memo:
+        memo[enabled_only] = _published_settings(session, enabled_only)
+    return dict(memo[enabled_only])
+
+
+def _published_settings(session: Session, enabled_only: bool) -> dict[str, tuple[int | None, str]]:
     newest = (select(ThemeVersion.theme_key, func.max(ThemeVersion.version).label("version"))
               .group_by(ThemeVersion.theme_key).subquery())
     statement = (select(ThemeVersion.theme_key, ThemeVersion.document["patrol_every_days"],
@@ -141,8 +154,15 @@ def overdue_counts(session: Session, viewer: Actor, now: dt.datetime | None = No
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_overdue_counts(session, *_args) -> None:
-    """Records changed, or another transaction's changes may now be seen: count again."""
+    """Records or themes changed, or another transaction's changes may now be seen: count and read again."""
     session.info.pop(OVERDUE_MEMO, None)
+    session.info.pop(SETTINGS_MEMO, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_settings_on_write(state) -> None:
+    if not state.is_select:   # an UPDATE or DELETE of theme versions or plugin states run through the session
+        state.session.info.pop(SETTINGS_MEMO, None)
 
 
 def mark_patrolled(session: Session, actor: Actor, record: ThemeRecord, at: dt.datetime | None = None,

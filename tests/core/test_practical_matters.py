@@ -231,3 +231,32 @@ def test_a_citizen_sees_matters_that_name_them_or_come_from_their_report(platfor
         assert [m.id for m in matters.for_citizen(session, citizen_b)] == [reported.id]
         assert matters.citizen_matter(session, citizen, unnamed.id) is None
         assert matters.citizen_matter(session, citizen, named.id).id == named.id
+
+
+def test_the_panel_builds_the_rows_it_shows_and_the_database_adds_up_the_rest(platform, city, monkeypatch):
+    """At a city's volume the tallies have 7,500 villages and 8,500 owners for a hundred rows shown each: the totals
+    are added up by the database and only the rows shown come back (each built as a Tally, named); the first
+    villages by code are read along their index, not every village grouped."""
+    with platform.db.session() as session:
+        _promise(session, city)
+        _promise(session, city, title="修缮院墙", deadline="2026-12-06")
+        matters.promise(session, _actor(session, city, "operator_b"), household_id=city.households["b"],
+                        title="代办医保", deadline="2026-12-30", today=TODAY)
+        session.commit()
+        admin, today = _actor(session, city, "admin"), dt.date(2026, 12, 10)
+        everything = matters.tallies(session, admin, today)
+        assert (len(everything.villages), len(everything.owners)) == (2, 2)
+        built, tally = [], matters.Tally
+
+        def counted(**fields):
+            built.append(fields["key"])
+            return tally(**fields)
+
+        monkeypatch.setattr(matters, "Tally", counted)
+        shown = matters.tallies(session, admin, today, limit=1)
+        assert len(built) == 3, built                  # one village, one owner, the totals
+        assert (shown.villages, shown.owners) == (everything.villages[:1], everything.owners[:1])
+        assert shown.totals == everything.totals == matters.totals(session, admin, today)
+        assert (shown.totals.total, shown.totals.promised, shown.totals.overdue) == (3, 3, 1)
+        assert shown.villages[0].name == "永昌路社区"
+        assert matters.tallies(session, admin, today, limit=0) == everything     # no limit, as before

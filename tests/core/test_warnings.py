@@ -230,6 +230,25 @@ def test_unvisited_households_equal_a_direct_count_after_moves_visits_and_remova
     assert unvisited_households.unvisited_households(session, ADMIN).unvisited == 2
 
 
+def test_unvisited_households_of_a_village_and_its_groups_are_one_village(platform, session, town):
+    """The never-visited households are grouped by their stored region code (a village's or one of its groups':
+    the partial index's order, no expression per household) and added up per village."""
+    from tests.fixtures.statements import counting
+
+    grid = town["grids"]["yongchang"]
+    for n, code in enumerate(("620102001001", "620102001001001", "620102001001002", "620102001001002")):
+        session.add(Household(number=f"g{n}", grid_id=grid.id, region_code=code, last_visit_at=None))
+    session.add(Household(number="seen", grid_id=grid.id, region_code="620102001001001", last_visit_at=NOW))
+    session.flush()
+    with counting(platform.db.engine) as statements:
+        result = unvisited_households.unvisited_households(session, ADMIN)
+    assert (result.households, result.unvisited, result.villages_with_unvisited) == (5, 4, 1)
+    assert [(v.region_code, v.households, v.unvisited) for v in result.worst] == [("620102001001", 5, 4)]
+    assert unvisited_households.unvisited_households(session, operator_of(town["jiuquan"])).unvisited == 0
+    [never] = [statement for statement in statements if "last_visit_at IS NULL" in statement]
+    assert "substr" not in never.lower(), never
+
+
 def test_no_unvisited_household_warning_when_every_household_was_visited(session, town):
     grid = town["grids"]["yongchang"]
     session.add_all([Household(number=f"h{n}", grid_id=grid.id, region_code=grid.region_code,

@@ -89,3 +89,37 @@ def test_titles_are_masked_for_the_viewer(platform, system, city, theme, theme_p
         assert "王师傅139****5678" in titles and not any("13912345678" in title for title in titles)
         _records, blocks = freshness.panel_blocks(session, None, NOW)
         assert "13912345678" not in str(blocks) and "王师傅139****5678" in str(blocks)
+
+
+def test_the_published_settings_are_read_once_until_the_session_writes(platform, system, theme, theme_plugin):
+    """The dashboard asked for the published themes' patrol periods four times a request (the patrol figures and
+    warning, the freshness panel and figure): read once per session until it writes, flushes or ends."""
+    from sqlalchemy import select
+
+    from minqing.core.models import ThemeVersion
+    from minqing.themes import patrols
+
+    from tests.fixtures.statements import counting
+
+    platform.plugins.register(theme_plugin(theme(RIVER, patrol_every_days=7)), "ledgers")
+    with platform.db.session() as session:
+        themes.sync_themes(platform, session, system)
+        session.commit()
+        with counting(platform.db.engine) as statements:
+            assert patrols.published_settings(session)[RIVER][0] == 7
+            assert patrols.published_periods(session)[RIVER] == 7
+            freshness.freshness(session, None, NOW)
+            freshness.panel_blocks(session, None, NOW)
+            patrols.published_settings(session)[RIVER] = (1, "changed by a caller")   # a copy: not remembered
+            assert patrols.published_settings(session)[RIVER][0] == 7
+        assert sum("theme_versions" in statement for statement in statements) == 2, statements   # all / enabled
+        newest = session.scalar(select(ThemeVersion).where(ThemeVersion.theme_key == RIVER))
+        session.add(ThemeVersion(theme_key=RIVER, version=newest.version + 1,
+                                 document={**newest.document, "patrol_every_days": 3},
+                                 content_hash="x", department_key=newest.department_key,
+                                 plugin_name=newest.plugin_name))
+        session.flush()
+        assert patrols.published_settings(session)[RIVER][0] == 3     # a version published in this session
+        session.execute(ThemeVersion.__table__.delete().where(ThemeVersion.version > newest.version))
+        assert patrols.published_periods(session)[RIVER] == 7           # a write without a flush
+        session.rollback()

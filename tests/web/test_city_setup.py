@@ -111,6 +111,22 @@ def test_a_city_at_another_fixed_offset_counts_its_own_days_and_shows_its_own_ti
     assert f"<td>{expected:%Y-%m-%d %H:%M}</td>" in row
 
 
+def test_the_trend_counts_the_city_days_as_dates_not_text(platform, world):
+    """The dashboard's 30-day trend groups a month of cases by the city's date; on PostgreSQL as a date (a cast),
+    not a text formatted per case (`to_char`: twice the time at a city's volume). The days are the city's."""
+    from tests.fixtures.statements import counting
+
+    add_case(platform, world, dt.datetime(2026, 5, 19, 15, 59, tzinfo=dt.UTC))   # 23:59 on the 19th at UTC+8
+    add_case(platform, world, dt.datetime(2026, 5, 19, 16, 0, tzinfo=dt.UTC))    # 00:00 on the 20th
+    add_case(platform, world, dt.datetime(2026, 5, 20, 15, 59, tzinfo=dt.UTC))   # 23:59 on the 20th
+    add_case(platform, world, dt.datetime(2026, 5, 18, 15, 59, tzinfo=dt.UTC))   # the 18th: before the days shown
+    with platform.db.session() as session, counting(platform.db.engine) as statements:
+        labels, reported, closed = figures.daily_trend(session, system_actor("test"), days=2,
+                                                       today=dt.date(2026, 5, 20))
+    assert (labels, reported, closed) == (["05-19", "05-20"], [1, 2], [0, 0])
+    assert not any("to_char" in statement for statement in statements), statements
+
+
 def test_a_refused_tile_url_is_shown_back_and_otherwise_the_stored_one(app, platform, password_hash):
     no_city(platform, password_hash)
     with platform.db.session() as session:

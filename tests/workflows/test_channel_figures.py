@@ -108,3 +108,19 @@ def test_figures_respect_the_viewers_scope(platform, city, channels_history):
         assert mine == {"work": 2}                                            # the department's own cases
         station = {row.channel: row.reported for row in by_channel(session, viewer=city.station, **PERIOD)}
         assert station == {"work": 3, "citizen": 2, "12345": 1}
+
+
+def test_the_median_is_one_ordered_set_aggregate_on_postgresql(platform, city, channels_history):
+    """PostgreSQL takes the median with `percentile_cont(0.5)` (the middle value, or the mean of the two middle
+    ones: one sort per channel), not two window functions over the period's cases; SQLite has no ordered-set
+    aggregate and ranks them. Both give the same figures."""
+    from minqing.workflows.channel_figures import median_response
+
+    from tests.fixtures.statements import counting
+
+    with platform.db.session() as session, counting(platform.db.engine) as statements:
+        medians = median_response(session, start=PERIOD["start"], end=PERIOD["end"])
+        postgresql = session.get_bind().dialect.name == "postgresql"
+    assert medians == {"work": (3, pytest.approx(3.0)), "citizen": (2, pytest.approx(3.5))}
+    [statement] = statements
+    assert ("percentile_cont" in statement, "row_number" in statement) == (postgresql, not postgresql), statement

@@ -10,7 +10,7 @@ import dataclasses
 import datetime as dt
 import re
 
-from sqlalchemy import Interval, case, func, literal, select
+from sqlalchemy import Date, Interval, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from minqing.core import city, scope
@@ -25,13 +25,15 @@ GRID_LEVELS = ("large", "medium", "small")
 
 
 def local_day(session: Session, column):
-    """The city's calendar date of a UTC timestamp column, as 'YYYY-MM-DD' text on every backend.
+    """The city's calendar date of a UTC timestamp column: a date on PostgreSQL, 'YYYY-MM-DD' text on SQLite
+    (`str()` of either is the ISO date).
 
     The city's offset is fixed (`minqing init` refuses zones with daylight saving), so adding it to the UTC time
-    gives the local wall time; it is a bound parameter, the same statement for every city."""
+    gives the local wall time; it is a bound parameter, the same statement for every city. On PostgreSQL a cast to
+    date, not `to_char`: formatting each of a month's cases as text took twice as long as grouping them."""
     offset = city.offset(session)
     if session.get_bind().dialect.name == "postgresql":  # the column is a timestamp without zone, in UTC
-        return func.to_char(column + literal(offset, Interval()), "YYYY-MM-DD")
+        return cast(column + literal(offset, Interval()), Date)
     return func.date(column, literal(f"{int(offset.total_seconds()) // 60:+d} minutes"))
 
 
