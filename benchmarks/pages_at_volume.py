@@ -23,6 +23,7 @@ from collections.abc import Iterator
 PAGES = (
     ("dashboard (this month)", "/manage/"),
     ("dashboard (last 30 days)", "/manage/?period=last_30_days"),
+    ("dashboard (last month)", "/manage/?period=last_month"),   # a whole month: "this month" at its end
     ("warnings page", "/manage/warnings"),
     ("rankings by department", "/manage/rankings"),
     ("rankings by county", "/manage/rankings?unit=county"),
