@@ -17,6 +17,7 @@ CREATED_AT_INCLUDE = ("id", "status", "region_code", "theme_key", "department_id
                       "merged_into_id", "closed_at", "due_at", "rework_count", "reporter_account_id",
                       "category", "lon", "lat")   # the last three: the hotspots' points (0041)
 CLOSED_AT_INCLUDE = ("region_code", "reporter_account_id")
+OPEN_INCLUDE = ("region_code", "grid_id", "department_id", "reporter_account_id")   # the scope's columns (0042)
 RETURN_CONDITION = "action = 'return'"   # a partial index's condition: queries must spell it as a literal
 # The columns ix_cases_theme_newest carries on PostgreSQL besides its key (theme_key, id): those of the scope
 # (core.scope: reporter, region, grid, department), the box and the point, and the rest of a case's point on the map
@@ -51,7 +52,7 @@ class Case(Base):
         Index("ix_cases_closed_at", "closed_at", postgresql_include=CLOSED_AT_INCLUDE),
         Index("ix_cases_created_at", "created_at", postgresql_include=CREATED_AT_INCLUDE),
         Index("ix_cases_open", "status", "state_deadline_at", postgresql_where=text(OPEN_CONDITION),
-              sqlite_where=text(OPEN_CONDITION)),
+              sqlite_where=text(OPEN_CONDITION), postgresql_include=OPEN_INCLUDE),
         # A grid worker's and a department's scope (core.scope) with a status: the inbox's status choices and
         # filters read a grid's or a department's cases of one status from here (migration 0031), not every case
         # of that status; the leading column serves the lookups by grid or department alone.
