@@ -16,12 +16,12 @@ import dataclasses
 import datetime as dt
 import math
 
-from sqlalchemy import and_, event, false, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from minqing import forms
-from minqing.core import attachments as uploads, scope
+from minqing.core import attachments as uploads, memos, scope
 from minqing.core.actors import Actor
 from minqing.core.changes import record_change
 from minqing.core.models import Attachment, PluginState, ThemeRecord, ThemeVersion, Visit, utcnow
@@ -78,16 +78,16 @@ def overdue_for(periods: dict[str, int], now: dt.datetime):
     return or_(*clauses) if clauses else false()
 
 
-SETTINGS_MEMO = "minqing.themes.patrols.published_settings"   # session.info: enabled_only → settings
+SETTINGS_MEMO = "minqing.themes.patrols.published_settings"   # a session memo: enabled_only → settings
 
 
 def published_settings(session: Session, *, enabled_only: bool = False) -> dict[str, tuple[int | None, str]]:
     """theme key → (``patrol_every_days`` or None, title) of each theme's newest published version: only those two
     fields are read, not the documents. `enabled_only` leaves out the themes of disabled plugins.
 
-    Remembered per session until it flushes, commits or rolls back (a dashboard asked four times: the patrol
-    figures, their warning, the freshness panel and its figure)."""
-    memo = session.info.setdefault(SETTINGS_MEMO, {})
+    Remembered per session until it could see other themes (`core.memos`: a dashboard asked four times, the
+    patrol figures, their warning, the freshness panel and its figure)."""
+    memo = memos.of(session, SETTINGS_MEMO)
     if enabled_only not in memo:
         memo[enabled_only] = _published_settings(session, enabled_only)
     return dict(memo[enabled_only])
@@ -122,7 +122,7 @@ def due_for_patrol(platform, session: Session, viewer: Actor, now: dt.datetime |
     return list(session.scalars(statement))
 
 
-OVERDUE_MEMO = "minqing.themes.patrols.overdue_counts"   # session.info: viewer → (now, counts)
+OVERDUE_MEMO = "minqing.themes.patrols.overdue_counts"   # a session memo: viewer → (now, counts)
 
 
 def overdue_counts(session: Session, viewer: Actor, now: dt.datetime | None = None
@@ -132,9 +132,9 @@ def overdue_counts(session: Session, viewer: Actor, now: dt.datetime | None = No
     figures and the panel.
 
     Remembered per session and viewer, so one dashboard counts once: a call without `now` takes the remembered
-    counts, a call with `now` those counted at that moment. Any flush, commit or rollback of the session forgets
-    them."""
-    memo = session.info.setdefault(OVERDUE_MEMO, {})
+    counts, a call with `now` those counted at that moment. Any flush, commit, rollback or write of the session
+    forgets them (`core.memos`)."""
+    memo = memos.of(session, OVERDUE_MEMO)
     key = (viewer.account_id, viewer.grants)
     remembered = memo.get(key)
     if remembered is not None and (now is None or remembered[0] == now):
@@ -148,21 +148,6 @@ def overdue_counts(session: Session, viewer: Actor, now: dt.datetime | None = No
                     key=lambda row: (-row[3], row[0], row[1] or 0))
     memo[key] = (now, counts)
     return list(counts)
-
-
-@event.listens_for(Session, "after_flush")
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_overdue_counts(session, *_args) -> None:
-    """Records or themes changed, or another transaction's changes may now be seen: count and read again."""
-    session.info.pop(OVERDUE_MEMO, None)
-    session.info.pop(SETTINGS_MEMO, None)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _forget_settings_on_write(state) -> None:
-    if not state.is_select:   # an UPDATE or DELETE of theme versions or plugin states run through the session
-        state.session.info.pop(SETTINGS_MEMO, None)
 
 
 def mark_patrolled(session: Session, actor: Actor, record: ThemeRecord, at: dt.datetime | None = None,

@@ -24,10 +24,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import Float, and_, case, cast, event, func, or_, select, union_all
+from sqlalchemy import Float, and_, case, cast, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from .. import city, scope
+from .. import city, memos, scope
 from ..actors import Actor
 from ..changes import record_change
 from ..geo.regions import SIGNIFICANT
@@ -213,9 +213,9 @@ def _seen(session: Session, current: Period, by: str, viewer: Actor | None) -> d
     their visits keep them: the period's range of the cadres' visit index, each household once, no join.
 
     Per region they are counted per village once and added up by the codes' prefix (a household lies in one
-    village), kept for the session's transaction until it writes (`_SEEN`): a dashboard asks for the same period
+    village), kept for the session's transaction until it writes (`memos`): a dashboard asks for the same period
     twice, by county for the evaluation's column and by village for the panel."""
-    memo = session.info.setdefault(_SEEN, {})
+    memo = memos.of(session, _SEEN)
     level = "grid" if by == "grid" else "village"
     who = viewer and (viewer.account_id, viewer.grants)
     found = memo.get(wanted := (current.start, current.end, level, who))
@@ -299,19 +299,7 @@ def _same_but_for_an_empty_end(session: Session, memo: dict, current: Period, le
     return None
 
 
-_SEEN = "minqing.household_visits.seen"   # session.info: the seen households of a period, per viewer
-
-
-@event.listens_for(Session, "after_flush")
-@event.listens_for(Session, "after_transaction_end")
-def _forget_seen(session: Session, *_args) -> None:
-    session.info.pop(_SEEN, None)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _forget_seen_on_write(state) -> None:
-    if not state.is_select:   # an INSERT, UPDATE, DELETE or text statement run through the session
-        state.session.info.pop(_SEEN, None)
+_SEEN = "minqing.household_visits.seen"   # the session's memo (core.memos): the seen households of a period
 
 
 def coverage(session: Session, *, by: str = "village", now: dt.datetime | None = None,

@@ -49,15 +49,12 @@ class HouseholdCoverage:
         return self.unvisited / self.households if self.households else 0.0
 
 
-def _per_village(session: Session, viewer: Actor, model, counted, *conditions, by_code: bool = False
-                 ) -> dict[str, int]:
-    """{village code's significant digits: `counted`}. `by_code`: grouped by the stored region code (a village's or
-    one of its groups': an index's order, no expression per row; the households never visited) and added up per
-    village here."""
-    key = model.region_code if by_code else func.substr(model.region_code, 1, SIGNIFICANT["village"])
+def _per_village(session: Session, viewer: Actor, model, counted, *conditions) -> dict[str, int]:
+    """{village code's significant digits: `counted`}, grouped by the stored region code (a village's or one of its
+    groups': the indexes' order, no expression per row) and added up per village here."""
     totals: dict[str, int] = {}
-    for code, count in session.execute(scope.restrict(select(key, counted).where(*conditions).group_by(key),
-                                                      model, viewer)):
+    statement = select(model.region_code, counted).where(*conditions).group_by(model.region_code)
+    for code, count in session.execute(scope.restrict(statement, model, viewer)):
         village = code[:SIGNIFICANT["village"]]
         totals[village] = totals.get(village, 0) + int(count)
     return totals
@@ -68,8 +65,7 @@ def unvisited_households(session: Session, viewer: Actor, *, limit: int = 10) ->
     counted from `household_counts` (kept by the database, migration 0031), the unvisited ones from their
     partial index (migration 0034): not every household of the city."""
     households = _per_village(session, viewer, HouseholdCount, func.sum(HouseholdCount.households))
-    unvisited = _per_village(session, viewer, Household, func.count(), Household.last_visit_at.is_(None),
-                             by_code=True)
+    unvisited = _per_village(session, viewer, Household, func.count(), Household.last_visit_at.is_(None))
     villages = [VillageCoverage(region_code=code.ljust(12, "0"), households=count, unvisited=unvisited.get(code, 0))
                 for code, count in households.items() if count]
     worst = sorted((v for v in villages if v.unvisited), key=lambda v: (-v.unvisited, -v.unvisited_rate,
