@@ -231,3 +231,21 @@ def test_at_most_max_kept_answers_are_kept_the_least_recently_used_dropped(platf
     assert _computed(shown) == {"2026-12-01T00:03:00+08:00"}   # 城关's first answer was dropped for the city's
     _at(monkeypatch, NOVEMBER.end + dt.timedelta(minutes=4))
     assert _computed(_layer(platform, session, system_actor("test"))) == {"2026-12-01T00:02:00+08:00"}
+
+
+def test_a_session_that_wrote_sees_its_own_cases_and_keeps_nothing_for_others(platform, session, town, history,
+                                                                             monkeypatch):
+    from minqing.workflows.briefs import plugin
+
+    hotspots.save_settings(session, CHENGGUAN_CENTRE, SETTINGS)
+    _at(monkeypatch, NOVEMBER.end)
+    assert _sizes(_layer(platform, session, CHENGGUAN_CENTRE)) == [6, 8, 12]          # kept for 城关's grants
+    plant_cluster(session, town, centre=SCHOOL, count=3, category="市容环境", reported=at(2026, 11, 20), seed=9,
+                  spread_m=30)
+    session.flush()                                       # not committed: only this session sees the three
+    _at(monkeypatch, NOVEMBER.end + dt.timedelta(minutes=1))
+    own = layers.layer_features(platform, session, plugin.LAYER_KEY, CHENGGUAN_CENTRE)
+    assert sorted(feature["properties"]["cases"] for feature in own) == [8, 9, 12]
+    session.rollback()
+    again = _layer(platform, session, CHENGGUAN_CENTRE)   # the kept answer, not the rolled-back one
+    assert _sizes(again) == [6, 8, 12] and _computed(again) == {"2026-12-01T00:00:00+08:00"}

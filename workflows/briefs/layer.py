@@ -14,6 +14,8 @@ What is kept stays correct:
   takes effect at once in every process.
 - **cases**: an answer is at most `MAX_AGE` old (the stored early warnings' refresh interval,
   `MINQING_WARNINGS_REFRESH_SECONDS`, default 300 s); each hotspot's popup says when it was computed.
+- **uncommitted writes**: a session whose transaction has written (`memos.wrote`) sees changes no other session
+  does and that may yet be rolled back; it neither reads a kept answer nor keeps its own.
 - **memory**: at most `MAX_KEPT` answers per database, the least recently used dropped first, the expired ones
   whenever an answer is added.
 """
@@ -27,7 +29,7 @@ import weakref
 
 from sqlalchemy.orm import Session
 
-from minqing.core import scope, warning_store
+from minqing.core import memos, scope, warning_store
 from minqing.core.actors import Actor
 
 from . import hotspots
@@ -57,6 +59,8 @@ def changes(session: Session, viewer: Actor, now: dt.datetime, *, days: int) -> 
         owner, computed_as = viewer.account_id, viewer
     else:
         owner, computed_as = None, dataclasses.replace(viewer, account_id=None)   # the grants alone
+    if memos.wrote(session):
+        return _compute(session, computed_as, now, window, settings)
     key = (scope.shared_key(viewer), owner, days, tuple(sorted(settings.items())))
     engine = session.get_bind()
     with _lock:
@@ -65,9 +69,7 @@ def changes(session: Session, viewer: Actor, now: dt.datetime, *, days: int) -> 
         if answer is not None and answer.fresh(now):
             kept.move_to_end(key)
             return answer
-    current = hotspots.hotspots(session, computed_as, now - window, now, **settings)
-    previous = hotspots.hotspots(session, computed_as, now - 2 * window, now - window, **settings)
-    answer = Answer(now, tuple(hotspots.changes(current, previous, eps_m=settings["eps_m"])))
+    answer = _compute(session, computed_as, now, window, settings)
     with _lock:
         for stale in [other for other, kept_answer in kept.items() if not kept_answer.fresh(now)]:
             del kept[stale]
@@ -75,3 +77,9 @@ def changes(session: Session, viewer: Actor, now: dt.datetime, *, days: int) -> 
         while len(kept) > MAX_KEPT:
             kept.popitem(last=False)
     return answer
+
+
+def _compute(session: Session, viewer: Actor, now: dt.datetime, window: dt.timedelta, settings: dict) -> Answer:
+    current = hotspots.hotspots(session, viewer, now - window, now, **settings)
+    previous = hotspots.hotspots(session, viewer, now - 2 * window, now - window, **settings)
+    return Answer(now, tuple(hotspots.changes(current, previous, eps_m=settings["eps_m"])))
