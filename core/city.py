@@ -8,6 +8,7 @@ time or map reads them here:
     today(session)             today's calendar date in the city
     local(moment)              a moment (naive = UTC, as stored) in the city's time
     month_of(moment)           the calendar month it falls in there, as YYYYMM
+    day_of(moment)             the calendar day it falls in there, as YYYYMMDD
     midnight(day)              the UTC moment a local calendar day begins
     map_view(session)          the map's default centre and zoom
 
@@ -137,6 +138,16 @@ def month_of(moment: dt.datetime, session: Session | None = None) -> int:
     """The calendar month `moment` falls in, in the city's time, as YYYYMM (`visits.visit_month`)."""
     moment = local(moment, session)
     return moment.year * 100 + moment.month
+
+
+def day_of(moment: dt.datetime, session: Session | None = None) -> int:
+    """The calendar day `moment` falls in, in the city's time, as YYYYMMDD (`visits.visit_day`)."""
+    return number_of_day(local(moment, session).date())
+
+
+def number_of_day(day: dt.date) -> int:
+    """A calendar day as YYYYMMDD, as `visits.visit_day` keeps it."""
+    return day.year * 10000 + day.month * 100 + day.day
 
 
 def midnight(day: dt.date, session: Session | None = None) -> dt.datetime:

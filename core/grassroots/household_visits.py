@@ -11,10 +11,15 @@ village or township), the share they visited themselves. Households count where 
 and region code). The households are counted from `household_counts` (per grid and region code, kept by the
 database's triggers: migration 0031), the visited ones from the period's cadre visits alone, which carry their
 household's current grid and region code (kept by triggers: migration 0038) in `ix_visits_cadre_households`:
-neither reads every household of the city nor joins the visits to them (issue #20). For a calendar month (the
-default period, and the dashboard's "this month") both are read from counts the database keeps as visits are
-written (`cadre_visit_counts`, migration 0040: a few thousand rows instead of a month's visits); any other window
-reads the visits (`counted_month` says which).
+neither reads every household of the city nor joins the visits to them (issue #20). Most windows are read from
+counts the database keeps as visits are written instead (`kept_counts` says which, and why):
+- a calendar month (the default period, and the dashboard's "this month"): the month's counts
+  (`cadre_visit_counts`, migration 0040: a few thousand rows instead of a month's visits);
+- a window from a local midnight with no cadre visit at or after its end (the dashboard's "last 30 days", chosen
+  dates up to today): the households counted by the day of their last cadre visit (`cadre_last_visit_counts`,
+  migration 0043), summed from the window's first day — a household was visited in such a window exactly when its
+  last visit is on or after that day;
+- any other window (one that later visits follow, one not starting at midnight) reads its visits.
 
 The period is a calendar month by default; the setting `household_visit_period` ("month", "quarter" or "year")
 changes it (`minqing visits period quarter`).
@@ -31,8 +36,8 @@ from .. import city, memos, scope
 from ..actors import Actor
 from ..changes import record_change
 from ..geo.regions import SIGNIFICANT
-from ..models import (Account, Address, CadreGrid, CadrePost, CadreVisitCount, Grid, House, Household,
-                     HouseholdCount, Region, Resident, Setting, Visit, utcnow)
+from ..models import (Account, Address, CadreGrid, CadreLastVisitCount, CadrePost, CadreVisitCount, Grid, House,
+                     Household, HouseholdCount, Region, Resident, Setting, Visit, utcnow)
 
 PERIOD_SETTING = "household_visit_period"
 PERIODS = {"month": ("月", 1), "quarter": ("季度", 3), "year": ("年", 12)}
@@ -88,18 +93,20 @@ def _months_later(start: dt.datetime, months: int) -> dt.datetime:
 
 
 def _household_visits(start=None, end=None):
+    """The household visits from `start` (any time without) until before `end` (on without)."""
     conditions = [Visit.target_kind == "household"]
     if start is not None:
-        conditions += [Visit.visited_at >= start, Visit.visited_at < end]
+        conditions.append(Visit.visited_at >= start)
+    if end is not None:
+        conditions.append(Visit.visited_at < end)
     return conditions
 
 
-def _cadre_visits(current: Period):
-    """The period's cadre visits of households that exist (`household_region_code` is NULL for none): the range
-    of the partial index `ix_visits_cadre_households`, which holds each visited household's current grid and
-    region code too (migration 0038)."""
-    return (*_household_visits(current.start, current.end), Visit.visitor_post.is_not(None),
-            Visit.household_region_code.is_not(None))
+def _cadre_visits(start, end):
+    """The cadre visits of households that exist (`household_region_code` is NULL for none) in [start, end) —
+    `end` None: from `start` on: the range of the partial index `ix_visits_cadre_households`, which holds each
+    visited household's current grid and region code too (migration 0038)."""
+    return (*_household_visits(start, end), Visit.visitor_post.is_not(None), Visit.household_region_code.is_not(None))
 
 
 # -- the list of households ----------------------------------------------------------------------------------
@@ -222,8 +229,8 @@ def _seen(session: Session, current: Period, by: str, viewer: Actor | None) -> d
     if found is None:
         found = _same_but_for_an_empty_end(session, memo, current, level, who)
     if found is None:
-        month = counted_month(session, current)
-        found = memo[wanted] = (_seen_counted(session, month, level, viewer) if month is not None
+        kept = kept_counts(session, current)
+        found = memo[wanted] = (_seen_kept(session, kept, level, viewer) if kept is not None
                                 else _seen_live(session, current, level, viewer))
     if level == "grid" or by == "village":
         return dict(found)
@@ -237,7 +244,7 @@ def _seen_live(session: Session, current: Period, level: str, viewer: Actor | No
     """{key at `level` (grid id or village code): households a cadre visited} from the period's cadre visits."""
     key = (Visit.household_grid_id if level == "grid"
            else func.substr(Visit.household_region_code, 1, SIGNIFICANT[level])).label("key")
-    visited = select(Visit.target_id, key).where(*_cadre_visits(current)).distinct()
+    visited = select(Visit.target_id, key).where(*_cadre_visits(current.start, current.end)).distinct()
     if viewer is not None:
         visited = scope.restrict(visited, scope.HouseholdPlace(Visit.household_grid_id, Visit.household_region_code),
                                  viewer)
@@ -245,43 +252,102 @@ def _seen_live(session: Session, current: Period, level: str, viewer: Actor | No
     return dict(session.execute(select(visited.c.key, func.count()).group_by(visited.c.key)).all())
 
 
-def _seen_counted(session: Session, month: int, level: str, viewer: Actor | None) -> dict:
-    """`_seen_live`'s figures for a calendar month, from the month's kept counts of any cadre (account 0): a few
-    thousand rows (grid id 0 is "no grid", None as the visits have it)."""
-    key = (func.nullif(CadreVisitCount.grid_id, 0) if level == "grid"
-           else func.substr(CadreVisitCount.region_code, 1, SIGNIFICANT[level])).label("key")
-    statement = (select(key, func.sum(CadreVisitCount.households))
-                 .where(CadreVisitCount.month == month, CadreVisitCount.account_id == 0,
-                        CadreVisitCount.households > 0).group_by(key))
+def _seen_kept(session: Session, kept: Kept, level: str, viewer: Actor | None) -> dict:
+    """`_seen_live`'s figures from the window's kept counts of any cadre (account 0): a few thousand rows for a
+    month, the window's days' rows since a day (grid id 0 is "no grid", None as the visits have it)."""
+    model, window = kept.rows()
+    key = (func.nullif(model.grid_id, 0) if level == "grid"
+           else func.substr(model.region_code, 1, SIGNIFICANT[level])).label("key")
+    statement = (select(key, func.sum(model.households))
+                 .where(*window, model.account_id == 0, model.households > 0).group_by(key))
     if viewer is not None:
-        statement = scope.restrict(statement, scope.HouseholdPlace(CadreVisitCount.grid_id,
-                                                                   CadreVisitCount.region_code), viewer)
+        statement = scope.restrict(statement, scope.HouseholdPlace(model.grid_id, model.region_code), viewer)
     return {key: int(seen) for key, seen in session.execute(statement)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Kept:
+    """Where a window's 户户见干部 is read from instead of its visits (`kept_counts`): a calendar month's counts
+    (`month`, YYYYMM: `cadre_visit_counts`, migration 0040), or the households whose last cadre visit is on or
+    after a day (`since`, YYYYMMDD: `cadre_last_visit_counts`, migration 0043)."""
+    month: int | None = None
+    since: int | None = None
+
+    def rows(self):
+        """(the kept counts' model, the conditions that pick the window's rows of it)."""
+        if self.month is not None:
+            return CadreVisitCount, (CadreVisitCount.month == self.month,)
+        return CadreLastVisitCount, (CadreLastVisitCount.day >= self.since,)
+
+
+def kept_counts(session: Session, current: Period) -> Kept | None:
+    """Where `current`'s 户户见干部 is read from: counts the database keeps as visits are written, or None — the
+    window's cadre visits, each household once (about a million at a city's volume: over a second).
+
+    - A calendar month in the city's time (`counted_month`: to the next month's first midnight, or to an earlier
+      end after which the month holds no cadre visit, as the dashboard's "this month"): the month's counts, one row
+      per place — the fewest rows, so a month is read from them even when the next choice would serve.
+    - A window from a local midnight after whose end no cadre visit of a household exists — the dashboard's "last
+      30 days" and chosen dates up to today, since nobody has visited tomorrow (`last_visits_since`): a household
+      was visited in it exactly when its last cadre visit is on or after the window's first day, so the households
+      counted by their last visit's day, from that day on.
+    - Any other window (one ending before visits that were made later; one not starting at midnight): None, as
+      the counts cannot tell which of a household's visits fall in it.
+
+    Neither counts is used while a cadre visit in the window was written without its month (for the month's) or
+    day (for the last visits'): such a visit is not counted in them."""
+    month = counted_month(session, current)
+    if month is not None:
+        return Kept(month=month)
+    since = last_visits_since(session, current)
+    return Kept(since=since) if since is not None else None
 
 
 def counted_month(session: Session, current: Period) -> int | None:
     """The month (YYYYMM) whose kept counts (`cadre_visit_counts`, migration 0040) give `current`'s 户户见干部,
-    or None: read the period's visits. A calendar month in the city's time: from its first midnight to the next
-    month's, or to an earlier end after which the month holds no cadre visit (the dashboard's "this month" ends
-    tomorrow at midnight) — and without a cadre visit written without its month (`Visit.visit_month`)."""
+    or None. A calendar month in the city's time: from its first midnight to the next month's, or to an earlier
+    end after which the month holds no cadre visit (the dashboard's "this month" ends tomorrow at midnight) — and
+    without a cadre visit written without its month (`Visit.visit_month`)."""
     start = city.local(current.start, session)
     if start.day != 1 or start.time() != dt.time():
         return None
     end = _months_later(start, 1).astimezone(dt.UTC)
     if not current.start < current.end <= end:
         return None
-    if current.end < end and _any_cadre_visit(session, Period(current.kind, current.end, end, "")):
+    if current.end < end and _any_cadre_visit(session, current.end, end):
         return None
-    unmonthed = (Visit.target_kind == "household", Visit.visitor_post.is_not(None), Visit.visit_month.is_(None),
-                 Visit.visited_at >= current.start, Visit.visited_at < end)
-    if session.scalar(select(Visit.id).where(*unmonthed).limit(1)) is not None:
+    if _any_cadre_visit_without(Visit.visit_month, session, current.start, end):
         return None
     return start.year * 100 + start.month
 
 
-def _any_cadre_visit(session: Session, between: Period) -> bool:
-    """Whether a cadre visited an existing household in the window (one probe of the cadres' visit index)."""
-    return session.scalar(select(Visit.id).where(*_cadre_visits(between)).limit(1)) is not None
+def last_visits_since(session: Session, current: Period) -> int | None:
+    """The day (YYYYMMDD) from which the households' last cadre visits (`cadre_last_visit_counts`, migration
+    0043) give `current`'s 户户见干部, or None: a window from a midnight in the city's time with no cadre visit of
+    a household at or after its end (its households seen are those whose last visit is on or after its first
+    day), and none in it written without its day (`Visit.visit_day`). One probe of an index each."""
+    start = city.local(current.start, session)
+    if start.time() != dt.time() or not current.start < current.end:
+        return None
+    if _any_cadre_visit(session, current.end, None):
+        return None
+    if _any_cadre_visit_without(Visit.visit_day, session, current.start, current.end):
+        return None
+    return city.number_of_day(start.date())
+
+
+def _any_cadre_visit(session: Session, start, end) -> bool:
+    """Whether a cadre visited an existing household in [start, end) (`end` None: from `start` on): one probe of
+    the cadres' visit index."""
+    return session.scalar(select(Visit.id).where(*_cadre_visits(start, end)).limit(1)) is not None
+
+
+def _any_cadre_visit_without(column, session: Session, start, end) -> bool:
+    """Whether a cadre's household visit in [start, end) was written without `column` (its month or day): one
+    probe of its partial index (`ix_visits_cadre_without_month`, `_day`), empty normally."""
+    written_without = (Visit.target_kind == "household", Visit.visitor_post.is_not(None), column.is_(None),
+                       Visit.visited_at >= start, Visit.visited_at < end)
+    return session.scalar(select(Visit.id).where(*written_without).limit(1)) is not None
 
 
 def _same_but_for_an_empty_end(session: Session, memo: dict, current: Period, level: str, who) -> dict | None:
@@ -293,7 +359,7 @@ def _same_but_for_an_empty_end(session: Session, memo: dict, current: Period, le
         if (start, known_level, known_who) != (current.start, level, who) or end == current.end:
             continue
         low, high = min(end, current.end), max(end, current.end)
-        if not _any_cadre_visit(session, Period(current.kind, low, high, "")):
+        if not _any_cadre_visit(session, low, high):
             memo[(current.start, current.end, level, who)] = found
             return found
     return None
@@ -357,28 +423,30 @@ def _responsible_households():
     return union_all(by_grid, *by_region).subquery()
 
 
-def _own_visits(current: Period, month: int | None):
-    """(account id, grid id, region code, households that cadre visited themselves there in the period): for a
-    calendar month (`counted_month`) the month's kept counts per cadre account, a few thousand rows; else one
-    pass over the period's cadre visits (the index alone: each carries its household's current grid and region
-    code), counted per visitor and place (a household has one place)."""
-    if month is not None:   # grid id 0 ("no grid") joins no cadre's grid, as NULL does not
-        return (select(CadreVisitCount.account_id, CadreVisitCount.grid_id, CadreVisitCount.region_code,
-                       CadreVisitCount.households)
-                .where(CadreVisitCount.month == month, CadreVisitCount.account_id != 0,
-                       CadreVisitCount.households > 0).subquery())
+def _own_visits(current: Period, kept: Kept | None):
+    """(account id, grid id, region code, households that cadre visited themselves there in the period): from the
+    window's kept counts per cadre account when there are some (`kept_counts`: a few thousand rows for a month,
+    the window's days' rows since a day); else one pass over the period's cadre visits (the index alone: each
+    carries its household's current grid and region code), counted per visitor and place (a household has one
+    place)."""
+    if kept is not None:   # grid id 0 ("no grid") joins no cadre's grid, as NULL does not
+        model, window = kept.rows()
+        return (select(model.account_id, model.grid_id, model.region_code,
+                       func.sum(model.households).label("households"))
+                .where(*window, model.account_id != 0, model.households > 0)
+                .group_by(model.account_id, model.grid_id, model.region_code).subquery())
     pairs = (select(Visit.visitor_account_id.label("account_id"), Visit.target_id.label("household_id"),
                     Visit.household_grid_id.label("grid_id"), Visit.household_region_code.label("region_code"))
-             .where(*_cadre_visits(current)).distinct().subquery())
+             .where(*_cadre_visits(current.start, current.end)).distinct().subquery())
     return (select(pairs.c.account_id, pairs.c.grid_id, pairs.c.region_code, func.count().label("households"))
             .group_by(pairs.c.account_id, pairs.c.grid_id, pairs.c.region_code).subquery())
 
 
-def _seen_by_own_cadre(current: Period, month: int | None):
+def _seen_by_own_cadre(current: Period, kept: Kept | None):
     """(cadre post id, how many of the households they answer for they visited themselves in the period): each
     cadre's visited households per place (`_own_visits`) checked against the post's grids (or, with none, its
     region): the posts join a few thousand rows."""
-    own = _own_visits(current, month)
+    own = _own_visits(current, kept)
     statement = (select(CadrePost.id.label("post_id"), func.sum(own.c.households).label("seen")).select_from(own)
                  .join(CadrePost, CadrePost.account_id == own.c.account_id)
                  .join(Region, Region.id == CadrePost.region_id)
@@ -397,7 +465,7 @@ def cadre_coverage(session: Session, *, now: dt.datetime | None = None, viewer: 
     `lowest`: only that many, the lowest coverage first (no households counts as 0), then by name — chosen by the
     database (the dashboard shows a hundred of a city's eight thousand cadres)."""
     current = current or period(session, now)
-    responsible, seen = _responsible_households(), _seen_by_own_cadre(current, counted_month(session, current))
+    responsible, seen = _responsible_households(), _seen_by_own_cadre(current, kept_counts(session, current))
     households = func.coalesce(responsible.c.households, 0)
     seen_count = func.coalesce(seen.c.seen, 0)
     statement = (select(CadrePost.id, CadrePost.account_id, CadrePost.post, CadrePost.region_id,

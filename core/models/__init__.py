@@ -3,8 +3,8 @@ from .apikeys import ApiKey
 from .appeals import CaseAppeal, RankingPublication
 from .base import Base, UTCDateTime, utcnow
 from .briefs import Brief
-from .basedata import (Address, CadreVisitCount, CadreVisitMark, House, Household, HouseholdCount, KeyPerson,
-                       KeyPlace, Resident, Unit, Visit)
+from .basedata import (Address, CadreLastVisit, CadreLastVisitCount, CadreVisitCount, CadreVisitMark, House,
+                       Household, HouseholdCount, KeyPerson, KeyPlace, Resident, Unit, Visit)
 from .builder import ThemeDraft
 from .cadres import POST_TITLES, CadreGrid, CadrePost, Post  # noqa: F401  (干部, 走村不漏户)
 from .cases import Attachment, Case, CaseEvent, CaseSource, Urgency
@@ -27,7 +27,7 @@ from .workflow import CaseMilestone, Notification, NotificationCursor, Notificat
 __all__ = [
     "Account", "AccountSession", "AssessmentScheme", "Address", "ApiKey", "Attachment", "AuditChain", "AuditRecord", "Base", "Brief", "Case",
     "CaseAppeal", "CaseEvent", "CaseMerge", "CaseMilestone", "CaseSource", "ChannelUpdate", "CoHandlingStatus", "CoHandlingTask",
-    "ChangeCounter", "Department", "Grid", "GridColour", "GridLevel", "GridMember", "GridOutline", "House", "Household", "HouseholdCount", "CadreVisitCount", "CadreVisitMark",
+    "ChangeCounter", "Department", "Grid", "GridColour", "GridLevel", "GridMember", "GridOutline", "House", "Household", "HouseholdCount", "CadreLastVisit", "CadreLastVisitCount", "CadreVisitCount", "CadreVisitMark",
     "IdempotencyKey", "KeyPerson", "KeyPlace", "MemberRole", "Notification", "NotificationCursor", "NotificationRead", "PasswordCode", "Person", "PhoneOutbox", "PluginState", "RankingPublication", "Region", "RegionFallback", "RegionLevel",
     "Resident", "Role", "RoleGrant", "Setting", "SigninThrottle", "Supervision", "SweepMark", "ThemeDraft", "ThemeRecord", "ThemeVersion", "Unit",
     "Urgency", "UTCDateTime", "utcnow", "Visit", "StoredWarning", "StoredWarningFigure", "WarningAction", "WarningRuleRun",

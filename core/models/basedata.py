@@ -11,6 +11,7 @@ from .base import Base, utcnow
 UNVISITED = "last_visit_at IS NULL"
 CADRE_HOUSEHOLD_VISIT = "target_kind = 'household' AND visitor_post IS NOT NULL"
 CADRE_VISIT_WITHOUT_MONTH = f"{CADRE_HOUSEHOLD_VISIT} AND visit_month IS NULL"
+CADRE_VISIT_WITHOUT_DAY = f"{CADRE_HOUSEHOLD_VISIT} AND visit_day IS NULL"
 
 
 class Located:
@@ -107,6 +108,36 @@ class CadreVisitCount(Base):
     households: Mapped[int] = mapped_column(default=0)
 
 
+class CadreLastVisit(Base):
+    """The day (YYYYMMDD, the city's) of the last cadre visit of a household — by any cadre (`account_id` 0), and
+    by each cadre account —, with the household's grid (0: none) and region code as its visits carry them. Kept by
+    database triggers on `visits` (migration 0043), whatever path wrote them, never by the application: a
+    household no cadre (that cadre) visited has none."""
+
+    __tablename__ = "cadre_last_visits"
+
+    account_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    household_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    day: Mapped[int]
+    grid_id: Mapped[int]
+    region_code: Mapped[str] = mapped_column(String(15))
+
+
+class CadreLastVisitCount(Base):
+    """户户见干部 over a window ending today without reading its visits (issue #20): how many households have their
+    last cadre visit (`account_id` 0: by any cadre; else by that cadre account) on `day`, per grid id (0: none)
+    and region code — the rows of `CadreLastVisit` counted, by the same triggers. The households seen since a day
+    are the sum from that day on. A row at 0 is gone. Keyed by day first: a window reads its days' rows."""
+
+    __tablename__ = "cadre_last_visit_counts"
+
+    day: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    account_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    grid_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    region_code: Mapped[str] = mapped_column(String(15), primary_key=True)
+    households: Mapped[int] = mapped_column(default=0)
+
+
 class Resident(Located, Base):
     """实有人口. The ID number is stored, and looked up through its keyed digest, never through the number."""
 
@@ -177,15 +208,18 @@ class KeyPlace(VisitDue, Located, Base):
     department_key: Mapped[str | None] = mapped_column(String(40))
 
 
-def _visit_month(context) -> int | None:
-    """The INSERT's `visited_at` (the model's default, now, when it gives none) as the city's month: the ORM's
-    and a Core INSERT's value of `visit_month` when the writer gives none. None without a statement (a bulk
-    loader asking for the defaults of the columns it leaves out: it must give the month)."""
-    from ..city import month_of   # core.city reads the models
-    if context is None:
-        return None
-    moment = context.get_current_parameters().get("visited_at")
-    return month_of(moment if moment is not None else utcnow())
+def _in_city_time(calendar: str):
+    """A column default: the INSERT's `visited_at` (the model's default, now, when it gives none) as the city's
+    month (`calendar` "month_of": YYYYMM) or day ("day_of": YYYYMMDD) — the ORM's and a Core INSERT's value when
+    the writer gives none. None without a statement (a bulk loader asking for the defaults of the columns it leaves
+    out: it must give them)."""
+    def default(context) -> int | None:
+        from .. import city   # core.city reads the models
+        if context is None:
+            return None
+        moment = context.get_current_parameters().get("visited_at")
+        return getattr(city, calendar)(moment if moment is not None else utcnow())
+    return default
 
 
 class Visit(Base):
@@ -220,9 +254,11 @@ class Visit(Base):
     # NULL for other visits and for a household that does not exist. 户户见干部 counts by them without a join.
     household_grid_id: Mapped[int | None]
     household_region_code: Mapped[str | None] = mapped_column(String(15))
-    # The calendar month of `visited_at` in the city's time (YYYYMM), written with it (`_visit_month` above; the
-    # demo's bulk loader gives it): the month whose kept 户户见干部 counts the visit is in (migration 0040).
-    visit_month: Mapped[int | None] = mapped_column(default=_visit_month)
+    # The calendar month (YYYYMM) and day (YYYYMMDD) of `visited_at` in the city's time, written with it
+    # (`_in_city_time` above; the demo's bulk loader gives them): the month whose kept 户户见干部 counts the visit is
+    # in (migration 0040), and the day its household's last cadre visit may be (migration 0043).
+    visit_month: Mapped[int | None] = mapped_column(default=_in_city_time("month_of"))
+    visit_day: Mapped[int | None] = mapped_column(default=_in_city_time("day_of"))
 
     # the visits of a period, by kind; and the cadres' household visits with visitor, household and the
     # household's current place, so that the period's 户户见干部 is read from the index alone (migration 0038)
@@ -234,13 +270,22 @@ class Visit(Base):
                       # it): none, normally; a month holding one is counted from its visits (migration 0040)
                       Index("ix_visits_cadre_without_month", "visited_at",
                             postgresql_where=text(CADRE_VISIT_WITHOUT_MONTH),
-                            sqlite_where=text(CADRE_VISIT_WITHOUT_MONTH)))
+                            sqlite_where=text(CADRE_VISIT_WITHOUT_MONTH)),
+                      # and without their day (migration 0043): a window holding one is counted from its visits
+                      Index("ix_visits_cadre_without_day", "visited_at",
+                            postgresql_where=text(CADRE_VISIT_WITHOUT_DAY), sqlite_where=text(CADRE_VISIT_WITHOUT_DAY)),
+                      # a household's cadre visits by visitor and day: its last one again when the last is deleted
+                      # (the triggers of migration 0043)
+                      Index("ix_visits_cadre_household_days", "target_id", "visitor_account_id", "visit_day",
+                            postgresql_where=text(CADRE_HOUSEHOLD_VISIT), sqlite_where=text(CADRE_HOUSEHOLD_VISIT)))
 
 
 @event.listens_for(Visit, "before_update")
 def _visit_moved_in_time(_mapper, _connection, visit: Visit) -> None:
-    """A visit whose time the ORM changes moves to that time's month (unless the writer gave the month too)."""
-    if (attributes.get_history(visit, "visited_at").has_changes()
-            and not attributes.get_history(visit, "visit_month").has_changes() and visit.visited_at is not None):
-        from ..city import month_of
-        visit.visit_month = month_of(visit.visited_at)
+    """A visit whose time the ORM changes moves to that time's month and day (unless the writer gave them too)."""
+    if not attributes.get_history(visit, "visited_at").has_changes() or visit.visited_at is None:
+        return
+    from .. import city
+    for column, calendar in (("visit_month", city.month_of), ("visit_day", city.day_of)):
+        if not attributes.get_history(visit, column).has_changes():
+            setattr(visit, column, calendar(visit.visited_at))

@@ -172,8 +172,9 @@ def _visits(session, rng, villages, now, counts, show_progress) -> list[tuple[in
                              "schema_version": "", "visitor_post": post,
                              # the household's place now (the visits' triggers keep it; given, nothing is rewritten)
                              "household_grid_id": grid_id, "household_region_code": region_code,
-                             # its month in the city's time, which the kept 户户见干部 counts go by (migration 0040)
-                             "visit_month": city.month_of(when)})
+                             # its month and day in the city's time, which the kept 户户见干部 counts go by
+                             # (migrations 0040 and 0043)
+                             "visit_month": city.month_of(when), "visit_day": city.day_of(when)})
                 if promise:
                     promised.append((next_id, household_id, account_id, code, when, text))
                 next_id += 1

@@ -2,7 +2,7 @@
 after every kind of write — the visit service (ORM), the demo's bulk loader (COPY on PostgreSQL), raw SQL; a visit
 deleted, retargeted, moved in time, given another visitor; a household moved, deleted, created after its visit —
 the kept counts equal a hand-written count over the visits, and the figures read from them equal those read from
-the month's visits (`counted_month` forced to None) and the hand-written queries."""
+the month's visits (`kept_counts` forced to None) and the hand-written queries."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,13 +11,11 @@ import pytest
 from sqlalchemy import delete, func, select, text, update
 
 from minqing.core import visits
-from minqing.core.db import Database, alembic_config
 from minqing.core.grassroots import household_visits
 from minqing.core.models import Account, CadreVisitCount, CadreVisitMark, Household, Visit
 
 from tests.fixtures import households as hh
-from tests.fixtures.households import LAST_MONTH, NOW, actor, assert_coverage_is_the_direct_one
-from tests.fixtures.database import fresh_database
+from tests.fixtures.households import LAST_MONTH, NOW, actor, assert_coverage_is_the_direct_one, coverage_figures
 
 NOVEMBER, OCTOBER, DECEMBER = 202611, 202610, 202612
 
@@ -49,27 +47,17 @@ def _kept_counts(session) -> dict:
             for row in session.scalars(select(CadreVisitCount).where(CadreVisitCount.households != 0))}
 
 
-def _figures(session, window) -> tuple:
-    session.commit()   # what the transaction counted is forgotten: each path counts afresh
-    coverage = {level: household_visits.coverage(session, by=level, current=window)
-                for level in ("village", "township", "county")}
-    by_grid = household_visits.coverage_counts(session, current=window, by="grid")
-    cadre = household_visits.cadre_coverage(session, current=window)
-    lowest = household_visits.cadre_coverage(session, current=window, lowest=1)
-    return coverage, by_grid, cadre, lowest
-
-
 def _assert_counted(session, window, month: int, viewers, monkeypatch) -> dict:
     """The kept counts are the hand-written ones, no mark stands at 0 or below, the window is read from the counts
     of `month`, and every figure equals the one read from the visits and the hand-written queries."""
     assert _kept_counts(session) == _direct_counts(session)
     assert (session.scalar(select(func.min(CadreVisitMark.visits))) or 1) > 0
     assert household_visits.counted_month(session, window) == month
-    counted = _figures(session, window)
+    counted = coverage_figures(session, window)
     per_cadre = assert_coverage_is_the_direct_one(session, window, viewers)
     with monkeypatch.context() as patch:
-        patch.setattr(household_visits, "counted_month", lambda *_: None)
-        assert _figures(session, window) == counted
+        patch.setattr(household_visits, "kept_counts", lambda *_: None)
+        assert coverage_figures(session, window) == counted
         assert_coverage_is_the_direct_one(session, window, viewers)
     return per_cadre
 
@@ -308,36 +296,15 @@ def test_a_cadre_visit_written_without_its_month_makes_the_month_read_from_its_v
 def test_the_migration_counts_the_visits_already_there_in_the_citys_time(tmp_path_factory, zone):
     """Upgrading from 0039 gives every visit its month in the stored city's zone and counts the months' visits
     as the triggers would have; downgrading leaves migration 0038's triggers working."""
-    from alembic import command
-    from sqlalchemy.orm import Session
-    from minqing.core.models import Setting
-
-    database = Database(fresh_database(tmp_path_factory, f"visit_counts_{zone.split('/')[1].lower()}"))
-    config = alembic_config()
-    edge = dt.datetime(2026, 11, 30, 16, 30)   # 00:30 on 1 December in Shanghai, 22:30 on 30 November in Urumqi
-    with database.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0039_theme_case_index")
-        with Session(bind=connection) as session:
-            session.add(Setting(name="city", value=f'{{"code": "620100000000", "name": "兰州市", "timezone": "{zone}", '
-                                                     f'"centre": null, "zoom": 9}}'))
-            accounts = [Account(username=name, display_name=name) for name in ("a", "b")]
-            homes = [Household(number=f"H{n}", head_name="户主", grid_id=None, region_code=code)
-                     for n, code in enumerate((hh.VILLAGE, hh.VILLAGE, hh.TOWNSHIP_B))]
-            session.add_all(accounts + homes)
-            session.flush()
-            ids, (a, b) = [home.id for home in homes], [account.id for account in accounts]
-            session.commit()   # a flush: the connection's transaction goes on
-        rows = [(ids[0], a, "village_committee", edge), (ids[0], b, "village_committee", edge),
+    def written(ids, accounts):
+        a, b = accounts
+        return [(ids[0], a, "village_committee", edge), (ids[0], b, "village_committee", edge),
                 (ids[1], a, "village_committee", edge - dt.timedelta(days=3)),
                 (ids[2], b, None, edge), (ids[2], b, "township_liaison", edge)]
-        for home, account, post, at in rows:
-            connection.execute(text(
-                "INSERT INTO visits (target_kind, target_id, visitor_account_id, visitor_post, region_code, "
-                "visited_at, summary, form_data, schema_version, distance_flagged) VALUES "
-                "('household', :home, :account, :post, '', :at, '见到户主', '{}', '', false)"),
-                {"home": home, "account": account, "post": post, "at": at})
-        command.upgrade(config, "head")
+
+    edge = hh.EDGE
+    database, config, ids, (a, b) = hh.migrated_over_visits(tmp_path_factory, "visit_counts", zone,
+                                                            "0039_theme_case_index", written)
     edge_month = DECEMBER if zone == "Asia/Shanghai" else NOVEMBER
     with database.session() as session:
         assert session.scalars(select(Visit.visit_month).order_by(Visit.id)).all() == [
@@ -352,16 +319,9 @@ def test_the_migration_counts_the_visits_already_there_in_the_citys_time(tmp_pat
         session.execute(delete(Visit).where(Visit.target_id == ids[0]))   # the triggers run from here on
         session.commit()
         assert _kept_counts(session) == _direct_counts(session)
-    with database.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0039_theme_case_index")
-        connection.execute(text(
-            "INSERT INTO visits (target_kind, target_id, visitor_account_id, visitor_post, region_code, visited_at, "
-            "summary, form_data, schema_version, distance_flagged) VALUES "
-            "('household', :home, NULL, NULL, '', :at, '', '{}', '', false)"), {"home": ids[2], "at": edge})
+    with hh.downgraded(database, config, "0039_theme_case_index") as (connection, tables):
+        hh.raw_visit(connection, ids[2], None, None, edge)
         assert connection.execute(text("SELECT household_region_code FROM visits WHERE visitor_post IS NULL "
                                        "AND visitor_account_id IS NULL")).scalar() == hh.TOWNSHIP_B   # 0038's trigger
-        assert "cadre_visit_counts" not in {name for (name,) in connection.execute(text(
-            "SELECT table_name FROM information_schema.tables" if connection.dialect.name == "postgresql"
-            else "SELECT name FROM sqlite_master WHERE type = 'table'"))}
+        assert "cadre_visit_counts" not in tables
     database.dispose()

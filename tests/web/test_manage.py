@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from minqing.core import city
 from minqing.core.models import Case, Grid, Household, KeyPerson, KeyPlace, Region, Resident, utcnow
 from minqing.core.warning_rules import city_today
 from minqing.web import charts
@@ -150,6 +151,40 @@ def test_indicators_come_from_the_loop_through_the_pages(platform, as_user, worl
     assert re.search(r"满意率</small><span class=\"value\">—", page)      # nobody rated yet: no rate, not 0 %
     rankings = section(page, "rankings")
     assert "城管" in rankings or "未分拨" in rankings
+
+
+def test_the_last_30_days_show_the_same_cadre_coverage_read_from_the_last_visits(platform, as_user, world,
+                                                                                password_hash, cases, monkeypatch):
+    """户户见干部 over the last 30 days and over ten chosen days up to today is read from the households' last
+    cadre visits (migration 0043): the rankings show the same column as read from the window's visits."""
+    from minqing.core import visits
+    from minqing.core.grassroots import household_visits
+    from minqing.web.manage import periods
+    from tests.fixtures import households as hh
+
+    village, now, today = hh.build(platform, world, password_hash), utcnow(), city_today()
+    with platform.db.session() as session:
+        cun = hh.actor(session, "cun")
+        for number, days in (("YC-1", 0), ("YC-2", 20), ("YC-3", 40)):   # 永昌路社区's three households
+            visits.record_household_visit(session, cun, household_id=village.ids[number], met="户主",
+                                          now=now - dt.timedelta(days=days, minutes=1))
+        session.commit()
+        chosen = periods.Period("custom", today - dt.timedelta(days=9), today)
+        for period in (periods.preset("last_30_days", today), chosen):
+            window = household_visits.Period("dashboard", period.start, period.end, "")
+            assert household_visits.kept_counts(session, window) == household_visits.Kept(
+                since=city.number_of_day(period.first_day))
+    station = as_user("station")
+    for query, shown in (({"period": "last_30_days"}, "66.7%"),
+                         ({"period": "custom", "start": chosen.first_day.isoformat(), "end": today.isoformat()},
+                          "33.3%")):
+        _, page = dashboard(station, **query)
+        rankings = section(page, "rankings")
+        assert re.search(rf"<td>永昌路社区</td>(<td>[^<]*</td>)*<td>{re.escape(shown)}</td></tr>", rankings)
+        with monkeypatch.context() as patch:   # as before 0043: from the window's visits
+            patch.setattr(household_visits, "kept_counts", lambda *_: None)
+            _, before = dashboard(station, **query)
+        assert section(before, "rankings") == rankings
 
 
 # -- period validation --------------------------------------------------------------------------------------------
