@@ -83,7 +83,8 @@ def case_rows(n: int, grid_regions: dict, departments: list, *, seed: int = 7, o
                 "state_entered_at": created, "state_deadline_at": deadline, "due_at": due, "form_data": {},
                 "schema_version": "", "rework_count": rework, "created_at": created, "updated_at": created,
                 "closed_at": closed, "version": 1},
-               {"case_id": case_id, "accept_deadline_at": accept_deadline, "accepted_at": accepted,
+               {"case_id": case_id, "case_created_at": created, "accept_deadline_at": accept_deadline,
+                "accepted_at": accepted,
                 "dispatched_at": accepted, "feedback_at": closed - HOUR if closed else None, "rating": rating,
                 "satisfied": None if rating is None else rating >= 3, "voided": voided},
                _events(rng, case_id, status, created, accepted, closed))

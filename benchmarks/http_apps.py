@@ -92,8 +92,8 @@ def hand_written() -> Flask:
             connection.execute(insert(CaseEvent).values(
                 case_id=case_id, at=now, actor_name="网格员", action="report", from_status=None,
                 to_status="reported", comment=body["details"].get("content", ""), data={}, origin=""))
-            connection.execute(insert(CaseMilestone).values(case_id=case_id, accept_deadline_at=now + ACCEPT_WITHIN,
-                                                            voided=False))
+            connection.execute(insert(CaseMilestone).values(case_id=case_id, case_created_at=now,
+                                                            accept_deadline_at=now + ACCEPT_WITHIN, voided=False))
             connection.execute(insert(AuditRecord).values(   # unchained: a negative number no chain uses
                 seq=-random.getrandbits(62), prev_hash="", hash="", at=now, actor_name="网格员", action="case.report",
                 object_type="case", object_id=str(case_id), summary="上报事件", details={}))

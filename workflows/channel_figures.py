@@ -18,7 +18,7 @@ from minqing.core.actors import Actor
 from minqing.core.models import Case, CaseMilestone
 from minqing.core.scope import restrict
 
-from .evaluation import Indicators, evaluate, population, seconds_between
+from .evaluation import Indicators, evaluate, milestones_of, population, seconds_between
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +82,7 @@ def median_response(session: Session, *, start: dt.datetime, end: dt.datetime,
 
 def _accepted(statement, start: dt.datetime, end: dt.datetime, viewer: Actor | None):
     """`statement` over the period's population (evaluation's) of accepted cases, within the viewer's scope."""
-    statement = (statement.select_from(Case).join(CaseMilestone, CaseMilestone.case_id == Case.id)
+    statement = (statement.select_from(Case).join(CaseMilestone, milestones_of(start, end))
                  .where(*population(start, end), CaseMilestone.accepted_at.is_not(None)))
     return restrict(statement, Case, viewer) if viewer is not None else statement
 

@@ -39,7 +39,7 @@ def transition(platform, session: Session, case: Case, name: str, actor: Actor, 
     now = now or utcnow()
     calendar = calendars.for_platform(platform)
     plan = effects.prepare(platform, session, workflow, step, case, data)  # lookups before the first change
-    milestone = session.get(CaseMilestone, case.id) or CaseMilestone(case_id=case.id)
+    milestone = session.get(CaseMilestone, case.id) or CaseMilestone(case_id=case.id, case_created_at=case.created_at)
     from_status = case.status
     clock_note = _move(session, workflow, step, case, now, calendar, plan)
     effects.apply(workflow, step, case, milestone, data, plan, now, calendar)

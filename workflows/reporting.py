@@ -70,7 +70,8 @@ def start_case(platform, session: Session, actor: Actor, *, theme_key: str, titl
     stored = _insert(session, case)
     if stored is not case:
         return stored, False  # a concurrent retry of the same report won the race
-    session.add(CaseMilestone(case_id=case.id, accept_deadline_at=case.state_deadline_at, voided=False))
+    session.add(CaseMilestone(case_id=case.id, case_created_at=case.created_at,
+                              accept_deadline_at=case.state_deadline_at, voided=False))
     record_case_event(session, actor, case, "report", from_status=None, to_status=case.status,
                       comment=description[:500],
                       data={**(event_data or {}), "title": workflow.report_title, "source": source}, at=now)
