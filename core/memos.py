@@ -17,8 +17,7 @@ beyond the session (a process-wide cache) must be neither read nor kept by it.
 """
 from __future__ import annotations
 
-from sqlalchemy import event
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy import TextClause, event
 from sqlalchemy.orm import Session
 
 _MEMOS = "minqing.memos"   # session.info: {memo name: dict}

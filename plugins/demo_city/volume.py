@@ -164,8 +164,8 @@ def _case(city: City, rng: random.Random, chunk: Chunk, case_id: int, grid_id: i
     case["due_at"] = _deadline(city, workflow.due, urgency, reported_at)
     accept_deadline = _deadline(city, workflow.states[workflow.initial].time_limit, urgency, reported_at)
     milestone = {"case_id": case_id, "case_created_at": reported_at, "accept_deadline_at": accept_deadline,
-                 "accepted_at": None,
-                 "dispatched_at": None, "feedback_at": None, "rating": None, "satisfied": None, "voided": False}
+                 "accepted_at": None, "dispatched_at": None, "feedback_at": None, "rating": None, "satisfied": None,
+                 "voided": False}
     replay = _Replay(city, chunk, case, milestone)
     replay.report(reported_at, source, description)
     at = reported_at
